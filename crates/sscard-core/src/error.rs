@@ -1,0 +1,169 @@
+//! The error type of the lifecycle operations: one variant per thing a terminal operator must
+//! be told, with the lower layers' errors kept as sources.
+
+use thiserror::Error;
+
+use crate::algorithm::UnsupportedAlgorithm;
+use crate::apdu::{ApduError, StatusWord};
+use crate::channel::ChannelError;
+use crate::crypto::CryptoError;
+use crate::data::{BcdDate, DataError};
+use crate::keyholder::KeyHolderError;
+use crate::transport::TransportError;
+
+/// Why a card operation did not complete.
+///
+/// Every variant says what happened in terms of the card, the PIN or the input, so a terminal
+/// can show it as is. The card's state after an error is described on each operation.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The reader, pcscd or the connection failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A command or response could not be encoded or decoded.
+    #[error("malformed APDU: {0}")]
+    Apdu(#[from] ApduError),
+    /// The card kept answering `61xx`: the exchange was abandoned.
+    #[error("the card kept announcing more data (61xx) without end")]
+    EndlessResponse,
+    /// The card answered a status word this operation did not expect.
+    #[error("{command}: the card answered {sw_hex} ({description})", sw_hex = hex_sw(*.sw), description = .sw.description())]
+    Card {
+        /// The command that failed, e.g. `READ RECORD EF05`.
+        command: &'static str,
+        /// The status word the card answered.
+        sw: StatusWord,
+    },
+    /// The card's answer does not have the structure the protocol defines.
+    #[error("{command}: malformed card response: {reason}")]
+    MalformedResponse {
+        /// The command whose response was malformed.
+        command: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The card or its data failed validation.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A cryptographic computation failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The key holder (key file or PSAM) failed.
+    #[error(transparent)]
+    KeyHolder(#[from] KeyHolderError),
+    /// The card uses an algorithm sscard cannot compute.
+    #[error(transparent)]
+    UnsupportedAlgorithm(#[from] UnsupportedAlgorithm),
+    /// The key holder does not hold keys for the card's algorithm.
+    #[error("the key holder has no {0} keys, which this card needs")]
+    KeyHolderAlgorithm(crate::Algorithm),
+    /// The social security application (SSSE) is not on this card.
+    #[error("this card has no social security application (SSSE): not a social security card")]
+    NotSocialSecurityCard,
+    /// Wrong PIN; the card counted the try.
+    #[error("wrong PIN: {tries_left} tries left")]
+    WrongPin {
+        /// Tries left before the PIN blocks.
+        tries_left: u8,
+    },
+    /// The PIN is blocked; an issuer unblock or reload is needed.
+    #[error("the PIN is blocked: it must be unblocked with the issuer's key")]
+    PinBlocked,
+    /// The application is temporarily blocked (`6A81`); an issuer unblock lifts it.
+    #[error("the social security application is blocked (6A81)")]
+    ApplicationBlocked,
+    /// The application is permanently blocked (`9303`).
+    #[error("the social security application is permanently blocked (9303)")]
+    PermanentlyBlocked,
+    /// The whole card is blocked.
+    #[error("the card is blocked (9303 on SELECT)")]
+    CardBlocked,
+    /// Internal authentication failed: the card does not hold the issuer's keys.
+    #[error("the card is not genuine: internal authentication failed")]
+    NotGenuine,
+    /// The MAC inside the card identification code is wrong.
+    #[error("the card identification code's issuer MAC is wrong: the data was not written by this issuer for this chip")]
+    CardIdForged,
+    /// The card refused the terminal's cryptogram (`6300`): wrong key holder or wrong keys.
+    #[error("external authentication with key {key:02X} failed: the key holder's keys do not match this card")]
+    AuthenticationFailed {
+        /// The key id used.
+        key: u8,
+    },
+    /// A 3.0 card's data needs the read key and no key holder was given.
+    #[error("this card (3.0) protects its data with the read key RKSSSE: give a key holder (key file or PSAM)")]
+    ReadKeyRequired,
+    /// A key holder is needed for this operation.
+    #[error("{0} needs a key holder (key file or PSAM)")]
+    KeyHolderRequired(&'static str),
+    /// The card is blank: nothing to read.
+    #[error("the card is blank (not personalized)")]
+    Blank,
+    /// Personalization started and did not finish (a torn or interrupted personalization).
+    #[error("personalization of this card was interrupted: run personalization again to complete it")]
+    PersonalizationIncomplete,
+    /// The card is already personalized and re-personalization was not asked for.
+    #[error("the card is already personalized (card number {card_number}); ask for re-personalization explicitly")]
+    AlreadyPersonalized {
+        /// The card number found on the card.
+        card_number: String,
+    },
+    /// The card was activated already.
+    #[error("the card is already activated")]
+    AlreadyActivated,
+    /// Transactions are refused while the PIN is still the initial one.
+    #[error("the card is not activated: the holder must replace the initial PIN first")]
+    NotActivated,
+    /// The card's expiry date has passed.
+    #[error("the card expired on {expiry}")]
+    Expired {
+        /// The card's expiry date.
+        expiry: BcdDate,
+    },
+    /// The new PIN is too easy to guess.
+    #[error("the new PIN is too weak (repeated or sequential digits, or a well-known PIN)")]
+    WeakPin,
+    /// The new PIN equals the initial PIN.
+    #[error("the new PIN must differ from the initial PIN")]
+    InitialPin,
+    /// The card refused the new PIN because it equals the old one.
+    #[error("the new PIN equals the old PIN")]
+    SamePin,
+    /// The card was reset or replaced during an authenticated session: its security state is gone.
+    #[error("the card was reset or replaced: its authenticated state is lost, start the operation again")]
+    CardReset,
+    /// The card in the reader is not the card this operation was about.
+    #[error("wrong card: {0}")]
+    WrongCard(String),
+    /// The data read back after writing differs from what was written.
+    #[error("read-back after personalization differs from the data written: {0}")]
+    ReadBackMismatch(String),
+}
+
+fn hex_sw(sw: StatusWord) -> String {
+    let [a, b] = sw.to_bytes();
+    format!("{a:02X}{b:02X}")
+}
+
+impl From<ChannelError> for Error {
+    fn from(e: ChannelError) -> Self {
+        match e {
+            ChannelError::Transport(t) => Error::Transport(t),
+            ChannelError::Apdu(a) => Error::Apdu(a),
+            ChannelError::TooManyGetResponse => Error::EndlessResponse,
+            ChannelError::Status(sw) => Error::Card {
+                command: "command",
+                sw,
+            },
+            #[allow(unreachable_patterns)]
+            other => Error::MalformedResponse {
+                command: "exchange",
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Result type of the lifecycle operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

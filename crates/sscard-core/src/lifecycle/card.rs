@@ -1,0 +1,638 @@
+//! An open social security card: the SSSE application selected once per card session, what its
+//! FCI says (algorithm, application state, block state, generation), and the mapping from status
+//! words to [`Error`] shared by every operation.
+
+use zeroize::Zeroizing;
+
+use crate::apdu::{commands, Command, RecordRef, StatusWord};
+use crate::channel::{Channel, ChannelError, TraceEvent};
+use crate::codec;
+use crate::crypto::{self, CardFactors, KeyId};
+use crate::data::{CardIdentificationCode, RegionCode};
+use crate::error::{Error, Result};
+use crate::keyholder::KeyHolder;
+use crate::profile::{self, Ef, Generation};
+use crate::transport::{Transport, TransportError};
+
+use super::session::read_name;
+use crate::Algorithm;
+
+/// Application state of SSSE as the card shows it in FCI tag `DF01` (docs/card-os.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppState {
+    /// Initialized by the manufacturer, no holder data (空白卡).
+    Blank,
+    /// Personalization started and did not finish (个人化中).
+    Personalizing,
+    /// Personalized; the PIN is still the initial PIN (已个人化).
+    Personalized,
+    /// The holder replaced the initial PIN (已启用).
+    Activated,
+}
+
+impl AppState {
+    /// Decodes the `DF01` byte.
+    pub fn from_byte(b: u8) -> Option<AppState> {
+        match b {
+            0x01 => Some(AppState::Blank),
+            0x02 => Some(AppState::Personalizing),
+            0x03 => Some(AppState::Personalized),
+            0x04 => Some(AppState::Activated),
+            _ => None,
+        }
+    }
+
+    /// The `DF01` byte.
+    pub fn to_byte(self) -> u8 {
+        match self {
+            AppState::Blank => 0x01,
+            AppState::Personalizing => 0x02,
+            AppState::Personalized => 0x03,
+            AppState::Activated => 0x04,
+        }
+    }
+}
+
+/// Block state of SSSE as the card shows it in FCI tag `DF02`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlockState {
+    /// Not blocked.
+    None,
+    /// Temporarily blocked (`6A81` on use); APPLICATION UNBLOCK lifts it.
+    Temporary,
+    /// Permanently blocked (`9303` on use).
+    Permanent,
+}
+
+impl BlockState {
+    /// Decodes the `DF02` byte.
+    pub fn from_byte(b: u8) -> Option<BlockState> {
+        match b {
+            0x00 => Some(BlockState::None),
+            0x01 => Some(BlockState::Temporary),
+            0x02 => Some(BlockState::Permanent),
+            _ => None,
+        }
+    }
+
+    /// The `DF02` byte.
+    pub fn to_byte(self) -> u8 {
+        match self {
+            BlockState::None => 0x00,
+            BlockState::Temporary => 0x01,
+            BlockState::Permanent => 0x02,
+        }
+    }
+}
+
+/// What the SSSE SELECT response (FCI) tells about the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Application {
+    /// The symmetric algorithm (`9F0C 03 86 01 xx`; 3DES when absent).
+    pub algorithm: Algorithm,
+    /// Application state (`DF01`), when the card shows it.
+    pub state: Option<AppState>,
+    /// Block state (`DF02`), when the card shows it.
+    pub block: Option<BlockState>,
+    /// The chip's profile (`DF03`), when the card shows it.
+    pub generation: Option<Generation>,
+}
+
+impl Application {
+    /// Parses an FCI. Unknown tags are ignored; a malformed FCI is an error.
+    pub fn from_fci(fci: &[u8]) -> Result<Application> {
+        let mut app = Application {
+            algorithm: Algorithm::Tdes,
+            state: None,
+            block: None,
+            generation: None,
+        };
+        if fci.is_empty() {
+            return Ok(app);
+        }
+        let mut found = Vec::new();
+        collect_primitives(fci, 0, &mut found).map_err(|reason| Error::MalformedResponse {
+            command: "SELECT SSSE",
+            reason,
+        })?;
+        for (tag, value) in found {
+            match (tag, value.as_slice()) {
+                (0x86, [b]) => app.algorithm = Algorithm::from_byte(*b)?,
+                (0xDF01, [b]) => app.state = AppState::from_byte(*b),
+                (0xDF02, [b]) => app.block = BlockState::from_byte(*b),
+                (0xDF03, [b]) => {
+                    app.generation = match b {
+                        1 => Some(Generation::V1),
+                        2 => Some(Generation::V2),
+                        3 => Some(Generation::V3),
+                        _ => None,
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(app)
+    }
+}
+
+/// Walks BER-TLV data and collects every primitive (tag, value), descending into constructed
+/// objects. Depth-limited; never panics.
+fn collect_primitives(
+    mut data: &[u8],
+    depth: usize,
+    out: &mut Vec<(u32, Vec<u8>)>,
+) -> std::result::Result<(), String> {
+    if depth > 8 {
+        return Err("FCI nested too deeply".into());
+    }
+    while let Some((&first, rest)) = data.split_first() {
+        if first == 0x00 || first == 0xFF {
+            // padding between objects
+            data = rest;
+            continue;
+        }
+        let constructed = first & 0x20 != 0;
+        let mut tag = u32::from(first);
+        let mut rest = rest;
+        if first & 0x1F == 0x1F {
+            loop {
+                let (&b, r) = rest.split_first().ok_or("truncated tag")?;
+                rest = r;
+                tag = (tag << 8) | u32::from(b);
+                if b & 0x80 == 0 {
+                    break;
+                }
+                if tag > 0x00FF_FFFF {
+                    return Err("tag too long".into());
+                }
+            }
+        }
+        let (&l0, r) = rest.split_first().ok_or("truncated length")?;
+        rest = r;
+        let len = match l0 {
+            0..=0x7F => usize::from(l0),
+            0x81 => {
+                let (&l, r) = rest.split_first().ok_or("truncated length")?;
+                rest = r;
+                usize::from(l)
+            }
+            0x82 => {
+                let (l, r) = rest.split_at_checked(2).ok_or("truncated length")?;
+                rest = r;
+                usize::from(u16::from_be_bytes([l[0], l[1]]))
+            }
+            _ => return Err(format!("unsupported length byte {l0:02X}")),
+        };
+        let (value, r) = rest
+            .split_at_checked(len)
+            .ok_or_else(|| format!("object {tag:X} longer than the data"))?;
+        if constructed {
+            collect_primitives(value, depth + 1, out)?;
+        } else {
+            out.push((tag, value.to_vec()));
+        }
+        data = r;
+    }
+    Ok(())
+}
+
+/// An open social security card behind a transport.
+///
+/// `Card` selects the SSSE application at most once per card session (a reset or a card swap,
+/// seen through [`Transport::reset_epoch`], starts a new one), remembers the security state the
+/// card holds, and turns status words into [`Error`]s. Write operations are only reachable through
+/// [`crate::lifecycle::AuthenticatedSession`].
+pub struct Card<T: Transport> {
+    pub(crate) channel: Channel<T>,
+    atr: Vec<u8>,
+    epoch: u64,
+    app: Option<Application>,
+    /// Key ids the card currently counts as authenticated.
+    pub(crate) authenticated: Vec<KeyId>,
+    card_id: Option<CardIdentificationCode>,
+    /// Whether the card answered the all-records READ RECORD mode; `None` until tried.
+    all_records: Option<bool>,
+}
+
+impl<T: Transport> std::fmt::Debug for Card<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Card")
+            .field("atr", &hex::encode_upper(&self.atr))
+            .field("app", &self.app)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Transport> Card<T> {
+    /// Opens the card behind `transport`: reads its ATR (no APDU is sent).
+    pub fn open(transport: T) -> Result<Card<T>> {
+        let mut channel = Channel::new(transport);
+        let atr = channel.atr()?;
+        let epoch = channel.reset_epoch();
+        Ok(Card {
+            channel,
+            atr,
+            epoch,
+            app: None,
+            authenticated: Vec::new(),
+            card_id: None,
+            all_records: None,
+        })
+    }
+
+    /// The card's ATR.
+    pub fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+
+    /// The APDU channel (for counters and tracing).
+    pub fn channel(&self) -> &Channel<T> {
+        &self.channel
+    }
+
+    /// The APDU channel, mutable (to install a tracer or reset the counter).
+    pub fn channel_mut(&mut self) -> &mut Channel<T> {
+        &mut self.channel
+    }
+
+    /// Installs a tracer that sees every APDU, with secrets already redacted.
+    pub fn set_tracer(&mut self, tracer: Option<Box<dyn FnMut(&TraceEvent) + Send>>) {
+        self.channel.set_tracer(tracer);
+    }
+
+    /// Physical APDUs exchanged so far (GET RESPONSE and Le corrections included).
+    pub fn apdu_count(&self) -> u64 {
+        self.channel.apdu_count()
+    }
+
+    /// Gives the transport back.
+    pub fn into_transport(self) -> T {
+        self.channel.into_inner()
+    }
+
+    /// Forgets everything learnt about the card when the transport reports a reset or a new card.
+    /// Returns true when that happened.
+    pub(crate) fn sync_epoch(&mut self) -> Result<bool> {
+        let now = self.channel.reset_epoch();
+        if now == self.epoch {
+            return Ok(false);
+        }
+        self.epoch = now;
+        self.forget();
+        self.atr = self.channel.atr()?;
+        Ok(true)
+    }
+
+    fn forget(&mut self) {
+        self.app = None;
+        self.authenticated.clear();
+        self.card_id = None;
+        self.all_records = None;
+    }
+
+    /// The current card-session number (changes on every reset or card swap).
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Selects SSSE now (even if it was selected before) and returns what its FCI says.
+    /// Clears the card's security state, as the card itself does.
+    pub fn select(&mut self) -> Result<Application> {
+        self.sync_epoch()?;
+        self.forget();
+        let response = self
+            .channel
+            .send(&commands::select_aid(&profile::SSSE_AID))
+            .map_err(|e| self.transport_error(e))?;
+        match response.sw() {
+            StatusWord::Ok => {}
+            StatusWord::FileNotFound | StatusWord::IncorrectP1P2 => {
+                return Err(Error::NotSocialSecurityCard)
+            }
+            StatusWord::PermanentlyBlocked | StatusWord::ApplicationBlocked => {
+                return Err(Error::CardBlocked)
+            }
+            sw => {
+                return Err(Error::Card {
+                    command: "SELECT SSSE",
+                    sw,
+                })
+            }
+        }
+        let app = Application::from_fci(response.data())?;
+        self.app = Some(app);
+        Ok(app)
+    }
+
+    /// The SSSE application, selecting it if this card session has not yet.
+    pub fn application(&mut self) -> Result<Application> {
+        self.sync_epoch()?;
+        match self.app {
+            Some(app) => Ok(app),
+            None => self.select(),
+        }
+    }
+
+    /// Fails with the matching error when the FCI says the application is blocked.
+    pub(crate) fn ensure_not_blocked(app: &Application) -> Result<()> {
+        match app.block {
+            Some(BlockState::Temporary) => Err(Error::ApplicationBlocked),
+            Some(BlockState::Permanent) => Err(Error::PermanentlyBlocked),
+            _ => Ok(()),
+        }
+    }
+
+    fn transport_error(&mut self, e: ChannelError) -> Error {
+        if let ChannelError::Transport(TransportError::CardReset) = e {
+            self.forget();
+            return Error::CardReset;
+        }
+        e.into()
+    }
+
+    /// Sends `command`; `9000` gives its data, any other status word the matching error.
+    pub(crate) fn exchange(&mut self, what: &'static str, command: &Command) -> Result<Vec<u8>> {
+        if self.sync_epoch()? && !self.authenticated.is_empty() {
+            return Err(Error::CardReset);
+        }
+        let response = self
+            .channel
+            .send(command)
+            .map_err(|e| self.transport_error(e))?;
+        let sw = response.sw();
+        if sw == StatusWord::Ok {
+            return Ok(response.into_data());
+        }
+        Err(status_error(what, sw))
+    }
+
+    /// Sends `command` and returns the raw status word with the data, for callers that handle
+    /// several outcomes themselves.
+    pub(crate) fn exchange_raw(
+        &mut self,
+        command: &Command,
+    ) -> Result<(Vec<u8>, StatusWord)> {
+        if self.sync_epoch()? && !self.authenticated.is_empty() {
+            return Err(Error::CardReset);
+        }
+        let response = self
+            .channel
+            .send(command)
+            .map_err(|e| self.transport_error(e))?;
+        let sw = response.sw();
+        Ok((response.into_data(), sw))
+    }
+
+    /// The card factor (last 8 bytes of the ATR historical bytes).
+    pub fn card_factor(&self) -> Result<[u8; 8]> {
+        Ok(crypto::card_factor_from_atr(&self.atr)?)
+    }
+
+    /// The chip serial: the last 4 bytes of the ATR historical bytes.
+    pub fn chip_serial(&self) -> Result<[u8; 4]> {
+        let f = self.card_factor()?;
+        Ok([f[4], f[5], f[6], f[7]])
+    }
+
+    /// The card identification code (EF05 tag 01), read once per card session. It is free to
+    /// read on every generation and gives the region needed for the issuer keys.
+    pub fn card_id(&mut self) -> Result<CardIdentificationCode> {
+        self.application()?;
+        if let Some(id) = self.card_id {
+            return Ok(id);
+        }
+        let value = self.read_element(Ef::Ef05, 0x01)?;
+        let id = card_id_from_value(&value)?;
+        self.card_id = Some(id);
+        Ok(id)
+    }
+
+    pub(crate) fn remember_card_id(&mut self, id: CardIdentificationCode) {
+        self.card_id = Some(id);
+    }
+
+    /// The diversification factors of this card for its region.
+    pub fn factors(&mut self) -> Result<CardFactors> {
+        let region = self.card_id()?.region;
+        self.factors_for(&region)
+    }
+
+    /// The diversification factors of this card for a given region.
+    pub fn factors_for(&self, region: &RegionCode) -> Result<CardFactors> {
+        Ok(CardFactors {
+            card: self.card_factor()?,
+            city: crypto::city_factor(region),
+        })
+    }
+
+    /// Reads one element by tag through its EF's SFI (`00B2 <tag> <SFI<<3>`).
+    pub fn read_element(&mut self, ef: Ef, tag: u8) -> Result<Vec<u8>> {
+        let command = commands::read_record(Some(ef.sfi()), RecordRef::Tag(tag));
+        let data = self.exchange(read_name(ef), &command)?;
+        let records = codec::parse_records(&data).map_err(|e| Error::MalformedResponse {
+            command: read_name(ef),
+            reason: e.to_string(),
+        })?;
+        match records.first() {
+            Some((t, value)) if *t == tag => Ok(value.to_vec()),
+            Some((t, _)) => Err(Error::MalformedResponse {
+                command: read_name(ef),
+                reason: format!("asked for tag {tag:02X}, the card answered tag {t:02X}"),
+            }),
+            None => Err(Error::MalformedResponse {
+                command: read_name(ef),
+                reason: "empty record".into(),
+            }),
+        }
+    }
+
+    /// Reads every record of `ef` for `generation` as `(tag, value)`: with one all-records
+    /// READ RECORD when the card has that mode, otherwise one READ RECORD per element.
+    pub fn read_ef(&mut self, ef: Ef, generation: Generation) -> Result<Vec<(u8, Vec<u8>)>> {
+        if self.all_records != Some(false) {
+            let command = commands::read_record(Some(ef.sfi()), RecordRef::AllFrom(1));
+            let (data, sw) = self.exchange_raw(&command)?;
+            match sw {
+                StatusWord::Ok => {
+                    self.all_records = Some(true);
+                    let records =
+                        codec::parse_records(&data).map_err(|e| Error::MalformedResponse {
+                            command: read_name(ef),
+                            reason: e.to_string(),
+                        })?;
+                    return Ok(records
+                        .into_iter()
+                        .map(|(t, v)| (t, v.to_vec()))
+                        .collect());
+                }
+                StatusWord::IncorrectP1P2
+                | StatusWord::WrongP1P2
+                | StatusWord::InsNotSupported
+                | StatusWord::NoPreciseDiagnosis => {
+                    self.all_records = Some(false);
+                }
+                sw => return Err(status_error(read_name(ef), sw)),
+            }
+        }
+        let mut out = Vec::new();
+        for spec in profile::records(generation, ef) {
+            match self.read_element(ef, spec.tag) {
+                Ok(value) => out.push((spec.tag, value)),
+                Err(Error::Card {
+                    sw: StatusWord::RecordNotFound,
+                    ..
+                }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// GET CHALLENGE for one block of the card's algorithm.
+    pub(crate) fn challenge(&mut self, algorithm: Algorithm) -> Result<Zeroizing<Vec<u8>>> {
+        let len = algorithm.block_len();
+        let data = self.exchange("GET CHALLENGE", &commands::get_challenge(len as u8))?;
+        if data.len() != len {
+            return Err(Error::MalformedResponse {
+                command: "GET CHALLENGE",
+                reason: format!("asked for {len} bytes, got {}", data.len()),
+            });
+        }
+        Ok(Zeroizing::new(data))
+    }
+
+    /// EXTERNAL AUTHENTICATE with `key` (GET CHALLENGE first; the key holder computes the
+    /// cryptogram). On success the card counts `key` as authenticated until reselect or reset.
+    pub(crate) fn external_authenticate(
+        &mut self,
+        key_holder: &mut dyn KeyHolder,
+        key: KeyId,
+        factors: &CardFactors,
+    ) -> Result<()> {
+        let app = self.application()?;
+        if !key_holder.supports(app.algorithm) {
+            return Err(Error::KeyHolderAlgorithm(app.algorithm));
+        }
+        let challenge = self.challenge(app.algorithm)?;
+        let mut path = crypto::key_factors(key, &factors.card, &factors.city);
+        let mut session = [0u8; 8];
+        session.copy_from_slice(challenge.get(..8).unwrap_or(&[0u8; 8]));
+        path.push(session);
+        let cryptogram = key_holder.encipher(app.algorithm, key, &path, &challenge)?;
+        let command = commands::external_authenticate(key.0, cryptogram);
+        match self.exchange("EXTERNAL AUTHENTICATE", &command) {
+            Ok(_) => {
+                if !self.authenticated.contains(&key) {
+                    self.authenticated.push(key);
+                }
+                Ok(())
+            }
+            Err(Error::Card {
+                sw: StatusWord::AuthenticationFailed,
+                ..
+            })
+            | Err(Error::WrongPin { .. }) => Err(Error::AuthenticationFailed { key: key.0 }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends a command secured by a MAC (block, unblock, PIN reload): GET CHALLENGE, then the
+    /// command whose last 4 data bytes are the MAC over its header and data, with the challenge
+    /// as IV. `build` gets the MAC and returns the command.
+    pub(crate) fn send_with_mac(
+        &mut self,
+        what: &'static str,
+        key_holder: &mut dyn KeyHolder,
+        key: KeyId,
+        factors: &CardFactors,
+        header: [u8; 4],
+        data_before_mac: &[u8],
+        build: impl FnOnce([u8; 4]) -> Command,
+    ) -> Result<()> {
+        let app = self.application()?;
+        if !key_holder.supports(app.algorithm) {
+            return Err(Error::KeyHolderAlgorithm(app.algorithm));
+        }
+        let challenge = self.challenge(app.algorithm)?;
+        let path = crypto::key_factors(key, &factors.card, &factors.city);
+        let input = commands::mac_input(header[0], header[1], header[2], header[3], data_before_mac);
+        let mac = key_holder.mac(app.algorithm, key, &path, &challenge, &input)?;
+        self.exchange(what, &build(mac)).map(|_| ())
+    }
+
+    /// Runs `f` inside a transport transaction, ending it explicitly so its errors are seen.
+    pub fn transaction<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        self.channel.transport_mut().begin_transaction()?;
+        let result = f(self);
+        let end = self.channel.transport_mut().end_transaction();
+        match (result, end) {
+            (Ok(r), Ok(())) => Ok(r),
+            (Ok(_), Err(e)) => Err(e.into()),
+            (Err(e), _) => Err(e),
+        }
+    }
+}
+
+/// Parses the value of EF05 tag 01.
+pub(crate) fn card_id_from_value(value: &[u8]) -> Result<CardIdentificationCode> {
+    let bytes: &[u8; 16] = value.try_into().map_err(|_| Error::MalformedResponse {
+        command: "READ RECORD EF05",
+        reason: format!("card identification code has {} bytes, not 16", value.len()),
+    })?;
+    if bytes.iter().all(|&b| b == 0) {
+        return Err(Error::Blank);
+    }
+    Ok(CardIdentificationCode::from_bytes(bytes)?)
+}
+
+/// Maps a status word to the error a terminal operator understands.
+pub(crate) fn status_error(what: &'static str, sw: StatusWord) -> Error {
+    match sw {
+        StatusWord::WrongPin { tries_left } => Error::WrongPin { tries_left },
+        StatusWord::AuthMethodBlocked => Error::PinBlocked,
+        StatusWord::ApplicationBlocked => Error::ApplicationBlocked,
+        StatusWord::PermanentlyBlocked => Error::PermanentlyBlocked,
+        sw => Error::Card { command: what, sw },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fci_with_every_sscard_tag() {
+        let fci = hex::decode(
+            "6F2B840F7378312E73682EC9E7BBE1B1A3D5CFA5189F0C03860103DF010103DF020100DF030102",
+        )
+        .unwrap();
+        let app = Application::from_fci(&fci).unwrap();
+        assert_eq!(app.algorithm, Algorithm::Sm4);
+        assert_eq!(app.state, Some(AppState::Personalized));
+        assert_eq!(app.block, Some(BlockState::None));
+        assert_eq!(app.generation, Some(Generation::V2));
+    }
+
+    #[test]
+    fn fci_without_algorithm_means_3des_and_unknown_states() {
+        let fci = hex::decode("6F11840F7378312E73682EC9E7BBE1B1A3D5CF").unwrap();
+        let app = Application::from_fci(&fci).unwrap();
+        assert_eq!(app.algorithm, Algorithm::Tdes);
+        assert_eq!(app.state, None);
+        assert_eq!(app.generation, None);
+    }
+
+    #[test]
+    fn malformed_fci_is_an_error_not_a_panic() {
+        for bad in ["6F", "6F05", "6F0584", "9F", "9F0C0586", "DF"] {
+            let bytes = hex::decode(bad).unwrap();
+            assert!(Application::from_fci(&bytes).is_err(), "{bad}");
+        }
+        assert!(matches!(
+            Application::from_fci(&hex::decode("9F0C03860102").unwrap()),
+            Err(Error::UnsupportedAlgorithm(_))
+        ));
+    }
+}
