@@ -1,1 +1,530 @@
-//! (being written)
+//! Field encodings of the card's data elements and SIMPLE-TLV records (docs/card-os.md §1).
+//!
+//! - `an`: ASCII, right-padded with `20` on write;
+//! - `an` GBK (names): GBK bytes, right-padded with `00` on write;
+//! - `cn`: packed BCD digits, left-justified, padded with `F` nibbles;
+//! - `b`: binary, exact length.
+//!
+//! On read, trailing `20`, `00` and `FF` are stripped from `an` values (real name extensions are
+//! padded with `00` or `FF`). Every function here is total: bad input is a [`DataError`] naming
+//! the field, never a panic.
+
+use crate::data::DataError;
+use crate::profile::{ElementSpec, Format};
+
+/// A value before encoding / after decoding, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    /// Text: ASCII for [`Format::An`], any GBK-representable text for [`Format::AnGbk`].
+    Text(String),
+    /// Decimal digits for [`Format::Cn`].
+    Digits(String),
+    /// Raw bytes for [`Format::B`]; for [`Format::AnGbk`], already-encoded GBK bytes.
+    Bytes(Vec<u8>),
+}
+
+/// Encodes `value` as the element `spec`, padded to exactly `spec.len` bytes.
+pub fn encode_value(spec: &ElementSpec, value: &FieldValue) -> Result<Vec<u8>, DataError> {
+    let field = spec.field;
+    match (spec.format, value) {
+        (Format::An, FieldValue::Text(s)) => encode_an(field, s, spec.len),
+        (Format::AnGbk, FieldValue::Text(s)) => {
+            let gbk = to_gbk(field, s)?;
+            encode_gbk(field, &gbk, spec.len)
+        }
+        (Format::AnGbk, FieldValue::Bytes(b)) => encode_gbk(field, b, spec.len),
+        (Format::Cn, FieldValue::Digits(d)) => encode_cn(field, d, spec.len),
+        (Format::B, FieldValue::Bytes(b)) => encode_b(field, b, spec.len),
+        (format, value) => Err(DataError::invalid(
+            field,
+            format!("a {} value cannot be encoded as {format:?}", kind(value)),
+        )),
+    }
+}
+
+/// Decodes the value of the element `spec` (padding removed; `b` values must have the exact
+/// length).
+pub fn decode_value(spec: &ElementSpec, value: &[u8]) -> Result<FieldValue, DataError> {
+    let field = spec.field;
+    if value.len() > spec.len {
+        return Err(DataError::invalid(
+            field,
+            format!("{} bytes, the element has {}", value.len(), spec.len),
+        ));
+    }
+    match spec.format {
+        Format::An => decode_an(field, value).map(FieldValue::Text),
+        Format::AnGbk => decode_gbk(field, value).map(FieldValue::Text),
+        Format::Cn => decode_cn(field, value).map(FieldValue::Digits),
+        Format::B => {
+            if value.len() != spec.len {
+                return Err(DataError::invalid(
+                    field,
+                    format!("{} bytes, expected {}", value.len(), spec.len),
+                ));
+            }
+            Ok(FieldValue::Bytes(value.to_vec()))
+        }
+    }
+}
+
+fn kind(value: &FieldValue) -> &'static str {
+    match value {
+        FieldValue::Text(_) => "text",
+        FieldValue::Digits(_) => "digits",
+        FieldValue::Bytes(_) => "bytes",
+    }
+}
+
+fn too_long(field: &'static str, len: usize, max: usize) -> DataError {
+    DataError::invalid(field, format!("{len} bytes, at most {max} fit"))
+}
+
+/// `an`: printable ASCII `text`, right-padded with `20` to `len` bytes.
+pub fn encode_an(field: &'static str, text: &str, len: usize) -> Result<Vec<u8>, DataError> {
+    if let Some(c) = text.chars().find(|c| !(' '..='~').contains(c)) {
+        return Err(DataError::invalid(
+            field,
+            format!("{c:?} is not printable ASCII"),
+        ));
+    }
+    if text.len() > len {
+        return Err(too_long(field, text.len(), len));
+    }
+    let mut out = text.as_bytes().to_vec();
+    out.resize(len, 0x20);
+    Ok(out)
+}
+
+/// Strips trailing `20`, `00` and `FF` (the paddings seen on cards).
+pub fn strip_padding(value: &[u8]) -> &[u8] {
+    let end = value
+        .iter()
+        .rposition(|&b| !matches!(b, 0x20 | 0x00 | 0xFF))
+        .map_or(0, |i| i + 1);
+    value.get(..end).unwrap_or_default()
+}
+
+/// `an`: the ASCII text of a value, padding stripped. Non-printable bytes are an error.
+pub fn decode_an(field: &'static str, value: &[u8]) -> Result<String, DataError> {
+    let text = strip_padding(value);
+    if let Some(b) = text.iter().find(|b| !(0x20..=0x7E).contains(*b)) {
+        return Err(DataError::invalid(
+            field,
+            format!("byte {b:02X} is not printable ASCII"),
+        ));
+    }
+    Ok(text.iter().map(|&b| char::from(b)).collect())
+}
+
+/// GBK bytes of `text`; an error if a character has no GBK encoding.
+pub fn to_gbk(field: &'static str, text: &str) -> Result<Vec<u8>, DataError> {
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(text);
+    if unmappable {
+        let bad = text
+            .chars()
+            .find(|c| {
+                let mut buf = [0u8; 4];
+                encoding_rs::GBK.encode(c.encode_utf8(&mut buf)).2
+            })
+            .map(|c| format!("{c:?} (U+{:04X})", u32::from(c)))
+            .unwrap_or_else(|| "a character".into());
+        return Err(DataError::invalid(
+            field,
+            format!("{bad} cannot be written in GBK"),
+        ));
+    }
+    Ok(bytes.into_owned())
+}
+
+/// `an` GBK: `gbk` bytes right-padded with `00` to `len` bytes.
+pub fn encode_gbk(field: &'static str, gbk: &[u8], len: usize) -> Result<Vec<u8>, DataError> {
+    if gbk.len() > len {
+        return Err(too_long(field, gbk.len(), len));
+    }
+    let mut out = gbk.to_vec();
+    out.resize(len, 0x00);
+    Ok(out)
+}
+
+/// `an` GBK: the text of a GBK value, padding stripped. Bytes that are not GBK are an error.
+pub fn decode_gbk(field: &'static str, value: &[u8]) -> Result<String, DataError> {
+    from_gbk(field, strip_padding(value))
+}
+
+/// Decodes GBK bytes (no padding handling).
+pub fn from_gbk(field: &'static str, gbk: &[u8]) -> Result<String, DataError> {
+    encoding_rs::GBK
+        .decode_without_bom_handling_and_without_replacement(gbk)
+        .map(|s| s.into_owned())
+        .ok_or_else(|| {
+            DataError::invalid(
+                field,
+                format!("{} is not valid GBK", hex::encode_upper(gbk)),
+            )
+        })
+}
+
+/// `cn`: decimal `digits` packed two per byte, left-justified, padded with `F` nibbles to
+/// `len` bytes.
+pub fn encode_cn(field: &'static str, digits: &str, len: usize) -> Result<Vec<u8>, DataError> {
+    let mut nibbles = Vec::with_capacity(len * 2);
+    for c in digits.chars() {
+        let d = c
+            .to_digit(10)
+            .ok_or_else(|| DataError::invalid(field, format!("{c:?} is not a digit")))?;
+        nibbles.push(d as u8);
+    }
+    if nibbles.len() > len * 2 {
+        return Err(DataError::invalid(
+            field,
+            format!("{} digits, at most {} fit", nibbles.len(), len * 2),
+        ));
+    }
+    nibbles.resize(len * 2, 0x0F);
+    Ok(nibbles
+        .chunks(2)
+        .map(|pair| match pair {
+            [hi, lo] => (hi << 4) | lo,
+            _ => 0xFF,
+        })
+        .collect())
+}
+
+/// `cn`: the digits of a packed BCD value up to the first `F` nibble. A nibble `A`-`E`, or a
+/// digit after the `F` padding, is an error.
+pub fn decode_cn(field: &'static str, value: &[u8]) -> Result<String, DataError> {
+    let mut digits = String::with_capacity(value.len() * 2);
+    let mut padding = false;
+    for (i, nibble) in value.iter().flat_map(|b| [b >> 4, b & 0x0F]).enumerate() {
+        match nibble {
+            0x0F => padding = true,
+            0..=9 if !padding => digits.push(char::from(b'0' + nibble)),
+            _ => {
+                return Err(DataError::invalid(
+                    field,
+                    format!(
+                        "{} is not packed BCD (nibble {} is {nibble:X})",
+                        hex::encode_upper(value),
+                        i + 1
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(digits)
+}
+
+/// `b`: `bytes` of exactly `len` bytes.
+pub fn encode_b(field: &'static str, bytes: &[u8], len: usize) -> Result<Vec<u8>, DataError> {
+    if bytes.len() != len {
+        return Err(DataError::invalid(
+            field,
+            format!("{} bytes, expected {len}", bytes.len()),
+        ));
+    }
+    Ok(bytes.to_vec())
+}
+
+/// A SIMPLE-TLV record: `tag ‖ length ‖ value`, with a 1-byte length up to 254 bytes and the
+/// 3-byte form `FF hi lo` above. Values longer than 65535 bytes cannot be encoded and are cut
+/// to 65535 bytes (no card element is longer than 30 bytes); use [`try_tlv`] to be told.
+pub fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+    let value = value.get(..usize::from(u16::MAX)).unwrap_or(value);
+    let mut out = Vec::with_capacity(value.len() + 4);
+    out.push(tag);
+    match u8::try_from(value.len()) {
+        Ok(len) if len < 0xFF => out.push(len),
+        _ => {
+            let len = u16::try_from(value.len()).unwrap_or(u16::MAX);
+            out.push(0xFF);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    out.extend_from_slice(value);
+    out
+}
+
+/// Like [`tlv`], but an error for a value longer than 65535 bytes or the invalid tags `00`/`FF`.
+pub fn try_tlv(tag: u8, value: &[u8]) -> Result<Vec<u8>, DataError> {
+    if tag == 0x00 || tag == 0xFF {
+        return Err(DataError::InvalidTag { offset: 0, tag });
+    }
+    if value.len() > usize::from(u16::MAX) {
+        return Err(DataError::invalid(
+            "tlv",
+            format!("a {}-byte value does not fit a SIMPLE-TLV", value.len()),
+        ));
+    }
+    Ok(tlv(tag, value))
+}
+
+/// Splits a concatenation of SIMPLE-TLV records (what READ RECORD answers, one record or all
+/// records from a number) into `(tag, value)` pairs, in order.
+///
+/// Lengths are 1 byte (`00`-`FE`) or 3 bytes (`FF hi lo`). Tags `00` and `FF` are invalid
+/// ([`DataError::InvalidTag`]); a record cut short is [`DataError::Truncated`]. Empty input gives
+/// no records.
+pub fn parse_records(bytes: &[u8]) -> Result<Vec<(u8, &[u8])>, DataError> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    let mut offset = 0usize;
+    while let Some((&tag, after_tag)) = rest.split_first() {
+        if tag == 0x00 || tag == 0xFF {
+            return Err(DataError::InvalidTag { offset, tag });
+        }
+        let (len, header, after_len) = match after_tag.split_first() {
+            None => {
+                return Err(DataError::Truncated {
+                    offset,
+                    needed: 1,
+                    available: 0,
+                })
+            }
+            Some((0xFF, long)) => match long {
+                [hi, lo, tail @ ..] => (usize::from(u16::from_be_bytes([*hi, *lo])), 4, tail),
+                _ => {
+                    return Err(DataError::Truncated {
+                        offset,
+                        needed: 2,
+                        available: long.len(),
+                    })
+                }
+            },
+            Some((&len, tail)) => (usize::from(len), 2, tail),
+        };
+        let (value, tail) = after_len
+            .split_at_checked(len)
+            .ok_or(DataError::Truncated {
+                offset,
+                needed: len,
+                available: after_len.len(),
+            })?;
+        out.push((tag, value));
+        rest = tail;
+        offset += header + len;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::profile::{element, Generation};
+    use proptest::prelude::*;
+
+    fn spec(tag: u8) -> &'static ElementSpec {
+        element(Generation::V2, tag).unwrap()
+    }
+
+    #[test]
+    fn an_pads_with_spaces_and_strips_paddings() {
+        assert_eq!(encode_an("x", "3", 1).unwrap(), b"3");
+        assert_eq!(encode_an("x", "AB", 4).unwrap(), b"AB  ");
+        assert!(encode_an("x", "ABCDE", 4).is_err());
+        let e = encode_an("card_number", "A\u{e9}", 9).unwrap_err();
+        assert_eq!(e.field(), Some("card_number"));
+        assert!(encode_an("x", "A\n", 4).is_err());
+        assert_eq!(decode_an("x", b"AB  ").unwrap(), "AB");
+        assert_eq!(decode_an("x", b"AB\0\0").unwrap(), "AB");
+        assert_eq!(decode_an("x", &[b'A', 0xFF, 0x20, 0x00]).unwrap(), "A");
+        assert_eq!(decode_an("x", &[0, 0, 0]).unwrap(), "");
+        assert_eq!(decode_an("x", b"").unwrap(), "");
+        assert!(decode_an("x", &[b'A', 0x01, b'B']).is_err());
+        assert!(decode_an("x", &[0xC9, 0xE7]).is_err());
+    }
+
+    #[test]
+    fn gbk_names() {
+        let gbk = to_gbk("name", "张三").unwrap();
+        assert_eq!(gbk, [0xD5, 0xC5, 0xC8, 0xFD]);
+        let v = encode_gbk("name", &gbk, 30).unwrap();
+        assert_eq!(v.len(), 30);
+        assert!(v[4..].iter().all(|&b| b == 0));
+        assert_eq!(decode_gbk("name", &v).unwrap(), "张三");
+        let mut ff = gbk.clone();
+        ff.extend([0xFF; 6]);
+        assert_eq!(decode_gbk("name", &ff).unwrap(), "张三");
+        let e = to_gbk("name", "张😀").unwrap_err();
+        assert_eq!(e.field(), Some("name"));
+        assert!(e.to_string().contains("1F600"), "{e}");
+        assert!(encode_gbk("name", &[0xB0; 31], 30).is_err());
+        assert!(decode_gbk("name", &[0xD5, 0x20]).is_err());
+    }
+
+    #[test]
+    fn cn_packs_left_justified() {
+        assert_eq!(
+            encode_cn("d", "20150711", 4).unwrap(),
+            [0x20, 0x15, 0x07, 0x11]
+        );
+        assert_eq!(encode_cn("r", "639900", 3).unwrap(), [0x63, 0x99, 0x00]);
+        assert_eq!(encode_cn("b", "123", 3).unwrap(), [0x12, 0x3F, 0xFF]);
+        assert_eq!(encode_cn("b", "", 2).unwrap(), [0xFF, 0xFF]);
+        assert!(encode_cn("b", "1234567", 3).is_err());
+        assert!(encode_cn("b", "12a", 3).is_err());
+        assert!(encode_cn("b", "１２", 3).is_err(), "full-width digits");
+        assert_eq!(decode_cn("b", &[0x12, 0x3F, 0xFF]).unwrap(), "123");
+        assert_eq!(decode_cn("b", &[0xFF]).unwrap(), "");
+        assert_eq!(
+            decode_cn("d", &[0x20, 0x15, 0x07, 0x11]).unwrap(),
+            "20150711"
+        );
+        let e = decode_cn("birth_date", &[0x20, 0x1A, 0x07, 0x11]).unwrap_err();
+        assert_eq!(e.field(), Some("birth_date"));
+        assert!(
+            decode_cn("b", &[0x1F, 0x2F]).is_err(),
+            "digit after padding"
+        );
+        assert!(decode_cn("b", &[0xF1]).is_err());
+    }
+
+    #[test]
+    fn b_and_value_dispatch() {
+        assert!(encode_b("card_id", &[0; 15], 16).is_err());
+        let id = spec(0x01);
+        assert_eq!(
+            encode_value(id, &FieldValue::Bytes(vec![1; 16])).unwrap(),
+            vec![1; 16]
+        );
+        assert!(encode_value(id, &FieldValue::Text("x".into())).is_err());
+        assert_eq!(
+            encode_value(spec(0x07), &FieldValue::Text("KD5578904".into())).unwrap(),
+            b"KD5578904"
+        );
+        assert_eq!(
+            encode_value(spec(0x09), &FieldValue::Text("张三".into()))
+                .unwrap()
+                .len(),
+            30
+        );
+        assert_eq!(
+            encode_value(spec(0x4E), &FieldValue::Bytes(vec![0xB0, 0xA1]))
+                .unwrap()
+                .len(),
+            20
+        );
+        assert_eq!(
+            encode_value(spec(0x05), &FieldValue::Digits("20150711".into())).unwrap(),
+            [0x20, 0x15, 0x07, 0x11]
+        );
+        assert_eq!(
+            decode_value(spec(0x05), &[0x20, 0x15, 0x07, 0x11]).unwrap(),
+            FieldValue::Digits("20150711".into())
+        );
+        assert_eq!(
+            decode_value(spec(0x02), b"3").unwrap(),
+            FieldValue::Text("3".into())
+        );
+        assert_eq!(
+            decode_value(spec(0x09), &[0xD5, 0xC5, 0, 0]).unwrap(),
+            FieldValue::Text("张".into())
+        );
+        assert!(decode_value(spec(0x01), &[0; 15]).is_err());
+        assert!(decode_value(spec(0x02), b"33").is_err());
+    }
+
+    #[test]
+    fn tlv_forms() {
+        assert_eq!(tlv(0x05, &[0x20, 0x25]), [0x05, 0x02, 0x20, 0x25]);
+        assert_eq!(tlv(0x4E, &[]), [0x4E, 0x00]);
+        let long = vec![0xAB; 300];
+        let t = tlv(0x10, &long);
+        assert_eq!(&t[..4], &[0x10, 0xFF, 0x01, 0x2C]);
+        assert_eq!(t.len(), 304);
+        assert_eq!(tlv(0x10, &[0; 254])[1], 0xFE);
+        assert_eq!(&tlv(0x10, &[0; 255])[1..4], &[0xFF, 0x00, 0xFF]);
+        assert!(try_tlv(0x00, &[]).is_err());
+        assert!(try_tlv(0x01, &vec![0; 70_000]).is_err());
+        assert_eq!(tlv(0x01, &vec![0; 70_000]).len(), 65_535 + 4);
+        let parsed = parse_records(&t).unwrap();
+        assert_eq!(parsed, vec![(0x10, &long[..])]);
+    }
+
+    #[test]
+    fn parse_concatenated_records() {
+        let data = hex::decode("0201330304322E30300504201507110700").unwrap();
+        let r = parse_records(&data).unwrap();
+        assert_eq!(
+            r,
+            vec![
+                (0x02, &b"3"[..]),
+                (0x03, &b"2.00"[..]),
+                (0x05, &[0x20, 0x15, 0x07, 0x11][..]),
+                (0x07, &[][..]),
+            ]
+        );
+        assert_eq!(parse_records(&[]).unwrap(), vec![]);
+        assert_eq!(
+            parse_records(&[0x02, 0x01, 0x33, 0x03]),
+            Err(DataError::Truncated {
+                offset: 3,
+                needed: 1,
+                available: 0
+            })
+        );
+        assert_eq!(
+            parse_records(&[0x02, 0x05, 0x33]),
+            Err(DataError::Truncated {
+                offset: 0,
+                needed: 5,
+                available: 1
+            })
+        );
+        assert_eq!(
+            parse_records(&[0x02, 0xFF, 0x00]),
+            Err(DataError::Truncated {
+                offset: 0,
+                needed: 2,
+                available: 1
+            })
+        );
+        assert_eq!(
+            parse_records(&[0x02, 0x00, 0x00, 0x01]),
+            Err(DataError::InvalidTag {
+                offset: 2,
+                tag: 0x00
+            })
+        );
+        assert!(matches!(
+            parse_records(&[0xFF, 0x00]),
+            Err(DataError::InvalidTag { tag: 0xFF, .. })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn parse_records_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            if let Ok(records) = parse_records(&bytes) {
+                // re-encoding gives the input back when every length used the short form
+                let again: Vec<u8> = records.iter().flat_map(|(t, v)| tlv(*t, v)).collect();
+                let total: usize = records.iter().map(|(_, v)| v.len()).sum();
+                prop_assert!(total <= bytes.len());
+                if records.iter().all(|(_, v)| v.len() < 0xFF) && again.len() == bytes.len() {
+                    prop_assert_eq!(again, bytes);
+                }
+            }
+        }
+
+        #[test]
+        fn tlv_round_trips(tag in 1u8..0xFF, value in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let encoded = tlv(tag, &value);
+            let parsed = parse_records(&encoded).unwrap();
+            prop_assert_eq!(parsed, vec![(tag, &value[..])]);
+        }
+
+        #[test]
+        fn cn_round_trips(digits in "[0-9]{0,24}") {
+            let v = encode_cn("x", &digits, 12).unwrap();
+            prop_assert_eq!(decode_cn("x", &v).unwrap(), digits);
+        }
+
+        #[test]
+        fn decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let _ = decode_cn("x", &bytes);
+            let _ = decode_an("x", &bytes);
+            let _ = decode_gbk("x", &bytes);
+        }
+    }
+}

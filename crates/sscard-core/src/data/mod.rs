@@ -1,1 +1,142 @@
-//! (being written)
+//! Typed, validated values of the card's data elements (docs/card-os.md §1).
+//!
+//! Every value here can only be constructed valid: a [`SocialSecurityNumber`] has a correct
+//! GB 11643 check digit, a [`BcdDate`] is a real calendar date, a [`Name`] is representable in
+//! GBK, and so on. Errors are [`DataError`]s naming the field with its JSON field name (the names
+//! used by [`PersonRecord`] and [`crate::profile::ElementSpec::field`]).
+//!
+//! The EF level types [`CardIssuingData`] (EF05), [`HolderData`] (EF06) and
+//! [`SupplementaryData`] (EF0D) convert to and from the card's SIMPLE-TLV records for each
+//! [`Generation`](crate::profile::Generation).
+
+mod card_id;
+mod card_number;
+mod codes;
+mod date;
+mod name;
+mod person;
+mod records;
+mod region;
+mod ssn;
+
+pub use card_id::CardIdentificationCode;
+pub use card_number::CardNumber;
+pub use codes::{Ethnicity, Sex};
+pub use date::BcdDate;
+pub use name::Name;
+pub use person::{PersonRecord, Personalization};
+pub use records::{CardIssuingData, HolderData, SupplementaryData};
+pub use region::RegionCode;
+pub use ssn::SocialSecurityNumber;
+
+use thiserror::Error;
+
+/// Why a data element, a record or a personalization input is not acceptable.
+///
+/// `field` is always the JSON field name of the element (`ssn`, `name`, `issue_date`, ...), so
+/// a terminal can point at the offending input.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DataError {
+    /// The value of `field` is not valid.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// JSON field name of the element.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A record the element needs is not among the records read.
+    #[error("{field}: the record (tag {tag:02X}) is missing")]
+    Missing {
+        /// JSON field name of the element.
+        field: &'static str,
+        /// The record's tag.
+        tag: u8,
+    },
+    /// The record of `field` is blank (value all `00`): the card is not personalized.
+    #[error("{field}: the record is blank (all 00): the card is not personalized")]
+    Blank {
+        /// JSON field name of the element found blank.
+        field: &'static str,
+    },
+    /// SIMPLE-TLV data ends in the middle of a record.
+    #[error(
+        "TLV data truncated at offset {offset}: {needed} more bytes needed, {available} present"
+    )]
+    Truncated {
+        /// Offset of the record (or length field) that is cut short.
+        offset: usize,
+        /// Bytes the record header announces (or needs for its length field).
+        needed: usize,
+        /// Bytes actually left.
+        available: usize,
+    },
+    /// A SIMPLE-TLV tag `00` or `FF`, which ISO 7816-4 does not allow.
+    #[error("TLV data has the invalid tag {tag:02X} at offset {offset}")]
+    InvalidTag {
+        /// Offset of the tag byte.
+        offset: usize,
+        /// The tag byte.
+        tag: u8,
+    },
+    /// The personalization input is not well-formed JSON or has unknown / missing fields.
+    #[error("personalization input: {0}")]
+    Json(String),
+}
+
+impl DataError {
+    /// An [`DataError::Invalid`] for `field`.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> DataError {
+        DataError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// The JSON field name the error is about, if it is about one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            DataError::Invalid { field, .. }
+            | DataError::Missing { field, .. }
+            | DataError::Blank { field } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The same error reported against another field name, for a value type used in several
+    /// places (a [`BcdDate`] is an `issue_date`, an `expiry_date` or a `birth_date`).
+    pub fn in_field(self, field: &'static str) -> DataError {
+        match self {
+            DataError::Invalid { reason, .. } => DataError::Invalid { field, reason },
+            DataError::Missing { tag, .. } => DataError::Missing { field, tag },
+            DataError::Blank { .. } => DataError::Blank { field },
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_and_renaming() {
+        let e = DataError::invalid("date", "bad");
+        assert_eq!(e.field(), Some("date"));
+        let e = e.in_field("issue_date");
+        assert_eq!(e.to_string(), "issue_date: bad");
+        assert_eq!(
+            DataError::Blank { field: "ssn" }.in_field("x").field(),
+            Some("x")
+        );
+        let t = DataError::Truncated {
+            offset: 1,
+            needed: 3,
+            available: 2,
+        };
+        assert_eq!(t.field(), None);
+        assert_eq!(t.clone().in_field("x"), t);
+    }
+}
