@@ -1,0 +1,603 @@
+//! The simulated social security card: a card OS implementing docs/card-os.md behind
+//! [`SimCard::handle`].
+//!
+//! State is split as on a real chip:
+//! - persistent ([`CardImage`]): keys, records, lifecycle and block state, PIN and its counter;
+//!   every change goes through the one method `SimCard::persist`, which counts the writes (the
+//!   seam where power loss during a command will be simulated);
+//! - volatile: the selected DF/EF, the current challenge, the authenticated key ids, the PIN
+//!   verified flag and pending T=0 response data, all lost on [`SimCard::reset`].
+//!
+//! # ATR
+//! `3B 6D 00 00` ‖ 13 historical bytes `00 81 53 53 43 41 52 44 31` ‖ chip serial (4 bytes).
+//! `T0 = 6D`: TB1 and TC1 present (both `00`), no TD1, so only T=0 is offered and, as ISO/IEC
+//! 7816-3 requires for T=0-only ATRs, there is no TCK. The historical bytes are a category
+//! indicator `00`, `81 53` and the ASCII text `SCARD1`, then the chip serial; the last 8 of
+//! them (`41 52 44 31` ‖ serial) are the card factor.
+
+mod files;
+mod security;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rand::{rngs::StdRng, RngCore, SeedableRng};
+use zeroize::Zeroizing;
+
+use sscard_core::apdu::{instruction as ins, Command, StatusWord};
+use sscard_core::keyholder::KeyHolder;
+use sscard_core::profile::{self, Ef, Generation};
+use sscard_core::Algorithm;
+
+use crate::error::SimError;
+use crate::image::{AppState, BlockState, CardImage, CardOptions, HexBytes, PinState, SecretBytes};
+use crate::image::{key_name, IMAGE_FORMAT, MAX_PIN_TRIES};
+pub(crate) use crate::image::bcd_digits;
+use crate::t0::{self, length_byte};
+use crate::transport::VirtualCard;
+
+/// The first bytes of every simulated card's ATR: TS, T0 (TB1 + TC1, 13 historical bytes), TB1, TC1.
+pub const ATR_PREFIX: [u8; 4] = [0x3B, 0x6D, 0x00, 0x00];
+/// The historical bytes before the chip serial.
+pub const HISTORICAL_PREFIX: [u8; 9] = [0x00, 0x81, 0x53, 0x53, 0x43, 0x41, 0x52, 0x44, 0x31];
+
+/// The key ids the manufacturer loads (every card key of docs/card-os.md §4 except `20`,
+/// the card identification code MAC key, which never leaves the issuer).
+pub const CARD_KEY_IDS: [u8; 7] = [0x00, 0x04, 0x06, 0x07, 0x08, 0x0A, 0x0D];
+
+/// Default PIN try counter (docs/card-os.md §4).
+pub const DEFAULT_PIN_TRIES: u8 = 3;
+
+/// The ATR of a simulated card with chip serial `serial`.
+pub fn atr_for_serial(serial: [u8; 4]) -> Vec<u8> {
+    let mut atr = Vec::with_capacity(ATR_PREFIX.len() + HISTORICAL_PREFIX.len() + 4);
+    atr.extend_from_slice(&ATR_PREFIX);
+    atr.extend_from_slice(&HISTORICAL_PREFIX);
+    atr.extend_from_slice(&serial);
+    atr
+}
+
+/// What the manufacturer needs to initialize a blank card.
+#[derive(Debug, Clone)]
+pub struct CardSpec {
+    /// Record layout and read conditions (1.0, 2.0, 3.0).
+    pub generation: Generation,
+    /// The card's algorithm.
+    pub algorithm: Algorithm,
+    /// The 6-digit region code the issuer keys are diversified for.
+    pub region: String,
+    /// The chip serial (last 4 ATR historical bytes).
+    pub chip_serial: [u8; 4],
+    /// Card OS options (T=0 mode, all-records READ RECORD mode).
+    pub options: CardOptions,
+    /// PIN try counter for PINs set on this card (1 to 15).
+    pub pin_max_tries: u8,
+}
+
+impl CardSpec {
+    /// A spec with default options (T=1 behaviour, all-records mode on, 3 PIN tries).
+    pub fn new(
+        generation: Generation,
+        algorithm: Algorithm,
+        region: &str,
+        chip_serial: [u8; 4],
+    ) -> CardSpec {
+        CardSpec {
+            generation,
+            algorithm,
+            region: region.to_string(),
+            chip_serial,
+            options: CardOptions::default(),
+            pin_max_tries: DEFAULT_PIN_TRIES,
+        }
+    }
+
+    /// Sets the card OS options.
+    pub fn with_options(mut self, options: CardOptions) -> CardSpec {
+        self.options = options;
+        self
+    }
+}
+
+/// One change of persistent memory. Everything that changes the [`CardImage`] of a running card
+/// is one of these, applied by `SimCard::persist`.
+#[derive(Debug)]
+pub(crate) enum Change {
+    /// DF01.
+    AppState(AppState),
+    /// DF02.
+    BlockState(BlockState),
+    /// CARD BLOCK.
+    CardBlocked,
+    /// The PIN try counter.
+    PinTries(u8),
+    /// A new PIN (with its counter and initial flag).
+    Pin(PinState),
+    /// Record `index` (0-based) of `ef` replaced by `tlv`.
+    Record { ef: Ef, index: usize, tlv: Vec<u8> },
+}
+
+/// Why a command stopped: a status word to answer. (The seam for simulated power loss.)
+#[derive(Debug)]
+pub(crate) enum Abort {
+    /// Answer this status word, without data.
+    Status(StatusWord),
+}
+
+impl From<StatusWord> for Abort {
+    fn from(sw: StatusWord) -> Abort {
+        Abort::Status(sw)
+    }
+}
+
+/// What a command produced before Le and T=0 handling.
+pub(crate) enum Reply {
+    /// A status word without data (usually `9000`).
+    Status(StatusWord),
+    /// Response data with `9000`.
+    Data(Zeroizing<Vec<u8>>),
+}
+
+pub(crate) type Outcome = Result<Reply, Abort>;
+
+/// The selected dedicated file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Df {
+    Mf,
+    Ssse,
+}
+
+/// Volatile (RAM) state, lost on reset.
+pub(crate) struct Volatile {
+    pub(crate) df: Df,
+    pub(crate) ef: Option<Ef>,
+    pub(crate) challenge: Option<Zeroizing<Vec<u8>>>,
+    pub(crate) authenticated: BTreeSet<u8>,
+    pub(crate) pin_verified: bool,
+    pub(crate) pending: Option<Zeroizing<Vec<u8>>>,
+}
+
+impl Volatile {
+    fn power_on() -> Volatile {
+        Volatile {
+            df: Df::Mf,
+            ef: None,
+            challenge: None,
+            authenticated: BTreeSet::new(),
+            pin_verified: false,
+            pending: None,
+        }
+    }
+}
+
+/// A simulated social security card.
+pub struct SimCard {
+    image: CardImage,
+    vol: Volatile,
+    rng: StdRng,
+    writes: u64,
+}
+
+impl std::fmt::Debug for SimCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimCard")
+            .field("image", &self.image)
+            .field("persistent_writes", &self.writes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimCard {
+    /// The manufacturer step: a blank card (every record present with an all-`00` value, no
+    /// PIN) whose card keys are derived from the master keys of `key_holder`:
+    /// `CK_id = Div(Div(MK_id, card factor), city factor)` for the issuer keys and
+    /// `Div(MK_id, card factor)` for the nationwide keys (docs/card-os.md §4), for every id of
+    /// [`CARD_KEY_IDS`].
+    ///
+    /// The key holder computes each `Div` as the encipherment of `f ‖ NOT f` under the master key
+    /// diversified by the preceding factors (the same bytes for 8- and 16-byte blocks), so any
+    /// key holder that can encipher with a diversified key can load a card.
+    pub fn blank(spec: CardSpec, key_holder: &mut dyn KeyHolder) -> Result<SimCard, SimError> {
+        let factors = spec_factors(&spec)?;
+        if !key_holder.supports(spec.algorithm) {
+            return Err(SimError::KeyHolder(format!(
+                "the key holder does not support {}",
+                spec.algorithm
+            )));
+        }
+        let mut keys = std::collections::BTreeMap::new();
+        for id in CARD_KEY_IDS {
+            let path = sscard_core::crypto::key_factors(
+                sscard_core::crypto::KeyId(id),
+                &factors.card,
+                &factors.city,
+            );
+            let (last, before) = path
+                .split_last()
+                .ok_or_else(|| SimError::Crypto("empty diversification path".into()))?;
+            let mut input = Zeroizing::new(Vec::with_capacity(16));
+            input.extend_from_slice(last);
+            input.extend(last.iter().map(|b| !b));
+            let key = key_holder
+                .encipher(
+                    spec.algorithm,
+                    sscard_core::crypto::KeyId(id),
+                    before,
+                    &input,
+                )
+                .map_err(|e| SimError::KeyHolder(format!("card key {id:02X}: {e}")))?;
+            if key.len() != 16 {
+                return Err(SimError::KeyHolder(format!(
+                    "card key {id:02X}: {} bytes instead of 16",
+                    key.len()
+                )));
+            }
+            keys.insert(key_name(id), SecretBytes::new(key));
+        }
+        Self::assemble(spec, keys)
+    }
+
+    /// A blank card loaded with the given card keys `CK_id` (16 bytes each, by key id), for
+    /// tests that bring their own keys.
+    pub fn blank_with_card_keys(
+        spec: CardSpec,
+        card_keys: &[(u8, SecretBytes)],
+    ) -> Result<SimCard, SimError> {
+        spec_factors(&spec)?;
+        let keys = card_keys
+            .iter()
+            .map(|(id, key)| (key_name(*id), key.clone()))
+            .collect();
+        Self::assemble(spec, keys)
+    }
+
+    fn assemble(
+        spec: CardSpec,
+        keys: std::collections::BTreeMap<String, SecretBytes>,
+    ) -> Result<SimCard, SimError> {
+        if spec.pin_max_tries == 0 || spec.pin_max_tries > MAX_PIN_TRIES {
+            return Err(SimError::InvalidSpec(format!(
+                "PIN tries {} not in 1..=15",
+                spec.pin_max_tries
+            )));
+        }
+        let mut files = std::collections::BTreeMap::new();
+        for ef in Ef::ALL {
+            let records = profile::records(spec.generation, ef)
+                .iter()
+                .map(|element| {
+                    let mut tlv = vec![element.tag, element.len as u8];
+                    tlv.resize(2 + element.len, 0x00);
+                    HexBytes(tlv)
+                })
+                .collect();
+            files.insert(ef, records);
+        }
+        let image = CardImage {
+            format: IMAGE_FORMAT,
+            generation: spec.generation,
+            algorithm: spec.algorithm,
+            chip_serial: spec.chip_serial,
+            region: spec.region,
+            keys,
+            files,
+            app_state: AppState::Blank,
+            block_state: BlockState::None,
+            card_blocked: false,
+            pin: None,
+            options: CardOptions {
+                pin_max_tries: spec.pin_max_tries,
+                ..spec.options
+            },
+        };
+        SimCard::from_image(image)
+    }
+
+    /// A card running on an existing image (validated first).
+    pub fn from_image(image: CardImage) -> Result<SimCard, SimError> {
+        image.validate()?;
+        Ok(SimCard {
+            image,
+            vol: Volatile::power_on(),
+            rng: StdRng::from_os_rng(),
+            writes: 0,
+        })
+    }
+
+    /// The persistent state.
+    pub fn image(&self) -> &CardImage {
+        &self.image
+    }
+
+    /// Consumes the card, giving its persistent state.
+    pub fn into_image(self) -> CardImage {
+        self.image
+    }
+
+    /// The image as JSON (contains the card keys and the PIN).
+    pub fn save_json(&self) -> Result<Zeroizing<String>, SimError> {
+        self.image.to_json()
+    }
+
+    /// A freshly powered card from an image in JSON.
+    pub fn load_json(text: &str) -> Result<SimCard, SimError> {
+        SimCard::from_image(CardImage::from_json(text)?)
+    }
+
+    /// Saves the image to `path` atomically (temporary file + rename).
+    pub fn save(&self, path: &Path) -> Result<(), SimError> {
+        self.image.save(path)
+    }
+
+    /// A freshly powered card from an image file.
+    pub fn load(path: &Path) -> Result<SimCard, SimError> {
+        SimCard::from_image(CardImage::load(path)?)
+    }
+
+    /// Changes the card OS options (a test convenience; not a card command, not counted as a
+    /// persistent write).
+    pub fn set_options(&mut self, options: CardOptions) {
+        self.image.options = options;
+    }
+
+    /// Makes GET CHALLENGE deterministic (tests).
+    pub fn seed_rng(&mut self, seed: u64) {
+        self.rng = StdRng::seed_from_u64(seed);
+    }
+
+    /// The ATR (see the module documentation).
+    pub fn atr(&self) -> Vec<u8> {
+        atr_for_serial(self.image.chip_serial)
+    }
+
+    /// Power-on reset: all volatile state is lost (selection, challenge, security state, PIN
+    /// verified, pending response); the persistent image stays.
+    pub fn reset(&mut self) {
+        self.vol = Volatile::power_on();
+    }
+
+    /// Number of persistent writes since this card object was created or loaded.
+    pub fn persistent_writes(&self) -> u64 {
+        self.writes
+    }
+
+    /// The key ids authenticated in the current security state (volatile).
+    pub fn authenticated_keys(&self) -> Vec<u8> {
+        self.vol.authenticated.iter().copied().collect()
+    }
+
+    /// Whether the PIN has been verified since the last reset or reselection.
+    pub fn pin_verified(&self) -> bool {
+        self.vol.pin_verified
+    }
+
+    /// The one place persistent memory changes. Counts every write.
+    pub(crate) fn persist(&mut self, change: Change) -> Result<(), Abort> {
+        self.writes = self.writes.wrapping_add(1);
+        match change {
+            Change::AppState(state) => self.image.app_state = state,
+            Change::BlockState(state) => self.image.block_state = state,
+            Change::CardBlocked => self.image.card_blocked = true,
+            Change::PinTries(tries) => match self.image.pin.as_mut() {
+                Some(pin) => pin.tries_left = tries,
+                None => return Err(StatusWord::MemoryFailure.into()),
+            },
+            Change::Pin(pin) => self.image.pin = Some(pin),
+            Change::Record { ef, index, tlv } => {
+                match self
+                    .image
+                    .files
+                    .get_mut(&ef)
+                    .and_then(|records| records.get_mut(index))
+                {
+                    Some(record) => record.0 = tlv,
+                    None => return Err(StatusWord::MemoryFailure.into()),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Processes one command APDU; the answer is response data ‖ SW1 SW2. Never panics.
+    pub fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
+        if apdu.get(1) != Some(&ins::GET_RESPONSE) {
+            self.vol.pending = None;
+        }
+        match self.process(apdu) {
+            Ok(bytes) => bytes,
+            Err(Abort::Status(sw)) => sw.to_bytes().to_vec(),
+        }
+    }
+
+    fn process(&mut self, apdu: &[u8]) -> Result<Vec<u8>, Abort> {
+        if self.image.card_blocked {
+            return Err(StatusWord::PermanentlyBlocked.into());
+        }
+        let (cla, ins_byte) = match apdu {
+            [cla, ins, _, _, ..] => (*cla, *ins),
+            _ => return Err(StatusWord::WrongLength.into()),
+        };
+        let class = instruction_class(ins_byte).ok_or(StatusWord::InsNotSupported)?;
+        let cla_ok = match class {
+            Class::Iso => cla == 0x00,
+            Class::Proprietary => cla == 0x80,
+            Class::Mac => cla == 0x84 || cla == 0x80,
+        };
+        if !cla_ok {
+            return Err(StatusWord::ClaNotSupported.into());
+        }
+        let command = Command::parse(apdu).map_err(|_| StatusWord::WrongLength)?;
+        self.check_block_state(ins_byte)?;
+        if ins_byte == ins::GET_RESPONSE {
+            return t0::get_response(&mut self.vol.pending, &command).map_err(Abort::Status);
+        }
+        let reply = match ins_byte {
+            ins::SELECT => self.select(&command),
+            ins::READ_RECORD => self.read_record(&command),
+            ins::UPDATE_RECORD => self.update_record(&command),
+            ins::GET_CHALLENGE => self.get_challenge(&command),
+            ins::EXTERNAL_AUTHENTICATE => self.external_authenticate(&command),
+            ins::INTERNAL_AUTHENTICATE => self.internal_authenticate(&command),
+            ins::VERIFY => self.verify(&command),
+            ins::CHANGE_PIN => self.change_pin(&command),
+            ins::PIN_RELOAD => self.pin_reload(&command),
+            ins::APPLICATION_BLOCK => self.application_block(&command),
+            ins::APPLICATION_UNBLOCK => self.application_unblock(&command),
+            ins::CARD_BLOCK => self.card_block(&command),
+            ins::ACTIVATE_FILE => self.activate_file(&command),
+            ins::DEACTIVATE_FILE => self.deactivate_file(&command),
+            _ => Err(StatusWord::InsNotSupported.into()),
+        }?;
+        Ok(self.deliver(reply, command.le()))
+    }
+
+    /// docs/card-os.md §2 "Effect of blocking".
+    fn check_block_state(&self, ins_byte: u8) -> Result<(), Abort> {
+        match self.image.block_state {
+            BlockState::None => Ok(()),
+            BlockState::Temporary => match ins_byte {
+                ins::SELECT | ins::GET_CHALLENGE | ins::GET_RESPONSE | ins::APPLICATION_UNBLOCK => {
+                    Ok(())
+                }
+                _ => Err(StatusWord::ApplicationBlocked.into()),
+            },
+            BlockState::Permanent => match ins_byte {
+                ins::SELECT | ins::GET_RESPONSE => Ok(()),
+                _ => Err(StatusWord::PermanentlyBlocked.into()),
+            },
+        }
+    }
+
+    /// Le handling (T=1: `6Cxx` when 0 < Le < length) or T=0 handling (`61xx`, data kept for
+    /// GET RESPONSE).
+    fn deliver(&mut self, reply: Reply, le: Option<usize>) -> Vec<u8> {
+        match reply {
+            Reply::Status(sw) => sw.to_bytes().to_vec(),
+            Reply::Data(data) if data.is_empty() => StatusWord::Ok.to_bytes().to_vec(),
+            Reply::Data(data) => {
+                if self.image.options.t0_mode {
+                    return t0::announce(&mut self.vol.pending, data);
+                }
+                match le {
+                    Some(le) if le > 0 && le < data.len() => {
+                        StatusWord::WrongLe(length_byte(data.len()))
+                            .to_bytes()
+                            .to_vec()
+                    }
+                    _ => with_ok(&data),
+                }
+            }
+        }
+    }
+
+    /// Clears the per-key security state and the PIN verified flag (SELECT of SSSE or the MF).
+    pub(crate) fn clear_security_state(&mut self) {
+        self.vol.authenticated.clear();
+        self.vol.pin_verified = false;
+    }
+
+    /// Commands that act on the SSSE application need it selected: `6985` otherwise.
+    pub(crate) fn require_ssse(&self) -> Result<(), Abort> {
+        if self.vol.df == Df::Ssse {
+            Ok(())
+        } else {
+            Err(StatusWord::ConditionsNotSatisfied.into())
+        }
+    }
+
+    /// The SSSE FCI (docs/card-os.md §2).
+    pub(crate) fn fci(&self) -> Vec<u8> {
+        let mut a5 = vec![0x9F, 0x0C, 0x03, 0x86, 0x01, self.image.algorithm.to_byte()];
+        a5.extend_from_slice(&[0xDF, 0x01, 0x01, self.image.app_state.to_byte()]);
+        a5.extend_from_slice(&[0xDF, 0x02, 0x01, self.image.block_state.to_byte()]);
+        a5.extend_from_slice(&[0xDF, 0x03, 0x01, self.image.generation.number()]);
+        let mut body = vec![0x84, profile::SSSE_AID.len() as u8];
+        body.extend_from_slice(&profile::SSSE_AID);
+        body.push(0xA5);
+        body.push(a5.len() as u8);
+        body.extend_from_slice(&a5);
+        let mut fci = vec![0x6F, body.len() as u8];
+        fci.extend_from_slice(&body);
+        fci
+    }
+
+    pub(crate) fn random(&mut self, len: usize) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(vec![0u8; len]);
+        self.rng.fill_bytes(&mut out);
+        out
+    }
+
+    pub(crate) fn block_len(&self) -> usize {
+        self.image.algorithm.block_len()
+    }
+}
+
+impl VirtualCard for SimCard {
+    fn atr(&self) -> Vec<u8> {
+        SimCard::atr(self)
+    }
+    fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
+        SimCard::handle(self, apdu)
+    }
+    fn reset(&mut self) {
+        SimCard::reset(self)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Class {
+    /// CLA `00`.
+    Iso,
+    /// CLA `80`.
+    Proprietary,
+    /// CLA `84` (or `80`): commands carrying a MAC.
+    Mac,
+}
+
+fn instruction_class(ins_byte: u8) -> Option<Class> {
+    Some(match ins_byte {
+        ins::SELECT
+        | ins::READ_RECORD
+        | ins::UPDATE_RECORD
+        | ins::GET_CHALLENGE
+        | ins::EXTERNAL_AUTHENTICATE
+        | ins::INTERNAL_AUTHENTICATE
+        | ins::VERIFY
+        | ins::ACTIVATE_FILE
+        | ins::DEACTIVATE_FILE
+        | ins::GET_RESPONSE => Class::Iso,
+        ins::CHANGE_PIN => Class::Proprietary,
+        ins::PIN_RELOAD | ins::APPLICATION_BLOCK | ins::APPLICATION_UNBLOCK | ins::CARD_BLOCK => {
+            Class::Mac
+        }
+        _ => return None,
+    })
+}
+
+fn with_ok(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 2);
+    out.extend_from_slice(data);
+    out.extend_from_slice(&StatusWord::Ok.to_bytes());
+    out
+}
+
+/// The card and city factors of a spec (validating its region code).
+fn spec_factors(spec: &CardSpec) -> Result<sscard_core::crypto::CardFactors, SimError> {
+    if spec.region.len() != 6 || !spec.region.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SimError::InvalidSpec(format!(
+            "region code {:?} is not 6 digits",
+            spec.region
+        )));
+    }
+    let atr = atr_for_serial(spec.chip_serial);
+    let mut card = [0u8; 8];
+    if let Some(tail) = atr.get(atr.len().saturating_sub(8)..) {
+        card.copy_from_slice(tail);
+    }
+    let mut city = [0u8; 8];
+    city[..6].copy_from_slice(spec.region.as_bytes());
+    city[6..].copy_from_slice(&[0x73, 0x78]);
+    Ok(sscard_core::crypto::CardFactors { card, city })
+}
