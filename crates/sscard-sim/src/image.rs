@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use sscard_core::data::RegionCode;
 use sscard_core::profile::{Ef, Generation};
 use sscard_core::Algorithm;
 
@@ -209,8 +210,8 @@ pub struct CardImage {
     /// The chip serial number: the last 4 ATR historical bytes.
     #[serde(with = "serial_hex")]
     pub chip_serial: [u8; 4],
-    /// The 6-digit region code the card keys were diversified for (city factor).
-    pub region: String,
+    /// The region code the issuer keys were diversified for (city factor).
+    pub region: RegionCode,
     /// The card keys `CK_id`, by key id in two hex digits (`"04"`, `"0A"`).
     pub keys: BTreeMap<String, SecretBytes>,
     /// The records of each EF, whole SIMPLE-TLVs, in record-number order.
@@ -252,8 +253,8 @@ impl CardImage {
     }
 
     /// Checks the image for consistency: format version, key lengths and names, records that
-    /// are single SIMPLE-TLVs with one-byte lengths, region code digits, PIN encoding and
-    /// counters.
+    /// are single SIMPLE-TLVs with one-byte lengths, PIN encoding and
+    /// counters. (The region code is checked when parsed.)
     pub fn validate(&self) -> Result<(), SimError> {
         let bad = |what: String| Err(SimError::InvalidImage(what));
         if self.format != IMAGE_FORMAT {
@@ -261,9 +262,6 @@ impl CardImage {
                 "image format {} (this simulator reads format {IMAGE_FORMAT})",
                 self.format
             ));
-        }
-        if self.region.len() != 6 || !self.region.bytes().all(|b| b.is_ascii_digit()) {
-            return bad(format!("region code {:?} is not 6 digits", self.region));
         }
         for (name, key) in &self.keys {
             let ok_name = u8::from_str_radix(name, 16).is_ok_and(|id| key_name(id) == *name);
@@ -303,7 +301,7 @@ impl CardImage {
             if pin.tries_left > pin.max_tries {
                 return bad("PIN tries left exceed max tries".into());
             }
-            if bcd_digits(pin.bcd.expose()).is_none() {
+            if !is_pin_bcd(pin.bcd.expose()) {
                 return bad("PIN is not 4-12 packed BCD digits".into());
             }
         }
@@ -384,20 +382,8 @@ mod serial_hex {
     }
 }
 
-/// Number of digits of a PIN in packed BCD (`F`-filled to a whole byte), if it is 4 to 12
-/// digits and well formed.
-pub(crate) fn bcd_digits(bcd: &[u8]) -> Option<usize> {
-    if !(2..=6).contains(&bcd.len()) {
-        return None;
-    }
-    let nibbles: Vec<u8> = bcd.iter().flat_map(|b| [b >> 4, b & 0x0F]).collect();
-    let digits = match nibbles.split_last() {
-        Some((0x0F, rest)) => rest,
-        _ => nibbles.as_slice(),
-    };
-    if digits.iter().all(|n| *n <= 9) && (4..=12).contains(&digits.len()) {
-        Some(digits.len())
-    } else {
-        None
-    }
+/// Whether `bcd` is a PIN of 4 to 12 digits in packed BCD as the card stores and compares it
+/// (`F`-filled to a whole byte; [`sscard_core::crypto::Pin::from_bcd`]).
+pub(crate) fn is_pin_bcd(bcd: &[u8]) -> bool {
+    sscard_core::crypto::Pin::from_bcd(bcd).is_ok()
 }

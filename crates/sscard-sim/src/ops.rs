@@ -57,7 +57,7 @@ pub(crate) fn pin_from_block(
     block: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, Abort> {
     let plain = crypto::decipher(alg, &key(card_key)?, block).map_err(internal_error)?;
-    let pin = crypto::parse_pin_block(alg, &plain)
-        .map_err(|_| Abort::Status(StatusWord::WrongData))?;
+    let pin =
+        crypto::parse_pin_block(alg, &plain).map_err(|_| Abort::Status(StatusWord::WrongData))?;
     Ok(pin.to_bcd())
 }

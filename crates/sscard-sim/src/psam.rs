@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use sscard_core::apdu::{instruction as ins, Command, StatusWord};
 use sscard_core::crypto::{self, SecretKey};
+use sscard_core::keyholder::KeyFile;
 use sscard_core::profile::PSAM_AID;
 use sscard_core::Algorithm;
 
@@ -86,6 +87,27 @@ impl SimPsam {
             working_key: None,
             pending: None,
         })
+    }
+
+    /// A PSAM holding every master key of `key_file` for `algorithm`.
+    pub fn from_key_file(
+        key_file: &KeyFile,
+        algorithm: Algorithm,
+        terminal_number: &str,
+    ) -> Result<SimPsam, SimError> {
+        let mut keys = Vec::new();
+        for id in key_file.key_ids(algorithm) {
+            let key = key_file
+                .master_key(algorithm, id)
+                .map_err(|e| SimError::KeyHolder(e.to_string()))?;
+            keys.push((id.0, SecretBytes::from_slice(key.expose_bytes())));
+        }
+        if keys.is_empty() {
+            return Err(SimError::KeyHolder(format!(
+                "the key file has no {algorithm} keys"
+            )));
+        }
+        SimPsam::new(algorithm, &keys, terminal_number)
     }
 
     /// The PSAM's algorithm.
@@ -262,5 +284,175 @@ impl VirtualCard for SimPsam {
     }
     fn reset(&mut self) {
         SimPsam::reset(self)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::test_support::{h, master_key, split, test_factors};
+    use sscard_core::apdu::commands;
+
+    fn psam(alg: Algorithm) -> SimPsam {
+        let keys: Vec<(u8, SecretBytes)> = [0x00, 0x04, 0x06, 0x07, 0x08, 0x0A, 0x0D, 0x20]
+            .iter()
+            .map(|id| (*id, SecretBytes::from_slice(&master_key(alg, *id))))
+            .collect();
+        SimPsam::new(alg, &keys, "410100813475").unwrap()
+    }
+
+    fn send(p: &mut SimPsam, apdu: &[u8]) -> (Vec<u8>, u16) {
+        split(p.handle(apdu))
+    }
+
+    /// Sends, expects `61xx`, fetches with GET RESPONSE.
+    fn fetch(p: &mut SimPsam, apdu: &[u8]) -> Vec<u8> {
+        let (data, sw) = send(p, apdu);
+        assert!(data.is_empty());
+        assert_eq!(sw >> 8, 0x61, "{sw:04X}");
+        let (data, sw) = send(p, &[0x00, 0xC0, 0x00, 0x00, sw as u8]);
+        assert_eq!(sw, 0x9000);
+        data
+    }
+
+    #[test]
+    fn select_terminal_number_and_t0() {
+        let mut p = psam(Algorithm::Sm4);
+        // nothing before SELECT
+        assert_eq!(send(&mut p, &h("00B0960006")).1, 0x6A82);
+        assert_eq!(send(&mut p, &h("BFDE480408 0102030405060708")).1, 0x6985);
+        let fci = fetch(&mut p, &commands::select_aid(&PSAM_AID).to_bytes().unwrap());
+        assert_eq!(
+            hex::encode_upper(&fci),
+            "6F108406D15600000590A5069F0C03860103"
+        );
+        // case 3 SELECT still answers through GET RESPONSE
+        assert_eq!(send(&mut p, &h("00A4040006D15600000590")).1, 0x6112);
+        assert_eq!(send(&mut p, &h("00A4040006D15600000591")).1, 0x6A82);
+        assert_eq!(send(&mut p, &h("00A4040006D15600000590")).1, 0x6112);
+        let number = fetch(
+            &mut p,
+            &commands::read_binary_sfi(0x16, 0, 6).to_bytes().unwrap(),
+        );
+        assert_eq!(number, h("410100813475"));
+        assert_eq!(fetch(&mut p, &h("00B0960202")), h("0081"));
+        assert_eq!(send(&mut p, &h("00B0970006")).1, 0x6A82);
+        assert_eq!(send(&mut p, &h("00B0960606")).1, 0x6B00);
+        assert_eq!(send(&mut p, &h("00B0000006")).1, 0x6986);
+        // GET RESPONSE: wrong Le, nothing pending
+        assert_eq!(send(&mut p, &h("00B0960006")).1, 0x6106);
+        assert_eq!(send(&mut p, &h("00C0000008")).1, 0x6C06);
+        assert_eq!(send(&mut p, &h("00C0000006")).1, 0x9000);
+        assert_eq!(send(&mut p, &h("00C0000006")).1, 0x6985);
+        assert_eq!(send(&mut p, &h("00B2010400")).1, 0x6D00);
+        assert_eq!(send(&mut p, &h("80A4040006D15600000590")).1, 0x6E00);
+        assert_eq!(send(&mut p, &h("00DE480408 0102030405060708")).1, 0x6E00);
+        assert_eq!(p.terminal_number(), "410100813475");
+        assert_eq!(p.atr(), PSAM_ATR);
+    }
+
+    #[test]
+    fn diversify_and_cipher_match_the_core_crypto() {
+        for alg in Algorithm::ALL {
+            let mut p = psam(alg);
+            let b = alg.block_len();
+            fetch(&mut p, &commands::select_aid(&PSAM_AID).to_bytes().unwrap());
+            // no working key yet
+            assert_eq!(
+                send(
+                    &mut p,
+                    &commands::psam_encipher(&vec![0; b]).to_bytes().unwrap()
+                )
+                .1,
+                0x6985
+            );
+            let factors = test_factors();
+            let challenge: Vec<u8> = (0..b as u8).collect();
+            let r8: [u8; 8] = challenge[..8].try_into().unwrap();
+            let path = [factors.card, factors.city, r8];
+            let diversify = commands::psam_diversify(0x04, &path).to_bytes().unwrap();
+            assert_eq!(send(&mut p, &diversify).1, 0x9000);
+            let cryptogram = fetch(
+                &mut p,
+                &commands::psam_encipher(&challenge).to_bytes().unwrap(),
+            );
+            let master = SecretKey::from_bytes(&master_key(alg, 0x04)).unwrap();
+            let working = crypto::diversify_path(alg, &master, &path).unwrap();
+            assert_eq!(
+                cryptogram,
+                crypto::encipher(alg, &working, &challenge)
+                    .unwrap()
+                    .to_vec()
+            );
+            // the card accepts it
+            let card_key = crypto::diversify_path(alg, &master, &path[..2]).unwrap();
+            assert_eq!(
+                cryptogram,
+                crypto::external_auth_cryptogram(alg, &card_key, &challenge)
+                    .unwrap()
+                    .to_vec()
+            );
+            // MAC
+            let message = h("8424000004");
+            let mac = fetch(
+                &mut p,
+                &commands::psam_mac(&challenge, &message).to_bytes().unwrap(),
+            );
+            assert_eq!(
+                mac,
+                crypto::mac(alg, &working, &challenge, &message)
+                    .unwrap()
+                    .to_vec()
+            );
+            // lengths and parameters
+            assert_eq!(send(&mut p, &h("80FA0000030102 03")).1, 0x6700);
+            assert_eq!(send(&mut p, &h("80FA050003010203")).1, 0x6700);
+            assert_eq!(send(&mut p, &h("80FA010008 0000000000000000")).1, 0x6A86);
+            assert_eq!(send(&mut p, &h("80FA000108 0000000000000000")).1, 0x6A86);
+            assert_eq!(send(&mut p, &h("BFDE490408 0102030405060708")).1, 0x6A86);
+            assert_eq!(send(&mut p, &h("BFDE480407 01020304050607")).1, 0x6700);
+            assert_eq!(send(&mut p, &h("BFDE4855080102030405060708")).1, 0x6A88);
+            // a failed DIVERSIFY leaves no working key
+            assert_eq!(
+                send(
+                    &mut p,
+                    &commands::psam_encipher(&vec![0; b]).to_bytes().unwrap()
+                )
+                .1,
+                0x6985
+            );
+            // one and three factors
+            assert_eq!(send(&mut p, &h("BFDE480A08 0102030405060708")).1, 0x9000);
+            assert_eq!(
+                send(
+                    &mut p,
+                    &commands::psam_encipher(&vec![0; b]).to_bytes().unwrap()
+                )
+                .1 >> 8,
+                0x61
+            );
+            // reset forgets the selection and the working key
+            p.reset();
+            assert_eq!(
+                send(
+                    &mut p,
+                    &commands::psam_encipher(&vec![0; b]).to_bytes().unwrap()
+                )
+                .1,
+                0x6985
+            );
+        }
+    }
+
+    #[test]
+    fn bad_psam_specs() {
+        assert!(SimPsam::new(Algorithm::Tdes, &[], "12345").is_err());
+        assert!(SimPsam::new(Algorithm::Tdes, &[], "12345678901A").is_err());
+        let short = [(0x04, SecretBytes::from_slice(&[1, 2, 3]))];
+        assert!(SimPsam::new(Algorithm::Tdes, &short, "123456789012").is_err());
+        let key = [(0x04, SecretBytes::from_slice(&[0xAB; 16]))];
+        let p = SimPsam::new(Algorithm::Tdes, &key, "123456789012").unwrap();
+        assert!(!format!("{p:?}").contains("ABAB"));
     }
 }

@@ -10,7 +10,10 @@ pub(crate) fn length_byte(len: usize) -> u8 {
 }
 
 /// Keeps `data` for GET RESPONSE and answers `61xx`.
-pub(crate) fn announce(pending: &mut Option<Zeroizing<Vec<u8>>>, data: Zeroizing<Vec<u8>>) -> Vec<u8> {
+pub(crate) fn announce(
+    pending: &mut Option<Zeroizing<Vec<u8>>>,
+    data: Zeroizing<Vec<u8>>,
+) -> Vec<u8> {
     let sw = StatusWord::MoreData(length_byte(data.len()));
     *pending = Some(data);
     sw.to_bytes().to_vec()

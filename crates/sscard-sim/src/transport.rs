@@ -120,3 +120,73 @@ impl<C: VirtualCard> Transport for SimTransport<C> {
         self.epoch
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::test_support::{Terminal, SERIAL};
+    use sscard_core::apdu::commands;
+    use sscard_core::channel::Channel;
+    use sscard_core::profile::{self, Generation};
+    use sscard_core::Algorithm;
+
+    #[test]
+    fn power_cycle_removal_and_channel() {
+        let t = Terminal::new(Generation::V2, Algorithm::Tdes);
+        let mut options = t.card.image().options;
+        options.t0_mode = true;
+        let mut card = t.card;
+        card.set_options(options);
+        let mut transport = SimTransport::new(card);
+        assert_eq!(transport.reset_epoch(), 0);
+        assert_eq!(&transport.atr().unwrap()[13..], &SERIAL);
+        // the core channel hides T=0
+        let mut channel = Channel::new(&mut transport);
+        let fci = channel
+            .send_ok(&commands::select_aid(&profile::SSSE_AID))
+            .unwrap();
+        assert_eq!(fci.first(), Some(&0x6F));
+        let data = channel
+            .send_ok(&commands::read_record(
+                Some(5),
+                commands::RecordRef::AllFrom(1),
+            ))
+            .unwrap();
+        assert_eq!(data.first(), Some(&0x01));
+        drop(channel);
+        assert!(transport.exchanges() >= 4);
+        // power cycle: new epoch, MF selected again
+        transport.power_cycle();
+        assert_eq!(transport.reset_epoch(), 1);
+        let response = transport.transmit(&[0x00, 0xB2, 0x01, 0x2C, 0x00]).unwrap();
+        assert_eq!(response, [0x6A, 0x82]);
+        // removal
+        transport.remove_card();
+        assert!(!transport.is_present());
+        assert!(matches!(
+            transport.transmit(&[0x00, 0x84, 0x00, 0x00, 0x08]),
+            Err(TransportError::CardRemoved)
+        ));
+        assert!(matches!(transport.atr(), Err(TransportError::NoCard)));
+        // the card is still reachable for inspection
+        assert_eq!(transport.card().image().chip_serial, SERIAL);
+        transport.insert_card();
+        assert_eq!(transport.reset_epoch(), 2);
+        assert!(transport.transmit(&[0x00, 0x84, 0x00, 0x00, 0x08]).is_ok());
+        transport.card_mut().reset();
+        let card = transport.into_card();
+        assert_eq!(card.image().chip_serial, SERIAL);
+    }
+
+    #[test]
+    fn boxed_virtual_cards() {
+        let t = Terminal::new(Generation::V1, Algorithm::Tdes);
+        let boxed: Box<dyn VirtualCard> = Box::new(t.card);
+        let mut transport = SimTransport::new(boxed);
+        assert_eq!(
+            transport.transmit(&[0x00, 0xCA, 0x00, 0x00, 0x00]).unwrap(),
+            [0x6D, 0x00]
+        );
+    }
+}

@@ -81,9 +81,9 @@ impl SimCard {
     fn record_index(&self, ef: Ef, addressing: &Addressing) -> Result<usize, Abort> {
         let records = self.image.records(ef);
         let found = match *addressing {
-            Addressing::Number(n) | Addressing::AllFrom(n) => usize::from(n)
-                .checked_sub(1)
-                .filter(|i| *i < records.len()),
+            Addressing::Number(n) | Addressing::AllFrom(n) => {
+                usize::from(n).checked_sub(1).filter(|i| *i < records.len())
+            }
             Addressing::Tag(tag) => records.iter().position(|r| r.0.first() == Some(&tag)),
         };
         found.ok_or_else(|| StatusWord::RecordNotFound.into())

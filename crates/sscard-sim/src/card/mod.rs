@@ -14,6 +14,36 @@
 //! 7816-3 requires for T=0-only ATRs, there is no TCK. The historical bytes are a category
 //! indicator `00`, `81 53` and the ASCII text `SCARD1`, then the chip serial; the last 8 of
 //! them (`41 52 44 31` ‖ serial) are the card factor.
+//!
+//! # Choices where docs/card-os.md is silent
+//! - Order of checks: card blocked (`9303` for everything) → header shorter than 4 bytes
+//!   (`6700`) → unknown INS (`6D00`) → CLA (`6E00`) → malformed length (`6700`) → application
+//!   block rules → the command's own checks (P1/P2 `6A86`, Lc `6700`, state, security).
+//! - After reset the MF is current. Commands acting on the application (authentication, PIN,
+//!   blocking, ACTIVATE/DEACTIVATE FILE) need SSSE selected, else `6985`; READ/UPDATE RECORD by
+//!   SFI outside SSSE answer `6A82`. A failed SELECT keeps the current selection.
+//! - Only the exact AID selects SSSE (no partial AID matching); `00A4 040C` answers `6A86`.
+//! - The challenge is consumed by the first EXTERNAL AUTHENTICATE or MAC-secured command that
+//!   arrives (whatever its outcome) and by reset; other commands leave it. A challenge whose
+//!   length is not the block size counts as none (`6985`). A MAC command without a challenge
+//!   answers `6985`, like EXTERNAL AUTHENTICATE. A failed EXTERNAL AUTHENTICATE also drops that
+//!   key id from the security state.
+//! - READ RECORD without Le returns the whole record (Le is optional in §3); Le greater than
+//!   the data returns the data. Mode `101` with P1 = 0 or beyond the last record: `6A83`.
+//! - UPDATE RECORD is refused (`6985`) on personalized and activated cards: re-personalization
+//!   starts with DEACTIVATE FILE, so nothing reads as personalized with partly new data. A TLV
+//!   that is not one record (trailing bytes) answers `6700`, an undecodable one `6A80`.
+//! - VERIFY, CHANGE PIN and PIN UNBLOCK before any PIN is set: `6985`. A malformed PIN (not
+//!   4-12 packed BCD digits) answers `6A80` without spending a try, as does CHANGE PIN with
+//!   new = old. VERIFY without data answers `6983` when the PIN is blocked.
+//! - PIN RELOAD (`8424 0001`) sets an *initial* PIN and leaves the application state as it is
+//!   (except blank → personalizing); CHANGE PIN on an activated card keeps it activated.
+//! - APPLICATION UNBLOCK on an application that is not blocked answers `9000` and changes
+//!   nothing. A temporarily blocked application refuses APPLICATION BLOCK and CARD BLOCK
+//!   (`6A81`): unblock first.
+//! - T=0 mode: the Le of the original command is ignored (no `6Cxx`); GET RESPONSE must ask
+//!   for exactly the pending length (`00` = 256 when more is pending), otherwise `6Cxx` with
+//!   the data kept. GET RESPONSE with nothing pending (always so in T=1 mode): `6985`.
 
 mod files;
 mod security;
@@ -27,14 +57,16 @@ use rand::{rngs::StdRng, RngCore, SeedableRng};
 use zeroize::Zeroizing;
 
 use sscard_core::apdu::{instruction as ins, Command, StatusWord};
+use sscard_core::crypto::{self, CardFactors, KeyId};
+use sscard_core::data::RegionCode;
 use sscard_core::keyholder::KeyHolder;
 use sscard_core::profile::{self, Ef, Generation};
 use sscard_core::Algorithm;
 
 use crate::error::SimError;
-use crate::image::{AppState, BlockState, CardImage, CardOptions, HexBytes, PinState, SecretBytes};
+pub(crate) use crate::image::is_pin_bcd;
 use crate::image::{key_name, IMAGE_FORMAT, MAX_PIN_TRIES};
-pub(crate) use crate::image::bcd_digits;
+use crate::image::{AppState, BlockState, CardImage, CardOptions, HexBytes, PinState, SecretBytes};
 use crate::t0::{self, length_byte};
 use crate::transport::VirtualCard;
 
@@ -66,8 +98,8 @@ pub struct CardSpec {
     pub generation: Generation,
     /// The card's algorithm.
     pub algorithm: Algorithm,
-    /// The 6-digit region code the issuer keys are diversified for.
-    pub region: String,
+    /// The region code the issuer keys are diversified for (city factor).
+    pub region: RegionCode,
     /// The chip serial (last 4 ATR historical bytes).
     pub chip_serial: [u8; 4],
     /// Card OS options (T=0 mode, all-records READ RECORD mode).
@@ -81,13 +113,13 @@ impl CardSpec {
     pub fn new(
         generation: Generation,
         algorithm: Algorithm,
-        region: &str,
+        region: RegionCode,
         chip_serial: [u8; 4],
     ) -> CardSpec {
         CardSpec {
             generation,
             algorithm,
-            region: region.to_string(),
+            region,
             chip_serial,
             options: CardOptions::default(),
             pin_max_tries: DEFAULT_PIN_TRIES,
@@ -209,11 +241,7 @@ impl SimCard {
         }
         let mut keys = std::collections::BTreeMap::new();
         for id in CARD_KEY_IDS {
-            let path = sscard_core::crypto::key_factors(
-                sscard_core::crypto::KeyId(id),
-                &factors.card,
-                &factors.city,
-            );
+            let path = crypto::key_factors(KeyId(id), &factors.card, &factors.city);
             let (last, before) = path
                 .split_last()
                 .ok_or_else(|| SimError::Crypto("empty diversification path".into()))?;
@@ -221,12 +249,7 @@ impl SimCard {
             input.extend_from_slice(last);
             input.extend(last.iter().map(|b| !b));
             let key = key_holder
-                .encipher(
-                    spec.algorithm,
-                    sscard_core::crypto::KeyId(id),
-                    before,
-                    &input,
-                )
+                .encipher(spec.algorithm, KeyId(id), before, &input)
                 .map_err(|e| SimError::KeyHolder(format!("card key {id:02X}: {e}")))?;
             if key.len() != 16 {
                 return Err(SimError::KeyHolder(format!(
@@ -583,21 +606,8 @@ fn with_ok(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The card and city factors of a spec (validating its region code).
-fn spec_factors(spec: &CardSpec) -> Result<sscard_core::crypto::CardFactors, SimError> {
-    if spec.region.len() != 6 || !spec.region.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(SimError::InvalidSpec(format!(
-            "region code {:?} is not 6 digits",
-            spec.region
-        )));
-    }
-    let atr = atr_for_serial(spec.chip_serial);
-    let mut card = [0u8; 8];
-    if let Some(tail) = atr.get(atr.len().saturating_sub(8)..) {
-        card.copy_from_slice(tail);
-    }
-    let mut city = [0u8; 8];
-    city[..6].copy_from_slice(spec.region.as_bytes());
-    city[6..].copy_from_slice(&[0x73, 0x78]);
-    Ok(sscard_core::crypto::CardFactors { card, city })
+/// The card and city factors of a spec.
+fn spec_factors(spec: &CardSpec) -> Result<CardFactors, SimError> {
+    CardFactors::new(&atr_for_serial(spec.chip_serial), &spec.region)
+        .map_err(|e| SimError::Crypto(e.to_string()))
 }

@@ -5,7 +5,7 @@ use zeroize::Zeroizing;
 
 use sscard_core::apdu::{Command, StatusWord};
 
-use super::{bcd_digits, Abort, Change, Outcome, Reply, SimCard};
+use super::{is_pin_bcd, Abort, Change, Outcome, Reply, SimCard};
 use crate::image::{AppState, BlockState, PinState, SecretBytes};
 use crate::ops;
 
@@ -140,7 +140,7 @@ impl SimCard {
                 StatusWord::WrongPin { tries_left }.into()
             });
         }
-        if bcd_digits(command.data()).is_none() {
+        if !is_pin_bcd(command.data()) {
             return Err(StatusWord::WrongData.into());
         }
         let pin = self.check_pin(command.data())?;
@@ -164,7 +164,7 @@ impl SimCard {
             .ok_or(StatusWord::WrongData)?;
         let old = data.get(..separator).unwrap_or_default();
         let new = data.get(separator + 1..).unwrap_or_default();
-        if bcd_digits(old).is_none() || bcd_digits(new).is_none() {
+        if !is_pin_bcd(old) || !is_pin_bcd(new) {
             return Err(StatusWord::WrongData.into());
         }
         if self.image.pin.as_ref().is_some_and(|p| p.tries_left == 0) {
@@ -238,7 +238,7 @@ impl SimCard {
             .get(..self.block_len())
             .ok_or(StatusWord::WrongLength)?;
         let bcd = ops::pin_from_block(self.image.algorithm, &key, block)?;
-        if bcd_digits(&bcd).is_none() {
+        if !is_pin_bcd(&bcd) {
             return Err(StatusWord::WrongData.into());
         }
         let max_tries = self.image.options.pin_max_tries;
