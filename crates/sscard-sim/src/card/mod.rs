@@ -229,8 +229,10 @@ impl SimCard {
     /// [`CARD_KEY_IDS`].
     ///
     /// The key holder computes each `Div` as the encipherment of `f ‖ NOT f` under the master key
-    /// diversified by the preceding factors (the same bytes for 8- and 16-byte blocks), so any
-    /// key holder that can encipher with a diversified key can load a card.
+    /// diversified by the preceding factors (the same bytes for 8- and 16-byte blocks), so the
+    /// master keys never leave the key holder. The nationwide keys need an encipherment with
+    /// the undiversified master key, which a [`sscard_core::keyholder::KeyFile`] does and a PSAM
+    /// (DIVERSIFY takes 1 to 3 factors) does not: manufacture with a key file.
     pub fn blank(spec: CardSpec, key_holder: &mut dyn KeyHolder) -> Result<SimCard, SimError> {
         let factors = spec_factors(&spec)?;
         if !key_holder.supports(spec.algorithm) {
