@@ -106,6 +106,9 @@ mod tests {
         assert_eq!(Algorithm::Tdes.block_len(), 8);
         assert_eq!(Algorithm::Sm4.block_len(), 16);
         assert_eq!(Algorithm::from_byte(0x02), Err(UnsupportedAlgorithm::Ssf33));
-        assert_eq!(Algorithm::from_byte(0x7F), Err(UnsupportedAlgorithm::Unknown(0x7F)));
+        assert_eq!(
+            Algorithm::from_byte(0x7F),
+            Err(UnsupportedAlgorithm::Unknown(0x7F))
+        );
     }
 }

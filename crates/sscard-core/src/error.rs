@@ -101,7 +101,9 @@ pub enum Error {
     #[error("the card is blank (not personalized)")]
     Blank,
     /// Personalization started and did not finish (a torn or interrupted personalization).
-    #[error("personalization of this card was interrupted: run personalization again to complete it")]
+    #[error(
+        "personalization of this card was interrupted: run personalization again to complete it"
+    )]
     PersonalizationIncomplete,
     /// The card is already personalized and re-personalization was not asked for.
     #[error("the card is already personalized (card number {card_number}); ask for re-personalization explicitly")]

@@ -15,8 +15,11 @@ pub mod channel;
 pub mod codec;
 pub mod crypto;
 pub mod data;
+pub mod error;
 pub mod keyholder;
+pub mod lifecycle;
 pub mod profile;
 pub mod transport;
 
 pub use algorithm::Algorithm;
+pub use error::{Error, Result};

@@ -5,7 +5,7 @@
 use zeroize::Zeroizing;
 
 use crate::apdu::{commands, Command, RecordRef, StatusWord};
-use crate::channel::{Channel, ChannelError, TraceEvent};
+use crate::channel::{Channel, ChannelError, Tracer};
 use crate::codec;
 use crate::crypto::{self, CardFactors, KeyId};
 use crate::data::{CardIdentificationCode, RegionCode};
@@ -258,7 +258,7 @@ impl<T: Transport> Card<T> {
     }
 
     /// Installs a tracer that sees every APDU, with secrets already redacted.
-    pub fn set_tracer(&mut self, tracer: Option<Box<dyn FnMut(&TraceEvent) + Send>>) {
+    pub fn set_tracer(&mut self, tracer: Option<Tracer>) {
         self.channel.set_tracer(tracer);
     }
 
@@ -370,10 +370,7 @@ impl<T: Transport> Card<T> {
 
     /// Sends `command` and returns the raw status word with the data, for callers that handle
     /// several outcomes themselves.
-    pub(crate) fn exchange_raw(
-        &mut self,
-        command: &Command,
-    ) -> Result<(Vec<u8>, StatusWord)> {
+    pub(crate) fn exchange_raw(&mut self, command: &Command) -> Result<(Vec<u8>, StatusWord)> {
         if self.sync_epoch()? && !self.authenticated.is_empty() {
             return Err(Error::CardReset);
         }
@@ -462,10 +459,7 @@ impl<T: Transport> Card<T> {
                             command: read_name(ef),
                             reason: e.to_string(),
                         })?;
-                    return Ok(records
-                        .into_iter()
-                        .map(|(t, v)| (t, v.to_vec()))
-                        .collect());
+                    return Ok(records.into_iter().map(|(t, v)| (t, v.to_vec())).collect());
                 }
                 StatusWord::IncorrectP1P2
                 | StatusWord::WrongP1P2
@@ -541,6 +535,7 @@ impl<T: Transport> Card<T> {
     /// Sends a command secured by a MAC (block, unblock, PIN reload): GET CHALLENGE, then the
     /// command whose last 4 data bytes are the MAC over its header and data, with the challenge
     /// as IV. `build` gets the MAC and returns the command.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn send_with_mac(
         &mut self,
         what: &'static str,
@@ -557,7 +552,8 @@ impl<T: Transport> Card<T> {
         }
         let challenge = self.challenge(app.algorithm)?;
         let path = crypto::key_factors(key, &factors.card, &factors.city);
-        let input = commands::mac_input(header[0], header[1], header[2], header[3], data_before_mac);
+        let input =
+            commands::mac_input(header[0], header[1], header[2], header[3], data_before_mac);
         let mac = key_holder.mac(app.algorithm, key, &path, &challenge, &input)?;
         self.exchange(what, &build(mac)).map(|_| ())
     }

@@ -193,7 +193,6 @@ pub fn personalize<T: Transport>(
         }
     }
     session.finish_personalization()?;
-    drop(session);
     card.remember_card_id(card_id);
     Ok(PersonalizeReport {
         card_id,

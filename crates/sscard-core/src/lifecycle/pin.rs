@@ -61,7 +61,10 @@ pub fn change_pin<T: Transport>(card: &mut Card<T>, old: &Pin, new: &Pin) -> Res
         return Err(Error::WeakPin);
     }
     ensure_activated(card)?;
-    match card.exchange("CHANGE PIN", &commands::change_pin(old.to_bcd(), new.to_bcd())) {
+    match card.exchange(
+        "CHANGE PIN",
+        &commands::change_pin(old.to_bcd(), new.to_bcd()),
+    ) {
         Err(Error::Card {
             sw: StatusWord::WrongData,
             ..

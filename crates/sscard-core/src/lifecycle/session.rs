@@ -82,7 +82,10 @@ impl<T: Transport> AuthenticatedSession<'_, T> {
     pub fn finish_personalization(&mut self) -> Result<()> {
         self.check()?;
         self.card
-            .exchange("ACTIVATE FILE (finish personalization)", &commands::activate_file())
+            .exchange(
+                "ACTIVATE FILE (finish personalization)",
+                &commands::activate_file(),
+            )
             .map(|_| ())
     }
 

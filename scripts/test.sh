@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of sscard, exactly as CI does (.ci/run calls this script).
+#
+# 1. installs what a fresh Debian machine lacks (libpcsclite-dev, pcscd, vsmartcard-vpcd, opensc);
+# 2. checks formatting and clippy;
+# 3. starts a PRIVATE pcscd (own socket, own reader ports: a system pcscd is never touched);
+# 4. runs the whole workspace test suite (unit, property, scenario, lifecycle, PC/SC + vpcd);
+# 5. stops the private pcscd, also when a test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== private pcscd"
+bash scripts/pcscd-private.sh start
+trap 'bash scripts/pcscd-private.sh stop' EXIT
+eval "$(bash scripts/pcscd-private.sh env)"
+
+echo "== cargo test"
+cargo test --workspace "$@"
