@@ -78,7 +78,10 @@ pub fn activate<T: Transport>(
     internal_authenticate(card, key_holder)?;
     let command = commands::change_pin(initial_pin.to_bcd(), new_pin.to_bcd());
     match card.exchange("CHANGE PIN", &command) {
-        Ok(_) => Ok(ActivateReport { issuing }),
+        Ok(_) => {
+            card.note_state(Some(AppState::Activated), None);
+            Ok(ActivateReport { issuing })
+        }
         Err(Error::Card {
             sw: StatusWord::WrongData,
             ..

@@ -42,8 +42,13 @@ pub fn block_application<T: Transport>(
         &[],
         |mac| commands::application_block(permanent, mac),
     )?;
-    // the FCI now says blocked: select again next time
-    card.select().map(|_| ()).or(Ok(()))
+    let block = if permanent {
+        BlockState::Permanent
+    } else {
+        BlockState::Temporary
+    };
+    card.note_state(None, Some(block));
+    Ok(())
 }
 
 /// APPLICATION UNBLOCK (`8418 0000`): lifts a temporary block. A permanent block stays
@@ -66,7 +71,8 @@ pub fn unblock_application<T: Transport>(
         &[],
         commands::application_unblock,
     )?;
-    card.select().map(|_| ())
+    card.note_state(None, Some(BlockState::None));
+    Ok(())
 }
 
 /// CARD BLOCK (`8416 0000`, master key 00): the whole card answers `9303` for ever.

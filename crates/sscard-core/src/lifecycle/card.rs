@@ -117,6 +117,19 @@ impl Application {
             command: "SELECT SSSE",
             reason,
         })?;
+        // `9F0C` is primitive by its tag bits yet carries `86 01 xx` inside: look in it too
+        let mut inner = Vec::new();
+        for (tag, value) in &found {
+            if *tag == 0x9F0C {
+                collect_primitives(value, 1, &mut inner).map_err(|reason| {
+                    Error::MalformedResponse {
+                        command: "SELECT SSSE",
+                        reason,
+                    }
+                })?;
+            }
+        }
+        found.extend(inner);
         for (tag, value) in found {
             match (tag, value.as_slice()) {
                 (0x86, [b]) => app.algorithm = Algorithm::from_byte(*b)?,
@@ -404,6 +417,19 @@ impl<T: Transport> Card<T> {
         let id = card_id_from_value(&value)?;
         self.card_id = Some(id);
         Ok(id)
+    }
+
+    /// Records a state change the card made (personalization finished, activation, blocking),
+    /// so the cached FCI stays true without another SELECT.
+    pub(crate) fn note_state(&mut self, state: Option<AppState>, block: Option<BlockState>) {
+        if let Some(app) = self.app.as_mut() {
+            if state.is_some() {
+                app.state = state;
+            }
+            if block.is_some() {
+                app.block = block;
+            }
+        }
     }
 
     pub(crate) fn remember_card_id(&mut self, id: CardIdentificationCode) {

@@ -199,7 +199,12 @@ pub fn read<T: Transport>(
     let supplementary = if options.supplementary {
         let ef0d = card.read_ef(Ef::Ef0d, generation)?;
         let b: Vec<(u8, &[u8])> = ef0d.iter().map(|(t, v)| (*t, v.as_slice())).collect();
-        Some(SupplementaryData::from_records(generation, &b)?)
+        match SupplementaryData::from_records(generation, &b) {
+            Ok(s) => Some(s),
+            // EF0D is optional: never written means no supplementary data
+            Err(crate::data::DataError::Blank { .. }) => None,
+            Err(e) => return Err(e.into()),
+        }
     } else {
         None
     };

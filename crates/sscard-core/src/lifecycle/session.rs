@@ -9,7 +9,7 @@ use crate::keyholder::KeyHolder;
 use crate::profile::{Ef, Generation};
 use crate::transport::Transport;
 
-use super::card::Card;
+use super::card::{AppState, Card};
 
 /// A card on which the terminal has proved that it holds one or more of the card's keys.
 ///
@@ -81,24 +81,24 @@ impl<T: Transport> AuthenticatedSession<'_, T> {
     /// ACTIVATE FILE (`0044 0000`): the last step of personalization, personalizing → personalized.
     pub fn finish_personalization(&mut self) -> Result<()> {
         self.check()?;
-        self.card
-            .exchange(
-                "ACTIVATE FILE (finish personalization)",
-                &commands::activate_file(),
-            )
-            .map(|_| ())
+        self.card.exchange(
+            "ACTIVATE FILE (finish personalization)",
+            &commands::activate_file(),
+        )?;
+        self.card.note_state(Some(AppState::Personalized), None);
+        Ok(())
     }
 
     /// DEACTIVATE FILE (`0004 0000`, needs the master key 00): personalized or activated →
     /// personalizing, the first step of re-personalization.
     pub fn begin_repersonalization(&mut self) -> Result<()> {
         self.check()?;
-        self.card
-            .exchange(
-                "DEACTIVATE FILE (begin re-personalization)",
-                &commands::deactivate_file(),
-            )
-            .map(|_| ())
+        self.card.exchange(
+            "DEACTIVATE FILE (begin re-personalization)",
+            &commands::deactivate_file(),
+        )?;
+        self.card.note_state(Some(AppState::Personalizing), None);
+        Ok(())
     }
 
     /// Reads every record of `ef` within the session (for read-back verification).
