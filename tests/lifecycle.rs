@@ -3,6 +3,8 @@
 //! change PIN → wrong PINs until blocked → unblock with the issuer key → temporary block (reads
 //! fail as blocked) → unblock → permanent block; and reissue.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;
@@ -21,7 +23,7 @@ fn run_lifecycle(generation: Generation, algorithm: Algorithm, t0: bool) {
     let mut keys = test_keys();
     let mut sim = blank_sim(generation, algorithm, [0x00, 0xBF, 0x7C, 0x7A]);
     if t0 {
-        let mut options = sim.image().options.clone();
+        let mut options = sim.image().options;
         options.t0_mode = true;
         sim.set_options(options);
     }
