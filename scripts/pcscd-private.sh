@@ -19,7 +19,9 @@
 # /run/pcscd is a bind mount of $SSCARD_PCSCD_DIR. `-c DIR` points it at a private
 # reader.conf.d folder holding a copy of /etc/reader.conf.d/vpcd rewritten to our port.
 # The readers are named "Virtual PCD 00 00" and "Virtual PCD 00 01" (no port in the name).
-# Needs root (mount namespace + bind mount).
+# Needs root (mount namespace + bind mount). Where mount namespaces are not permitted (an
+# unprivileged container), it falls back to running pcscd on the real /run/pcscd, but only when
+# no other pcscd is running, and $SSCARD_PCSCD_DIR/pcscd.comm is then a symlink to that socket.
 set -euo pipefail
 
 DIR="${SSCARD_PCSCD_DIR:-/tmp/sscard-pcscd}"
@@ -53,6 +55,19 @@ alive() {
     [ -n "$state" ] && [ "$state" != "Z" ]
 }
 
+# True when a pcscd other than ours is alive (scans /proc: procps may be missing).
+other_pcscd_running() {
+    local p comm ours
+    ours="$(running_pid || true)"
+    for p in /proc/[0-9]*; do
+        comm="$(cat "$p/comm" 2>/dev/null || true)"
+        [ "$comm" = "pcscd" ] || continue
+        [ "${p#/proc/}" != "$ours" ] || continue
+        alive "${p#/proc/}" && return 0
+    done
+    return 1
+}
+
 # True when something listens on TCP port $1 (reads /proc: needs no ss/netstat).
 port_listening() {
     local hex
@@ -76,6 +91,18 @@ start() {
     done
     [ "$(id -u)" -eq 0 ] || die "needs root (mount namespace and bind mount of /run/pcscd)"
 
+    # Containers without CAP_SYS_ADMIN (Docker's default) cannot make a mount namespace. Then,
+    # and only when no other pcscd runs, pcscd uses /run/pcscd itself and $SOCKET is a symlink.
+    local isolated=1
+    if [ "${SSCARD_PCSCD_NO_NAMESPACE:-0}" != "0" ] \
+        || ! unshare -m --propagation private true 2>/dev/null; then
+        isolated=0
+        if other_pcscd_running; then
+            die "no mount namespaces here and another pcscd is running: cannot start a private one"
+        fi
+        echo "pcscd-private: no mount namespace available: using /run/pcscd (no other pcscd runs)"
+    fi
+
     mkdir -p "$DIR" "$CONF_DIR" /run/pcscd
     rm -f "$CONF_DIR"/* "$SOCKET" "$DIR/pcscd.pid"
     local hexport
@@ -89,9 +116,15 @@ start() {
     # setsid: the daemon does not belong to the caller's process group or terminal.
     local debug=""
     [ "${SSCARD_PCSCD_DEBUG:-0}" = "0" ] || debug="--debug --apdu"
-    setsid unshare -m --propagation private \
-        sh -c 'mount --bind "$1" /run/pcscd && exec pcscd -f -c "$2" $3' sh "$DIR" "$CONF_DIR" "$debug" \
-        >"$LOG_FILE" 2>&1 </dev/null &
+    if [ "$isolated" = 1 ]; then
+        setsid unshare -m --propagation private \
+            sh -c 'mount --bind "$1" /run/pcscd && exec pcscd -f -c "$2" $3' \
+            sh "$DIR" "$CONF_DIR" "$debug" >"$LOG_FILE" 2>&1 </dev/null &
+    else
+        ln -s /run/pcscd/pcscd.comm "$SOCKET"
+        # shellcheck disable=SC2086 # $debug is a list of flags
+        setsid pcscd -f -c "$CONF_DIR" $debug >"$LOG_FILE" 2>&1 </dev/null &
+    fi
     local pid=$!
     echo "$pid" >"$PID_FILE"
 

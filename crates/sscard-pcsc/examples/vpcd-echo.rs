@@ -120,10 +120,21 @@ fn benchmark(reader: &str, n: usize) -> Result<(), Box<dyn std::error::Error>> {
         transport.transmit(&apdu)?;
         ours.push(t.elapsed());
     }
+    // A transaction around one APDU: begin + transmit + end (end re-opens the connection).
+    let mut in_tx = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        transport.begin_transaction()?;
+        transport.transmit(&apdu)?;
+        transport.end_transaction()?;
+        in_tx.push(t.elapsed());
+    }
     println!(
-        "median APDU round trip over {n} APDUs: bare pcsc {:?}, PcscTransport {:?}",
+        "median over {n}: APDU round trip bare pcsc {:?}, PcscTransport {:?}; \
+         begin+APDU+end transaction {:?}",
         median(bare),
-        median(ours)
+        median(ours),
+        median(in_tx)
     );
     Ok(())
 }

@@ -314,7 +314,8 @@ impl Pcsc {
         }
     }
 
-    /// Connects to the reader named exactly `reader`.
+    /// Connects to the card in the reader named exactly `reader`. The transport takes over
+    /// this handle's context (this handle establishes a new one when used again).
     pub fn connect(
         &mut self,
         reader: &str,

@@ -78,8 +78,10 @@ pub struct OpenOptions {
 ///   context if pcscd restarted) instead of failing forever; the reset epoch has changed.
 /// - Transactions: [`Transport::begin_transaction`] / [`Transport::end_transaction`] lock the
 ///   card against other programs between the two calls. Ending reports its errors (the `pcsc`
-///   crate's transaction guard ignores them on drop); it re-opens the connection with the card
-///   left as it is, which releases the lock.
+///   crate's transaction guard ignores them on drop). Ending disconnects with the card left as
+///   it is (which releases the lock in pcscd) and connects again at once; a reset by another
+///   program in that instant would go unnoticed, so keep authenticated sequences inside one
+///   transaction (or use [`ShareMode::Exclusive`], where transactions are implicit).
 /// - Dropping the transport disconnects with a card reset (the card's security state is lost);
 ///   use [`PcscTransport::disconnect`] to choose.
 pub struct PcscTransport {
@@ -383,14 +385,12 @@ impl Transport for PcscTransport {
             self.card = Some(card);
             return Err(self.after_error(e));
         }
-        match self.connect_card() {
-            Ok(()) => Ok(()),
-            // The card went away right after the transaction: report it on the next call.
-            Err(TransportError::NoCard | TransportError::CardRemoved) => {
-                self.epoch = self.epoch.wrapping_add(1);
-                Ok(())
-            }
-            Err(e) => Err(e),
+        // The transaction itself has ended. If the connection cannot be re-opened (card pulled,
+        // another program took it exclusively...), the next call retries and reports why; what
+        // happened to the card meanwhile is unknown, so the epoch changes.
+        if self.connect_card().is_err() {
+            self.epoch = self.epoch.wrapping_add(1);
         }
+        Ok(())
     }
 }

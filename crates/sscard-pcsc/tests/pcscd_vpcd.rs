@@ -51,11 +51,13 @@ impl VirtualCard for SlowEcho {
     }
 }
 
-/// The private pcscd of this test; stopped on drop.
+/// The private pcscd of this test: its own (stopped and removed on drop), or the one
+/// `scripts/test.sh` started (`$SSCARD_PCSCD_DIR`, `$SSCARD_VPCD_PORT`: left running on drop).
 struct PrivatePcscd {
     script: PathBuf,
     dir: PathBuf,
     port: u16,
+    owned: bool,
 }
 
 impl PrivatePcscd {
@@ -69,14 +71,22 @@ impl PrivatePcscd {
             .expect("run pcscd-private.sh")
     }
 
-    fn start(&self) {
+    fn try_start(&self) -> Result<(), String> {
         let out = self.run("start");
-        assert!(
-            out.status.success(),
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(format!(
             "pcscd-private.sh start failed:\n{}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
-        );
+        ))
+    }
+
+    fn start(&self) {
+        if let Err(e) = self.try_start() {
+            panic!("{e}");
+        }
     }
 
     fn stop(&self) {
@@ -91,6 +101,11 @@ impl PrivatePcscd {
 
 impl Drop for PrivatePcscd {
     fn drop(&mut self) {
+        if !self.owned {
+            // Somebody else's: make sure it runs again (the restart case stops it).
+            let _ = self.run("start");
+            return;
+        }
         let _ = self.run("stop");
         if std::env::var_os("SSCARD_PCSCD_DEBUG").is_some() {
             println!("pcscd log kept in {}", self.dir.join("pcscd.log").display());
@@ -165,15 +180,44 @@ fn pcsc_transport_through_a_private_pcscd() {
         println!("SKIPPED pcsc_transport_through_a_private_pcscd: {why}");
         return;
     }
-    let pcscd = PrivatePcscd {
-        script: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pcscd-private.sh"),
-        dir: std::env::temp_dir().join(format!("sscard-pcscd-test-{}", std::process::id())),
-        port: free_port_pair(),
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pcscd-private.sh");
+    // Reuse the private pcscd scripts/test.sh runs (where mount namespaces are not permitted
+    // there can be only one); otherwise run our own on free ports.
+    let shared = std::env::var_os("SSCARD_PCSCD_DIR").map(|dir| PrivatePcscd {
+        script: script.clone(),
+        dir: PathBuf::from(dir),
+        port: std::env::var("SSCARD_VPCD_PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(35991),
+        owned: false,
+    });
+    let pcscd = match shared {
+        Some(shared) if shared.run("status").status.success() => shared,
+        _ => PrivatePcscd {
+            script,
+            dir: std::env::temp_dir().join(format!("sscard-pcscd-test-{}", std::process::id())),
+            port: free_port_pair(),
+            owned: true,
+        },
     };
+    println!(
+        "pcscd: {} instance in {} (ports {}/{})",
+        if pcscd.owned { "own" } else { "shared" },
+        pcscd.dir.display(),
+        pcscd.port,
+        pcscd.port + 1
+    );
     // pcsc-lite reads this once per process, before the first call: set it first.
     std::env::set_var("PCSCLITE_CSOCK_NAME", pcscd.dir.join("pcscd.comm"));
     std::env::remove_var("SSCARD_READER");
-    pcscd.start();
+    if let Err(e) = pcscd.try_start() {
+        if e.contains("no mount namespaces here") {
+            println!("SKIPPED pcsc_transport_through_a_private_pcscd: {e}");
+            return;
+        }
+        panic!("{e}");
+    }
 
     let entered = Arc::new(AtomicBool::new(false));
     let card = VpcdCard::spawn(
@@ -196,7 +240,9 @@ fn pcsc_transport_through_a_private_pcscd() {
     opensc_tool(&pcscd);
 
     drop(card);
-    pcscd.stop();
+    if pcscd.owned {
+        pcscd.stop();
+    }
 }
 
 fn listing(pcsc: &mut Pcsc) {
@@ -393,9 +439,18 @@ fn card_removed<C: VirtualCard + Send + 'static>(card: &VpcdCard<C>, entered: &A
     let mut pcsc = Pcsc::new();
     wait_until("the card to be out", || !card_present(&mut pcsc, READER0));
     assert_eq!(t.transmit(&[0x00, 0x01]), Err(TransportError::NoCard));
-    // Reinserted: the same transport connects again.
-    card.insert();
-    t.wait_for_card(WAIT).unwrap();
+    // Reinserted while we wait: the same transport connects again.
+    let waited = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(300));
+            card.insert();
+        });
+        let start = Instant::now();
+        t.wait_for_card(WAIT).unwrap();
+        start.elapsed()
+    });
+    println!("waited {waited:?} for the card to come back");
+    assert!(waited >= Duration::from_millis(250), "{waited:?}");
     assert_eq!(t.transmit(&[0x00, 0x04]).unwrap(), echo(&[0x00, 0x04]));
 }
 
