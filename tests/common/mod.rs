@@ -53,3 +53,62 @@ pub fn blank_card(
 pub fn pin(digits: &str) -> Pin {
     Pin::new(digits).unwrap()
 }
+
+/// A transport wrapper that records every raw command APDU, for replay tests.
+pub struct Recording<T> {
+    /// The wrapped transport.
+    pub inner: T,
+    /// Every command sent, in order.
+    pub sent: Vec<Vec<u8>>,
+}
+
+impl<T: sscard::transport::Transport> Recording<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: T) -> Self {
+        Recording {
+            inner,
+            sent: Vec::new(),
+        }
+    }
+}
+
+impl<T: sscard::transport::Transport> sscard::transport::Transport for Recording<T> {
+    fn transmit(
+        &mut self,
+        command: &[u8],
+    ) -> Result<Vec<u8>, sscard::transport::TransportError> {
+        self.sent.push(command.to_vec());
+        self.inner.transmit(command)
+    }
+    fn atr(&mut self) -> Result<Vec<u8>, sscard::transport::TransportError> {
+        self.inner.atr()
+    }
+    fn reset_epoch(&self) -> u64 {
+        self.inner.reset_epoch()
+    }
+}
+
+/// A personalized (not yet activated) card of `generation`, recorded.
+pub fn personalized_card(
+    generation: Generation,
+    algorithm: Algorithm,
+    serial: [u8; 4],
+) -> Card<Recording<SimTransport<SimCard>>> {
+    let transport = Recording::new(SimTransport::new(blank_sim(generation, algorithm, serial)));
+    let mut card = Card::open(transport).unwrap();
+    sscard::lifecycle::personalize(
+        &mut card,
+        &mut test_keys(),
+        &person(generation),
+        &sscard::lifecycle::PersonalizeOptions::default(),
+    )
+    .unwrap();
+    card
+}
+
+/// Sends a raw APDU (hex) and returns the status word.
+pub fn raw_sw<T: sscard::transport::Transport>(card: &mut Card<T>, apdu: &[u8]) -> u16 {
+    let response = card.channel_mut().transport_mut().transmit(apdu).unwrap();
+    let n = response.len();
+    u16::from_be_bytes([response[n - 2], response[n - 1]])
+}
