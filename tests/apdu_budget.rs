@@ -95,7 +95,7 @@ fn personalization_takes_the_derived_minimum() {
     // 1 SELECT + 2 (auth 04) + EF05 + EF06 records + [2 (auth 0D) + EF0D records]
     // + 2 (GET CHALLENGE + PIN RELOAD) + 1 ACTIVATE FILE
     let cases = [
-        (Generation::V1, 1 + 2 + 7 + 6 + 2 + 1),         // li-si: no EF0D data
+        (Generation::V1, 1 + 2 + 7 + 6 + 2 + 1), // li-si: no EF0D data
         (Generation::V2, 1 + 2 + 7 + 7 + 2 + 2 + 2 + 1), // zhang-san: EF0D data
         (Generation::V3, 1 + 2 + 7 + 7 + 2 + 2 + 2 + 1),
     ];
@@ -142,8 +142,14 @@ fn activation_takes_4_apdus_or_6_on_3_0() {
 #[test]
 fn pin_verify_takes_select_plus_verify_and_no_redundant_select() {
     let mut card = fresh_session(Generation::V2, Algorithm::Tdes, true);
-    lifecycle::activate(&mut card, &mut test_keys(), &pin("123456"), &pin("258036"), today())
-        .unwrap();
+    lifecycle::activate(
+        &mut card,
+        &mut test_keys(),
+        &pin("123456"),
+        &pin("258036"),
+        today(),
+    )
+    .unwrap();
     card.channel_mut().reset_apdu_count();
     lifecycle::verify_pin(&mut card, &pin("258036")).unwrap();
     lifecycle::verify_pin(&mut card, &pin("258036")).unwrap();

@@ -50,14 +50,22 @@ fn run_lifecycle(generation: Generation, algorithm: Algorithm, t0: bool) {
         &ReadOptions::default().with_supplementary(true),
     )
     .unwrap();
-    assert_eq!(with_ef0d.supplementary.as_ref(), data.supplementary(), "{what}");
+    assert_eq!(
+        with_ef0d.supplementary.as_ref(),
+        data.supplementary(),
+        "{what}"
+    );
 
     // without a key holder (and after a reselect, which clears the read key's security
     // state): free on 1.0/2.0, the read key is needed on 3.0
     card.select().unwrap();
     match lifecycle::read(&mut card, None, &ReadOptions::default()) {
         Ok(free) => {
-            assert_ne!(generation, Generation::V3, "{what}: 3.0 data read without the read key");
+            assert_ne!(
+                generation,
+                Generation::V3,
+                "{what}: 3.0 data read without the read key"
+            );
             assert_eq!(free.holder, *data.holder());
         }
         Err(Error::ReadKeyRequired) => assert_eq!(generation, Generation::V3, "{what}"),
@@ -71,11 +79,23 @@ fn run_lifecycle(generation: Generation, algorithm: Algorithm, t0: bool) {
     ));
 
     // activate: the holder replaces the initial PIN
-    lifecycle::activate(&mut card, &mut keys, &pin("123456"), &pin("258036"), today())
-        .unwrap_or_else(|e| panic!("{what}: activate: {e}"));
+    lifecycle::activate(
+        &mut card,
+        &mut keys,
+        &pin("123456"),
+        &pin("258036"),
+        today(),
+    )
+    .unwrap_or_else(|e| panic!("{what}: activate: {e}"));
     assert_eq!(card.select().unwrap().state, Some(AppState::Activated));
     assert!(matches!(
-        lifecycle::activate(&mut card, &mut keys, &pin("123456"), &pin("258036"), today()),
+        lifecycle::activate(
+            &mut card,
+            &mut keys,
+            &pin("123456"),
+            &pin("258036"),
+            today()
+        ),
         Err(Error::AlreadyActivated)
     ));
 
@@ -96,7 +116,10 @@ fn run_lifecycle(generation: Generation, algorithm: Algorithm, t0: bool) {
     ));
     let third = lifecycle::verify_pin(&mut card, &pin("258036"));
     assert!(
-        matches!(third, Err(Error::PinBlocked) | Err(Error::WrongPin { tries_left: 0 })),
+        matches!(
+            third,
+            Err(Error::PinBlocked) | Err(Error::WrongPin { tries_left: 0 })
+        ),
         "{what}: {third:?}"
     );
     assert!(matches!(
@@ -180,10 +203,8 @@ fn reissue_personalizes_the_new_card_and_blocks_the_old_one() {
         let mut keys = test_keys();
         let data = person(generation);
         let mut old = blank_card(generation, Algorithm::Sm4, [0x10, 0, 0, 1]);
-        lifecycle::personalize(&mut old, &mut keys, &data, &PersonalizeOptions::default())
-            .unwrap();
-        lifecycle::activate(&mut old, &mut keys, &pin("123456"), &pin("258036"), today())
-            .unwrap();
+        lifecycle::personalize(&mut old, &mut keys, &data, &PersonalizeOptions::default()).unwrap();
+        lifecycle::activate(&mut old, &mut keys, &pin("123456"), &pin("258036"), today()).unwrap();
 
         let mut new = blank_card(generation, Algorithm::Sm4, [0x10, 0, 0, 2]);
         let report = lifecycle::reissue(
@@ -295,7 +316,11 @@ fn activation_refuses_weak_initial_and_expired() {
             "{weak}: {r:?}"
         );
     }
-    assert_eq!(card.apdu_count(), before, "weak PINs are refused before any APDU");
+    assert_eq!(
+        card.apdu_count(),
+        before,
+        "weak PINs are refused before any APDU"
+    );
     let late: BcdDate = "20400101".parse().unwrap();
     assert!(matches!(
         lifecycle::activate(&mut card, &mut keys, &pin("123456"), &pin("258036"), late),
@@ -303,9 +328,22 @@ fn activation_refuses_weak_initial_and_expired() {
     ));
     // a wrong initial PIN costs a try and changes nothing else
     assert!(matches!(
-        lifecycle::activate(&mut card, &mut keys, &pin("999999"), &pin("258036"), today()),
+        lifecycle::activate(
+            &mut card,
+            &mut keys,
+            &pin("999999"),
+            &pin("258036"),
+            today()
+        ),
         Err(Error::WrongPin { tries_left: 2 })
     ));
     assert_eq!(card.select().unwrap().state, Some(AppState::Personalized));
-    lifecycle::activate(&mut card, &mut keys, &pin("123456"), &pin("258036"), today()).unwrap();
+    lifecycle::activate(
+        &mut card,
+        &mut keys,
+        &pin("123456"),
+        &pin("258036"),
+        today(),
+    )
+    .unwrap();
 }

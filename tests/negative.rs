@@ -29,7 +29,9 @@ fn wrong_keys() -> KeyFile {
 fn write_without_authentication_is_refused_6982() {
     let mut card = blank_card(Generation::V2, Algorithm::Tdes, [9, 9, 9, 1]);
     card.select().unwrap();
-    let tlv = vec![0x07, 0x09, b'K', b'D', b'5', b'5', b'7', b'8', b'9', b'0', b'4'];
+    let tlv = vec![
+        0x07, 0x09, b'K', b'D', b'5', b'5', b'7', b'8', b'9', b'0', b'4',
+    ];
     let response = card
         .channel_mut()
         .send(&commands::update_record(Some(5), RecordRef::Tag(7), tlv))
@@ -59,12 +61,7 @@ fn wrong_cryptogram_is_refused_and_nothing_is_written() {
 #[test]
 fn forged_card_fails_internal_authentication_and_card_id_mac() {
     // a card made with other keys: it answers, but not what the issuer's key holder expects
-    let spec = sscard::sim::CardSpec::new(
-        Generation::V2,
-        Algorithm::Sm4,
-        region(),
-        [9, 9, 9, 3],
-    );
+    let spec = sscard::sim::CardSpec::new(Generation::V2, Algorithm::Sm4, region(), [9, 9, 9, 3]);
     let sim = sscard::sim::SimCard::blank(spec, &mut wrong_keys()).unwrap();
     let mut card = sscard::lifecycle::Card::open(sscard::sim::SimTransport::new(sim)).unwrap();
     lifecycle::personalize(
@@ -172,11 +169,10 @@ struct SharedReader {
 }
 
 impl sscard::transport::Transport for SharedReader {
-    fn transmit(
-        &mut self,
-        command: &[u8],
-    ) -> Result<Vec<u8>, sscard::transport::TransportError> {
-        let requested = self.reset_requests.load(std::sync::atomic::Ordering::SeqCst);
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, sscard::transport::TransportError> {
+        let requested = self
+            .reset_requests
+            .load(std::sync::atomic::Ordering::SeqCst);
         if requested != self.seen {
             self.seen = requested;
             self.inner.power_cycle();
@@ -187,7 +183,10 @@ impl sscard::transport::Transport for SharedReader {
         self.inner.atr()
     }
     fn reset_epoch(&self) -> u64 {
-        self.inner.reset_epoch() + self.reset_requests.load(std::sync::atomic::Ordering::SeqCst)
+        self.inner.reset_epoch()
+            + self
+                .reset_requests
+                .load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -208,7 +207,9 @@ fn reset_during_an_authenticated_session_invalidates_it() {
     let mut keys = test_keys();
     card.select().unwrap();
     let factors = card.factors_for(&region()).unwrap();
-    let mut session = card.authenticate(&mut keys, KeyId::UPDATE, factors).unwrap();
+    let mut session = card
+        .authenticate(&mut keys, KeyId::UPDATE, factors)
+        .unwrap();
     let tlv = vec![0x02, 0x01, b'3'];
     session
         .update_record(sscard::profile::Ef::Ef05, 0x02, tlv.clone())
@@ -231,24 +232,37 @@ fn reset_during_an_authenticated_session_invalidates_it() {
 #[test]
 fn invalid_person_data_is_rejected_per_field() {
     let base = person_record(Generation::V2);
-    let cases: Vec<(&str, Box<dyn Fn(&mut PersonRecord)>)> = vec![
+    type Change = Box<dyn Fn(&mut PersonRecord)>;
+    let cases: Vec<(&str, Change)> = vec![
         ("ssn", Box::new(|p| p.ssn = "111111198101011111".into())), // wrong check digit
         ("ssn", Box::new(|p| p.ssn = "11111119810101111".into())),  // 17 characters
         ("birth_date", Box::new(|p| p.birth_date = "19810102".into())), // differs from SSN
         ("birth_date", Box::new(|p| p.birth_date = "19810230".into())), // impossible date
-        ("sex", Box::new(|p| p.sex = "2".into())),                   // SSN says male
+        ("sex", Box::new(|p| p.sex = "2".into())),                  // SSN says male
         ("sex", Box::new(|p| p.sex = "7".into())),
         ("name", Box::new(|p| p.name = "张三😀".into())), // not representable in GBK
-        ("name", Box::new(|p| p.name = "张".repeat(26))),  // 52 GBK bytes > 50
+        ("name", Box::new(|p| p.name = "张".repeat(26))), // 52 GBK bytes > 50
         ("name", Box::new(|p| p.name = String::new())),
-        ("card_number", Box::new(|p| p.card_number = "KD5578905".into())), // check char
-        ("card_number", Box::new(|p| p.card_number = "KD55-8904".into())),
+        (
+            "card_number",
+            Box::new(|p| p.card_number = "KD5578905".into()),
+        ), // check char
+        (
+            "card_number",
+            Box::new(|p| p.card_number = "KD55-8904".into()),
+        ),
         ("region", Box::new(|p| p.region = "999999".into())),
         ("birthplace", Box::new(|p| p.birthplace = "11010".into())),
         ("ethnicity", Box::new(|p| p.ethnicity = "77".into())),
         ("issue_date", Box::new(|p| p.issue_date = "20230229".into())),
-        ("expiry_date", Box::new(|p| p.expiry_date = "20100101".into())), // before issue
-        ("initializing_body", Box::new(|p| p.initializing_body = "63990A".into())),
+        (
+            "expiry_date",
+            Box::new(|p| p.expiry_date = "20100101".into()),
+        ), // before issue
+        (
+            "initializing_body",
+            Box::new(|p| p.initializing_body = "63990A".into()),
+        ),
     ];
     for (field, change) in cases {
         let mut record = base.clone();

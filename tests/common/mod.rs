@@ -73,10 +73,7 @@ impl<T: sscard::transport::Transport> Recording<T> {
 }
 
 impl<T: sscard::transport::Transport> sscard::transport::Transport for Recording<T> {
-    fn transmit(
-        &mut self,
-        command: &[u8],
-    ) -> Result<Vec<u8>, sscard::transport::TransportError> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, sscard::transport::TransportError> {
         self.sent.push(command.to_vec());
         self.inner.transmit(command)
     }

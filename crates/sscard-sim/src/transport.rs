@@ -2,29 +2,7 @@
 
 use sscard_core::transport::{Transport, TransportError};
 
-/// Anything that behaves like a card in a reader: an ATR, a command handler and a reset.
-/// Implemented by [`crate::SimCard`] and [`crate::SimPsam`]; wrapped by [`SimTransport`] (in
-/// process) and by the vpcd server (through a real pcscd).
-pub trait VirtualCard {
-    /// The answer to reset.
-    fn atr(&self) -> Vec<u8>;
-    /// Processes one raw command APDU and returns the raw response (data ‖ SW1 SW2).
-    fn handle(&mut self, apdu: &[u8]) -> Vec<u8>;
-    /// A warm or cold reset: volatile state is lost, persistent state stays.
-    fn reset(&mut self);
-}
-
-impl<C: VirtualCard + ?Sized> VirtualCard for Box<C> {
-    fn atr(&self) -> Vec<u8> {
-        (**self).atr()
-    }
-    fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
-        (**self).handle(apdu)
-    }
-    fn reset(&mut self) {
-        (**self).reset()
-    }
-}
+pub use crate::vpcd::VirtualCard;
 
 /// A virtual reader holding one [`VirtualCard`], implementing [`Transport`] in process.
 ///

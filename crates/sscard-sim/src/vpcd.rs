@@ -1,9 +1,7 @@
 //! A virtual card for a real pcscd: the client side of the vsmartcard `vpcd` protocol.
 //!
-//! NOTE to the simulator's authors: this module holds THE definition of [`VirtualCard`].
-//! `SimCard` and `SimPsam` implement `crate::vpcd::VirtualCard`; other modules (the in-process
-//! transport) use or re-export it (`pub use crate::vpcd::VirtualCard;`) instead of defining a
-//! second trait. The blanket impls for `Box<C>` and `&mut C` live here too.
+//! [`VirtualCard`] is defined here once: `SimCard` and `SimPsam` implement it, the in-process
+//! [`crate::SimTransport`] and the vpcd server below both serve it.
 //!
 //! # The protocol
 //!
