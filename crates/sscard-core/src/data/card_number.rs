@@ -90,6 +90,38 @@ impl CardNumber {
         Ok(CardNumber(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
+    /// A card number as read from a card: 9 characters `0-9`/`A-Z`, the check character not
+    /// checked. The check algorithm is sscard's choice where public sources are silent
+    /// (docs/card-os.md §1), so a real card whose issuer used another one must still read;
+    /// [`CardNumber::has_valid_check`] tells whether it agrees.
+    pub fn from_card(text: &str) -> Result<CardNumber, DataError> {
+        let bytes = normalise(text)?;
+        if bytes.len() != 9 {
+            return Err(DataError::invalid(
+                FIELD,
+                format!("{} characters, expected 9", text.chars().count()),
+            ));
+        }
+        // the form: every character a digit or capital letter
+        check_of(bytes.get(..8).unwrap_or_default())?;
+        if bytes.get(8).and_then(|&c| value_of(c)).is_none() {
+            return Err(DataError::invalid(
+                FIELD,
+                "the check character is not a digit or capital letter",
+            ));
+        }
+        Ok(CardNumber(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// Whether the check character agrees with the GB 11714 algorithm sscard uses.
+    pub fn has_valid_check(&self) -> bool {
+        let bytes = self.0.as_bytes();
+        match (bytes.get(..8), bytes.get(8)) {
+            (Some(body), Some(&check)) => check_of(body).map(|c| c == check).unwrap_or(false),
+            _ => false,
+        }
+    }
+
     /// The check character of the first 8 characters.
     pub fn check_char(first8: &str) -> Result<char, DataError> {
         check_of(&normalise(first8)?).map(char::from)
@@ -138,6 +170,17 @@ impl From<CardNumber> for String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
+    #[test]
+    fn cards_are_read_leniently_on_the_check_character() {
+        let n = CardNumber::from_card("KD5578905").unwrap();
+        assert!(!n.has_valid_check());
+        assert!(CardNumber::from_card("KD5578904").unwrap().has_valid_check());
+        assert!(CardNumber::parse("KD5578905").is_err());
+        assert!(CardNumber::from_card("KD55789").is_err());
+        assert!(CardNumber::from_card("KD55-8904").is_err());
+        assert!(CardNumber::from_card("KD557890-").is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -201,7 +201,8 @@ impl CardIssuingData {
         let initializing_body = r.cn(tag::INITIALIZING_BODY)?;
         let issue_date = r.date(tag::ISSUE_DATE)?;
         let expiry_date = r.date(tag::EXPIRY_DATE)?;
-        let card_number = CardNumber::parse(&r.an(tag::CARD_NUMBER)?)?;
+        // lenient on the check character: see CardNumber::from_card
+        let card_number = CardNumber::from_card(&r.an(tag::CARD_NUMBER)?)?;
         Ok(CardIssuingData {
             card_id,
             card_type,
