@@ -275,3 +275,67 @@ fn invalid_person_data_is_rejected_per_field() {
     v1.name = "阿卜杜热合曼·买买提依明·艾则孜".into();
     assert_eq!(v1.validate().map(|_| ()).unwrap_err().field(), Some("name"));
 }
+
+/// A reader where another process resets the card just before the `at`-th command, as PC/SC
+/// reports it: the command is not delivered, the transport answers "card reset".
+struct ResetBefore {
+    inner: sscard::sim::SimTransport<sscard::sim::SimCard>,
+    at: usize,
+    sent: usize,
+}
+
+impl sscard::transport::Transport for ResetBefore {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, sscard::transport::TransportError> {
+        self.sent += 1;
+        if self.sent == self.at {
+            self.inner.power_cycle();
+            return Err(sscard::transport::TransportError::CardReset);
+        }
+        self.inner.transmit(command)
+    }
+    fn atr(&mut self) -> Result<Vec<u8>, sscard::transport::TransportError> {
+        self.inner.atr()
+    }
+    fn reset_epoch(&self) -> u64 {
+        self.inner.reset_epoch()
+    }
+}
+
+#[test]
+fn an_operation_starts_over_once_when_another_process_resets_the_card() {
+    let data = person(Generation::V3);
+    // personalization: 29 APDUs; a reset before any one of them is survived
+    for at in 1..=29 {
+        let sim = blank_sim(Generation::V3, Algorithm::Sm4, [9, 9, 8, at as u8]);
+        let reader = ResetBefore {
+            inner: sscard::sim::SimTransport::new(sim),
+            at,
+            sent: 0,
+        };
+        let mut card = sscard::lifecycle::Card::open(reader).unwrap();
+        let mut keys = test_keys();
+        lifecycle::personalize(&mut card, &mut keys, &data, &PersonalizeOptions::default())
+            .unwrap_or_else(|e| panic!("reset before APDU {at}: {e}"));
+        let read = lifecycle::read(&mut card, Some(&mut keys), &ReadOptions::default()).unwrap();
+        assert_eq!(read.holder, *data.holder(), "reset before APDU {at}");
+        assert_eq!(read.state, Some(AppState::Personalized));
+    }
+    // a second reset in the same operation is reported, not retried for ever
+    struct ResetAlways(sscard::sim::SimTransport<sscard::sim::SimCard>);
+    impl sscard::transport::Transport for ResetAlways {
+        fn transmit(&mut self, _: &[u8]) -> Result<Vec<u8>, sscard::transport::TransportError> {
+            Err(sscard::transport::TransportError::CardReset)
+        }
+        fn atr(&mut self) -> Result<Vec<u8>, sscard::transport::TransportError> {
+            self.0.atr()
+        }
+        fn reset_epoch(&self) -> u64 {
+            0
+        }
+    }
+    let sim = blank_sim(Generation::V2, Algorithm::Sm4, [9, 9, 8, 0]);
+    let mut card =
+        sscard::lifecycle::Card::open(ResetAlways(sscard::sim::SimTransport::new(sim))).unwrap();
+    let result = lifecycle::read(&mut card, None, &ReadOptions::default());
+    assert!(matches!(result, Err(Error::CardReset)), "{result:?}");
+}

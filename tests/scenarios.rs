@@ -230,17 +230,45 @@ fn parse_card(line: usize, args: &str) -> Result<CardSetup, ParseError> {
     Ok(setup)
 }
 
-/// Parses a scenario file.
-fn parse(text: &str) -> Result<Vec<Step>, ParseError> {
-    let mut steps = Vec::new();
-    let mut pending: Option<(usize, Vec<u8>)> = None;
-    let mut have_card = false;
+/// The non-empty lines without comments, with their 1-based numbers; an indented line that
+/// starts with a hex digit or `?` continues the `>` or `<` line before it.
+fn logical_lines(text: &str) -> Result<Vec<(usize, String)>, ParseError> {
+    let mut out: Vec<(usize, String)> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         let content = raw.split('#').next().unwrap_or_default().trim();
         if content.is_empty() {
             continue;
         }
+        let indented = raw.starts_with(char::is_whitespace);
+        let hex_start = content.starts_with(|c: char| c.is_ascii_hexdigit() || c == '?');
+        if indented && hex_start {
+            match out.last_mut() {
+                Some((_, previous)) if previous.starts_with(['>', '<']) => {
+                    previous.push(' ');
+                    previous.push_str(content);
+                }
+                _ => {
+                    return err(
+                        line,
+                        "an indented continuation line without a `>` or `<` line before it",
+                    )
+                }
+            }
+            continue;
+        }
+        out.push((line, content.to_string()));
+    }
+    Ok(out)
+}
+
+/// Parses a scenario file.
+fn parse(text: &str) -> Result<Vec<Step>, ParseError> {
+    let mut steps = Vec::new();
+    let mut pending: Option<(usize, Vec<u8>)> = None;
+    let mut have_card = false;
+    for (line, content) in logical_lines(text)? {
+        let content = content.as_str();
         if let Some(rest) = content.strip_prefix('<') {
             let Some((command_line, command)) = pending.take() else {
                 return err(line, "a response `<` without a command `>` before it");
@@ -624,6 +652,16 @@ fn parser_rejects_malformed_lines_with_the_line_and_the_reason() {
             "@card generation=2\n00A4000002EF05\n",
             2,
             "expected `@card`",
+        ),
+        (
+            "@card generation=2\n  00A4000002EF05\n",
+            2,
+            "continuation line without",
+        ),
+        (
+            "@card generation=2\n> 00A4000002EF05\n< 9000\n@reset\n  9000\n",
+            5,
+            "continuation line without",
         ),
         (card, 1, "no APDUs"),
     ];

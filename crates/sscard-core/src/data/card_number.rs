@@ -174,7 +174,9 @@ mod tests {
     fn cards_are_read_leniently_on_the_check_character() {
         let n = CardNumber::from_card("KD5578905").unwrap();
         assert!(!n.has_valid_check());
-        assert!(CardNumber::from_card("KD5578904").unwrap().has_valid_check());
+        assert!(CardNumber::from_card("KD5578904")
+            .unwrap()
+            .has_valid_check());
         assert!(CardNumber::parse("KD5578905").is_err());
         assert!(CardNumber::from_card("KD55789").is_err());
         assert!(CardNumber::from_card("KD55-8904").is_err());

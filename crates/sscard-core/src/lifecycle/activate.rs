@@ -14,7 +14,7 @@ use crate::profile::{Ef, Generation};
 use crate::transport::Transport;
 
 use super::card::{AppState, Card};
-use super::read::internal_authenticate;
+use super::read::internal_authenticate_once;
 
 /// What activation checked and changed.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -31,6 +31,16 @@ pub struct ActivateReport {
 /// expired on `today`, or not genuine. A wrong initial PIN costs a PIN try
 /// ([`Error::WrongPin`]).
 pub fn activate<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
+    initial_pin: &Pin,
+    new_pin: &Pin,
+    today: BcdDate,
+) -> Result<ActivateReport> {
+    card.operation(|card| activate_once(card, &mut *key_holder, initial_pin, new_pin, today))
+}
+
+fn activate_once<T: Transport>(
     card: &mut Card<T>,
     key_holder: &mut dyn KeyHolder,
     initial_pin: &Pin,
@@ -75,7 +85,7 @@ pub fn activate<T: Transport>(
             expiry: issuing.expiry_date,
         });
     }
-    internal_authenticate(card, key_holder)?;
+    internal_authenticate_once(card, key_holder)?;
     let command = commands::change_pin(initial_pin.to_bcd(), new_pin.to_bcd());
     match card.exchange("CHANGE PIN", &command) {
         Ok(_) => {

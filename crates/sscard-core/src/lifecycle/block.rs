@@ -27,6 +27,14 @@ pub fn block_application<T: Transport>(
     key_holder: &mut dyn KeyHolder,
     permanent: bool,
 ) -> Result<()> {
+    card.operation(|card| block_application_once(card, &mut *key_holder, permanent))
+}
+
+fn block_application_once<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
+    permanent: bool,
+) -> Result<()> {
     let app = card.application()?;
     if app.block == Some(BlockState::Permanent) {
         return Err(Error::PermanentlyBlocked);
@@ -57,6 +65,13 @@ pub fn unblock_application<T: Transport>(
     card: &mut Card<T>,
     key_holder: &mut dyn KeyHolder,
 ) -> Result<()> {
+    card.operation(|card| unblock_application_once(card, &mut *key_holder))
+}
+
+fn unblock_application_once<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
+) -> Result<()> {
     let app = card.application()?;
     if app.block == Some(BlockState::Permanent) {
         return Err(Error::PermanentlyBlocked);
@@ -78,6 +93,10 @@ pub fn unblock_application<T: Transport>(
 /// CARD BLOCK (`8416 0000`, master key 00): the whole card answers `9303` for ever.
 /// APDUs: SELECT, READ RECORD (region), GET CHALLENGE, 8416.
 pub fn block_card<T: Transport>(card: &mut Card<T>, key_holder: &mut dyn KeyHolder) -> Result<()> {
+    card.operation(|card| block_card_once(card, &mut *key_holder))
+}
+
+fn block_card_once<T: Transport>(card: &mut Card<T>, key_holder: &mut dyn KeyHolder) -> Result<()> {
     let factors = card.factors()?;
     card.send_with_mac(
         "CARD BLOCK",

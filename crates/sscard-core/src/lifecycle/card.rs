@@ -584,6 +584,21 @@ impl<T: Transport> Card<T> {
         self.exchange(what, &build(mac)).map(|_| ())
     }
 
+    /// Runs one library operation: inside a transport transaction (ended explicitly so its
+    /// errors are seen), and started over once when the card was reset by someone else or
+    /// pcscd restarted during it. The card's security state is gone in both cases, so the
+    /// operation begins again from SELECT; every operation is written so that a restart is
+    /// safe (a half-done personalization is completed, a MAC gets a fresh challenge).
+    pub(crate) fn operation<R>(&mut self, mut f: impl FnMut(&mut Self) -> Result<R>) -> Result<R> {
+        match self.transaction(&mut f) {
+            Err(e) if restartable(&e) => {
+                self.forget();
+                self.transaction(&mut f)
+            }
+            other => other,
+        }
+    }
+
     /// Runs `f` inside a transport transaction, ending it explicitly so its errors are seen.
     pub fn transaction<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
         self.channel.transport_mut().begin_transaction()?;
@@ -595,6 +610,16 @@ impl<T: Transport> Card<T> {
             (Err(e), _) => Err(e),
         }
     }
+}
+
+/// Whether an error means "the card lost its state under us; starting over can succeed".
+fn restartable(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::CardReset
+            | Error::Transport(TransportError::CardReset)
+            | Error::Transport(TransportError::NoService)
+    )
 }
 
 /// Parses the value of EF05 tag 01.

@@ -105,6 +105,15 @@ pub fn personalize<T: Transport>(
     data: &Personalization,
     options: &PersonalizeOptions,
 ) -> Result<PersonalizeReport> {
+    card.operation(|card| personalize_once(card, &mut *key_holder, data, options))
+}
+
+fn personalize_once<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
+    data: &Personalization,
+    options: &PersonalizeOptions,
+) -> Result<PersonalizeReport> {
     let app = card.select()?;
     Card::<T>::ensure_not_blocked(&app)?;
     if !key_holder.supports(app.algorithm) {

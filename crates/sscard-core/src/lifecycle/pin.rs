@@ -28,6 +28,10 @@ fn ensure_activated<T: Transport>(card: &mut Card<T>) -> Result<()> {
 /// A wrong PIN answers [`Error::WrongPin`] with the tries left; a blocked one [`Error::PinBlocked`].
 /// APDUs: SELECT (once per card session) + VERIFY.
 pub fn verify_pin<T: Transport>(card: &mut Card<T>, pin: &Pin) -> Result<()> {
+    card.operation(|card| verify_pin_once(card, pin))
+}
+
+fn verify_pin_once<T: Transport>(card: &mut Card<T>, pin: &Pin) -> Result<()> {
     ensure_activated(card)?;
     card.exchange("VERIFY", &commands::verify(pin.to_bcd()))
         .map(|_| ())
@@ -35,6 +39,10 @@ pub fn verify_pin<T: Transport>(card: &mut Card<T>, pin: &Pin) -> Result<()> {
 
 /// How many PIN tries are left (VERIFY without data, answered `63Cx`), without using one.
 pub fn pin_tries_left<T: Transport>(card: &mut Card<T>) -> Result<u8> {
+    card.operation(|card| pin_tries_left_once(card))
+}
+
+fn pin_tries_left_once<T: Transport>(card: &mut Card<T>) -> Result<u8> {
     let app = card.application()?;
     Card::<T>::ensure_not_blocked(&app)?;
     let (_, sw) = card.exchange_raw(&commands::verify_status())?;
@@ -54,6 +62,10 @@ pub fn pin_tries_left<T: Transport>(card: &mut Card<T>) -> Result<u8> {
 /// refused before any APDU. A card that is not activated yet is refused: use
 /// [`crate::lifecycle::activate`].
 pub fn change_pin<T: Transport>(card: &mut Card<T>, old: &Pin, new: &Pin) -> Result<()> {
+    card.operation(|card| change_pin_once(card, old, new))
+}
+
+fn change_pin_once<T: Transport>(card: &mut Card<T>, old: &Pin, new: &Pin) -> Result<()> {
     if new.ct_eq(old) {
         return Err(Error::SamePin);
     }
@@ -76,6 +88,13 @@ pub fn change_pin<T: Transport>(card: &mut Card<T>, old: &Pin, new: &Pin) -> Res
 /// PIN UNBLOCK (`8424 0000` + MAC with the issuer's key 06): resets the try counter, keeps the PIN.
 /// APDUs: SELECT, READ RECORD (card identification code, for the region), GET CHALLENGE, 8424.
 pub fn unblock_pin<T: Transport>(card: &mut Card<T>, key_holder: &mut dyn KeyHolder) -> Result<()> {
+    card.operation(|card| unblock_pin_once(card, &mut *key_holder))
+}
+
+fn unblock_pin_once<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
+) -> Result<()> {
     let app = card.application()?;
     Card::<T>::ensure_not_blocked(&app)?;
     let factors = card.factors()?;
@@ -93,6 +112,14 @@ pub fn unblock_pin<T: Transport>(card: &mut Card<T>, key_holder: &mut dyn KeyHol
 /// PIN RELOAD (`8424 0001`): the issuer sets a new PIN (enciphered with key 06) and resets the
 /// counter, for a holder who forgot theirs. Weak PINs are refused before any APDU.
 pub fn reload_pin<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
+    new_pin: &Pin,
+) -> Result<()> {
+    card.operation(|card| reload_pin_once(card, &mut *key_holder, new_pin))
+}
+
+fn reload_pin_once<T: Transport>(
     card: &mut Card<T>,
     key_holder: &mut dyn KeyHolder,
     new_pin: &Pin,

@@ -143,6 +143,14 @@ pub fn read<T: Transport>(
     mut key_holder: Option<&mut dyn KeyHolder>,
     options: &ReadOptions,
 ) -> Result<CardData> {
+    card.operation(|card| read_once(card, key_holder.as_deref_mut(), options))
+}
+
+fn read_once<'k, T: Transport>(
+    card: &mut Card<T>,
+    mut key_holder: Option<&mut (dyn KeyHolder + 'k)>,
+    options: &ReadOptions,
+) -> Result<CardData> {
     let app = card.application()?;
     Card::<T>::ensure_not_blocked(&app)?;
     match app.state {
@@ -227,7 +235,7 @@ pub fn read<T: Transport>(
     }
     if let Some(kh) = key_holder {
         if options.verify_genuine {
-            internal_authenticate(card, kh)?;
+            internal_authenticate_once(card, kh)?;
             data.genuine = Some(true);
         }
         if options.verify_card_id {
@@ -242,6 +250,13 @@ pub fn read<T: Transport>(
 /// INTERNAL AUTHENTICATE with fresh random data; the key holder computes the expected answer.
 /// Fails with [`Error::NotGenuine`] when they differ.
 pub fn internal_authenticate<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
+) -> Result<()> {
+    card.operation(|card| internal_authenticate_once(card, &mut *key_holder))
+}
+
+pub(crate) fn internal_authenticate_once<T: Transport>(
     card: &mut Card<T>,
     key_holder: &mut dyn KeyHolder,
 ) -> Result<()> {
