@@ -1,0 +1,356 @@
+//! The command line, declared with clap's derive API. `sscard man` and `sscard completions`
+//! generate the man page and shell completions from this same declaration.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::EXIT_CODES_HELP;
+
+const AFTER_HELP: &str = "\
+Readers (--reader, or $SSCARD_READER):
+  NAME | INDEX       a PC/SC reader by name fragment or number (see `sscard readers`)
+  sim:IMAGE          a simulated card image file (JSON); its state is saved back after each write
+  feeder:DIR         (batch) a simulated card feeder: a fresh blank card each time one is taken out
+
+Key holders: --keys FILE (development key file, mode 0600), --psam READER (a PSAM in a second
+reader, or sim:PSAM-IMAGE), --test-keys (the embedded TEST KEYS, simulated cards only).
+PINs and keys are never accepted on the command line: PINs come from a prompt without echo,
+--pin-file FILE or --pin-fd N.
+";
+
+/// sscard: read, personalize, activate and manage China's social security card (社会保障卡).
+#[derive(Debug, Parser)]
+#[command(
+    name = "sscard",
+    version,
+    about = "Read, personalize, activate and manage China's social security card (社会保障卡)",
+    long_about = None,
+    after_help = AFTER_HELP,
+    after_long_help = format!("{AFTER_HELP}\n{EXIT_CODES_HELP}"),
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Global options.
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Text for people.
+    #[default]
+    Text,
+    /// JSON with a versioned schema (`"schema": "sscard.<command>/1"`).
+    Json,
+    /// `read` only: exactly the `iReadCardBas` line of the standard reading interface.
+    Basic,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalOpts {
+    /// Card reader: PC/SC name fragment or index, `sim:IMAGE`, or (batch) `feeder:DIR`.
+    /// Repeat for batches driven on several readers. Default: $SSCARD_READER, else the first
+    /// PC/SC reader holding a card.
+    #[arg(long, short = 'r', global = true, value_name = "READER")]
+    pub reader: Vec<String>,
+    /// Wait up to SECS for a card to be inserted.
+    #[arg(long, global = true, value_name = "SECS")]
+    pub wait: Option<u64>,
+    /// Development key file (JSON, mode 0600 or stricter) as key holder.
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "psam")]
+    pub keys: Option<PathBuf>,
+    /// A PSAM as key holder: a PC/SC reader (name fragment or index) or `sim:PSAM-IMAGE`.
+    #[arg(long, global = true, value_name = "READER")]
+    pub psam: Option<String>,
+    /// Use the embedded TEST KEYS as key holder (simulated cards only).
+    #[arg(long, global = true, conflicts_with_all = ["keys", "psam"])]
+    pub test_keys: bool,
+    /// Print every APDU with its time to stderr (PINs, keys, cryptograms and PIN blocks redacted).
+    #[arg(long, global = true)]
+    pub trace: bool,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output_format: OutputFormat,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List PC/SC readers with card state and ATR.
+    Readers,
+    /// Read the card issuing data and holder data.
+    Read(ReadArgs),
+    /// Personalize one blank card from a person record (JSON).
+    Personalize(PersonalizeArgs),
+    /// Personalize a whole data file from the bureau (CSV), with a journal and a return file.
+    Batch(BatchArgs),
+    /// Activate a card at the bank outlet: the holder replaces the initial PIN.
+    Activate(ActivateArgs),
+    /// PIN management: verify, change, unblock, reload, tries.
+    #[command(subcommand)]
+    Pin(PinCommand),
+    /// Block the card's application (temporarily, or --permanent), or the whole card (--card).
+    Block(BlockArgs),
+    /// Lift a temporary application block.
+    Unblock,
+    /// Send raw APDUs (hex), with automatic GET RESPONSE, like `opensc-tool -s`.
+    Apdu(ApduArgs),
+    /// Simulated cards: create images, serve them to pcscd.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// The main job on an embedded simulated card: personalize, read, activate, PIN, block,
+    /// unblock (no hardware, no pcscd).
+    Demo,
+    /// Print the man page (roff) to stdout.
+    #[command(hide = true)]
+    Man,
+    /// Print shell completions to stdout.
+    #[command(hide = true)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `read` options.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Also read the supplementary data (EF0D).
+    #[arg(long)]
+    pub supplementary: bool,
+    /// Skip the genuineness checks (internal authentication, card identification code MAC).
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+/// `personalize` options.
+#[derive(Debug, Args)]
+pub struct PersonalizeArgs {
+    /// The person record (JSON, see docs/cli.md).
+    #[arg(long, value_name = "FILE")]
+    pub person: PathBuf,
+    /// Overwrite a card that is already personalized (needs the master key).
+    #[arg(long)]
+    pub repersonalize: bool,
+    /// Do not read the records back before finishing.
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+/// Input encoding of a batch file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Encoding {
+    /// UTF-8 (optional BOM) when the file is valid UTF-8, else GBK (GB18030).
+    #[default]
+    Auto,
+    /// UTF-8 only (optional BOM).
+    Utf8,
+    /// GBK (decoded as GB18030, its superset).
+    Gbk,
+}
+
+/// Algorithms of simulated cards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgorithmArg {
+    /// Two-key triple DES.
+    #[value(name = "3des")]
+    Tdes,
+    /// SM4.
+    Sm4,
+    /// AES-128.
+    Aes,
+}
+
+impl From<AlgorithmArg> for sscard_core::Algorithm {
+    fn from(a: AlgorithmArg) -> Self {
+        match a {
+            AlgorithmArg::Tdes => sscard_core::Algorithm::Tdes,
+            AlgorithmArg::Sm4 => sscard_core::Algorithm::Sm4,
+            AlgorithmArg::Aes => sscard_core::Algorithm::Aes128,
+        }
+    }
+}
+
+/// `batch` options.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The bureau's data file: CSV with a header row, one person per row (see docs/cli.md).
+    #[arg(long, value_name = "FILE.csv")]
+    pub input: PathBuf,
+    /// The journal (SQLite): created on the first run, resumed on the next.
+    #[arg(long, value_name = "FILE")]
+    pub journal: PathBuf,
+    /// The return file (回盘), CSV: each person with card id, card number, ATR and result.
+    #[arg(long, value_name = "FILE.csv")]
+    pub return_file: PathBuf,
+    /// Encoding of the input file.
+    #[arg(long, value_enum, default_value_t = Encoding::Auto)]
+    pub encoding: Encoding,
+    /// Algorithm of the blank cards a `feeder:` reader supplies.
+    #[arg(long, value_enum, default_value = "3des")]
+    pub feeder_algorithm: AlgorithmArg,
+    /// Do not read the records back before finishing each card.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Only validate the file (bad rows, duplicates); touch no card and no journal.
+    #[arg(long)]
+    pub check_only: bool,
+    /// Testing aid: abort the process (as a power loss would) after this many cards were
+    /// personalized and before the journal records them.
+    #[arg(long, hide = true, value_name = "N")]
+    pub crash_after: Option<u64>,
+}
+
+/// Where a PIN comes from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PinSource {
+    /// Read the PIN from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "pin_fd")]
+    pub pin_file: Option<PathBuf>,
+    /// Read the PIN from a line of file descriptor N.
+    #[arg(long, value_name = "N")]
+    pub pin_fd: Option<i32>,
+}
+
+/// Where a new PIN comes from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct NewPinSource {
+    /// Read the new PIN from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "new_pin_fd")]
+    pub new_pin_file: Option<PathBuf>,
+    /// Read the new PIN from a line of file descriptor N.
+    #[arg(long, value_name = "N")]
+    pub new_pin_fd: Option<i32>,
+}
+
+/// `activate` options.
+#[derive(Debug, Args)]
+pub struct ActivateArgs {
+    /// The initial PIN (default: 123456, the initial PIN of personalization).
+    #[command(flatten)]
+    pub pin: PinSource,
+    /// The holder's new PIN (default: typed twice without echo).
+    #[command(flatten)]
+    pub new_pin: NewPinSource,
+}
+
+/// `pin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PinCommand {
+    /// Verify the holder's PIN (wrong PIN: tries left shown).
+    Verify(PinSource),
+    /// Change the holder's PIN.
+    Change {
+        /// The current PIN.
+        #[command(flatten)]
+        pin: PinSource,
+        /// The new PIN.
+        #[command(flatten)]
+        new_pin: NewPinSource,
+    },
+    /// Reset the PIN try counter with the issuer's key (the PIN stays).
+    Unblock,
+    /// Set a new PIN with the issuer's key (the holder forgot theirs).
+    Reload(NewPinSource),
+    /// Show the PIN tries left (uses no try).
+    Tries,
+}
+
+/// `block` options.
+#[derive(Debug, Args)]
+pub struct BlockArgs {
+    /// Block permanently (no unblock is possible).
+    #[arg(long, conflicts_with = "card")]
+    pub permanent: bool,
+    /// Block the whole card (CARD BLOCK, master key; permanent).
+    #[arg(long)]
+    pub card: bool,
+}
+
+/// `apdu` options.
+#[derive(Debug, Args)]
+pub struct ApduArgs {
+    /// Command APDUs in hex (spaces and colons allowed inside one argument).
+    #[arg(value_name = "HEX", required_unless_present = "script")]
+    pub apdus: Vec<String>,
+    /// A script: one APDU per line in hex; `#` starts a comment.
+    #[arg(long, value_name = "FILE", conflicts_with = "apdus")]
+    pub script: Option<PathBuf>,
+}
+
+/// `sim` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Create a blank (or, with --person, personalized) simulated card image.
+    New(SimNewArgs),
+    /// Create a simulated PSAM image (master keys of one algorithm and a terminal number).
+    NewPsam(SimNewPsamArgs),
+    /// Plug a card image into pcscd's virtual reader (vpcd) until Ctrl-C; saves it on exit.
+    Serve(SimServeArgs),
+}
+
+/// `sim new` options.
+#[derive(Debug, Args)]
+pub struct SimNewArgs {
+    /// Where to write the image (JSON).
+    #[arg(long, value_name = "IMAGE")]
+    pub out: PathBuf,
+    /// Card generation (record layout): 1, 2 or 3.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub generation: u8,
+    /// Card algorithm.
+    #[arg(long, value_enum, default_value = "3des")]
+    pub algorithm: AlgorithmArg,
+    /// Issuing region (city factor of the issuer keys), 6 digits.
+    #[arg(long, default_value = "639900")]
+    pub region: String,
+    /// Chip serial, 8 hex digits (default: random).
+    #[arg(long, value_name = "HEX")]
+    pub serial: Option<String>,
+    /// Personalize the new card with this person record (generation and region from it).
+    #[arg(long, value_name = "FILE")]
+    pub person: Option<PathBuf>,
+    /// T=0 behaviour (61xx + GET RESPONSE).
+    #[arg(long)]
+    pub t0: bool,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `sim new-psam` options.
+#[derive(Debug, Args)]
+pub struct SimNewPsamArgs {
+    /// Where to write the PSAM image (JSON, mode 0600).
+    #[arg(long, value_name = "IMAGE")]
+    pub out: PathBuf,
+    /// The PSAM's algorithm.
+    #[arg(long, value_enum, default_value = "3des")]
+    pub algorithm: AlgorithmArg,
+    /// Terminal number, 12 digits.
+    #[arg(long, default_value = "410100813475")]
+    pub terminal_number: String,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `sim serve` options.
+#[derive(Debug, Args)]
+pub struct SimServeArgs {
+    /// The card image to plug in.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: PathBuf,
+    /// A PSAM image to plug into the second virtual reader.
+    #[arg(long, value_name = "IMAGE")]
+    pub psam: Option<PathBuf>,
+    /// The first virtual reader's TCP port (default $SSCARD_VPCD_PORT, else 35963).
+    #[arg(long)]
+    pub port: Option<u16>,
+}

@@ -1,0 +1,439 @@
+//! What every command needs: the card transport named by `--reader` (PC/SC or a simulated card
+//! image), the key holder (`--keys`, `--psam`, `--test-keys`) and the `--trace` tracer.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use sscard_core::channel::{TraceEvent, Tracer};
+use sscard_core::crypto::KeyId;
+use sscard_core::keyholder::{KeyFile, KeyHolder, KeyHolderError, PsamKeyHolder};
+use sscard_core::lifecycle::Card;
+use sscard_core::transport::{Transport, TransportError};
+use sscard_core::Algorithm;
+use sscard_pcsc::{OpenOptions, PcscTransport, ReaderSelector, ShareMode};
+use sscard_sim::{SimCard, SimPsam, SimTransport};
+use zeroize::Zeroizing;
+
+use crate::cli::GlobalOpts;
+use crate::error::{CliError, CliResult};
+use crate::psam_image;
+
+/// The embedded development master keys (fixtures/keys/test-keys.json): TEST KEYS ONLY.
+pub const TEST_KEYS_JSON: &str = include_str!("../../../fixtures/keys/test-keys.json");
+
+/// The embedded test keys as a key holder.
+pub fn test_keys() -> CliResult<KeyFile> {
+    KeyFile::from_json(TEST_KEYS_JSON)
+        .map_err(|e| CliError::KeyHolder(format!("embedded test keys: {e}")))
+}
+
+/// How `--reader` names a card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReaderSpec {
+    /// `sim:IMAGE`: a simulated card image file.
+    Sim(PathBuf),
+    /// `feeder:DIR`: a simulated card feeder (batch).
+    Feeder(PathBuf),
+    /// A PC/SC reader by name fragment or index.
+    Pcsc(String),
+    /// No reader named: the first PC/SC reader with a card.
+    Default,
+}
+
+impl ReaderSpec {
+    /// Parses a `--reader` value.
+    pub fn parse(text: &str) -> ReaderSpec {
+        if let Some(path) = text.strip_prefix("sim:") {
+            ReaderSpec::Sim(PathBuf::from(path))
+        } else if let Some(dir) = text.strip_prefix("feeder:") {
+            ReaderSpec::Feeder(PathBuf::from(dir))
+        } else {
+            ReaderSpec::Pcsc(text.to_owned())
+        }
+    }
+
+    /// A short label for traces and messages.
+    pub fn label(&self) -> String {
+        match self {
+            ReaderSpec::Sim(p) => format!("sim:{}", p.display()),
+            ReaderSpec::Feeder(p) => format!("feeder:{}", p.display()),
+            ReaderSpec::Pcsc(n) => n.clone(),
+            ReaderSpec::Default => "default reader".into(),
+        }
+    }
+
+    fn is_simulated(&self) -> bool {
+        matches!(self, ReaderSpec::Sim(_) | ReaderSpec::Feeder(_))
+    }
+}
+
+/// The reader specs of the command line: `--reader` values, else `$SSCARD_READER`, else the
+/// default PC/SC reader.
+pub fn reader_specs(global: &GlobalOpts) -> Vec<ReaderSpec> {
+    if !global.reader.is_empty() {
+        return global.reader.iter().map(|r| ReaderSpec::parse(r)).collect();
+    }
+    match std::env::var(sscard_pcsc::READER_ENV) {
+        Ok(v) if !v.trim().is_empty() => vec![ReaderSpec::parse(v.trim())],
+        _ => vec![ReaderSpec::Default],
+    }
+}
+
+/// A simulated card in a virtual reader whose image lives in a file: every persistent change
+/// of the card is written back to the file (atomically) right away, as a real card keeps its
+/// EEPROM, so a killed process never loses a card write.
+pub struct SimSlot {
+    transport: SimTransport<SimCard>,
+    path: PathBuf,
+    saved_writes: u64,
+    /// fsync every save (single commands); feeders save without fsync for speed.
+    durable: bool,
+}
+
+impl SimSlot {
+    /// Loads the image at `path`.
+    pub fn load(path: &Path) -> CliResult<SimSlot> {
+        if !path.exists() {
+            return Err(CliError::NoCard(format!(
+                "no simulated card: image {} does not exist (create one with `sscard sim new --out {}`)",
+                path.display(),
+                path.display()
+            )));
+        }
+        let card = SimCard::load(path)
+            .map_err(|e| CliError::Other(format!("card image {}: {e}", path.display())))?;
+        Ok(SimSlot::new(card, path.to_path_buf(), true))
+    }
+
+    /// A card that will be saved to `path`.
+    pub fn new(card: SimCard, path: PathBuf, durable: bool) -> SimSlot {
+        let saved_writes = card.persistent_writes();
+        SimSlot {
+            transport: SimTransport::new(card),
+            path,
+            saved_writes,
+            durable,
+        }
+    }
+
+    /// The card.
+    pub fn card(&self) -> &SimCard {
+        self.transport.card()
+    }
+
+    /// The image file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes the image now.
+    pub fn save(&mut self) -> Result<(), TransportError> {
+        let result = if self.durable {
+            self.transport
+                .card()
+                .save(&self.path)
+                .map_err(|e| e.to_string())
+        } else {
+            quick_save(self.transport.card(), &self.path)
+        };
+        result.map_err(|e| {
+            TransportError::Io(format!("saving card image {}: {e}", self.path.display()))
+        })?;
+        self.saved_writes = self.transport.card().persistent_writes();
+        Ok(())
+    }
+}
+
+/// Atomic (temporary file + rename) but not fsynced: survives a killed process, which is what a
+/// simulated card's EEPROM must survive.
+fn quick_save(card: &SimCard, path: &Path) -> Result<(), String> {
+    let text = card.save_json().map_err(|e| e.to_string())?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    write_private(&tmp, text.as_bytes()).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)
+}
+
+/// Any card or PSAM the CLI talks to.
+pub enum AnyTransport {
+    /// A simulated card image.
+    Sim(Box<SimSlot>),
+    /// A simulated PSAM.
+    SimPsam(Box<SimTransport<SimPsam>>),
+    /// A PC/SC reader.
+    Pcsc(Box<PcscTransport>),
+}
+
+/// A transport that measures each exchange for the tracer.
+pub struct Timed {
+    inner: AnyTransport,
+    last: Arc<AtomicU64>,
+}
+
+impl Timed {
+    /// Wraps `inner`.
+    pub fn new(inner: AnyTransport) -> Timed {
+        Timed {
+            inner,
+            last: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The duration of the last exchange in microseconds, shared with the tracer.
+    pub fn last_micros(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.last)
+    }
+
+    /// The wrapped transport.
+    pub fn inner(&self) -> &AnyTransport {
+        &self.inner
+    }
+
+    /// The wrapped transport, mutable.
+    pub fn inner_mut(&mut self) -> &mut AnyTransport {
+        &mut self.inner
+    }
+
+    /// Ends the session: a simulated card is saved durably.
+    pub fn finish(self) -> CliResult<()> {
+        match self.inner {
+            AnyTransport::Sim(mut slot) => {
+                slot.durable = true;
+                slot.save().map_err(CliError::from)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Transport for Timed {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let start = Instant::now();
+        let result = match &mut self.inner {
+            AnyTransport::Sim(slot) => {
+                let r = slot.transport.transmit(command);
+                if slot.transport.card().persistent_writes() != slot.saved_writes {
+                    slot.save()?;
+                }
+                r
+            }
+            AnyTransport::SimPsam(t) => t.transmit(command),
+            AnyTransport::Pcsc(t) => t.transmit(command),
+        };
+        let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.last.store(micros, Ordering::Relaxed);
+        result
+    }
+
+    fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
+        match &mut self.inner {
+            AnyTransport::Sim(slot) => slot.transport.atr(),
+            AnyTransport::SimPsam(t) => t.atr(),
+            AnyTransport::Pcsc(t) => t.atr(),
+        }
+    }
+
+    fn reset_epoch(&self) -> u64 {
+        match &self.inner {
+            AnyTransport::Sim(slot) => slot.transport.reset_epoch(),
+            AnyTransport::SimPsam(t) => t.reset_epoch(),
+            AnyTransport::Pcsc(t) => t.reset_epoch(),
+        }
+    }
+
+    fn begin_transaction(&mut self) -> Result<(), TransportError> {
+        match &mut self.inner {
+            AnyTransport::Pcsc(t) => t.begin_transaction(),
+            _ => Ok(()),
+        }
+    }
+
+    fn end_transaction(&mut self) -> Result<(), TransportError> {
+        match &mut self.inner {
+            AnyTransport::Pcsc(t) => t.end_transaction(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A tracer printing each APDU (already redacted by the library) with its duration to stderr.
+pub fn tracer(label: &str, last_micros: Arc<AtomicU64>) -> Tracer {
+    let label = label.to_owned();
+    Box::new(move |event: &TraceEvent| {
+        let micros = last_micros.load(Ordering::Relaxed);
+        let name = event.name.unwrap_or("");
+        eprintln!(
+            "[{label}] #{} {name}\nA>> {}\nA<< {} ({:.1} ms)",
+            event.index,
+            event.command,
+            event.response,
+            micros as f64 / 1000.0
+        );
+    })
+}
+
+/// Opens a PC/SC reader (or the default one).
+fn open_pcsc(name: Option<&str>, wait: Option<u64>) -> CliResult<PcscTransport> {
+    let options = OpenOptions {
+        reader: name.map(ReaderSelector::parse),
+        share: ShareMode::Shared,
+        wait: wait.map(Duration::from_secs),
+    };
+    Ok(PcscTransport::open(&options)?)
+}
+
+/// Opens the transport a reader spec names.
+pub fn open_transport(spec: &ReaderSpec, wait: Option<u64>) -> CliResult<AnyTransport> {
+    match spec {
+        ReaderSpec::Sim(path) => Ok(AnyTransport::Sim(Box::new(SimSlot::load(path)?))),
+        ReaderSpec::Feeder(_) => Err(CliError::BadInput(
+            "a feeder: reader supplies cards to `sscard batch` only".into(),
+        )),
+        ReaderSpec::Pcsc(name) => Ok(AnyTransport::Pcsc(Box::new(open_pcsc(Some(name), wait)?))),
+        ReaderSpec::Default => Ok(AnyTransport::Pcsc(Box::new(open_pcsc(None, wait)?))),
+    }
+}
+
+/// The card of a command: opened on the (single) reader of the command line.
+pub fn open_card(global: &GlobalOpts) -> CliResult<Card<Timed>> {
+    let specs = reader_specs(global);
+    let spec = match specs.as_slice() {
+        [one] => one.clone(),
+        _ => {
+            return Err(CliError::BadInput(
+                "this command uses one card: give --reader once".into(),
+            ))
+        }
+    };
+    open_card_on(&spec, global)
+}
+
+/// Opens the card on `spec` with the tracer installed when `--trace`.
+pub fn open_card_on(spec: &ReaderSpec, global: &GlobalOpts) -> CliResult<Card<Timed>> {
+    let timed = Timed::new(open_transport(spec, global.wait)?);
+    let last = timed.last_micros();
+    let mut card = Card::open(timed)?;
+    if global.trace {
+        card.set_tracer(Some(tracer("card", last)));
+    }
+    Ok(card)
+}
+
+/// Ends a card session (saves a simulated card), keeping the operation's error first.
+pub fn finish_card<R>(card: Card<Timed>, result: CliResult<R>) -> CliResult<R> {
+    let saved = card.into_transport().finish();
+    let r = result?;
+    saved?;
+    Ok(r)
+}
+
+/// A key holder usable from several threads: every call locks it.
+#[derive(Clone)]
+pub struct SharedKeyHolder(Arc<Mutex<Box<dyn KeyHolder + Send>>>);
+
+impl SharedKeyHolder {
+    /// Wraps `inner`.
+    pub fn new(inner: Box<dyn KeyHolder + Send>) -> SharedKeyHolder {
+        SharedKeyHolder(Arc::new(Mutex::new(inner)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Box<dyn KeyHolder + Send>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl KeyHolder for SharedKeyHolder {
+    fn supports(&self, alg: Algorithm) -> bool {
+        self.lock().supports(alg)
+    }
+
+    fn encipher(
+        &mut self,
+        alg: Algorithm,
+        key: KeyId,
+        factors: &[[u8; 8]],
+        data: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KeyHolderError> {
+        self.lock().encipher(alg, key, factors, data)
+    }
+
+    fn mac(
+        &mut self,
+        alg: Algorithm,
+        key: KeyId,
+        factors: &[[u8; 8]],
+        iv: &[u8],
+        message: &[u8],
+    ) -> Result<[u8; 4], KeyHolderError> {
+        self.lock().mac(alg, key, factors, iv, message)
+    }
+
+    fn terminal_number(&mut self) -> Result<Option<String>, KeyHolderError> {
+        self.lock().terminal_number()
+    }
+}
+
+/// The key holder of the command line, if any.
+pub fn key_holder(global: &GlobalOpts) -> CliResult<Option<Box<dyn KeyHolder + Send>>> {
+    if let Some(path) = &global.keys {
+        let file =
+            sscard::keyfile::load_key_file(path).map_err(|e| CliError::KeyHolder(e.to_string()))?;
+        return Ok(Some(Box::new(file)));
+    }
+    if global.test_keys {
+        let specs = reader_specs(global);
+        if !specs.iter().all(ReaderSpec::is_simulated) {
+            return Err(CliError::KeyHolder(
+                "--test-keys works with simulated cards only (sim: or feeder: readers)".into(),
+            ));
+        }
+        return Ok(Some(Box::new(test_keys()?)));
+    }
+    if let Some(psam) = &global.psam {
+        let transport = match ReaderSpec::parse(psam) {
+            ReaderSpec::Sim(path) => {
+                AnyTransport::SimPsam(Box::new(SimTransport::new(psam_image::load(&path)?)))
+            }
+            ReaderSpec::Feeder(_) => {
+                return Err(CliError::BadInput("--psam cannot be a feeder".into()))
+            }
+            spec => open_transport(&spec, global.wait)?,
+        };
+        let timed = Timed::new(transport);
+        let last = timed.last_micros();
+        let mut channel = sscard_core::channel::Channel::new(timed);
+        if global.trace {
+            channel.set_tracer(Some(tracer("psam", last)));
+        }
+        let holder = PsamKeyHolder::with_channel(channel)
+            .map_err(|e| CliError::KeyHolder(format!("PSAM {psam}: {e}")))?;
+        return Ok(Some(Box::new(holder)));
+    }
+    Ok(None)
+}
+
+/// The key holder, required for `what`.
+pub fn require_key_holder(global: &GlobalOpts, what: &str) -> CliResult<Box<dyn KeyHolder + Send>> {
+    key_holder(global)?.ok_or_else(|| {
+        CliError::KeyHolder(format!(
+            "{what} needs a key holder: --keys FILE (development key file), --psam READER, or --test-keys (simulated cards)"
+        ))
+    })
+}

@@ -1,0 +1,148 @@
+//! The CLI's error type and its exit codes: one code per class of failure, so scripts can react
+//! without parsing messages. The table is printed in `sscard --help` and docs/cli.md.
+
+use sscard_core::transport::TransportError;
+use sscard_core::Error as CardError;
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: any failure not in another class (local files, internal errors).
+pub const EXIT_OTHER: i32 = 1;
+/// Exit code: the command line is wrong (clap's own code).
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: no smart-card service, no reader, no card, card removed, card image missing.
+pub const EXIT_NO_CARD: i32 = 3;
+/// Exit code: wrong PIN (tries left shown) or PIN blocked.
+pub const EXIT_PIN: i32 = 4;
+/// Exit code: the card refuses the operation: blocked, expired, not genuine, or in the wrong
+/// lifecycle state (blank, already personalized, not activated, ...).
+pub const EXIT_CARD_REFUSED: i32 = 5;
+/// Exit code: bad input data (person record, CSV row, PIN format, weak PIN, hex).
+pub const EXIT_BAD_INPUT: i32 = 6;
+/// Exit code: key holder problems (no key holder, key file refused or invalid, PSAM, keys
+/// that do not match the card).
+pub const EXIT_KEY_HOLDER: i32 = 7;
+/// Exit code: any other card error (unexpected status word, malformed response, card reset).
+pub const EXIT_CARD_ERROR: i32 = 8;
+/// Exit code: a batch finished, but some persons were not personalized (bad rows, duplicates,
+/// failures, undecided cards): see the return file.
+pub const EXIT_BATCH_INCOMPLETE: i32 = 9;
+/// Exit code: interrupted (Ctrl-C); a batch can be resumed.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// The exit code table for `--help` and the docs.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success
+  1    other failure (local files, internal error)
+  2    usage error (bad command line)
+  3    card or reader not available (no pcscd, no reader, no card, card removed, no image)
+  4    wrong PIN (tries left are shown) or PIN blocked
+  5    card refused: blocked, expired, not genuine, or wrong state (blank, already
+       personalized, not activated, ...)
+  6    bad input data (person record, CSV row, PIN format, weak PIN, hex)
+  7    key holder problem (none given, key file refused or invalid, PSAM, keys do not match)
+  8    other card error (unexpected status word, malformed response, card reset)
+  9    batch finished with persons not personalized (see the return file)
+  130  interrupted (Ctrl-C); a batch resumes from its journal";
+
+/// A failure of one CLI command, with the class that picks the exit code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// An error of a card operation.
+    #[error(transparent)]
+    Card(#[from] CardError),
+    /// A transport error outside a card operation.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A card or reader could not be reached.
+    #[error("{0}")]
+    NoCard(String),
+    /// Input data is invalid.
+    #[error("{0}")]
+    BadInput(String),
+    /// Key holder problem.
+    #[error("{0}")]
+    KeyHolder(String),
+    /// The card refused (state).
+    #[error("{0}")]
+    Refused(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+    /// A batch ended with persons not personalized.
+    #[error("{0}")]
+    BatchIncomplete(String),
+    /// Interrupted by the user.
+    #[error("interrupted")]
+    Interrupted(String),
+}
+
+impl CliError {
+    /// The process exit code of this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Card(e) => card_error_code(e),
+            CliError::Transport(e) => transport_code(e),
+            CliError::NoCard(_) => EXIT_NO_CARD,
+            CliError::BadInput(_) => EXIT_BAD_INPUT,
+            CliError::KeyHolder(_) => EXIT_KEY_HOLDER,
+            CliError::Refused(_) => EXIT_CARD_REFUSED,
+            CliError::Other(_) => EXIT_OTHER,
+            CliError::BatchIncomplete(_) => EXIT_BATCH_INCOMPLETE,
+            CliError::Interrupted(_) => EXIT_INTERRUPTED,
+        }
+    }
+}
+
+fn transport_code(e: &TransportError) -> i32 {
+    match e {
+        TransportError::NoService
+        | TransportError::NoReaders
+        | TransportError::ReaderNotFound(_)
+        | TransportError::NoCard
+        | TransportError::CardRemoved
+        | TransportError::SharingViolation
+        | TransportError::Timeout => EXIT_NO_CARD,
+        _ => EXIT_CARD_ERROR,
+    }
+}
+
+/// The exit code of a library error.
+pub fn card_error_code(e: &CardError) -> i32 {
+    match e {
+        CardError::Transport(t) => transport_code(t),
+        CardError::WrongPin { .. } | CardError::PinBlocked => EXIT_PIN,
+        CardError::ApplicationBlocked
+        | CardError::PermanentlyBlocked
+        | CardError::CardBlocked
+        | CardError::NotGenuine
+        | CardError::CardIdForged
+        | CardError::Expired { .. }
+        | CardError::NotSocialSecurityCard
+        | CardError::Blank
+        | CardError::PersonalizationIncomplete
+        | CardError::AlreadyPersonalized { .. }
+        | CardError::AlreadyActivated
+        | CardError::NotActivated
+        | CardError::WrongCard(_) => EXIT_CARD_REFUSED,
+        CardError::Data(_) | CardError::WeakPin | CardError::InitialPin | CardError::SamePin => {
+            EXIT_BAD_INPUT
+        }
+        CardError::KeyHolder(_)
+        | CardError::KeyHolderAlgorithm(_)
+        | CardError::KeyHolderRequired(_)
+        | CardError::AuthenticationFailed { .. }
+        | CardError::ReadKeyRequired => EXIT_KEY_HOLDER,
+        _ => EXIT_CARD_ERROR,
+    }
+}
+
+/// Shorthand result.
+pub type CliResult<T> = Result<T, CliError>;
+
+/// Wraps an I/O error on a local file with the file's name.
+pub fn io_err(what: &str, path: &std::path::Path, e: std::io::Error) -> CliError {
+    CliError::Other(format!("{what} {}: {e}", path.display()))
+}

@@ -1,0 +1,70 @@
+//! `sscard`: the command-line tool for China's social security card (社会保障卡).
+//!
+//! See `sscard --help` and docs/cli.md.
+#![forbid(unsafe_code)]
+
+mod batch;
+mod cli;
+mod commands;
+mod context;
+mod error;
+mod interrupt;
+mod pin;
+mod psam_image;
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command, SimCommand};
+use error::{CliError, CliResult};
+
+fn run(cli: Cli) -> CliResult<()> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Readers => commands::readers(g),
+        Command::Read(a) => commands::read(g, a),
+        Command::Personalize(a) => commands::personalize(g, a),
+        Command::Batch(a) => batch::run(g, a),
+        Command::Activate(a) => commands::activate(g, a),
+        Command::Pin(c) => commands::pin_command(g, c),
+        Command::Block(a) => commands::block(g, a),
+        Command::Unblock => commands::unblock(g),
+        Command::Apdu(a) => commands::apdu(g, a),
+        Command::Sim(SimCommand::New(a)) => commands::sim_new(g, a),
+        Command::Sim(SimCommand::NewPsam(a)) => commands::sim_new_psam(g, a),
+        Command::Sim(SimCommand::Serve(a)) => commands::sim_serve(g, a),
+        Command::Demo => commands::demo(g),
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            let mut out = Vec::new();
+            man.render(&mut out)
+                .map_err(|e| CliError::Other(format!("man page: {e}")))?;
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&out)
+                .map_err(|e| CliError::Other(e.to_string()))
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "sscard", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let code = match run(cli) {
+        Ok(()) => error::EXIT_OK,
+        Err(e) => {
+            match &e {
+                CliError::Interrupted(msg) => eprintln!("sscard: interrupted: {msg}"),
+                _ => eprintln!("sscard: error: {e}"),
+            }
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
