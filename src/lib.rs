@@ -6,6 +6,7 @@
 //! tests need one dependency:
 //! - [`sscard_core`]: card profile, data elements, APDUs, crypto, key holders, lifecycle (no I/O);
 //! - [`sim`]: the simulated card and PSAM;
+//! - [`pcsc`]: the PC/SC transport (readers, waiting for cards, transactions);
 //!
 //! and adds the few things that need the operating system: [`keyfile::load_key_file`] (refuses
 //! key files others can read) and [`clock::today`].
@@ -18,4 +19,5 @@ pub use sscard_core::{
     algorithm, apdu, channel, codec, crypto, data, keyholder, lifecycle, profile, transport,
     Algorithm, Error,
 };
+pub use sscard_pcsc as pcsc;
 pub use sscard_sim as sim;
