@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: a fresh simulated card goes through
+# personalize → read → activate → PIN → block → unblock, each step with its APDU count.
+# No hardware and no pcscd needed; installs the build dependencies the workspace links against.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh >/dev/null
+exec cargo run --quiet --release -p sscard-cli -- demo "$@"
