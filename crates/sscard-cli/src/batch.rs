@@ -1,7 +1,752 @@
-//! placeholder
-use crate::cli::{BatchArgs, GlobalOpts};
+//! `sscard batch`: personalize a whole data file from the bureau.
+//!
+//! - The input is validated first; bad rows and duplicates are reported with their line and
+//!   field and skipped ([`input`]).
+//! - Every card step is recorded in the journal ([`journal`]) before and after it happens, so a
+//!   batch stopped in any way (Ctrl-C, kill -9, power loss, card pulled) resumes where it stood:
+//!   a card found half-personalized is completed for its person, a card found personalized but
+//!   not recorded is recognised by its chip serial and recorded, and a card that left the reader
+//!   mid-way makes its person "undecided" (never personalized twice automatically).
+//! - One worker thread per `--reader`; the key holder is shared.
+//! - The return file (回盘) is rewritten from the journal at the end: every row of the input
+//!   exactly once, with its result.
+
+pub mod input;
+pub mod journal;
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sscard_core::data::Personalization;
+use sscard_core::keyholder::KeyFile;
+use sscard_core::lifecycle::{self, AppState, Card, PersonalizeOptions, ReadOptions};
+use sscard_core::transport::TransportError;
+use sscard_core::Algorithm;
+use sscard_sim::SimCard;
+
+use crate::cli::{BatchArgs, GlobalOpts, OutputFormat};
+use crate::context::{self, AnyTransport, ReaderSpec, SharedKeyHolder, SimSlot, Timed};
 use crate::error::{CliError, CliResult};
+use input::{InputFile, Row, RowStatus};
+use journal::{Entry, Event, Journal};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A simulated card feeder: one card at a time in `DIR/in-reader.json`; a card taken out goes
+/// to `DIR/cards/` (personalized) or `DIR/rejected/` (not usable); a fresh blank card is
+/// manufactured whenever the reader is empty.
+struct Feeder {
+    dir: PathBuf,
+    keys: KeyFile,
+    algorithm: Algorithm,
+}
+
+impl Feeder {
+    fn new(dir: &Path, keys: KeyFile, algorithm: Algorithm) -> CliResult<Feeder> {
+        for sub in ["", "cards", "rejected", "unused"] {
+            std::fs::create_dir_all(dir.join(sub))
+                .map_err(|e| crate::error::io_err("cannot create", &dir.join(sub), e))?;
+        }
+        Ok(Feeder {
+            dir: dir.to_path_buf(),
+            keys,
+            algorithm,
+        })
+    }
+
+    fn slot_path(&self) -> PathBuf {
+        self.dir.join("in-reader.json")
+    }
+
+    /// The card in the reader, if any.
+    fn current(&self) -> CliResult<Option<SimSlot>> {
+        let path = self.slot_path();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let card = SimCard::load(&path)
+            .map_err(|e| CliError::Other(format!("feeder card {}: {e}", path.display())))?;
+        Ok(Some(SimSlot::new(card, path, false)))
+    }
+
+    /// Inserts a fresh blank card for `generation` and `region`.
+    fn insert_blank(&mut self, person: &Personalization) -> CliResult<SimSlot> {
+        let serial = loop {
+            let s: [u8; 4] = rand::random();
+            let name = format!("{}.json", hex::encode_upper(s));
+            if !self.dir.join("cards").join(&name).exists()
+                && !self.dir.join("rejected").join(&name).exists()
+            {
+                break s;
+            }
+        };
+        let card = crate::commands::blank_card(
+            &mut self.keys,
+            person.generation(),
+            self.algorithm,
+            person.region(),
+            serial,
+            false,
+        )?;
+        let mut slot = SimSlot::new(card, self.slot_path(), false);
+        slot.save()?;
+        Ok(slot)
+    }
+
+    /// Takes the card out into `sub` (`cards`, `rejected`, `unused`).
+    fn take_out(&self, mut slot: SimSlot, sub: &str) -> CliResult<()> {
+        slot.save()?;
+        let serial = hex::encode_upper(slot.card().image().chip_serial);
+        let to = self.dir.join(sub).join(format!("{serial}.json"));
+        std::fs::rename(self.slot_path(), &to)
+            .map_err(|e| crate::error::io_err("cannot move card to", &to, e))
+    }
+}
+
+fn slot_of(card: Card<Timed>) -> CliResult<SimSlot> {
+    match card.into_transport().into_inner() {
+        AnyTransport::Sim(slot) => Ok(*slot),
+        _ => Err(CliError::Other("feeder: not a simulated card".into())),
+    }
+}
+
+/// A card reader of the batch.
+enum Station {
+    Feeder(Feeder),
+    Pcsc(String),
+}
+
+/// Where a card goes after its step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Out {
+    /// Keep it in the reader (blank, reusable).
+    Keep,
+    /// Personalized: take it out.
+    Finished,
+    /// Not usable: take it out.
+    Rejected,
+}
+
+struct Shared<'a> {
+    rows: &'a [Row],
+    journal: Mutex<Journal>,
+    queue: Mutex<VecDeque<usize>>,
+    key_holder: SharedKeyHolder,
+    stop: Arc<AtomicBool>,
+    progress: ProgressBar,
+    personalized: AtomicU64,
+    crash_after: Option<u64>,
+    options_verify: bool,
+    trace: bool,
+    wait: Option<u64>,
+}
+
+impl Shared<'_> {
+    fn append(&self, event: Event, entry: &Entry) -> CliResult<()> {
+        lock(&self.journal).append(event, entry)
+    }
+
+    fn person(&self, line: u64) -> Option<(&Row, &Personalization)> {
+        self.rows
+            .iter()
+            .find(|r| r.line == line)
+            .and_then(|r| match &r.status {
+                RowStatus::Valid(p) => Some((r, p.as_ref())),
+                _ => None,
+            })
+    }
+
+    fn note(&self, msg: String) {
+        self.progress.suspend(|| eprintln!("{msg}"));
+    }
+}
+
+fn card_entry(card: &Card<Timed>, row: &Row, reader: &str) -> CliResult<Entry> {
+    Ok(Entry {
+        line: row.line,
+        ssn: row.ssn.clone(),
+        reader: reader.to_owned(),
+        chip_serial: hex::encode_upper(card.chip_serial()?),
+        atr: hex::encode_upper(card.atr()),
+        ..Entry::default()
+    })
+}
+
+fn open_card(transport: AnyTransport, shared: &Shared<'_>, label: &str) -> CliResult<Card<Timed>> {
+    let timed = Timed::new(transport);
+    let last = timed.last_micros();
+    let mut card = Card::open(timed)?;
+    if shared.trace {
+        card.set_tracer(Some(context::tracer(label, last)));
+    }
+    Ok(card)
+}
+
+/// Decides what to do with a card found in a reader when the batch (re)starts.
+fn resolve_found(card: &mut Card<Timed>, shared: &Shared<'_>, reader: &str) -> CliResult<Out> {
+    let serial = hex::encode_upper(card.chip_serial()?);
+    let app = match card.select() {
+        Ok(app) => app,
+        Err(_) => return Ok(Out::Rejected),
+    };
+    let latest = lock(&shared.journal).latest_for_card(&serial)?;
+    let state = app.state.unwrap_or(AppState::Personalized);
+    match (state, latest) {
+        (AppState::Blank, Some(s)) if s.event == Event::Started => {
+            let mut entry = s.entry.clone();
+            entry.reader = reader.to_owned();
+            entry.detail = "interrupted before the first card write".into();
+            shared.append(Event::Failed, &entry)?;
+            Ok(Out::Keep)
+        }
+        (AppState::Blank, _) => Ok(Out::Keep),
+        (_, Some(s)) if s.event == Event::Started => {
+            let Some((row, person)) = shared.person(s.entry.line) else {
+                return Ok(Out::Rejected);
+            };
+            let mut kh = shared.key_holder.clone();
+            if state == AppState::Personalizing {
+                shared.note(format!(
+                    "line {}: completing the interrupted personalization of card {serial}",
+                    row.line
+                ));
+                let options = PersonalizeOptions::default().with_verify(shared.options_verify);
+                match lifecycle::personalize(card, &mut kh, person, &options) {
+                    Ok(report) => {
+                        let mut entry = card_entry(card, row, reader)?;
+                        entry.card_id = report.card_id.to_string();
+                        entry.card_number = report.card_number;
+                        entry.detail = "completed after an interruption".into();
+                        shared.append(Event::Done, &entry)?;
+                        Ok(Out::Finished)
+                    }
+                    Err(e) => {
+                        let mut entry = card_entry(card, row, reader)?;
+                        entry.detail = e.to_string();
+                        shared.append(Event::Failed, &entry)?;
+                        Ok(Out::Rejected)
+                    }
+                }
+            } else {
+                match lifecycle::read(card, Some(&mut kh), &ReadOptions::default()) {
+                    Ok(data) if data.holder.ssn.to_string() == row.ssn.to_ascii_uppercase() => {
+                        let mut entry = card_entry(card, row, reader)?;
+                        entry.card_id = data.issuing.card_id.to_string();
+                        entry.card_number = data.issuing.card_number.to_string();
+                        entry.detail = "found personalized after an interruption".into();
+                        shared.append(Event::Done, &entry)?;
+                        Ok(Out::Finished)
+                    }
+                    _ => Ok(Out::Rejected),
+                }
+            }
+        }
+        (_, Some(s)) if s.event == Event::Done => Ok(Out::Finished),
+        _ => {
+            shared.note(format!(
+                "{reader}: card {serial} is not a blank card of this batch: taken out"
+            ));
+            Ok(Out::Rejected)
+        }
+    }
+}
+
+/// Looks at the card a feeder holds when the batch starts.
+fn resolve_feeder(feeder: &Feeder, shared: &Shared<'_>, reader: &str) -> CliResult<()> {
+    let Some(slot) = feeder.current()? else {
+        return Ok(());
+    };
+    let mut card = open_card(AnyTransport::Sim(Box::new(slot)), shared, "card")?;
+    let out = resolve_found(&mut card, shared, reader)?;
+    let slot = slot_of(card)?;
+    match out {
+        Out::Keep => Ok(()),
+        Out::Finished => feeder.take_out(slot, "cards"),
+        Out::Rejected => feeder.take_out(slot, "rejected"),
+    }
+}
+
+/// Is the error one where the card left the reader (its state unknown)?
+fn card_gone(e: &sscard_core::Error) -> bool {
+    matches!(
+        e,
+        sscard_core::Error::Transport(TransportError::CardRemoved | TransportError::NoCard)
+    )
+}
+
+/// Personalizes one person on `card`; records everything; says where the card goes.
+fn personalize_one(
+    card: &mut Card<Timed>,
+    row: &Row,
+    person: &Personalization,
+    shared: &Shared<'_>,
+    reader: &str,
+) -> CliResult<Out> {
+    let entry = card_entry(card, row, reader)?;
+    shared.append(Event::Started, &entry)?;
+    let mut kh = shared.key_holder.clone();
+    let options = PersonalizeOptions::default().with_verify(shared.options_verify);
+    match lifecycle::personalize(card, &mut kh, person, &options) {
+        Ok(report) => {
+            let n = shared.personalized.fetch_add(1, Ordering::SeqCst) + 1;
+            if shared.crash_after == Some(n) {
+                // testing aid: die like a power loss, between the card and the journal
+                std::process::abort();
+            }
+            let mut done = entry;
+            done.card_id = report.card_id.to_string();
+            done.card_number = report.card_number;
+            shared.append(Event::Done, &done)?;
+            Ok(Out::Finished)
+        }
+        Err(e) if card_gone(&e) => {
+            let mut entry = entry;
+            entry.detail = format!(
+                "card {} left the reader during personalization: find it and rerun (it is completed), or rerun with --retry-undecided if it is lost",
+                entry.chip_serial
+            );
+            shared.note(format!("line {}: {}", row.line, entry.detail));
+            shared.append(Event::Undecided, &entry)?;
+            Ok(Out::Rejected)
+        }
+        Err(e) => {
+            let mut entry = entry;
+            entry.detail = e.to_string();
+            shared.note(format!("line {}: failed: {e}", row.line));
+            // a card that is still blank can take the next person
+            let out = match card.select() {
+                Ok(app) if app.state == Some(AppState::Blank) => Out::Keep,
+                _ => Out::Rejected,
+            };
+            shared.append(Event::Failed, &entry)?;
+            Ok(out)
+        }
+    }
+}
+
+fn next_person(shared: &Shared<'_>) -> Option<usize> {
+    if shared.stop.load(Ordering::SeqCst) {
+        return None;
+    }
+    lock(&shared.queue).pop_front()
+}
+
+fn feeder_worker(mut feeder: Feeder, shared: &Shared<'_>, reader: &str) -> CliResult<()> {
+    while let Some(index) = next_person(shared) {
+        let Some(row) = shared.rows.get(index) else {
+            continue;
+        };
+        let RowStatus::Valid(person) = &row.status else {
+            continue;
+        };
+        let slot = match feeder.current()? {
+            Some(slot) => {
+                let image = slot.card().image();
+                if image.generation == person.generation()
+                    && image.region == person.region()
+                    && image.app_state == sscard_sim::AppState::Blank
+                {
+                    slot
+                } else {
+                    feeder.take_out(slot, "unused")?;
+                    feeder.insert_blank(person)?
+                }
+            }
+            None => feeder.insert_blank(person)?,
+        };
+        let mut card = open_card(AnyTransport::Sim(Box::new(slot)), shared, "card")?;
+        let out = personalize_one(&mut card, row, person, shared, reader)?;
+        let slot = slot_of(card)?;
+        match out {
+            Out::Keep => {}
+            Out::Finished => feeder.take_out(slot, "cards")?,
+            Out::Rejected => feeder.take_out(slot, "rejected")?,
+        }
+        shared.progress.inc(1);
+    }
+    Ok(())
+}
+
+/// Waits until the reader is empty (the operator took the card out).
+fn wait_removed(name: &str, shared: &Shared<'_>) -> CliResult<()> {
+    let mut pcsc = sscard_pcsc::Pcsc::establish()?;
+    let mut told = false;
+    loop {
+        let readers = pcsc.list_readers()?;
+        let present = readers
+            .iter()
+            .find(|r| r.name == name)
+            .is_some_and(|r| r.card_present);
+        if !present || shared.stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        if !told {
+            shared.note(format!("{name}: take the card out"));
+            told = true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn pcsc_card(name: &str, shared: &Shared<'_>) -> CliResult<Card<Timed>> {
+    let wait = Duration::from_secs(shared.wait.unwrap_or(3600));
+    let options = sscard_pcsc::OpenOptions {
+        reader: Some(sscard_pcsc::ReaderSelector::Exact(name.to_owned())),
+        share: sscard_pcsc::ShareMode::Exclusive,
+        wait: Some(wait),
+    };
+    let transport = sscard_pcsc::PcscTransport::open(&options)?;
+    open_card(AnyTransport::Pcsc(Box::new(transport)), shared, "card")
+}
+
+fn pcsc_worker(name: &str, shared: &Shared<'_>) -> CliResult<()> {
+    // the card found in the reader at start
+    if let Ok(mut card) = pcsc_card(name, shared) {
+        if resolve_found(&mut card, shared, name)? != Out::Keep {
+            drop(card);
+            wait_removed(name, shared)?;
+        }
+    }
+    while let Some(index) = next_person(shared) {
+        let Some(row) = shared.rows.get(index) else {
+            continue;
+        };
+        let RowStatus::Valid(person) = &row.status else {
+            continue;
+        };
+        let mut card = loop {
+            let mut card = pcsc_card(name, shared)?;
+            match card.select() {
+                Ok(app) if app.state == Some(AppState::Blank) || app.state.is_none() => break card,
+                _ => {
+                    shared.note(format!("{name}: not a blank card"));
+                    drop(card);
+                    wait_removed(name, shared)?;
+                }
+            }
+        };
+        let out = personalize_one(&mut card, row, person, shared, name)?;
+        drop(card);
+        if out != Out::Keep {
+            wait_removed(name, shared)?;
+        }
+        shared.progress.inc(1);
+    }
+    Ok(())
+}
+
+/// The result word of a row in the return file.
+fn row_result(row: &Row, state: Option<&journal::State>) -> (&'static str, String) {
+    match &row.status {
+        RowStatus::Invalid { field, reason } if reason.starts_with(field.as_str()) => {
+            ("INVALID", reason.clone())
+        }
+        RowStatus::Invalid { field, reason } => ("INVALID", format!("{field}: {reason}")),
+        RowStatus::Duplicate { of_line, field } => {
+            ("DUPLICATE", format!("{field} already on line {of_line}"))
+        }
+        RowStatus::Valid(_) => match state.map(|s| s.event) {
+            Some(Event::Done) => ("OK", String::new()),
+            Some(Event::Failed) => (
+                "FAILED",
+                state.map(|s| s.entry.detail.clone()).unwrap_or_default(),
+            ),
+            Some(Event::Undecided) | Some(Event::Started) => (
+                "UNDECIDED",
+                state.map(|s| s.entry.detail.clone()).unwrap_or_default(),
+            ),
+            None => ("PENDING", "not processed yet: rerun to resume".into()),
+        },
+    }
+}
+
+/// Writes the return file from the input rows and the journal (atomically).
+fn write_return_file(
+    path: &Path,
+    input: &InputFile,
+    journal: &Journal,
+) -> CliResult<std::collections::BTreeMap<&'static str, u64>> {
+    let states = journal.states()?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut counts = std::collections::BTreeMap::new();
+    let header = [
+        "line",
+        "ssn",
+        "name",
+        "card_id",
+        "card_number",
+        "atr",
+        "result",
+        "detail",
+    ];
+    out.write_record(header)
+        .map_err(|e| CliError::Other(format!("return file: {e}")))?;
+    for row in &input.rows {
+        let state = states.get(&row.line);
+        let (result, detail) = row_result(row, state);
+        *counts.entry(result).or_insert(0) += 1;
+        let done = result == "OK";
+        let field = |f: fn(&Entry) -> &String| -> String {
+            match state {
+                Some(s) if done => f(&s.entry).clone(),
+                _ => String::new(),
+            }
+        };
+        out.write_record([
+            row.line.to_string(),
+            row.ssn.clone(),
+            row.name.clone(),
+            field(|e| &e.card_id),
+            field(|e| &e.card_number),
+            field(|e| &e.atr),
+            result.to_owned(),
+            detail,
+        ])
+        .map_err(|e| CliError::Other(format!("return file: {e}")))?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| CliError::Other(format!("return file: {e}")))?;
+    let bytes = if input.gbk {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        encoding_rs::GBK.encode(&text).0.into_owned()
+    } else {
+        bytes
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, &bytes).map_err(|e| crate::error::io_err("cannot write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| crate::error::io_err("cannot write", path, e))?;
+    Ok(counts)
+}
+
 /// `sscard batch`.
-pub fn run(_g: &GlobalOpts, _a: &BatchArgs) -> CliResult<()> {
-    Err(CliError::Other("todo".into()))
+pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
+    if global.output_format == OutputFormat::Basic {
+        return Err(CliError::BadInput(
+            "--output-format basic is for `read` only".into(),
+        ));
+    }
+    let input = input::read(&args.input, args.encoding)?;
+    let mut bad = 0;
+    for row in &input.rows {
+        match &row.status {
+            RowStatus::Invalid { reason, .. } => {
+                bad += 1;
+                eprintln!(
+                    "{}: line {}: skipped: {reason}",
+                    args.input.display(),
+                    row.line
+                );
+            }
+            RowStatus::Duplicate { of_line, field } => {
+                bad += 1;
+                eprintln!(
+                    "{}: line {}: skipped: duplicate {field} (first on line {of_line})",
+                    args.input.display(),
+                    row.line
+                );
+            }
+            RowStatus::Valid(_) => {}
+        }
+    }
+    if args.check_only {
+        let valid = input.rows.len() - bad;
+        println!("{valid} valid rows, {bad} rows skipped");
+        return if bad == 0 {
+            Ok(())
+        } else {
+            Err(CliError::BatchIncomplete(format!(
+                "{bad} rows are not valid"
+            )))
+        };
+    }
+
+    let specs = context::reader_specs(global);
+    let mut stations = Vec::new();
+    for spec in &specs {
+        match spec {
+            ReaderSpec::Feeder(dir) => {
+                let keys = match &global.keys {
+                    Some(path) => sscard::keyfile::load_key_file(path)
+                        .map_err(|e| CliError::KeyHolder(e.to_string()))?,
+                    None => context::test_keys()?,
+                };
+                stations.push((
+                    spec.label(),
+                    Station::Feeder(Feeder::new(dir, keys, args.feeder_algorithm.into())?),
+                ));
+            }
+            ReaderSpec::Pcsc(name) => {
+                let mut pcsc = sscard_pcsc::Pcsc::establish()?;
+                let readers = pcsc.list_readers()?;
+                let info = sscard_pcsc::ReaderSelector::parse(name).resolve(&readers)?;
+                stations.push((info.name.clone(), Station::Pcsc(info.name.clone())));
+            }
+            ReaderSpec::Sim(_) => {
+                return Err(CliError::BadInput(
+                    "a batch needs a card per person: use feeder:DIR (simulated) or PC/SC readers, not sim:IMAGE".into(),
+                ))
+            }
+            ReaderSpec::Default => {
+                return Err(CliError::BadInput(
+                    "give the batch its readers with --reader (PC/SC names or feeder:DIR)".into(),
+                ))
+            }
+        }
+    }
+    let key_holder = SharedKeyHolder::new(context::require_key_holder(global, "a batch")?);
+    let journal = Journal::open(&args.journal, &input.sha256)?;
+    let stop = crate::interrupt::flag();
+
+    let shared = Shared {
+        rows: &input.rows,
+        journal: Mutex::new(journal),
+        queue: Mutex::new(VecDeque::new()),
+        key_holder,
+        stop: Arc::clone(&stop),
+        progress: ProgressBar::hidden(),
+        personalized: AtomicU64::new(0),
+        crash_after: args.crash_after,
+        options_verify: !args.no_verify,
+        trace: global.trace,
+        wait: global.wait,
+    };
+
+    // 1. the cards found in the readers
+    for (label, station) in &stations {
+        if let Station::Feeder(feeder) = station {
+            resolve_feeder(feeder, &shared, label)?;
+        }
+    }
+    // 2. persons whose card was not found: undecided
+    let states = lock(&shared.journal).states()?;
+    let pcsc_stations = stations.iter().any(|(_, s)| matches!(s, Station::Pcsc(_)));
+    for state in states.values() {
+        if state.event == Event::Started && !pcsc_stations {
+            let mut entry = state.entry.clone();
+            entry.detail = format!(
+                "card {} (reader {}) was not found after an interruption: find it and put it in a reader, or rerun with --retry-undecided if it is lost",
+                entry.chip_serial, entry.reader
+            );
+            shared.append(Event::Undecided, &entry)?;
+        }
+    }
+    // 3. the queue: valid persons not done
+    let states = lock(&shared.journal).states()?;
+    let mut queue = VecDeque::new();
+    let mut already = 0u64;
+    for (i, row) in input.rows.iter().enumerate() {
+        if !matches!(row.status, RowStatus::Valid(_)) {
+            continue;
+        }
+        match states.get(&row.line).map(|s| s.event) {
+            None | Some(Event::Failed) => queue.push_back(i),
+            Some(Event::Undecided) if args.retry_undecided => queue.push_back(i),
+            Some(Event::Done) => already += 1,
+            _ => {}
+        }
+    }
+    let todo = queue.len() as u64;
+    *lock(&shared.queue) = queue;
+    if already > 0 {
+        eprintln!("resuming: {already} persons already personalized, {todo} to go");
+    }
+    let progress = ProgressBar::with_draw_target(Some(todo), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} cards  {per_sec}  ETA {eta}  {elapsed_precise}",
+    ) {
+        progress.set_style(style);
+    }
+    let shared = Shared { progress, ..shared };
+
+    // 4. the workers
+    let results: Vec<CliResult<()>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = stations
+            .into_iter()
+            .map(|(label, station)| {
+                let shared = &shared;
+                scope.spawn(move || {
+                    let r = match station {
+                        Station::Feeder(f) => feeder_worker(f, shared, &label),
+                        Station::Pcsc(name) => pcsc_worker(&name, shared),
+                    };
+                    if r.is_err() {
+                        shared.stop.store(true, Ordering::SeqCst);
+                    }
+                    r
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(CliError::Other("a reader thread crashed".into())))
+            })
+            .collect()
+    });
+    shared.progress.finish_and_clear();
+    let journal = shared
+        .journal
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    let counts = write_return_file(&args.return_file, &input, &journal)?;
+    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    let elapsed = shared.progress.elapsed();
+    match global.output_format {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::json!({
+                "schema": "sscard.batch/1",
+                "counts": counts,
+                "personalized_this_run": shared.personalized.load(Ordering::SeqCst),
+                "journal_entries": journal.len(),
+                "journal_head": journal.head(),
+                "return_file": args.return_file.display().to_string(),
+                "elapsed_ms": elapsed.as_millis() as u64,
+            })
+        ),
+        _ => {
+            println!(
+                "batch: {} ({} cards this run in {:.1} s); return file {}",
+                summary.join(", "),
+                shared.personalized.load(Ordering::SeqCst),
+                elapsed.as_secs_f64(),
+                args.return_file.display()
+            );
+            println!(
+                "journal: {} entries, head {}",
+                journal.len(),
+                journal.head()
+            );
+        }
+    }
+    for r in results {
+        r?;
+    }
+    if stop.load(Ordering::SeqCst) {
+        return Err(CliError::Interrupted(
+            "the batch stopped; run the same command again to resume".into(),
+        ));
+    }
+    let not_ok: u64 = counts
+        .iter()
+        .filter(|(k, _)| **k != "OK")
+        .map(|(_, v)| *v)
+        .sum();
+    if not_ok > 0 {
+        return Err(CliError::BatchIncomplete(format!(
+            "{not_ok} persons not personalized: see {}",
+            args.return_file.display()
+        )));
+    }
+    Ok(())
 }

@@ -198,6 +198,10 @@ pub struct BatchArgs {
     /// Do not read the records back before finishing each card.
     #[arg(long)]
     pub no_verify: bool,
+    /// Personalize again the persons whose card left the reader mid-way and was not found
+    /// (after checking that card is destroyed).
+    #[arg(long)]
+    pub retry_undecided: bool,
     /// Only validate the file (bad rows, duplicates); touch no card and no journal.
     #[arg(long)]
     pub check_only: bool,

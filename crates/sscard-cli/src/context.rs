@@ -123,11 +123,6 @@ impl SimSlot {
         self.transport.card()
     }
 
-    /// The image file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Writes the image now.
     pub fn save(&mut self) -> Result<(), TransportError> {
         let result = if self.durable {
@@ -206,9 +201,9 @@ impl Timed {
         &self.inner
     }
 
-    /// The wrapped transport, mutable.
-    pub fn inner_mut(&mut self) -> &mut AnyTransport {
-        &mut self.inner
+    /// The wrapped transport, by value.
+    pub fn into_inner(self) -> AnyTransport {
+        self.inner
     }
 
     /// Ends the session: a simulated card is saved durably.

@@ -9,6 +9,7 @@ pub const EXIT_OK: i32 = 0;
 /// Exit code: any failure not in another class (local files, internal errors).
 pub const EXIT_OTHER: i32 = 1;
 /// Exit code: the command line is wrong (clap's own code).
+#[allow(dead_code)] // clap exits with it
 pub const EXIT_USAGE: i32 = 2;
 /// Exit code: no smart-card service, no reader, no card, card removed, card image missing.
 pub const EXIT_NO_CARD: i32 = 3;
@@ -65,9 +66,6 @@ pub enum CliError {
     /// Key holder problem.
     #[error("{0}")]
     KeyHolder(String),
-    /// The card refused (state).
-    #[error("{0}")]
-    Refused(String),
     /// Anything else.
     #[error("{0}")]
     Other(String),
@@ -88,7 +86,6 @@ impl CliError {
             CliError::NoCard(_) => EXIT_NO_CARD,
             CliError::BadInput(_) => EXIT_BAD_INPUT,
             CliError::KeyHolder(_) => EXIT_KEY_HOLDER,
-            CliError::Refused(_) => EXIT_CARD_REFUSED,
             CliError::Other(_) => EXIT_OTHER,
             CliError::BatchIncomplete(_) => EXIT_BATCH_INCOMPLETE,
             CliError::Interrupted(_) => EXIT_INTERRUPTED,

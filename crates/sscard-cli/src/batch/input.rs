@@ -1,0 +1,256 @@
+//! The bureau's data file: CSV, a header row naming the columns, one person per row.
+//!
+//! Columns are the fields of a person record (`sscard_core::data::PersonRecord`), in any
+//! order, names matched ignoring case: `ssn`, `name`, `sex`, `ethnicity`, `birthplace`,
+//! `birth_date`, `card_number`, `generation`, `issue_date`, `expiry_date`, `region`,
+//! `initializing_body` (required), `card_type`, `person_id`, `first_region` (optional; empty
+//! cells mean absent). Unknown columns are an error (a misspelt header is never ignored).
+//!
+//! Encoding: UTF-8 with or without BOM; with `--encoding auto` (the default) a file that is not
+//! valid UTF-8 is decoded as GBK (GB18030, its superset), and the return file is written in the
+//! same encoding as the input.
+//!
+//! Every row is validated on its own; a bad row is reported with its line number and field and
+//! skipped. A person (social security number) or card number that appears twice is reported as
+//! a duplicate of the first line and skipped.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use sscard_core::data::{PersonRecord, Personalization};
+
+use crate::cli::Encoding;
+use crate::error::{CliError, CliResult};
+
+const REQUIRED: [&str; 12] = [
+    "ssn",
+    "name",
+    "sex",
+    "ethnicity",
+    "birthplace",
+    "birth_date",
+    "card_number",
+    "generation",
+    "issue_date",
+    "expiry_date",
+    "region",
+    "initializing_body",
+];
+const OPTIONAL: [&str; 3] = ["card_type", "person_id", "first_region"];
+
+/// What the file says about one row.
+#[derive(Debug, Clone)]
+pub enum RowStatus {
+    /// A valid person.
+    Valid(Box<Personalization>),
+    /// The row is not valid: the field (or `row`) and why.
+    Invalid {
+        /// The column at fault, or `row` for the row as a whole.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The person or card number appeared on an earlier line.
+    Duplicate {
+        /// The earlier line.
+        of_line: u64,
+        /// `ssn` or `card_number`.
+        field: &'static str,
+    },
+}
+
+/// One data row of the file.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Line number in the file (the header is line 1).
+    pub line: u64,
+    /// The SSN cell as given (may be invalid).
+    pub ssn: String,
+    /// The name cell as given.
+    pub name: String,
+    /// What the row is.
+    pub status: RowStatus,
+}
+
+/// The parsed file.
+#[derive(Debug)]
+pub struct InputFile {
+    /// Data rows in file order.
+    pub rows: Vec<Row>,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// Whether the file was GBK (the return file is written in GBK too).
+    pub gbk: bool,
+}
+
+fn decode(bytes: &[u8], encoding: Encoding, path: &Path) -> CliResult<(String, bool)> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let utf8 = std::str::from_utf8(body);
+    match (encoding, utf8) {
+        (Encoding::Utf8 | Encoding::Auto, Ok(text)) => Ok((text.to_owned(), false)),
+        (Encoding::Utf8, Err(e)) => {
+            let line = 1 + body
+                .get(..e.valid_up_to())
+                .unwrap_or_default()
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            Err(CliError::BadInput(format!(
+                "{}: line {line}: not UTF-8 (use --encoding gbk for GBK files)",
+                path.display()
+            )))
+        }
+        (Encoding::Gbk, _) | (Encoding::Auto, Err(_)) => {
+            match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
+                Some(text) => Ok((text.into_owned(), true)),
+                None => Err(CliError::BadInput(format!(
+                    "{}: neither UTF-8 nor GBK text",
+                    path.display()
+                ))),
+            }
+        }
+    }
+}
+
+/// Reads, decodes and validates the data file.
+pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::BadInput(format!("input {}: {e}", path.display())))?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let (text, gbk) = decode(&bytes, encoding, path)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| CliError::BadInput(format!("{}: header row: {e}", path.display())))?
+        .clone();
+    let mut columns: HashMap<&'static str, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim().to_ascii_lowercase();
+        let known = REQUIRED
+            .iter()
+            .chain(OPTIONAL.iter())
+            .find(|k| **k == h)
+            .ok_or_else(|| {
+                CliError::BadInput(format!(
+                    "{}: line 1: unknown column {h:?} (columns: {}, {})",
+                    path.display(),
+                    REQUIRED.join(", "),
+                    OPTIONAL.join(", ")
+                ))
+            })?;
+        if columns.insert(known, i).is_some() {
+            return Err(CliError::BadInput(format!(
+                "{}: line 1: column {h:?} appears twice",
+                path.display()
+            )));
+        }
+    }
+    let missing: Vec<_> = REQUIRED
+        .iter()
+        .filter(|c| !columns.contains_key(*c))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Err(CliError::BadInput(format!(
+            "{}: line 1: missing columns: {}",
+            path.display(),
+            missing.join(", ")
+        )));
+    }
+
+    let mut rows = Vec::new();
+    let mut seen_ssn: HashMap<String, u64> = HashMap::new();
+    let mut seen_card: HashMap<String, u64> = HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                rows.push(Row {
+                    line,
+                    ssn: String::new(),
+                    name: String::new(),
+                    status: RowStatus::Invalid {
+                        field: "row".into(),
+                        reason: e.to_string(),
+                    },
+                });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue; // blank line
+        }
+        let cell = |name: &str| -> String {
+            columns
+                .get(name)
+                .and_then(|&i| record.get(i))
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        };
+        let ssn = cell("ssn");
+        let name = cell("name");
+        let status = if record.len() != headers.len() {
+            RowStatus::Invalid {
+                field: "row".into(),
+                reason: format!("{} cells, the header has {}", record.len(), headers.len()),
+            }
+        } else {
+            let optional = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
+            let person = PersonRecord {
+                ssn: ssn.clone(),
+                name: name.clone(),
+                sex: cell("sex"),
+                ethnicity: cell("ethnicity"),
+                birthplace: cell("birthplace"),
+                birth_date: cell("birth_date"),
+                card_number: cell("card_number"),
+                card_type: optional("card_type").unwrap_or_else(|| "3".into()),
+                generation: cell("generation"),
+                issue_date: cell("issue_date"),
+                expiry_date: cell("expiry_date"),
+                region: cell("region"),
+                initializing_body: cell("initializing_body"),
+                person_id: optional("person_id"),
+                first_region: optional("first_region"),
+            };
+            match person.validate() {
+                Err(e) => RowStatus::Invalid {
+                    field: e.field().unwrap_or("row").to_owned(),
+                    reason: e.to_string(),
+                },
+                Ok(p) => {
+                    let card = cell("card_number").to_ascii_uppercase();
+                    if let Some(&first) = seen_ssn.get(&ssn.to_ascii_uppercase()) {
+                        RowStatus::Duplicate {
+                            of_line: first,
+                            field: "ssn",
+                        }
+                    } else if let Some(&first) = seen_card.get(&card) {
+                        RowStatus::Duplicate {
+                            of_line: first,
+                            field: "card_number",
+                        }
+                    } else {
+                        seen_ssn.insert(ssn.to_ascii_uppercase(), line);
+                        seen_card.insert(card, line);
+                        RowStatus::Valid(Box::new(p))
+                    }
+                }
+            }
+        };
+        rows.push(Row {
+            line,
+            ssn,
+            name,
+            status,
+        });
+    }
+    Ok(InputFile { rows, sha256, gbk })
+}
