@@ -23,54 +23,7 @@ pub const IMAGE_FORMAT: u32 = 1;
 /// Largest PIN try counter the card can report (`63Cx` carries one nibble).
 pub const MAX_PIN_TRIES: u8 = 15;
 
-/// Application state of SSSE, shown in FCI tag `DF01` (docs/card-os.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AppState {
-    /// `01`: initialized by the manufacturer, keys loaded, no holder data.
-    Blank,
-    /// `02`: the first personalization write happened, ACTIVATE FILE did not.
-    Personalizing,
-    /// `03`: personalization finished; the PIN is the initial PIN.
-    Personalized,
-    /// `04`: the holder replaced the initial PIN.
-    Activated,
-}
-
-impl AppState {
-    /// The `DF01` byte.
-    pub fn to_byte(self) -> u8 {
-        match self {
-            AppState::Blank => 0x01,
-            AppState::Personalizing => 0x02,
-            AppState::Personalized => 0x03,
-            AppState::Activated => 0x04,
-        }
-    }
-}
-
-/// Block state of SSSE, shown in FCI tag `DF02` (docs/card-os.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BlockState {
-    /// `00`: not blocked.
-    None,
-    /// `01`: temporarily blocked (commands answer `6A81`).
-    Temporary,
-    /// `02`: permanently blocked (commands answer `9303`).
-    Permanent,
-}
-
-impl BlockState {
-    /// The `DF02` byte.
-    pub fn to_byte(self) -> u8 {
-        match self {
-            BlockState::None => 0x00,
-            BlockState::Temporary => 0x01,
-            BlockState::Permanent => 0x02,
-        }
-    }
-}
+pub use sscard_core::lifecycle::{AppState, BlockState};
 
 /// Secret bytes (a card key, a PIN): zeroized on drop, `REDACTED` in `Debug`, hex in JSON,
 /// compared in constant time.

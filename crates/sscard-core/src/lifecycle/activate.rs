@@ -13,7 +13,8 @@ use crate::keyholder::KeyHolder;
 use crate::profile::{Ef, Generation};
 use crate::transport::Transport;
 
-use super::card::{AppState, Card};
+use super::application::AppState;
+use super::card::Card;
 use super::read::internal_authenticate_once;
 
 /// What activation checked and changed.

@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 use crate::keyholder::KeyHolder;
 use crate::transport::Transport;
 
-use super::card::{BlockState, Card};
+use super::application::BlockState;
+use super::card::Card;
 
 fn nationwide_factors<T: Transport>(card: &Card<T>) -> Result<CardFactors> {
     Ok(CardFactors {

@@ -11,6 +11,7 @@
 //! Writes are only possible through an [`AuthenticatedSession`], which a card reset invalidates.
 
 mod activate;
+mod application;
 mod block;
 mod card;
 mod personalize;
@@ -20,8 +21,9 @@ mod reissue;
 mod session;
 
 pub use activate::{activate, ActivateReport};
+pub use application::{AppState, Application, BlockState};
 pub use block::{block_application, block_card, unblock_application};
-pub use card::{AppState, Application, BlockState, Card};
+pub use card::Card;
 pub use personalize::{personalize, PersonalizeOptions, PersonalizeReport};
 pub use pin::{change_pin, pin_tries_left, reload_pin, unblock_pin, verify_pin};
 pub use read::{internal_authenticate, read, CardData, ReadOptions};

@@ -29,7 +29,8 @@ use crate::keyholder::KeyHolder;
 use crate::profile::{Ef, Generation};
 use crate::transport::Transport;
 
-use super::card::{AppState, Card};
+use super::application::AppState;
+use super::card::Card;
 use super::read::card_id_mac;
 use super::session::AuthenticatedSession;
 

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::keyholder::KeyHolder;
 use crate::transport::Transport;
 
-use super::card::{AppState, Card};
+use super::application::AppState;
+use super::card::Card;
 use super::personalize::reload_pin_on;
 
 fn ensure_activated<T: Transport>(card: &mut Card<T>) -> Result<()> {

@@ -17,7 +17,8 @@ use crate::profile::{Ef, Generation};
 use crate::transport::Transport;
 use crate::Algorithm;
 
-use super::card::{card_id_from_value, AppState, Card};
+use super::application::AppState;
+use super::card::{card_id_from_value, Card};
 
 /// What [`read`] does besides reading EF05 and EF06.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

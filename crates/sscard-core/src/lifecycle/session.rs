@@ -9,7 +9,8 @@ use crate::keyholder::KeyHolder;
 use crate::profile::{Ef, Generation};
 use crate::transport::Transport;
 
-use super::card::{AppState, Card};
+use super::application::AppState;
+use super::card::Card;
 
 /// A card on which the terminal has proved that it holds one or more of the card's keys.
 ///
