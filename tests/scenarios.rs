@@ -12,7 +12,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use common::*;
+use sscard::crypto::{key_factors, CardFactors, KeyId};
 use sscard::data::{BcdDate, PersonRecord};
+use sscard::keyholder::KeyHolder;
 use sscard::lifecycle::{self, PersonalizeOptions};
 use sscard::profile::Generation;
 use sscard::sim::{SimCard, SimTransport};
@@ -35,6 +37,15 @@ enum State {
     Activated,
 }
 
+/// Block state an `@card` line asks for (set with the library and the test keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    None,
+    Temporary,
+    Permanent,
+    Card,
+}
+
 /// One `@card` line: how to build the simulated card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct CardSetup {
@@ -46,6 +57,7 @@ struct CardSetup {
     person: Option<String>,
     t0: bool,
     all_records: bool,
+    block: Block,
 }
 
 /// One expected response byte.
@@ -70,6 +82,9 @@ enum Step {
     Card(CardSetup),
     /// `@reset`: power-on reset of the current card.
     Reset,
+    /// `@auth XX`: GET CHALLENGE + EXTERNAL AUTHENTICATE with card key `XX`, the cryptogram
+    /// computed from the test keys; both must answer `9000`.
+    Auth { line: usize, key: u8 },
     /// `> apdu` followed by `< response`.
     Exchange {
         /// Line of the `>`.
@@ -144,6 +159,7 @@ fn parse_card(line: usize, args: &str) -> Result<CardSetup, ParseError> {
         person: None,
         t0: false,
         all_records: true,
+        block: Block::None,
     };
     for word in args.split_whitespace() {
         let Some((key, value)) = word.split_once('=') else {
@@ -208,13 +224,27 @@ fn parse_card(line: usize, args: &str) -> Result<CardSetup, ParseError> {
                 setup.person = Some(value.to_string());
             }
             "t0" => setup.t0 = parse_on_off(line, key, value)?,
+            "block" => {
+                setup.block = match value {
+                    "none" => Block::None,
+                    "temporary" => Block::Temporary,
+                    "permanent" => Block::Permanent,
+                    "card" => Block::Card,
+                    other => {
+                        return err(
+                            line,
+                            format!("block={other}: expected none, temporary, permanent or card"),
+                        )
+                    }
+                }
+            }
             "all-records" => setup.all_records = parse_on_off(line, key, value)?,
             other => {
                 return err(
                     line,
                     format!(
                         "@card: unknown key {other:?} (generation, algorithm, serial, state, \
-                         person, t0, all-records)"
+                         person, t0, all-records, block)"
                     ),
                 )
             }
@@ -226,6 +256,9 @@ fn parse_card(line: usize, args: &str) -> Result<CardSetup, ParseError> {
     };
     if setup.person.is_some() && setup.state == State::Blank {
         return err(line, "person= needs state=personalized or activated");
+    }
+    if setup.block != Block::None && setup.state == State::Blank {
+        return err(line, "block= needs state=personalized or activated");
     }
     Ok(setup)
 }
@@ -331,10 +364,19 @@ fn parse(text: &str) -> Result<Vec<Step>, ParseError> {
                 return err(line, "@reset before the first `@card` line");
             }
             steps.push(Step::Reset);
+        } else if let Some(rest) = content.strip_prefix("@auth") {
+            if !have_card {
+                return err(line, "@auth before the first `@card` line");
+            }
+            let key = match parse_hex(line, rest, false)?.as_slice() {
+                [Pattern::Byte(key)] => *key,
+                _ => return err(line, "@auth needs one key id in hex, e.g. `@auth 0A`"),
+            };
+            steps.push(Step::Auth { line, key });
         } else if content.starts_with('@') {
             return err(
                 line,
-                format!("unknown directive {content:?} (known: @card, @reset)"),
+                format!("unknown directive {content:?} (known: @card, @reset, @auth)"),
             );
         } else {
             return err(
@@ -391,6 +433,16 @@ fn setup_card(setup: &CardSetup) -> SimCard {
                 today,
             )
             .unwrap_or_else(|e| panic!("activate: {e}"));
+        }
+        match setup.block {
+            Block::None => {}
+            Block::Temporary | Block::Permanent => {
+                let permanent = setup.block == Block::Permanent;
+                lifecycle::block_application(&mut card, &mut keys, permanent)
+                    .unwrap_or_else(|e| panic!("block application: {e}"))
+            }
+            Block::Card => lifecycle::block_card(&mut card, &mut keys)
+                .unwrap_or_else(|e| panic!("block card: {e}")),
         }
         sim = card.into_transport().into_card();
     }
@@ -458,6 +510,42 @@ fn matches(expect: &Expect, actual: &[u8]) -> bool {
     }
 }
 
+/// `@auth key`: authenticates with card key `key` through raw APDUs; the cryptogram comes from
+/// the test master keys (docs/card-os.md §4: `E_SK(R)`, `SK = Div(CK, R[0..8])`).
+fn authenticate(sim: &mut SimCard, key: u8) -> Result<(), String> {
+    let algorithm = sim.image().algorithm;
+    let b = algorithm.block_len();
+    let get_challenge = [0x00, 0x84, 0x00, 0x00, b as u8];
+    let answer = sim.handle(&get_challenge);
+    let challenge = match answer.split_last_chunk::<2>() {
+        Some((challenge, [0x90, 0x00])) if challenge.len() == b => challenge.to_vec(),
+        _ => {
+            return Err(format!(
+                "> {}: {}",
+                hex_spaced(&get_challenge),
+                show_response(&answer)
+            ))
+        }
+    };
+    let factors = CardFactors::new(&sim.atr(), &sim.image().region).map_err(|e| e.to_string())?;
+    let mut path = key_factors(KeyId(key), &factors.card, &factors.city);
+    path.push(challenge[..8].try_into().unwrap());
+    let cryptogram = test_keys()
+        .encipher(algorithm, KeyId(key), &path, &challenge)
+        .map_err(|e| e.to_string())?;
+    let mut command = vec![0x00, 0x82, 0x00, key, b as u8];
+    command.extend_from_slice(&cryptogram);
+    let answer = sim.handle(&command);
+    if answer != [0x90, 0x00] {
+        return Err(format!(
+            "> {}: {}",
+            hex_spaced(&command),
+            show_response(&answer)
+        ));
+    }
+    Ok(())
+}
+
 /// Replays `steps`; returns the number of APDUs sent and one message per failing step.
 fn replay(file: &str, steps: &[Step]) -> (usize, Vec<String>) {
     let mut card: Option<SimCard> = None;
@@ -467,6 +555,13 @@ fn replay(file: &str, steps: &[Step]) -> (usize, Vec<String>) {
         match step {
             Step::Card(setup) => card = Some(setup_card(setup)),
             Step::Reset => card.as_mut().expect("parser: @reset after @card").reset(),
+            Step::Auth { line, key } => {
+                let sim = card.as_mut().expect("parser: @auth after @card");
+                sent += 2;
+                if let Err(e) = authenticate(sim, *key) {
+                    failures.push(format!("{file}:{line}: @auth {key:02X} failed: {e}"));
+                }
+            }
             Step::Exchange {
                 line,
                 command,
@@ -663,6 +758,15 @@ fn parser_rejects_malformed_lines_with_the_line_and_the_reason() {
             5,
             "continuation line without",
         ),
+        ("@card generation=2 block=card\n", 1, "block= needs state"),
+        (
+            "@card generation=2 state=personalized block=lost\n",
+            1,
+            "block=lost",
+        ),
+        ("@auth 0A\n", 1, "before the first `@card`"),
+        ("@card generation=2\n@auth\n", 2, "one key id"),
+        ("@card generation=2\n@auth 0A0D\n", 2, "one key id"),
         (card, 1, "no APDUs"),
     ];
     for (text, line, reason) in cases {
