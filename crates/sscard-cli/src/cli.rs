@@ -150,6 +150,7 @@ pub enum Encoding {
     #[default]
     Auto,
     /// UTF-8 only (optional BOM).
+    #[value(name = "utf-8")]
     Utf8,
     /// GBK (decoded as GB18030, its superset).
     Gbk,
