@@ -3,8 +3,9 @@
 //!
 //! State is split as on a real chip:
 //! - persistent ([`CardImage`]): keys, records, lifecycle and block state, PIN and its counter;
-//!   every change goes through the one method `SimCard::persist`, which counts the writes (the
-//!   seam where power loss during a command will be simulated);
+//!   every change goes through the one method `SimCard::persist`, which counts the writes; each
+//!   call is one atomic write, and it is the seam where power loss during a command is
+//!   simulated ([`crate::tear`]);
 //! - volatile: the selected DF/EF, the current challenge, the authenticated key ids, the PIN
 //!   verified flag and pending T=0 response data, all lost on [`SimCard::reset`].
 //!
@@ -68,6 +69,7 @@ pub(crate) use crate::image::is_pin_bcd;
 use crate::image::{key_name, IMAGE_FORMAT, MAX_PIN_TRIES};
 use crate::image::{AppState, BlockState, CardImage, CardOptions, HexBytes, PinState, SecretBytes};
 use crate::t0::{self, length_byte};
+use crate::tear::TearState;
 use crate::transport::VirtualCard;
 
 /// The first bytes of every simulated card's ATR: TS, T0 (TB1 + TC1, 13 historical bytes), TB1, TC1.
@@ -147,15 +149,23 @@ pub(crate) enum Change {
     PinTries(u8),
     /// A new PIN (with its counter and initial flag).
     Pin(PinState),
+    /// Activation: the holder's PIN replaces the initial PIN and the application state becomes
+    /// activated, in one atomic write (the card OS commits both together, as it would through
+    /// its transaction buffer), so no tear leaves a personalized card with the holder's PIN or
+    /// an activated card with the initial PIN.
+    Activation(PinState),
     /// Record `index` (0-based) of `ef` replaced by `tlv`.
     Record { ef: Ef, index: usize, tlv: Vec<u8> },
 }
 
-/// Why a command stopped: a status word to answer. (The seam for simulated power loss.)
+/// Why a command stopped: a status word to answer, or simulated power loss.
 #[derive(Debug)]
 pub(crate) enum Abort {
     /// Answer this status word, without data.
     Status(StatusWord),
+    /// Power was lost at a persistent write (crate::tear): the command ends here, the write
+    /// and every later one do not happen, and the card answers nothing.
+    PowerLoss,
 }
 
 impl From<StatusWord> for Abort {
@@ -210,6 +220,7 @@ pub struct SimCard {
     vol: Volatile,
     rng: StdRng,
     writes: u64,
+    pub(crate) tear: TearState,
 }
 
 impl std::fmt::Debug for SimCard {
@@ -328,6 +339,7 @@ impl SimCard {
             vol: Volatile::power_on(),
             rng: StdRng::from_os_rng(),
             writes: 0,
+            tear: TearState::default(),
         })
     }
 
@@ -378,9 +390,17 @@ impl SimCard {
     }
 
     /// Power-on reset: all volatile state is lost (selection, challenge, security state, PIN
-    /// verified, pending response); the persistent image stays.
+    /// verified, pending response); the persistent image stays. A card without power after a
+    /// tear ([`crate::tear`]) is powered again.
     pub fn reset(&mut self) {
         self.vol = Volatile::power_on();
+        self.tear.power_on();
+    }
+
+    /// Power lost (a tear): volatile state gone, no answer until reset.
+    fn lose_power(&mut self) -> Vec<u8> {
+        self.vol = Volatile::power_on();
+        Vec::new()
     }
 
     /// Number of persistent writes since this card object was created or loaded.
@@ -398,8 +418,12 @@ impl SimCard {
         self.vol.pin_verified
     }
 
-    /// The one place persistent memory changes. Counts every write.
+    /// The one place persistent memory changes. Counts every write. Each call is one atomic
+    /// write (all or nothing); an armed tear ([`crate::tear`]) can stop the command here.
     pub(crate) fn persist(&mut self, change: Change) -> Result<(), Abort> {
+        if self.tear.before_write() {
+            return Err(Abort::PowerLoss);
+        }
         self.writes = self.writes.wrapping_add(1);
         match change {
             Change::AppState(state) => self.image.app_state = state,
@@ -410,6 +434,10 @@ impl SimCard {
                 None => return Err(StatusWord::MemoryFailure.into()),
             },
             Change::Pin(pin) => self.image.pin = Some(pin),
+            Change::Activation(pin) => {
+                self.image.pin = Some(pin);
+                self.image.app_state = AppState::Activated;
+            }
             Change::Record { ef, index, tlv } => {
                 match self
                     .image
@@ -426,14 +454,23 @@ impl SimCard {
     }
 
     /// Processes one command APDU; the answer is response data ‖ SW1 SW2. Never panics.
+    /// A card without power after a tear ([`crate::tear`]) answers nothing (an empty vector).
     pub fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
+        if !self.tear.begin_apdu() {
+            return Vec::new();
+        }
         if apdu.get(1) != Some(&ins::GET_RESPONSE) {
             self.vol.pending = None;
         }
-        match self.process(apdu) {
+        let response = match self.process(apdu) {
             Ok(bytes) => bytes,
             Err(Abort::Status(sw)) => sw.to_bytes().to_vec(),
+            Err(Abort::PowerLoss) => return self.lose_power(),
+        };
+        if self.tear.end_apdu() || self.tear.powered_off() {
+            return self.lose_power();
         }
+        response
     }
 
     fn process(&mut self, apdu: &[u8]) -> Result<Vec<u8>, Abort> {

@@ -149,8 +149,10 @@ impl SimCard {
         Ok(Reply::Status(StatusWord::Ok))
     }
 
-    /// CHANGE PIN `805E 0100 Lc <old BCD> FF <new BCD>`: a VERIFY of the old PIN, then the new
-    /// PIN (not initial); personalized → activated. New = old: `6A80` (no try spent).
+    /// CHANGE PIN `805E 0100 Lc <old BCD> FF <new BCD>`: a VERIFY of the old PIN (the counter
+    /// decrement is the first write), then the new PIN (not initial); on a personalized card the
+    /// new PIN and personalized → activated are one atomic write. New = old: `6A80` (no try
+    /// spent).
     pub(crate) fn change_pin(&mut self, command: &Command) -> Outcome {
         p1p2(command, 0x01, 0x00)?;
         self.require_ssse()?;
@@ -174,14 +176,18 @@ impl SimCard {
             return Err(StatusWord::WrongData.into());
         }
         let pin = self.check_pin(old)?;
-        self.persist(Change::Pin(PinState {
+        let new_pin = PinState {
             bcd: SecretBytes::from_slice(new),
             tries_left: pin.max_tries,
             max_tries: pin.max_tries,
             initial: false,
-        }))?;
+        };
+        // personalized → activated: the new PIN and the state byte in one atomic write, so a
+        // tear never separates them (docs/reliability.md)
         if self.image.app_state == AppState::Personalized {
-            self.persist(Change::AppState(AppState::Activated))?;
+            self.persist(Change::Activation(new_pin))?;
+        } else {
+            self.persist(Change::Pin(new_pin))?;
         }
         self.vol.pin_verified = true;
         Ok(Reply::Status(StatusWord::Ok))
