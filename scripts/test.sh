@@ -23,3 +23,6 @@ eval "$(bash scripts/pcscd-private.sh env)"
 
 echo "== cargo test"
 cargo test --workspace "$@"
+
+echo "== tear sweeps (operations x tear points: tried, recovered, corrupted)"
+cat target/tmp/tearing-*.md 2>/dev/null || true

@@ -13,16 +13,16 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum KeyFileError {
     /// The file could not be read.
-    #[error("cannot read key file {path}: {source}")]
+    #[error("cannot read {path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
     },
-    /// Group or others may read or write the file.
+    /// Group or others may access the file.
     #[error(
-        "key file {path} is accessible by other users (mode {mode:04o}): run `chmod 600 {path}`"
+        "{path} holds secrets and is accessible by other users (mode {mode:04o}): run `chmod 600 {path}`"
     )]
     Permissions {
         /// The file.
@@ -42,7 +42,7 @@ pub enum KeyFileError {
 
 /// Reads and parses a key file, refusing it when group or others have any access to it.
 pub fn load_key_file(path: &Path) -> Result<KeyFile, KeyFileError> {
-    check_permissions(path)?;
+    check_private_file(path)?;
     let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|source| {
         KeyFileError::Io {
             path: path.to_path_buf(),
@@ -55,8 +55,10 @@ pub fn load_key_file(path: &Path) -> Result<KeyFile, KeyFileError> {
     })
 }
 
+/// Refuses a file holding secrets (a key file, a PSAM image) when group or others have any
+/// access to it.
 #[cfg(unix)]
-fn check_permissions(path: &Path) -> Result<(), KeyFileError> {
+pub fn check_private_file(path: &Path) -> Result<(), KeyFileError> {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path).map_err(|source| KeyFileError::Io {
         path: path.to_path_buf(),
@@ -72,7 +74,8 @@ fn check_permissions(path: &Path) -> Result<(), KeyFileError> {
     Ok(())
 }
 
+/// Refuses a file holding secrets when others may read it (no check off Unix).
 #[cfg(not(unix))]
-fn check_permissions(_path: &Path) -> Result<(), KeyFileError> {
+pub fn check_private_file(_path: &Path) -> Result<(), KeyFileError> {
     Ok(())
 }

@@ -246,21 +246,11 @@ pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()>
         }
     }
     if let Ok(t) = today() {
-        if person_expiry(&person) <= t {
+        if person.expiry_date() <= t {
             eprintln!("warning: the card's expiry date has already passed");
         }
     }
     Ok(())
-}
-
-fn person_expiry(p: &Personalization) -> BcdDate {
-    // the issuing data of a dummy card id carries the expiry date
-    p.issuing_data(sscard_core::data::CardIdentificationCode {
-        region: p.region(),
-        chip_serial: [0; 4],
-        mac: [0; 4],
-    })
-    .expiry_date
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -691,20 +681,6 @@ impl sscard_sim::vpcd::VirtualCard for ServedCard {
     }
 }
 
-struct ServedPsam(sscard_sim::SimPsam);
-
-impl sscard_sim::vpcd::VirtualCard for ServedPsam {
-    fn atr(&self) -> Vec<u8> {
-        self.0.atr()
-    }
-    fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
-        self.0.handle(apdu)
-    }
-    fn reset(&mut self) {
-        self.0.reset();
-    }
-}
-
 /// `sscard sim serve`.
 pub fn sim_serve(global: &GlobalOpts, args: &SimServeArgs) -> CliResult<()> {
     basic_not_supported(global, "sim serve")?;
@@ -731,7 +707,7 @@ pub fn sim_serve(global: &GlobalOpts, args: &SimServeArgs) -> CliResult<()> {
     .map_err(|e| CliError::NoCard(format!("vpcd at {}: {e}", addr(0))))?;
     let served_psam = match psam {
         Some(p) => Some(
-            sscard_sim::vpcd::VpcdCard::spawn(addr(1), ServedPsam(p))
+            sscard_sim::vpcd::VpcdCard::spawn(addr(1), p)
                 .map_err(|e| CliError::NoCard(format!("vpcd at {}: {e}", addr(1))))?,
         ),
         None => None,

@@ -77,19 +77,5 @@ pub fn load(path: &Path) -> CliResult<SimPsam> {
 
 /// Refuses a secret file that group or others may access.
 pub fn check_private(path: &Path) -> CliResult<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(path)
-            .map_err(|e| CliError::KeyHolder(format!("{}: {e}", path.display())))?;
-        let mode = meta.permissions().mode() & 0o7777;
-        if mode & 0o077 != 0 {
-            return Err(CliError::KeyHolder(format!(
-                "{} is accessible by other users (mode {mode:04o}): run `chmod 600 {}`",
-                path.display(),
-                path.display()
-            )));
-        }
-    }
-    Ok(())
+    sscard::keyfile::check_private_file(path).map_err(|e| CliError::KeyHolder(e.to_string()))
 }

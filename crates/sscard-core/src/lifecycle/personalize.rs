@@ -11,6 +11,7 @@
 //! | 7 + 6/7 | UPDATE RECORD per EF05 and EF06 element |
 //! | 2 + 2 | GET CHALLENGE + EXTERNAL AUTHENTICATE key 0D, UPDATE RECORD EA and EB |
 //! | 2 | GET CHALLENGE + PIN RELOAD (initial PIN, enciphered, MAC) |
+//! | (1) | the card identification code (EF05 tag 01) is written last of all records |
 //! | 1 | ACTIVATE FILE |
 //!
 //! 2.0: 24 APDUs; without EF0D data 20. Read-back verification adds one READ RECORD per EF (plus
@@ -185,13 +186,18 @@ fn personalize_once<T: Transport>(
     } else {
         card.authenticate(key_holder, KeyId::UPDATE, factors)?
     };
-    session.update_records(Ef::Ef05, ef05.clone())?;
+    // The card identification code goes last: a card that does not show its state in the FCI
+    // is recognised as blank by it, so a torn personalization never reads as personalized.
+    let (card_id_record, other_ef05): (Vec<_>, Vec<_>) =
+        ef05.iter().cloned().partition(|(tag, _)| *tag == 0x01);
+    session.update_records(Ef::Ef05, other_ef05)?;
     session.update_records(Ef::Ef06, ef06.clone())?;
     if !ef0d.is_empty() {
         session.authenticate_also(key_holder, KeyId::UPDATE_EF0D)?;
         session.update_records(Ef::Ef0d, ef0d.clone())?;
     }
     set_initial_pin(&mut session, key_holder, &options.initial_pin)?;
+    session.update_records(Ef::Ef05, card_id_record)?;
     if options.verify {
         if generation == Generation::V3 {
             session.authenticate_also(key_holder, KeyId::READ)?;
