@@ -31,7 +31,7 @@ mod proptests;
 #[cfg(test)]
 mod test_support;
 
-pub use card::{atr_for_serial, CardSpec, SimCard, CARD_KEY_IDS};
+pub use card::{atr_for, atr_for_serial, CardSpec, SimCard, CARD_KEY_IDS};
 pub use error::SimError;
 pub use image::{AppState, BlockState, CardImage, CardOptions, HexBytes, PinState, SecretBytes};
 pub use psam::SimPsam;

@@ -420,12 +420,16 @@ impl<T: Transport> Card<T> {
 }
 
 /// Whether an error means "the card lost its state under us; starting over can succeed".
+/// The same holds for a PSAM reached through PC/SC: its transport reconnects on the second try.
 fn restartable(e: &Error) -> bool {
+    use crate::keyholder::KeyHolderError;
     matches!(
         e,
         Error::CardReset
-            | Error::Transport(TransportError::CardReset)
-            | Error::Transport(TransportError::NoService)
+            | Error::Transport(TransportError::CardReset | TransportError::NoService)
+            | Error::KeyHolder(KeyHolderError::Channel(ChannelError::Transport(
+                TransportError::CardReset | TransportError::NoService
+            )))
     )
 }
 

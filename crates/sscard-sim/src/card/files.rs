@@ -36,7 +36,9 @@ impl SimCard {
                 self.vol.df = Df::Ssse;
                 self.vol.ef = None;
                 self.clear_security_state();
-                if command.le().is_some() {
+                // A T=0 card cannot tell a case 3 from a case 4 command (the Le is not sent):
+                // it always offers the FCI, announced with 61xx.
+                if command.le().is_some() || self.image.options.t0_mode {
                     Ok(Reply::Data(Zeroizing::new(self.fci())))
                 } else {
                     Ok(Reply::Status(StatusWord::Ok))

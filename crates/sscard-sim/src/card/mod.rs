@@ -72,8 +72,13 @@ use crate::t0::{self, length_byte};
 use crate::tear::TearState;
 use crate::transport::VirtualCard;
 
-/// The first bytes of every simulated card's ATR: TS, T0 (TB1 + TC1, 13 historical bytes), TB1, TC1.
+/// The first bytes of a T=0 simulated card's ATR, as field cards have it: TS, T0 (TB1 + TC1,
+/// 13 historical bytes), TB1, TC1; no TD1 (T=0 only), so no TCK.
 pub const ATR_PREFIX: [u8; 4] = [0x3B, 0x6D, 0x00, 0x00];
+/// The first bytes of a T=1 simulated card's ATR: TS, T0 (TB1 + TC1 + TD1, 13 historical
+/// bytes), TB1, TC1, TD1 (T=1, TD2 follows), TD2 (T=1, TA3 + TB3), TA3 (IFSC 254), TB3
+/// (BWI 4, CWI 5). A TCK follows the historical bytes.
+pub const ATR_PREFIX_T1: [u8; 8] = [0x3B, 0xED, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x45];
 /// The historical bytes before the chip serial.
 pub const HISTORICAL_PREFIX: [u8; 9] = [0x00, 0x81, 0x53, 0x53, 0x43, 0x41, 0x52, 0x44, 0x31];
 
@@ -84,12 +89,27 @@ pub const CARD_KEY_IDS: [u8; 7] = [0x00, 0x04, 0x06, 0x07, 0x08, 0x0A, 0x0D];
 /// Default PIN try counter (docs/card-os.md §4).
 pub const DEFAULT_PIN_TRIES: u8 = 3;
 
-/// The ATR of a simulated card with chip serial `serial`.
+/// The ATR of a T=0 simulated card with chip serial `serial` (the chip serial is the tail of
+/// the historical bytes, so the card factor is the same whatever the protocol).
 pub fn atr_for_serial(serial: [u8; 4]) -> Vec<u8> {
-    let mut atr = Vec::with_capacity(ATR_PREFIX.len() + HISTORICAL_PREFIX.len() + 4);
-    atr.extend_from_slice(&ATR_PREFIX);
+    atr_for(serial, true)
+}
+
+/// The ATR of a simulated card: T=0 only like field cards (`t0`), or T=1 with its TCK. A PC/SC
+/// stack picks the protocol from it, so a card served through pcscd behaves as its ATR says.
+pub fn atr_for(serial: [u8; 4], t0: bool) -> Vec<u8> {
+    let mut atr = Vec::with_capacity(ATR_PREFIX_T1.len() + HISTORICAL_PREFIX.len() + 5);
+    atr.extend_from_slice(if t0 {
+        &ATR_PREFIX[..]
+    } else {
+        &ATR_PREFIX_T1[..]
+    });
     atr.extend_from_slice(&HISTORICAL_PREFIX);
     atr.extend_from_slice(&serial);
+    if !t0 {
+        let tck = atr.iter().skip(1).fold(0u8, |x, b| x ^ b);
+        atr.push(tck);
+    }
     atr
 }
 
@@ -386,7 +406,7 @@ impl SimCard {
 
     /// The ATR (see the module documentation).
     pub fn atr(&self) -> Vec<u8> {
-        atr_for_serial(self.image.chip_serial)
+        atr_for(self.image.chip_serial, self.image.options.t0_mode)
     }
 
     /// Power-on reset: all volatile state is lost (selection, challenge, security state, PIN

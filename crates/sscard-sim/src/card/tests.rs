@@ -13,16 +13,26 @@ const EF06_SFI_TAG: u8 = 6 << 3;
 
 #[test]
 fn atr_layout_and_card_factor() {
-    let t = Terminal::new(Generation::V2, Algorithm::Tdes);
+    let mut t = Terminal::new(Generation::V2, Algorithm::Tdes);
+    // default: T=1 ATR (TB1, TC1, TD1=81, TD2=31, TA3=FE, TB3=45), 13 historical bytes, TCK
+    let atr = t.card.atr();
+    assert_eq!(
+        hex::encode_upper(&atr),
+        "3BED00008131FE45008153534341524431123456784A"
+    );
+    assert_eq!(atr[1] & 0x0F, 13);
+    assert_eq!(atr.iter().skip(1).fold(0u8, |x, b| x ^ b), 0, "TCK");
+    assert_eq!(&atr[atr.len() - 5..atr.len() - 1], &SERIAL);
+    assert_eq!(t.factors.card, atr[atr.len() - 9..atr.len() - 1]);
+    // T=0 mode: the field's T=0-only ATR, same historical bytes, same card factor
+    let mut options = t.card.image().options;
+    options.t0_mode = true;
+    t.card.set_options(options);
     let atr = t.card.atr();
     assert_eq!(
         hex::encode_upper(&atr),
         "3B6D000000815353434152443112345678"
     );
-    assert_eq!(atr.len(), 4 + 13);
-    // T0 = 6D: TB1 + TC1, 13 historical bytes
-    assert_eq!(atr[1] & 0x0F, 13);
-    assert_eq!(&atr[atr.len() - 4..], &SERIAL);
     assert_eq!(t.factors.card, atr[atr.len() - 8..]);
 }
 
