@@ -526,20 +526,8 @@ fn pcscd_restarted_between_operations(
         "first read with the PSAM after the pcscd restart: {:?}",
         first.as_ref().map(|d| d.basic_line())
     );
-    let read = match first {
-        Ok(read) => read,
-        // Known limitation: `Card::operation` starts over on the card's own NoService /
-        // CardReset, but not when the key holder's transport reports them (wrapped in
-        // Error::KeyHolder). The PSAM transport reconnects on its next call.
-        Err(e) => {
-            println!("NOTICE: the PSAM side did not start over by itself: {e}");
-            assert!(
-                matches!(e, Error::KeyHolder(_)),
-                "the card side must have recovered: {e:?}"
-            );
-            lifecycle::read(&mut t.card, Some(&mut t.psam), &ReadOptions::default()).unwrap()
-        }
-    };
+    // the PSAM's transport error restarts the operation once, like the card's own
+    let read = first.unwrap();
     assert_eq!(read.genuine, Some(true));
     assert_eq!(read.terminal_number.as_deref(), Some(TERMINAL));
     t
@@ -621,21 +609,11 @@ fn opensc_sees_the_card(t: Terminal<PullOut>) {
     // SELECT SSSE as the acceptance names it (case 3, no Le).
     let out = send("00A404000F7378312E73682EC9E7BBE1B1A3D5CF");
     assert!(out.contains("SW1=0x90, SW2=0x00"), "{out}");
-    // With Le: the simulated card's ATR (3B 6D ...) offers T=0 only, so OpenSC sends the
-    // case-3 TPDU and expects 61xx (then GET RESPONSE) for the FCI. The simulator answers the
-    // FCI only to a command that carries Le (reported: it should announce it with 61xx in
-    // T=0). Check the FCI when it comes; 90 00 in any case.
+    // With Le: the default simulated card's ATR offers T=1, so OpenSC sends the Le and the
+    // card answers its FCI, which names the application: 84 0F "sx1.sh.社会保障".
     let out = send("00A404000F7378312E73682EC9E7BBE1B1A3D5CF00");
     assert!(out.contains("SW1=0x90, SW2=0x00"), "{out}");
-    if out.contains("6F ") {
-        // The FCI names the application: 84 0F "sx1.sh.社会保障".
-        assert!(
-            out.contains("84 0F 73 78 31 2E 73 68 2E"),
-            "no DF name: {out}"
-        );
-    } else {
-        println!("NOTICE: no FCI through OpenSC (T=0 TPDU without Le; see the comment)");
-    }
+    assert!(out.contains("84 0F 73 78 31 2E 73 68 2E"), "no FCI: {out}");
     // OpenSC resets the card when it leaves: our card starts over once and goes on.
     let mut t = t;
     lifecycle::read(&mut t.card, None, &ReadOptions::default()).unwrap();
