@@ -1,0 +1,8 @@
+//! Fuzz target `replay_read`: the property is [`sscard_fuzz::check_replay_read`] (see fuzz/src/lib.rs).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = sscard_fuzz::check_replay_read(data);
+});
