@@ -57,6 +57,22 @@ pub struct KeyFile {
     warning: Option<String>,
     test_keys: bool,
     keys: HashMap<(Algorithm, KeyId), SecretKey>,
+    /// Recently derived keys (most recent last), so that the card and region levels of a
+    /// diversification path are computed once per card rather than once per cryptogram.
+    derived: Vec<Derived>,
+}
+
+/// How many derived keys [`KeyFile`] keeps: one card's working keys with their card and
+/// region levels fit (about 15 in a whole lifecycle).
+const DERIVED_CACHE: usize = 24;
+
+/// A key derived from master key `id` of `alg` along the diversification path `path`.
+#[derive(Clone)]
+struct Derived {
+    alg: Algorithm,
+    id: KeyId,
+    path: Vec<[u8; 8]>,
+    key: SecretKey,
 }
 
 fn invalid(reason: impl Into<String>) -> KeyHolderError {
@@ -102,6 +118,7 @@ impl KeyFile {
             warning: raw.warning.clone(),
             test_keys: raw.test_keys,
             keys: HashMap::new(),
+            derived: Vec::new(),
         };
         for (alg_name, keys) in &raw.algorithms {
             let alg: Algorithm = alg_name.parse().map_err(|e| match e {
@@ -149,6 +166,7 @@ impl KeyFile {
 
     /// Adds (or replaces) master key `id` of `alg`.
     pub fn insert(&mut self, alg: Algorithm, id: KeyId, key: SecretKey) {
+        self.derived.retain(|d| (d.alg, d.id) != (alg, id));
         self.keys.insert((alg, id), key);
     }
 
@@ -196,17 +214,46 @@ impl KeyFile {
         })
     }
 
+    /// Master key `id` of `alg` diversified along `factors`: `diversify_path`, continued from
+    /// the longest prefix of `factors` derived recently (every level is remembered, the least
+    /// recently used forgotten first).
     fn working_key(
-        &self,
+        &mut self,
         alg: Algorithm,
         id: KeyId,
         factors: &[[u8; 8]],
     ) -> Result<SecretKey, KeyHolderError> {
-        Ok(crypto::diversify_path(
-            alg,
-            self.master_key(alg, id)?,
-            factors,
-        )?)
+        let master = self.master_key(alg, id)?;
+        let cached = self
+            .derived
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.alg == alg && d.id == id && factors.starts_with(&d.path))
+            .max_by_key(|(_, d)| d.path.len())
+            .map(|(i, _)| i);
+        let (mut done, mut key) = match cached {
+            Some(i) => {
+                let hit = self.derived.remove(i);
+                let found = (hit.path.len(), hit.key.clone());
+                self.derived.push(hit);
+                found
+            }
+            None => (0, master.clone()),
+        };
+        while let Some(factor) = factors.get(done) {
+            key = crypto::diversify(alg, &key, factor)?;
+            done += 1;
+            if self.derived.len() >= DERIVED_CACHE {
+                self.derived.remove(0);
+            }
+            self.derived.push(Derived {
+                alg,
+                id,
+                path: factors.get(..done).unwrap_or_default().to_vec(),
+                key: key.clone(),
+            });
+        }
+        Ok(key)
     }
 }
 
@@ -336,6 +383,47 @@ mod tests {
                 crypto::encipher(alg, &mk, &data).unwrap()
             );
         }
+    }
+
+    #[test]
+    fn remembered_derivations_give_the_same_keys() {
+        let mut file = KeyFile::from_json(FIXTURE).unwrap();
+        let data = [0x5A; 16];
+        for alg in [Algorithm::Sm4, Algorithm::Tdes] {
+            let data = &data[..alg.block_len()];
+            for card in 0..40u8 {
+                let c = [card; 8];
+                let city = *b"639900sx";
+                let paths: [&[[u8; 8]]; 5] = [
+                    &[c, city],
+                    &[c, city, [card ^ 0x55; 8]],
+                    &[c],
+                    &[c, [7; 8]],
+                    &[c, city],
+                ];
+                for id in [KeyId::UPDATE, KeyId::INTERNAL_AUTH] {
+                    for path in paths {
+                        let mk = file.master_key(alg, id).unwrap().clone();
+                        let expected = crypto::diversify_path(alg, &mk, path).unwrap();
+                        assert_eq!(
+                            file.encipher(alg, id, path, data).unwrap(),
+                            crypto::encipher(alg, &expected, data).unwrap()
+                        );
+                    }
+                }
+            }
+            // a replaced master key forgets what was derived from the old one
+            let path = [[1u8; 8], [2u8; 8]];
+            file.encipher(alg, KeyId::UPDATE, &path, data).unwrap();
+            let new = SecretKey::from_bytes(&[0x33; 16]).unwrap();
+            file.insert(alg, KeyId::UPDATE, new.clone());
+            let expected = crypto::diversify_path(alg, &new, &path).unwrap();
+            assert_eq!(
+                file.encipher(alg, KeyId::UPDATE, &path, data).unwrap(),
+                crypto::encipher(alg, &expected, data).unwrap()
+            );
+        }
+        assert!(file.derived.len() <= DERIVED_CACHE);
     }
 
     #[test]
