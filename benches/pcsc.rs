@@ -5,12 +5,19 @@
 //!   our `PcscTransport::transmit`, and the same through `Channel::send`;
 //! - a whole read: `lifecycle::read` (APDU count and time) against the "field sequence" of
 //!   terminal code seen in the field (one SELECT + one READ RECORD per element) sent through
-//!   the same transport, and `lifecycle::read` in process without PC/SC for comparison.
+//!   the same transport, and `lifecycle::read` in process without PC/SC for comparison;
+//! - `sscard read --reader "Virtual PCD 00 00"` as a whole process (start-up included) against
+//!   the same served card (needs the release binary: `cargo build --release -p sscard-cli`);
+//! - `sscard batch` through pcscd on 1 and 2 virtual readers, each fed by
+//!   `sscard sim serve --feeder DIR` (when the binary has `--feeder`).
 //!
 //! Prints a markdown table of medians. Run `scripts/bench-pcsc.sh` (starts and stops a private
 //! pcscd) or `cargo bench --bench pcsc` (reuses `$SSCARD_PCSCD_DIR` if that pcscd runs, else
 //! starts its own; needs root for the mount namespace, see `scripts/pcscd-private.sh`).
-//! `SSCARD_BENCH_N` sets the number of round trips per APDU measurement (default 2000).
+//! `SSCARD_BENCH_N` sets the number of round trips per APDU measurement (default 2000),
+//! `SSCARD_BENCH_RUNS` the `sscard read` processes (default 200), `SSCARD_BENCH_PCSC_BATCH`
+//! the persons per batch through pcscd (default 100) and `SSCARD_BENCH_BATCH_RUNS` the batches
+//! per reader count (default 3 here).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,11 +25,15 @@
     clippy::print_stdout
 )]
 
+mod common;
+
 use std::error::Error;
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{batch_csv, env_or, median, print_table, scratch, spread, time, time_row, Row};
 
 use sscard::apdu::commands::{read_record, select_aid};
 use sscard::apdu::RecordRef;
@@ -117,23 +128,6 @@ fn free_port_pair() -> Res<u16> {
         .ok_or_else(|| "no free port pair for the virtual readers".into())
 }
 
-/// Median and 95th percentile.
-fn stats(mut samples: Vec<Duration>) -> (Duration, Duration) {
-    samples.sort();
-    let n = samples.len();
-    (samples[n / 2], samples[(n * 95 / 100).min(n - 1)])
-}
-
-fn us(d: Duration) -> String {
-    format!("{:.1} µs", d.as_secs_f64() * 1e6)
-}
-
-fn time(samples: &mut Vec<Duration>, f: impl FnOnce()) {
-    let start = Instant::now();
-    f();
-    samples.push(start.elapsed());
-}
-
 /// A personalized 2.0/SM4 card made in process with the test keys.
 fn personalized_card(keys: &mut KeyFile) -> Res<SimCard> {
     let person = PersonRecord::from_json(include_str!("../fixtures/persons/zhang-san-2.json"))?
@@ -162,24 +156,11 @@ fn field_sequence<T: Transport>(channel: &mut Channel<T>) -> Res<usize> {
     Ok(bytes)
 }
 
-struct Row {
-    what: String,
-    apdus: String,
-    median: Duration,
-    p95: Duration,
-}
-
 fn main() -> Res<()> {
-    // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing: run only
-    // when benchmarking.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("pcsc bench: run with `cargo bench --bench pcsc` or scripts/bench-pcsc.sh");
+    if !common::benchmarking("pcsc") {
         return Ok(());
     }
-    let n: usize = std::env::var("SSCARD_BENCH_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+    let n = env_or("SSCARD_BENCH_N", 2000);
     let pcscd = match Pcscd::start() {
         Ok(p) => p,
         Err(e) => {
@@ -289,72 +270,278 @@ fn main() -> Res<()> {
             lifecycle::read(&mut local, None, &ReadOptions::default()).unwrap();
         });
     }
-    drop(vcard);
-
-    let row = |what: &str, apdus: String, samples: Vec<Duration>| {
-        let (median, p95) = stats(samples);
-        Row {
-            what: what.into(),
-            apdus,
-            median,
-            p95,
-        }
-    };
-    let rows = [
-        row("READ RECORD, bare `pcsc` crate loop", "1".into(), t_bare),
-        row("READ RECORD, `PcscTransport::transmit`", "1".into(), t_ours),
-        row(
-            "READ RECORD, `Channel::send` over `PcscTransport`",
-            "1".into(),
-            t_channel,
+    let mut rows = Vec::new();
+    let apdu_rows = [
+        (
+            "pcscd: READ RECORD round trip, bare `pcsc` crate loop",
+            &t_bare,
         ),
-        row(
-            "`lifecycle::read`, no key holder",
-            format!("{read_apdus:.0} (first: {first_read_apdus})"),
-            t_read,
+        (
+            "pcscd: READ RECORD round trip, `PcscTransport::transmit`",
+            &t_ours,
         ),
-        row(
-            "`lifecycle::read`, key file (genuine + card id MAC)",
-            format!("{read_keys_apdus:.0}"),
-            t_read_keys,
-        ),
-        row(
-            "`lifecycle::read`, no key holder, exclusive connection",
-            format!("{read_apdus:.0}"),
-            t_exclusive,
-        ),
-        row(
-            "field sequence: SELECT + READ RECORD per element",
-            format!("{field_apdus:.0}"),
-            t_field,
-        ),
-        row(
-            "`lifecycle::read` in process (no PC/SC), for scale",
-            format!("{read_apdus:.0}"),
-            t_local,
+        (
+            "pcscd: READ RECORD round trip, `Channel::send` over `PcscTransport`",
+            &t_channel,
         ),
     ];
-    println!();
-    println!("{n} round trips per APDU row, {reads} reads per read row; 2.0/SM4 simulated card in a vpcd reader of a private pcscd");
-    println!();
-    println!("| measurement | APDUs | median | p95 |");
-    println!("|---|---:|---:|---:|");
-    for r in &rows {
-        println!(
-            "| {} | {} | {} | {} |",
-            r.what,
-            r.apdus,
-            us(r.median),
-            us(r.p95)
-        );
+    for (name, samples) in apdu_rows {
+        rows.push(time_row(name, samples, false).apdus(1));
     }
-    let ratio = |a: &Row, b: &Row| a.median.as_secs_f64() / b.median.as_secs_f64();
+    let per_apdu = paired_ratio(&t_ours, &t_bare);
+    rows.push(
+        Row::info(
+            "pcscd: `PcscTransport` / bare loop, per APDU",
+            per_apdu,
+            "×",
+        )
+        .noise(format!(
+            "Channel / bare {:.3}",
+            paired_ratio(&t_channel, &t_bare)
+        ))
+        .target("≤ 1.05×", per_apdu <= 1.05),
+    );
+    let read_rows = [
+        (
+            "pcscd: `lifecycle::read`, no key holder".to_string(),
+            format!("{read_apdus:.0} (first {first_read_apdus})"),
+            &t_read,
+        ),
+        (
+            "pcscd: `lifecycle::read`, key file (genuine + card id MAC)".to_string(),
+            format!("{read_keys_apdus:.0}"),
+            &t_read_keys,
+        ),
+        (
+            "pcscd: `lifecycle::read`, no key holder, exclusive connection".to_string(),
+            format!("{read_apdus:.0}"),
+            &t_exclusive,
+        ),
+        (
+            "pcscd: field sequence (SELECT + READ RECORD per element), same transport".to_string(),
+            format!("{field_apdus:.0}"),
+            &t_field,
+        ),
+        (
+            "in process: `lifecycle::read` (no PC/SC), for scale".to_string(),
+            format!("{read_apdus:.0}"),
+            &t_local,
+        ),
+    ];
+    for (name, apdus, samples) in read_rows {
+        rows.push(time_row(name, samples, false).apdus(apdus));
+    }
+    let ms = |v: &[Duration]| {
+        let mut v: Vec<f64> = v.iter().map(Duration::as_secs_f64).collect();
+        median(&mut v)
+    };
+    let read_vs_field = ms(&t_read) / ms(&t_field);
+    rows.push(
+        Row::info(
+            "pcscd: `lifecycle::read` / field sequence, time",
+            read_vs_field,
+            "×",
+        )
+        .noise(format!(
+            "with key file {:.3}; APDUs {read_apdus:.0} vs {field_apdus:.0}",
+            ms(&t_read_keys) / ms(&t_field)
+        ))
+        .target("≤ 0.33×", read_vs_field <= 1.0 / 3.0),
+    );
+
+    // `sscard read` as a whole process through pcscd, against the same served card.
+    match common::sscard_bin() {
+        Some(bin) => {
+            let runs = env_or("SSCARD_BENCH_RUNS", 200);
+            let dir = scratch(&std::env::temp_dir(), "pcsc-read");
+            let cases: [(&str, &[&str]); 2] = [
+                (
+                    "process through pcscd: `sscard read --reader NAME --keys`",
+                    &["--reader", READER, "--keys", "keys.json", "read"],
+                ),
+                (
+                    "process through pcscd: `sscard read --reader NAME --no-verify`",
+                    &["--reader", READER, "read", "--no-verify"],
+                ),
+            ];
+            for (name, args) in cases {
+                let run = || common::run_timed(Command::new(&bin).current_dir(&dir).args(args));
+                for _ in 0..5 {
+                    run();
+                }
+                let samples: Vec<Duration> = (0..runs).map(|_| run()).collect();
+                rows.push(time_row(name, &samples, true));
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        None => println!(
+            "`sscard read` rows SKIPPED: no release binary (cargo build --release -p sscard-cli)"
+        ),
+    }
+    drop(vcard);
+
+    // Batch through pcscd with `sscard sim serve --feeder` card feeders.
+    if let Some(bin) = common::sscard_bin() {
+        match batch_through_pcscd(&bin, pcscd.port, &mut rows) {
+            Ok(()) => {}
+            Err(e) => println!("batch through pcscd SKIPPED: {e}"),
+        }
+    }
+
     println!();
     println!(
-        "PcscTransport / bare: {:.3}; Channel / bare: {:.3}; field sequence / lifecycle::read: {:.2}",
-        ratio(&rows[1], &rows[0]),
-        ratio(&rows[2], &rows[0]),
-        ratio(&rows[6], &rows[3]),
+        "{n} round trips per APDU row (interleaved), {reads} reads per read row; 2.0/SM4 \
+         simulated card in a vpcd reader of a private pcscd"
+    );
+    print_table(&rows);
+    Ok(())
+}
+
+/// Median over the interleaved pairs of `a[i] / b[i]` (drift cancels out).
+fn paired_ratio(a: &[Duration], b: &[Duration]) -> f64 {
+    let mut r: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x.as_secs_f64() / y.as_secs_f64())
+        .collect();
+    median(&mut r)
+}
+
+/// Waits for `child` up to `limit`; kills it when it takes longer.
+fn wait_timeout(child: &mut Child, limit: Duration) -> Res<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("timed out after {limit:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Stops a `sscard sim serve` we started (SIGTERM, then SIGKILL).
+fn stop_server(mut child: Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    if wait_timeout(&mut child, Duration::from_secs(10)).is_err() {
+        let _ = child.kill();
+    }
+}
+
+/// `sscard batch` on 1 and 2 virtual readers, each with a `sscard sim serve --feeder`.
+fn batch_through_pcscd(bin: &Path, port: u16, rows: &mut Vec<Row>) -> Res<()> {
+    let help = Command::new(bin)
+        .args(["sim", "serve", "--help"])
+        .output()?;
+    if !String::from_utf8_lossy(&help.stdout).contains("--feeder") {
+        return Err("this `sscard sim serve` has no --feeder yet".into());
+    }
+    let persons = env_or("SSCARD_BENCH_PCSC_BATCH", 100) as u32;
+    let runs = env_or("SSCARD_BENCH_BATCH_RUNS", 3);
+    let dir = scratch(&std::env::temp_dir(), "pcsc-batch");
+    std::fs::write(dir.join("persons.csv"), batch_csv(persons))?;
+    let once = |readers: u16, k: usize| -> Res<f64> {
+        let run = dir.join(format!("run-{readers}-{k}"));
+        std::fs::create_dir_all(&run)?;
+        let mut servers = Vec::new();
+        for slot in 0..readers {
+            let child = Command::new(bin)
+                .current_dir(&dir)
+                .args(["--keys", "keys.json", "sim", "serve", "--feeder"])
+                .arg(run.join(format!("feeder{slot}")))
+                .args(["--port", &port.to_string(), "--slot", &slot.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?;
+            servers.push(child);
+        }
+        let names = ["Virtual PCD 00 00", "Virtual PCD 00 01"];
+        let ready = (0..readers).try_for_each(|slot| {
+            sscard::pcsc::Pcsc::new()
+                .wait_for_card(
+                    Some(&ReaderSelector::Exact(names[usize::from(slot)].into())),
+                    Duration::from_secs(20),
+                )
+                .map(|_| ())
+        });
+        let result = ready.map_err(|e| e.to_string()).and_then(|()| {
+            let mut cmd = Command::new(bin);
+            cmd.current_dir(&dir)
+                .args(["--keys", "keys.json", "batch", "--input", "persons.csv"])
+                .arg("--journal")
+                .arg(run.join("journal.db"))
+                .arg("--return-file")
+                .arg(run.join("return.csv"))
+                .args(["--wait", "30"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            for name in &names[..usize::from(readers)] {
+                cmd.args(["--reader", name]);
+            }
+            let start = Instant::now();
+            let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+            let status =
+                wait_timeout(&mut child, Duration::from_secs(600)).map_err(|e| e.to_string())?;
+            let elapsed = start.elapsed();
+            if !status.success() {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    use std::io::Read;
+                    let _ = e.read_to_string(&mut err);
+                }
+                return Err(format!("batch on {readers} reader(s): {status}: {err}"));
+            }
+            Ok(f64::from(persons) / elapsed.as_secs_f64())
+        });
+        for s in servers {
+            stop_server(s);
+        }
+        let _ = std::fs::remove_dir_all(&run);
+        Ok(result?)
+    };
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for k in 0..runs {
+        one.push(once(1, k)?);
+        two.push(once(2, k)?);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut ratios: Vec<f64> = one.iter().zip(&two).map(|(a, b)| b / a).collect();
+    let what = format!("{persons} persons, 2.0/3DES, `sscard sim serve --feeder` per reader");
+    let (mut r1, mut r2) = (one.clone(), two.clone());
+    rows.push(
+        Row::info(
+            format!("batch through pcscd, 1 reader: {what}"),
+            median(&mut r1),
+            "cards/s",
+        )
+        .noise(spread(&mut one)),
+    );
+    rows.push(
+        Row::info(
+            format!("batch through pcscd, 2 readers: {what}"),
+            median(&mut r2),
+            "cards/s",
+        )
+        .noise(spread(&mut two)),
+    );
+    let ratio = median(&mut ratios);
+    rows.push(
+        Row::info("batch through pcscd, 2 readers / 1 reader", ratio, "×")
+            .noise(format!(
+                "runs: {}",
+                ratios
+                    .iter()
+                    .map(|r| format!("{r:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .target("≥ 1.7×", ratio >= 1.7),
     );
     Ok(())
 }

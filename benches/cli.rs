@@ -1,0 +1,203 @@
+//! Whole-process benchmark of the `sscard` binary (release build), start-up included:
+//!
+//! - `sscard --version` (process start-up alone, for scale) and `sscard read` on a simulated
+//!   card image (`--reader sim:IMAGE`, in process: no pcscd);
+//! - `sscard batch` with in-process simulated card feeders (`--reader feeder:DIR`) on 1 and
+//!   2 readers, in cards per second: with the journal and the feeders on the disk (as a
+//!   printing station runs it; the acceptance figure), and on tmpfs (`/dev/shm`, nothing
+//!   reaches a disk) to show what the disk costs.
+//!
+//! Through pcscd (`sscard read --reader NAME`, batch with `sscard sim serve --feeder`) see
+//! `benches/pcsc.rs`. Needs `cargo build --release -p sscard-cli` first (or `$SSCARD_BIN`).
+//! `SSCARD_BENCH_RUNS` (default 200) process runs per read row; `SSCARD_BENCH_BATCH` persons
+//! per batch (default 1000), `SSCARD_BENCH_BATCH_RUNS` batches per reader count (default 5).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{batch_csv, env_or, median, print_table, run_timed, scratch, spread, time_row, Row};
+
+const BATCH_TARGET: f64 = 1.7;
+
+fn sscard(bin: &Path, dir: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(dir)
+        .env_remove("SSCARD_READER")
+        .env("PCSCLITE_CSOCK_NAME", dir.join("no-pcscd.comm"));
+    cmd
+}
+
+/// A personalized 2.0/SM4 image `card.json` (zhang-san) in `dir`.
+fn personalized_image(bin: &Path, dir: &Path) {
+    run_timed(sscard(bin, dir).args(["sim", "new", "--algorithm", "sm4", "--out", "card.json"]));
+    let person = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/persons/zhang-san-2.json");
+    run_timed(
+        sscard(bin, dir)
+            .args(["--reader", "sim:card.json", "--keys", "keys.json"])
+            .args(["personalize", "--person"])
+            .arg(person),
+    );
+}
+
+fn process_rows(bin: &Path, rows: &mut Vec<Row>, runs: usize) {
+    let dir = scratch(&std::env::temp_dir(), "cli");
+    personalized_image(bin, &dir);
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "process: `sscard --version` (start-up only)",
+            &["--version"],
+        ),
+        (
+            "process: `sscard read --reader sim:IMAGE --keys` (in process, no pcscd)",
+            &["--reader", "sim:card.json", "--keys", "keys.json", "read"],
+        ),
+        (
+            "process: `sscard read --reader sim:IMAGE --no-verify`",
+            &["--reader", "sim:card.json", "read", "--no-verify"],
+        ),
+    ];
+    for (name, args) in cases {
+        for _ in 0..5 {
+            run_timed(sscard(bin, &dir).args(args)); // warm the page cache
+        }
+        let samples: Vec<_> = (0..runs)
+            .map(|_| run_timed(sscard(bin, &dir).args(args)))
+            .collect();
+        rows.push(time_row(name, &samples, true));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Personalizes `persons` (in `dir/persons.csv`) on `readers` in-process feeders; cards/s.
+fn batch_once(bin: &Path, dir: &Path, readers: usize, persons: u32) -> f64 {
+    let run = dir.join(format!("run-{readers}"));
+    let _ = std::fs::remove_dir_all(&run);
+    std::fs::create_dir_all(&run).unwrap();
+    let mut cmd = sscard(bin, dir);
+    cmd.args(["--keys", "keys.json", "batch", "--input", "persons.csv"])
+        .arg("--journal")
+        .arg(run.join("journal.db"))
+        .arg("--return-file")
+        .arg(run.join("return.csv"));
+    for r in 0..readers {
+        cmd.arg("--reader")
+            .arg(format!("feeder:{}", run.join(format!("f{r}")).display()));
+    }
+    let elapsed = run_timed(&mut cmd);
+    let returned = std::fs::read_to_string(run.join("return.csv")).unwrap();
+    let ok = returned.lines().filter(|l| l.contains(",OK,")).count();
+    assert_eq!(ok, persons as usize, "not every person was personalized");
+    std::fs::remove_dir_all(&run).unwrap();
+    f64::from(persons) / elapsed.as_secs_f64()
+}
+
+fn batch_rows(bin: &Path, rows: &mut Vec<Row>, base: &Path, label: &str, target: bool) {
+    let persons = env_or("SSCARD_BENCH_BATCH", 1000) as u32;
+    let runs = env_or("SSCARD_BENCH_BATCH_RUNS", 5);
+    let dir = scratch(base, "batch");
+    std::fs::write(dir.join("persons.csv"), batch_csv(persons)).unwrap();
+    batch_once(bin, &dir, 1, persons); // warm-up
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        // interleaved, so that drift in the machine's load hits both alike
+        one.push(batch_once(bin, &dir, 1, persons));
+        two.push(batch_once(bin, &dir, 2, persons));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut ratios: Vec<f64> = one.iter().zip(&two).map(|(a, b)| b / a).collect();
+    let what = format!("{persons} persons, 2.0/3DES, in-process feeders `feeder:DIR`, {label}");
+    let mut r1 = one.clone();
+    let mut r2 = two.clone();
+    rows.push(
+        Row::info(
+            format!("batch, 1 reader: {what}"),
+            median(&mut r1),
+            "cards/s",
+        )
+        .noise(spread(&mut one)),
+    );
+    rows.push(
+        Row::info(
+            format!("batch, 2 readers: {what}"),
+            median(&mut r2),
+            "cards/s",
+        )
+        .noise(spread(&mut two)),
+    );
+    let ratio = median(&mut ratios);
+    let noise = format!(
+        "runs: {}",
+        ratios
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let row = Row::info(format!("batch, 2 readers / 1 reader, {label}"), ratio, "×").noise(noise);
+    rows.push(if target {
+        row.target(format!("≥ {BATCH_TARGET}×"), ratio >= BATCH_TARGET)
+    } else {
+        row
+    });
+}
+
+fn main() {
+    if !common::benchmarking("cli") {
+        return;
+    }
+    let Some(bin) = common::sscard_bin() else {
+        println!("cli bench SKIPPED: no release `sscard` (cargo build --release -p sscard-cli)");
+        return;
+    };
+    let runs = env_or("SSCARD_BENCH_RUNS", 200);
+    let mut rows = Vec::new();
+    process_rows(&bin, &mut rows, runs);
+    batch_rows(
+        &bin,
+        &mut rows,
+        &std::env::temp_dir(),
+        &format!(
+            "journal + feeders on disk ({})",
+            fs_of(&std::env::temp_dir())
+        ),
+        true,
+    );
+    let shm = PathBuf::from("/dev/shm");
+    if shm.is_dir() {
+        batch_rows(
+            &bin,
+            &mut rows,
+            &shm,
+            "journal + feeders on tmpfs (diagnostic: no disk)",
+            false,
+        );
+    }
+    println!();
+    println!("`{}`, {runs} runs per process row", bin.display());
+    print_table(&rows);
+}
+
+/// The file system type of `path` (from /proc/mounts, longest matching mount point).
+fn fs_of(path: &Path) -> String {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, point, fs) = (f.next()?, f.next()?, f.next()?);
+            path.starts_with(point)
+                .then(|| (point.len(), fs.to_string()))
+        })
+        .max()
+        .map(|(_, fs)| fs)
+        .unwrap_or_else(|| "unknown fs".into())
+}
