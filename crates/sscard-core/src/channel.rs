@@ -242,6 +242,39 @@ fn le_of(b: u8) -> usize {
     }
 }
 
+/// The text of a command and of its (final) response as the trace renders them, secrets
+/// replaced by `REDACTED(n bytes)`: for programs that show APDUs themselves (a raw-APDU tool),
+/// so that every rendering of APDU bytes goes through this module. `None` for the response part
+/// when there is no response yet.
+pub fn render_exchange(command: &Command, response: Option<&Response>) -> TraceEvent {
+    let encoded = command.encode();
+    let result = response.map(|r| Ok(Zeroizing::new(r.to_bytes())));
+    match (encoded, result) {
+        (Ok((bytes, data_start)), Some(result)) => {
+            trace_event(0, command, &bytes, data_start, &result)
+        }
+        (Ok((bytes, data_start)), None) => {
+            let mut event = trace_event(
+                0,
+                command,
+                &bytes,
+                data_start,
+                &Ok(Zeroizing::new(Vec::new())),
+            );
+            event.response = String::new();
+            event.sw = None;
+            event
+        }
+        (Err(e), _) => TraceEvent {
+            index: 0,
+            name: instruction::name(command.ins),
+            command: format!("(not encodable: {e})"),
+            response: String::new(),
+            sw: None,
+        },
+    }
+}
+
 /// Builds the redacted text of one exchange. The only function that renders APDU bytes.
 fn trace_event(
     index: u64,
@@ -601,6 +634,23 @@ mod tests {
             !lower.contains(&upper.to_lowercase()),
             "{upper} leaked:\n{trace}"
         );
+    }
+
+    #[test]
+    fn render_exchange_redacts_like_the_trace() {
+        let verify = commands::verify(Zeroizing::new(vec![0x12, 0x34, 0x56]));
+        let ok = Response::new(Vec::new(), StatusWord::Ok);
+        let text = render_exchange(&verify, Some(&ok)).to_string();
+        assert!(text.contains("REDACTED(3 bytes)"), "{text}");
+        assert!(!text.contains("12 34 56"), "{text}");
+        let encipher = commands::psam_encipher(&[0xAA; 8]);
+        let secret = Response::new(vec![0xC5; 8], StatusWord::Ok);
+        let text = render_exchange(&encipher, Some(&secret)).to_string();
+        assert!(!text.contains("C5"), "{text}");
+        assert!(!text.contains("AA AA"), "{text}");
+        let select = commands::select_fid(0xEF05);
+        let text = render_exchange(&select, None).to_string();
+        assert!(text.contains("00 A4 00 00 02 EF 05"), "{text}");
     }
 
     #[test]
