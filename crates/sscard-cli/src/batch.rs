@@ -373,24 +373,31 @@ fn feeder_worker(mut feeder: Feeder, shared: &Shared<'_>, reader: &str) -> CliRe
     Ok(())
 }
 
-/// Waits until the reader is empty (the operator took the card out).
-fn wait_removed(name: &str, shared: &Shared<'_>) -> CliResult<()> {
+/// How often a PC/SC worker looks whether the finished card left its reader.
+const REMOVAL_POLL: Duration = Duration::from_millis(10);
+/// After this long, the worker asks the operator to take the card out.
+const REMOVAL_NOTE_AFTER: Duration = Duration::from_secs(2);
+
+/// Waits until the card with `atr` left reader `name`: the reader is empty, or holds another
+/// card (a feeder may swap cards faster than a poll sees the reader empty).
+fn wait_removed(name: &str, atr: &[u8], shared: &Shared<'_>) -> CliResult<()> {
     let mut pcsc = sscard_pcsc::Pcsc::establish()?;
+    let start = std::time::Instant::now();
     let mut told = false;
     loop {
         let readers = pcsc.list_readers()?;
         let present = readers
             .iter()
             .find(|r| r.name == name)
-            .is_some_and(|r| r.card_present);
+            .is_some_and(|r| r.card_present && r.atr.as_deref().is_none_or(|a| a == atr));
         if !present || shared.stop.load(Ordering::SeqCst) {
             return Ok(());
         }
-        if !told {
+        if !told && start.elapsed() >= REMOVAL_NOTE_AFTER {
             shared.note(format!("{name}: take the card out"));
             told = true;
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(REMOVAL_POLL);
     }
 }
 
@@ -409,8 +416,9 @@ fn pcsc_worker(name: &str, shared: &Shared<'_>) -> CliResult<()> {
     // the card found in the reader at start
     if let Ok(mut card) = pcsc_card(name, shared) {
         if resolve_found(&mut card, shared, name)? != Out::Keep {
+            let atr = card.atr().to_vec();
             drop(card);
-            wait_removed(name, shared)?;
+            wait_removed(name, &atr, shared)?;
         }
     }
     while let Some(index) = next_person(shared) {
@@ -426,15 +434,17 @@ fn pcsc_worker(name: &str, shared: &Shared<'_>) -> CliResult<()> {
                 Ok(app) if app.state == Some(AppState::Blank) || app.state.is_none() => break card,
                 _ => {
                     shared.note(format!("{name}: not a blank card"));
+                    let atr = card.atr().to_vec();
                     drop(card);
-                    wait_removed(name, shared)?;
+                    wait_removed(name, &atr, shared)?;
                 }
             }
         };
         let out = personalize_one(&mut card, row, person, shared, name)?;
+        let atr = card.atr().to_vec();
         drop(card);
         if out != Out::Keep {
-            wait_removed(name, shared)?;
+            wait_removed(name, &atr, shared)?;
         }
         shared.progress.inc(1);
     }

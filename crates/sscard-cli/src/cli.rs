@@ -66,6 +66,7 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "psam")]
     pub keys: Option<PathBuf>,
     /// A PSAM as key holder: a PC/SC reader (name fragment or index) or `sim:PSAM-IMAGE`.
+    /// For `sim serve`: the PSAM image to plug into the next virtual reader.
     #[arg(long, global = true, value_name = "READER")]
     pub psam: Option<String>,
     /// Use the embedded TEST KEYS as key holder (simulated cards only).
@@ -348,14 +349,32 @@ pub struct SimNewPsamArgs {
 
 /// `sim serve` options.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("card").required(true).args(["image", "feeder"])))]
 pub struct SimServeArgs {
-    /// The card image to plug in.
+    /// The card image to plug in (saved after every persistent write).
     #[arg(long, value_name = "IMAGE")]
-    pub image: PathBuf,
-    /// A PSAM image to plug into the second virtual reader.
-    #[arg(long, value_name = "IMAGE")]
-    pub psam: Option<PathBuf>,
+    pub image: Option<PathBuf>,
+    /// Serve a simulated card feeder from DIR instead: a blank card is in the reader; once it
+    /// was personalized and the terminal lets go of it (reset or power-off), it is ejected to
+    /// DIR/cards/ and a fresh blank card (new chip serial) is inserted.
+    #[arg(long, value_name = "DIR", conflicts_with = "image")]
+    pub feeder: Option<PathBuf>,
+    /// Feeder: generation of the blank cards.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3), requires = "feeder")]
+    pub generation: u8,
+    /// Feeder: algorithm of the blank cards.
+    #[arg(long, value_enum, default_value = "3des", requires = "feeder")]
+    pub algorithm: AlgorithmArg,
+    /// Feeder: issuing region of the blank cards (city factor of the card keys), 6 digits.
+    #[arg(long, default_value = "639900", requires = "feeder")]
+    pub region: String,
+    // The global `--psam IMAGE` names the PSAM image to plug into the next virtual reader
+    // (slot + 1): one option name cannot be declared twice.
     /// The first virtual reader's TCP port (default $SSCARD_VPCD_PORT, else 35963).
     #[arg(long)]
     pub port: Option<u16>,
+    /// Which virtual reader of that driver: 0 (port, "Virtual PCD 00 00"), 1 (port + 1,
+    /// "Virtual PCD 00 01").
+    #[arg(long, default_value_t = 0)]
+    pub slot: u16,
 }

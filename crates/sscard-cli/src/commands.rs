@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::cli::{
     ActivateArgs, ApduArgs, BlockArgs, GlobalOpts, OutputFormat, PersonalizeArgs, PinCommand,
-    ReadArgs, SimNewArgs, SimNewPsamArgs, SimServeArgs,
+    ReadArgs, SimNewArgs, SimNewPsamArgs,
 };
 use crate::context::{self, finish_card, open_card, require_key_holder, Timed};
 use crate::error::{CliError, CliResult};
@@ -26,7 +26,7 @@ fn print_json(value: &serde_json::Value) {
     println!("{value}");
 }
 
-fn basic_not_supported(global: &GlobalOpts, what: &str) -> CliResult<()> {
+pub(crate) fn basic_not_supported(global: &GlobalOpts, what: &str) -> CliResult<()> {
     if global.output_format == OutputFormat::Basic {
         return Err(CliError::BadInput(format!(
             "--output-format basic is for `read` only, not `{what}`"
@@ -650,91 +650,6 @@ pub fn sim_new_psam(global: &GlobalOpts, args: &SimNewPsamArgs) -> CliResult<()>
         &format!("simulated PSAM written to {}", args.out.display()),
         json!({"image": args.out.display().to_string()}),
     );
-    Ok(())
-}
-
-/// A simulated card for vpcd that saves its image after every persistent write.
-struct ServedCard {
-    card: SimCard,
-    path: std::path::PathBuf,
-    saved: u64,
-}
-
-impl sscard_sim::vpcd::VirtualCard for ServedCard {
-    fn atr(&self) -> Vec<u8> {
-        self.card.atr()
-    }
-
-    fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
-        let response = self.card.handle(apdu);
-        if self.card.persistent_writes() != self.saved {
-            if let Err(e) = self.card.save(&self.path) {
-                eprintln!("warning: saving {}: {e}", self.path.display());
-            }
-            self.saved = self.card.persistent_writes();
-        }
-        response
-    }
-
-    fn reset(&mut self) {
-        self.card.reset();
-    }
-}
-
-/// `sscard sim serve`.
-pub fn sim_serve(global: &GlobalOpts, args: &SimServeArgs) -> CliResult<()> {
-    basic_not_supported(global, "sim serve")?;
-    let card = SimCard::load(&args.image)
-        .map_err(|e| CliError::NoCard(format!("card image {}: {e}", args.image.display())))?;
-    let psam = args
-        .psam
-        .as_deref()
-        .map(crate::psam_image::load)
-        .transpose()?;
-    let addr = |n: u16| match args.port {
-        Some(p) => format!("127.0.0.1:{}", p.saturating_add(n)),
-        None => sscard_sim::vpcd::local_reader_addr(n),
-    };
-    let saved = card.persistent_writes();
-    let served = sscard_sim::vpcd::VpcdCard::spawn(
-        addr(0),
-        ServedCard {
-            card,
-            path: args.image.clone(),
-            saved,
-        },
-    )
-    .map_err(|e| CliError::NoCard(format!("vpcd at {}: {e}", addr(0))))?;
-    let served_psam = match psam {
-        Some(p) => Some(
-            sscard_sim::vpcd::VpcdCard::spawn(addr(1), p)
-                .map_err(|e| CliError::NoCard(format!("vpcd at {}: {e}", addr(1))))?,
-        ),
-        None => None,
-    };
-    eprintln!(
-        "serving {} in the virtual reader at {}{}; Ctrl-C to remove it",
-        args.image.display(),
-        addr(0),
-        if served_psam.is_some() {
-            format!(" (PSAM at {})", addr(1))
-        } else {
-            String::new()
-        }
-    );
-    let stop = crate::interrupt::flag();
-    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    if let Some(p) = served_psam {
-        p.stop();
-    }
-    if let Some(c) = served.stop() {
-        c.card
-            .save(&args.image)
-            .map_err(|e| CliError::Other(format!("saving {}: {e}", args.image.display())))?;
-    }
-    eprintln!("card removed, image saved");
     Ok(())
 }
 

@@ -143,7 +143,7 @@ impl SimSlot {
 
 /// Atomic (temporary file + rename) but not fsynced: survives a killed process, which is what a
 /// simulated card's EEPROM must survive.
-fn quick_save(card: &SimCard, path: &Path) -> Result<(), String> {
+pub(crate) fn quick_save(card: &SimCard, path: &Path) -> Result<(), String> {
     let text = card.save_json().map_err(|e| e.to_string())?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");

@@ -11,6 +11,7 @@ mod error;
 mod interrupt;
 mod pin;
 mod psam_image;
+mod serve;
 
 use clap::{CommandFactory, Parser};
 
@@ -31,7 +32,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Apdu(a) => commands::apdu(g, a),
         Command::Sim(SimCommand::New(a)) => commands::sim_new(g, a),
         Command::Sim(SimCommand::NewPsam(a)) => commands::sim_new_psam(g, a),
-        Command::Sim(SimCommand::Serve(a)) => commands::sim_serve(g, a),
+        Command::Sim(SimCommand::Serve(a)) => serve::sim_serve(g, a),
         Command::Demo => commands::demo(g),
         Command::Man => {
             let man = clap_mangen::Man::new(Cli::command());
