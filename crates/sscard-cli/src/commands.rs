@@ -455,44 +455,17 @@ pub fn apdu(global: &GlobalOpts, args: &ApduArgs) -> CliResult<()> {
     for c in &commands {
         match channel.send(c) {
             Ok(response) => {
-                let sw = u16::from(response.sw());
-                let data = if c.is_sensitive() && !response.data().is_empty() {
-                    format!("REDACTED({} bytes)", response.data().len())
-                } else {
-                    hex::encode_upper(response.data())
-                };
+                // rendered by the library's one redacting renderer, as --trace does
+                let shown = sscard_core::channel::render_exchange(c, Some(&response));
                 match global.output_format {
                     OutputFormat::Json => results.push(json!({
-                        "command": format!("{:02X}{:02X}{:02X}{:02X}", c.cla, c.ins, c.p1, c.p2),
-                        "data": data,
-                        "sw": format!("{sw:04X}"),
+                        "command": shown.command,
+                        "response": shown.response,
+                        "sw": format!("{:04X}", u16::from(response.sw())),
                     })),
                     _ => {
-                        println!(
-                            "Sending: {:02X} {:02X} {:02X} {:02X}{}",
-                            c.cla,
-                            c.ins,
-                            c.p1,
-                            c.p2,
-                            if c.data().is_empty() {
-                                String::new()
-                            } else if c.is_sensitive() {
-                                format!(" REDACTED({} bytes)", c.data().len())
-                            } else {
-                                format!(" {}", hex::encode_upper(c.data()))
-                            }
-                        );
-                        println!(
-                            "Received (SW1=0x{:02X}, SW2=0x{:02X}{}){}",
-                            sw >> 8,
-                            sw & 0xFF,
-                            describe(response.sw()),
-                            if data.is_empty() {
-                                String::new()
-                            } else {
-                                format!(":\n{data}")
-                            }
-                        );
+                        println!("Sending: {}", shown.command);
+                        println!("Received: {}{}", shown.response, describe(response.sw()));
                     }
                 }
             }
@@ -516,7 +489,7 @@ fn describe(sw: StatusWord) -> String {
     if sw.is_ok() {
         String::new()
     } else {
-        format!(", {}", sw.description())
+        format!("  ({})", sw.description())
     }
 }
 
@@ -718,7 +691,8 @@ pub fn demo(global: &GlobalOpts) -> CliResult<()> {
             if json {
                 steps.push(json!({"step": name, "apdus": apdus, "result": outcome}));
             } else {
-                println!("{name:<34} {apdus:>3} APDUs  {outcome}");
+                let unit = if apdus == 1 { "APDU " } else { "APDUs" };
+                println!("{name:<34} {apdus:>3} {unit}  {outcome}");
             }
         };
     if !json {
