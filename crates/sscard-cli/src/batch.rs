@@ -28,7 +28,7 @@ use sscard_core::transport::TransportError;
 use sscard_core::Algorithm;
 use sscard_sim::SimCard;
 
-use crate::cli::{BatchArgs, GlobalOpts, OutputFormat};
+use crate::cli::{BatchArgs, GlobalOpts, OutputFormat, TearSpec};
 use crate::context::{self, AnyTransport, ReaderSpec, SharedKeyHolder, SimSlot, Timed};
 use crate::error::{CliError, CliResult};
 use input::{InputFile, Row, RowStatus};
@@ -142,6 +142,7 @@ struct Shared<'a> {
     progress: ProgressBar,
     personalized: AtomicU64,
     crash_after: Option<u64>,
+    tear: Option<TearSpec>,
     options_verify: bool,
     trace: bool,
     wait: Option<u64>,
@@ -196,6 +197,24 @@ fn resolve_found(card: &mut Card<Timed>, shared: &Shared<'_>, reader: &str) -> C
         Err(_) => return Ok(Out::Rejected),
     };
     let latest = lock(&shared.journal).latest_for_card(&serial)?;
+    // A card that left the reader mid-way (its person undecided) and is back is that person's
+    // card again, as if its personalization had just been interrupted, unless the person was
+    // personalized on another card meanwhile (`--retry-undecided`).
+    let latest = match latest {
+        Some(s) if s.event == Event::Undecided => {
+            let person = lock(&shared.journal).states()?.remove(&s.entry.line);
+            if person.is_some_and(|p| p.event == Event::Undecided && p.entry.chip_serial == serial)
+            {
+                Some(journal::State {
+                    event: Event::Started,
+                    entry: s.entry,
+                })
+            } else {
+                None
+            }
+        }
+        other => other,
+    };
     let state = app.state.unwrap_or(AppState::Personalized);
     match (state, latest) {
         (AppState::Blank, Some(s)) if s.event == Event::Started => {
@@ -345,7 +364,7 @@ fn feeder_worker(mut feeder: Feeder, shared: &Shared<'_>, reader: &str) -> CliRe
         let RowStatus::Valid(person) = &row.status else {
             continue;
         };
-        let slot = match feeder.current()? {
+        let mut slot = match feeder.current()? {
             Some(slot) => {
                 let image = slot.card().image();
                 if image.generation == person.generation()
@@ -360,6 +379,10 @@ fn feeder_worker(mut feeder: Feeder, shared: &Shared<'_>, reader: &str) -> CliRe
             }
             None => feeder.insert_blank(person)?,
         };
+        if let Some(spec) = shared.tear.filter(|t| t.line == row.line) {
+            // testing aid: counted from here, the start of this person's personalization
+            slot.card_mut().arm_tear(spec.tear);
+        }
         let mut card = open_card(AnyTransport::Sim(Box::new(slot)), shared, "card")?;
         let out = personalize_one(&mut card, row, person, shared, reader)?;
         let slot = slot_of(card)?;
@@ -625,6 +648,7 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
         progress: ProgressBar::hidden(),
         personalized: AtomicU64::new(0),
         crash_after: args.crash_after,
+        tear: args.tear,
         options_verify: !args.no_verify,
         trace: global.trace,
         wait: global.wait,

@@ -211,6 +211,42 @@ pub struct BatchArgs {
     /// personalized and before the journal records them.
     #[arg(long, hide = true, value_name = "N")]
     pub crash_after: Option<u64>,
+    /// Testing aid: a simulated power loss on the card a `feeder:` reader gives the person on
+    /// input line LINE, counted from the start of that person's personalization:
+    /// `LINE:at-write:N` (at the card's N-th persistent write) or `LINE:after-apdu:N` (the N-th
+    /// APDU runs, its response is lost).
+    #[arg(long, hide = true, value_name = "LINE:KIND:N", value_parser = parse_tear)]
+    pub tear: Option<TearSpec>,
+}
+
+/// A `--tear` testing aid: where the card of one person loses power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TearSpec {
+    /// Input line of the person.
+    pub line: u64,
+    /// The tear point, counted from the start of the person's personalization.
+    pub tear: sscard_sim::Tear,
+}
+
+fn parse_tear(text: &str) -> Result<TearSpec, String> {
+    let usage = || format!("{text:?}: expected LINE:at-write:N or LINE:after-apdu:N");
+    let mut parts = text.split(':');
+    let (Some(line), Some(kind), Some(n), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(usage());
+    };
+    let line: u64 = line.parse().map_err(|_| usage())?;
+    let n: u64 = n.parse().map_err(|_| usage())?;
+    if n == 0 {
+        return Err(usage());
+    }
+    let tear = match kind {
+        "at-write" => sscard_sim::Tear::AtWrite(n),
+        "after-apdu" => sscard_sim::Tear::AfterApdu(n),
+        _ => return Err(usage()),
+    };
+    Ok(TearSpec { line, tear })
 }
 
 /// Where a PIN comes from.

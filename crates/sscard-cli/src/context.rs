@@ -123,6 +123,11 @@ impl SimSlot {
         self.transport.card()
     }
 
+    /// The card, mutable (the batch's `--tear` testing aid arms a power loss on it).
+    pub fn card_mut(&mut self) -> &mut SimCard {
+        self.transport.card_mut()
+    }
+
     /// Writes the image now.
     pub fn save(&mut self) -> Result<(), TransportError> {
         let result = if self.durable {
