@@ -76,8 +76,26 @@ fn process_rows(bin: &Path, rows: &mut Vec<Row>, runs: usize) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Personalizes `persons` (in `dir/persons.csv`) on `readers` in-process feeders; cards/s.
-fn batch_once(bin: &Path, dir: &Path, readers: usize, persons: u32) -> f64 {
+/// CPU seconds (user + system) used by the finished children of this process so far, from
+/// `/proc/self/stat` (cutime + cstime, in clock ticks of 1/100 s).
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // the fields after the command name, which is in parentheses and may contain spaces
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // fields 16 and 17 of proc(5) are the 14th and 15th after the name
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(13) + ticks(14)) / 100.0
+}
+
+/// Personalizes `persons` (in `dir/persons.csv`) on `readers` in-process feeders; returns
+/// cards/s and the CPU cores the batch kept busy on average ((user + system) / wall).
+fn batch_once(bin: &Path, dir: &Path, readers: usize, persons: u32) -> (f64, f64) {
     let run = dir.join(format!("run-{readers}"));
     let _ = std::fs::remove_dir_all(&run);
     std::fs::create_dir_all(&run).unwrap();
@@ -91,12 +109,14 @@ fn batch_once(bin: &Path, dir: &Path, readers: usize, persons: u32) -> f64 {
         cmd.arg("--reader")
             .arg(format!("feeder:{}", run.join(format!("f{r}")).display()));
     }
+    let cpu_before = children_cpu();
     let elapsed = run_timed(&mut cmd);
+    let cores = (children_cpu() - cpu_before) / elapsed.as_secs_f64();
     let returned = std::fs::read_to_string(run.join("return.csv")).unwrap();
     let ok = returned.lines().filter(|l| l.contains(",OK,")).count();
     assert_eq!(ok, persons as usize, "not every person was personalized");
     std::fs::remove_dir_all(&run).unwrap();
-    f64::from(persons) / elapsed.as_secs_f64()
+    (f64::from(persons) / elapsed.as_secs_f64(), cores)
 }
 
 fn batch_rows(bin: &Path, rows: &mut Vec<Row>, base: &Path, label: &str, target: bool) {
@@ -106,10 +126,15 @@ fn batch_rows(bin: &Path, rows: &mut Vec<Row>, base: &Path, label: &str, target:
     std::fs::write(dir.join("persons.csv"), batch_csv(persons)).unwrap();
     batch_once(bin, &dir, 1, persons); // warm-up
     let (mut one, mut two) = (Vec::new(), Vec::new());
+    let (mut cores1, mut cores2) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         // interleaved, so that drift in the machine's load hits both alike
-        one.push(batch_once(bin, &dir, 1, persons));
-        two.push(batch_once(bin, &dir, 2, persons));
+        let (rate, cores) = batch_once(bin, &dir, 1, persons);
+        one.push(rate);
+        cores1.push(cores);
+        let (rate, cores) = batch_once(bin, &dir, 2, persons);
+        two.push(rate);
+        cores2.push(cores);
     }
     let _ = std::fs::remove_dir_all(&dir);
     let mut ratios: Vec<f64> = one.iter().zip(&two).map(|(a, b)| b / a).collect();
@@ -122,7 +147,11 @@ fn batch_rows(bin: &Path, rows: &mut Vec<Row>, base: &Path, label: &str, target:
             median(&mut r1),
             "cards/s",
         )
-        .noise(spread(&mut one)),
+        .noise(format!(
+            "{}; CPU busy {:.2} cores",
+            spread(&mut one),
+            median(&mut cores1)
+        )),
     );
     rows.push(
         Row::info(
@@ -130,7 +159,11 @@ fn batch_rows(bin: &Path, rows: &mut Vec<Row>, base: &Path, label: &str, target:
             median(&mut r2),
             "cards/s",
         )
-        .noise(spread(&mut two)),
+        .noise(format!(
+            "{}; CPU busy {:.2} cores",
+            spread(&mut two),
+            median(&mut cores2)
+        )),
     );
     let ratio = median(&mut ratios);
     let noise = format!(
