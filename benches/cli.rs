@@ -4,8 +4,9 @@
 //!   card image (`--reader sim:IMAGE`, in process: no pcscd);
 //! - `sscard batch` with in-process simulated card feeders (`--reader feeder:DIR`) on 1 and
 //!   2 readers, in cards per second: with the journal and the feeders on the disk (as a
-//!   printing station runs it; the acceptance figure), and on tmpfs (`/dev/shm`, nothing
-//!   reaches a disk) to show what the disk costs.
+//!   printing station runs it; the acceptance figure), and as diagnostics with the journal on
+//!   the disk but the simulated card images on tmpfs (`/dev/shm`), and with everything on
+//!   tmpfs (nothing reaches a disk), to show what the disk costs.
 //!
 //! Through pcscd (`sscard read --reader NAME`, batch with `sscard sim serve --feeder`) see
 //! `benches/pcsc.rs`. Needs `cargo build --release -p sscard-cli` first (or `$SSCARD_BIN`).
@@ -93,12 +94,16 @@ fn children_cpu() -> f64 {
     (ticks(13) + ticks(14)) / 100.0
 }
 
-/// Personalizes `persons` (in `dir/persons.csv`) on `readers` in-process feeders; returns
-/// cards/s and the CPU cores the batch kept busy on average ((user + system) / wall).
-fn batch_once(bin: &Path, dir: &Path, readers: usize, persons: u32) -> (f64, f64) {
+/// Personalizes `persons` (in `dir/persons.csv`, journal and return file in `dir`) on `readers`
+/// in-process feeders in `feeders`; returns cards/s and the CPU cores the batch kept busy on
+/// average ((user + system) / wall).
+fn batch_once(bin: &Path, dir: &Path, feeders: &Path, readers: usize, persons: u32) -> (f64, f64) {
     let run = dir.join(format!("run-{readers}"));
-    let _ = std::fs::remove_dir_all(&run);
-    std::fs::create_dir_all(&run).unwrap();
+    let cards = feeders.join(format!("run-{readers}"));
+    for d in [&run, &cards] {
+        let _ = std::fs::remove_dir_all(d);
+        std::fs::create_dir_all(d).unwrap();
+    }
     let mut cmd = sscard(bin, dir);
     cmd.args(["--keys", "keys.json", "batch", "--input", "persons.csv"])
         .arg("--journal")
@@ -107,7 +112,7 @@ fn batch_once(bin: &Path, dir: &Path, readers: usize, persons: u32) -> (f64, f64
         .arg(run.join("return.csv"));
     for r in 0..readers {
         cmd.arg("--reader")
-            .arg(format!("feeder:{}", run.join(format!("f{r}")).display()));
+            .arg(format!("feeder:{}", cards.join(format!("f{r}")).display()));
     }
     let cpu_before = children_cpu();
     let elapsed = run_timed(&mut cmd);
@@ -116,27 +121,37 @@ fn batch_once(bin: &Path, dir: &Path, readers: usize, persons: u32) -> (f64, f64
     let ok = returned.lines().filter(|l| l.contains(",OK,")).count();
     assert_eq!(ok, persons as usize, "not every person was personalized");
     std::fs::remove_dir_all(&run).unwrap();
+    std::fs::remove_dir_all(&cards).unwrap();
     (f64::from(persons) / elapsed.as_secs_f64(), cores)
 }
 
-fn batch_rows(bin: &Path, rows: &mut Vec<Row>, base: &Path, label: &str, target: bool) {
+/// Batch rows with the journal in `base` and the feeders' card images in `feeders_base`.
+fn batch_rows(
+    bin: &Path,
+    rows: &mut Vec<Row>,
+    (base, feeders_base): (&Path, &Path),
+    label: &str,
+    target: bool,
+) {
     let persons = env_or("SSCARD_BENCH_BATCH", 1000) as u32;
     let runs = env_or("SSCARD_BENCH_BATCH_RUNS", 5);
     let dir = scratch(base, "batch");
+    let feeders = scratch(feeders_base, "feeders");
     std::fs::write(dir.join("persons.csv"), batch_csv(persons)).unwrap();
-    batch_once(bin, &dir, 1, persons); // warm-up
+    batch_once(bin, &dir, &feeders, 1, persons); // warm-up
     let (mut one, mut two) = (Vec::new(), Vec::new());
     let (mut cores1, mut cores2) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         // interleaved, so that drift in the machine's load hits both alike
-        let (rate, cores) = batch_once(bin, &dir, 1, persons);
+        let (rate, cores) = batch_once(bin, &dir, &feeders, 1, persons);
         one.push(rate);
         cores1.push(cores);
-        let (rate, cores) = batch_once(bin, &dir, 2, persons);
+        let (rate, cores) = batch_once(bin, &dir, &feeders, 2, persons);
         two.push(rate);
         cores2.push(cores);
     }
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&feeders);
     let mut ratios: Vec<f64> = one.iter().zip(&two).map(|(a, b)| b / a).collect();
     let what = format!("{persons} persons, 2.0/3DES, in-process feeders `feeder:DIR`, {label}");
     let mut r1 = one.clone();
@@ -193,14 +208,13 @@ fn main() {
     let runs = env_or("SSCARD_BENCH_RUNS", 200);
     let mut rows = Vec::new();
     process_rows(&bin, &mut rows, runs);
+    let disk = std::env::temp_dir();
+    let fs = fs_of(&disk);
     batch_rows(
         &bin,
         &mut rows,
-        &std::env::temp_dir(),
-        &format!(
-            "journal + feeders on disk ({})",
-            fs_of(&std::env::temp_dir())
-        ),
+        (&disk, &disk),
+        &format!("journal + feeders on disk ({fs})"),
         true,
     );
     let shm = PathBuf::from("/dev/shm");
@@ -208,7 +222,14 @@ fn main() {
         batch_rows(
             &bin,
             &mut rows,
-            &shm,
+            (&disk, &shm),
+            &format!("journal on disk ({fs}), feeder card images on tmpfs (diagnostic)"),
+            false,
+        );
+        batch_rows(
+            &bin,
+            &mut rows,
+            (&shm, &shm),
             "journal + feeders on tmpfs (diagnostic: no disk)",
             false,
         );
