@@ -28,6 +28,9 @@ mod error;
 mod reader;
 mod transport;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use error::map_error;
 pub use reader::{Pcsc, ReaderInfo, ReaderSelector, READER_ENV};
 pub use transport::{Disposition, OpenOptions, PcscTransport, ShareMode};

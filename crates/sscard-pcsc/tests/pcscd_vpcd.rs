@@ -11,13 +11,12 @@
     clippy::print_stdout
 )]
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sscard_pcsc::testing::{self, PrivatePcscd};
 use sscard_pcsc::{
     Disposition, OpenOptions, Pcsc, PcscTransport, ReaderSelector, ShareMode, Transport,
     TransportError,
@@ -51,115 +50,8 @@ impl VirtualCard for SlowEcho {
     }
 }
 
-/// The private pcscd of this test: its own (stopped and removed on drop), or the one
-/// `scripts/test.sh` started (`$SSCARD_PCSCD_DIR`, `$SSCARD_VPCD_PORT`: left running on drop).
-struct PrivatePcscd {
-    script: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    owned: bool,
-}
-
-impl PrivatePcscd {
-    fn run(&self, action: &str) -> std::process::Output {
-        Command::new("bash")
-            .arg(&self.script)
-            .arg(action)
-            .env("SSCARD_PCSCD_DIR", &self.dir)
-            .env("SSCARD_VPCD_PORT", self.port.to_string())
-            .output()
-            .expect("run pcscd-private.sh")
-    }
-
-    fn try_start(&self) -> Result<(), String> {
-        let out = self.run("start");
-        if out.status.success() {
-            return Ok(());
-        }
-        Err(format!(
-            "pcscd-private.sh start failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-
-    fn start(&self) {
-        if let Err(e) = self.try_start() {
-            panic!("{e}");
-        }
-    }
-
-    fn stop(&self) {
-        let out = self.run("stop");
-        assert!(out.status.success(), "pcscd-private.sh stop failed");
-    }
-
-    fn addr(&self, slot: u16) -> String {
-        format!("127.0.0.1:{}", self.port + slot)
-    }
-}
-
-impl Drop for PrivatePcscd {
-    fn drop(&mut self) {
-        if !self.owned {
-            // Somebody else's: make sure it runs again (the restart case stops it).
-            let _ = self.run("start");
-            return;
-        }
-        let _ = self.run("stop");
-        if std::env::var_os("SSCARD_PCSCD_DEBUG").is_some() {
-            println!("pcscd log kept in {}", self.dir.join("pcscd.log").display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// Why the PC/SC stack cannot run here, if it cannot.
-fn missing_prerequisite() -> Option<String> {
-    if !cfg!(target_os = "linux") {
-        return Some("not Linux".into());
-    }
-    let in_path = |prog: &str| {
-        std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
-            .unwrap_or(false)
-            || Path::new("/usr/sbin").join(prog).is_file()
-    };
-    if !in_path("pcscd") {
-        return Some("pcscd is not installed (scripts/install-deps.sh installs it)".into());
-    }
-    if !Path::new("/etc/reader.conf.d/vpcd").is_file() {
-        return Some("vsmartcard-vpcd is not installed (scripts/install-deps.sh)".into());
-    }
-    if !in_path("unshare") {
-        return Some("unshare (util-linux) is not installed".into());
-    }
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("not root: a private pcscd needs a mount namespace".into());
-    }
-    None
-}
-
-/// A base port with it and the next one free.
-fn free_port_pair() -> u16 {
-    for base in (36100..36400).step_by(2) {
-        let a = TcpListener::bind(("0.0.0.0", base));
-        let b = TcpListener::bind(("0.0.0.0", base + 1));
-        if a.is_ok() && b.is_ok() {
-            return base;
-        }
-    }
-    panic!("no free port pair for the virtual readers");
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    testing::wait_until(what, WAIT, done);
 }
 
 fn card_present(pcsc: &mut Pcsc, reader: &str) -> bool {
@@ -176,48 +68,11 @@ fn echo(cmd: &[u8]) -> Vec<u8> {
 
 #[test]
 fn pcsc_transport_through_a_private_pcscd() {
-    if let Some(why) = missing_prerequisite() {
-        println!("SKIPPED pcsc_transport_through_a_private_pcscd: {why}");
+    // the private pcscd scripts/test.sh runs, or an own one on free ports
+    let Some(pcscd) = PrivatePcscd::acquire("pcsc_transport_through_a_private_pcscd", 36100..36400)
+    else {
         return;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pcscd-private.sh");
-    // Reuse the private pcscd scripts/test.sh runs (where mount namespaces are not permitted
-    // there can be only one); otherwise run our own on free ports.
-    let shared = std::env::var_os("SSCARD_PCSCD_DIR").map(|dir| PrivatePcscd {
-        script: script.clone(),
-        dir: PathBuf::from(dir),
-        port: std::env::var("SSCARD_VPCD_PORT")
-            .ok()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(35991),
-        owned: false,
-    });
-    let pcscd = match shared {
-        Some(shared) if shared.run("status").status.success() => shared,
-        _ => PrivatePcscd {
-            script,
-            dir: std::env::temp_dir().join(format!("sscard-pcscd-test-{}", std::process::id())),
-            port: free_port_pair(),
-            owned: true,
-        },
     };
-    println!(
-        "pcscd: {} instance in {} (ports {}/{})",
-        if pcscd.owned { "own" } else { "shared" },
-        pcscd.dir.display(),
-        pcscd.port,
-        pcscd.port + 1
-    );
-    // pcsc-lite reads this once per process, before the first call: set it first.
-    std::env::set_var("PCSCLITE_CSOCK_NAME", pcscd.dir.join("pcscd.comm"));
-    std::env::remove_var("SSCARD_READER");
-    if let Err(e) = pcscd.try_start() {
-        if e.contains("no mount namespaces here") {
-            println!("SKIPPED pcsc_transport_through_a_private_pcscd: {e}");
-            return;
-        }
-        panic!("{e}");
-    }
 
     let entered = Arc::new(AtomicBool::new(false));
     let card = VpcdCard::spawn(
@@ -240,7 +95,7 @@ fn pcsc_transport_through_a_private_pcscd() {
     opensc_tool(&pcscd);
 
     drop(card);
-    if pcscd.owned {
+    if pcscd.owned() {
         pcscd.stop();
     }
 }
