@@ -26,8 +26,6 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{mpsc, Arc};
@@ -37,6 +35,7 @@ use common::{blank_sim, person, pin, test_keys};
 use sscard::data::BcdDate;
 use sscard::keyholder::{KeyHolder, PsamKeyHolder};
 use sscard::lifecycle::{self, AppState, Card, PersonalizeOptions, ReadOptions};
+use sscard::pcsc::testing::{self, PrivatePcscd};
 use sscard::pcsc::{Disposition, Pcsc, PcscTransport, ReaderSelector, ShareMode};
 use sscard::profile::Generation;
 use sscard::sim::vpcd::VpcdCard;
@@ -49,153 +48,13 @@ const PSAM_READER: &str = "Virtual PCD 00 01";
 const TERMINAL: &str = "410100813475";
 const WAIT: Duration = Duration::from_secs(10);
 
-/// The private pcscd: our own (stopped and removed on drop) or the one `scripts/test.sh` runs
-/// (left running on drop).
-struct PrivatePcscd {
-    script: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    owned: bool,
-}
-
-impl PrivatePcscd {
-    fn run(&self, action: &str) -> std::process::Output {
-        Command::new("bash")
-            .arg(&self.script)
-            .arg(action)
-            .env("SSCARD_PCSCD_DIR", &self.dir)
-            .env("SSCARD_VPCD_PORT", self.port.to_string())
-            .output()
-            .expect("run pcscd-private.sh")
-    }
-
-    fn try_start(&self) -> Result<(), String> {
-        let out = self.run("start");
-        if out.status.success() {
-            return Ok(());
-        }
-        Err(format!(
-            "pcscd-private.sh start failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-
-    fn restart(&self) {
-        let out = self.run("restart");
-        assert!(
-            out.status.success(),
-            "pcscd-private.sh restart failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// The vpcd address of reader `slot` (0: card, 1: PSAM).
-    fn addr(&self, slot: u16) -> String {
-        format!("127.0.0.1:{}", self.port + slot)
-    }
-}
-
-impl Drop for PrivatePcscd {
-    fn drop(&mut self) {
-        if !self.owned {
-            let _ = self.run("start"); // somebody else's: make sure it still runs
-            return;
-        }
-        let _ = self.run("stop");
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Why a private pcscd with vpcd cannot run here, if it cannot.
-fn missing_prerequisite() -> Option<String> {
-    if !cfg!(target_os = "linux") {
-        return Some("not Linux".into());
-    }
-    let in_path = |prog: &str| {
-        std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
-            .unwrap_or(false)
-            || Path::new("/usr/sbin").join(prog).is_file()
-    };
-    if !in_path("pcscd") {
-        return Some("pcscd is not installed (scripts/install-deps.sh installs it)".into());
-    }
-    if !Path::new("/etc/reader.conf.d/vpcd").is_file() {
-        return Some("vsmartcard-vpcd is not installed (scripts/install-deps.sh)".into());
-    }
-    if !in_path("unshare") {
-        return Some("unshare (util-linux) is not installed".into());
-    }
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("not root: a private pcscd needs a mount namespace".into());
-    }
-    None
-}
-
-fn free_port_pair() -> u16 {
-    for base in (36400..36700).step_by(2) {
-        let a = TcpListener::bind(("0.0.0.0", base));
-        let b = TcpListener::bind(("0.0.0.0", base + 1));
-        if a.is_ok() && b.is_ok() {
-            return base;
-        }
-    }
-    panic!("no free port pair for the virtual readers");
-}
-
-/// The pcscd to use, started; `None` (after a notice) when it cannot run here.
+/// The private pcscd: the one scripts/test.sh runs, or an own one on free ports.
 fn private_pcscd() -> Option<PrivatePcscd> {
-    if let Some(why) = missing_prerequisite() {
-        println!("SKIPPED lifecycle_through_pcscd: {why}");
-        return None;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pcscd-private.sh");
-    let shared = std::env::var_os("SSCARD_PCSCD_DIR").map(|dir| PrivatePcscd {
-        script: script.clone(),
-        dir: PathBuf::from(dir),
-        port: std::env::var("SSCARD_VPCD_PORT")
-            .ok()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(35991),
-        owned: false,
-    });
-    let pcscd = match shared {
-        Some(shared) if shared.run("status").status.success() => shared,
-        _ => PrivatePcscd {
-            script,
-            dir: std::env::temp_dir().join(format!("sscard-pcscd-lc-{}", std::process::id())),
-            port: free_port_pair(),
-            owned: true,
-        },
-    };
-    // pcsc-lite reads the socket name once, before its first call: set it first.
-    std::env::set_var("PCSCLITE_CSOCK_NAME", pcscd.dir.join("pcscd.comm"));
-    std::env::remove_var("SSCARD_READER");
-    if let Err(e) = pcscd.try_start() {
-        if e.contains("no mount namespaces here") {
-            println!("SKIPPED lifecycle_through_pcscd: {e}");
-            return None;
-        }
-        panic!("{e}");
-    }
-    println!(
-        "pcscd: {} instance in {} (vpcd ports {}/{})",
-        if pcscd.owned { "own" } else { "shared" },
-        pcscd.dir.display(),
-        pcscd.port,
-        pcscd.port + 1
-    );
-    Some(pcscd)
+    PrivatePcscd::acquire("lifecycle_through_pcscd", 36400..36700)
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    testing::wait_until(what, WAIT, done);
 }
 
 fn card_present(reader: &str) -> bool {

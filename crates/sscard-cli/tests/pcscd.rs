@@ -29,7 +29,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::sync::mpsc;
@@ -37,144 +36,29 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use common::{csv, fixture_person, pin_file, set_mode, stderr, stdout, workdir};
+use sscard_pcsc::testing::PrivatePcscd;
 
 const CARD_READER: &str = "Virtual PCD 00 00";
 const PSAM_READER: &str = "Virtual PCD 00 01";
 const TERMINAL: &str = "410100813475";
 
-/// The private pcscd: our own (stopped and removed on drop) or the one `scripts/test.sh` runs
-/// (left running on drop).
-struct PrivatePcscd {
-    script: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    owned: bool,
+/// `sscard` in `dir`, speaking to the private pcscd.
+trait SscardThrough {
+    fn sscard(&self, dir: &Path) -> Command;
 }
 
-impl PrivatePcscd {
-    fn run(&self, action: &str) -> std::process::Output {
-        StdCommand::new("bash")
-            .arg(&self.script)
-            .arg(action)
-            .env("SSCARD_PCSCD_DIR", &self.dir)
-            .env("SSCARD_VPCD_PORT", self.port.to_string())
-            .output()
-            .expect("run pcscd-private.sh")
-    }
-
-    fn try_start(&self) -> Result<(), String> {
-        let out = self.run("start");
-        if out.status.success() {
-            return Ok(());
-        }
-        Err(format!(
-            "pcscd-private.sh start failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.join("pcscd.comm")
-    }
-
-    /// `sscard` in `dir`, speaking to this pcscd.
+impl SscardThrough for PrivatePcscd {
     fn sscard(&self, dir: &Path) -> Command {
         let mut cmd = common::sscard(dir);
         cmd.env("PCSCLITE_CSOCK_NAME", self.socket())
-            .env("SSCARD_VPCD_PORT", self.port.to_string());
+            .env("SSCARD_VPCD_PORT", self.port().to_string());
         cmd
     }
 }
 
-impl Drop for PrivatePcscd {
-    fn drop(&mut self) {
-        if !self.owned {
-            return;
-        }
-        let _ = self.run("stop");
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Why a private pcscd with vpcd cannot run here, if it cannot.
-fn missing_prerequisite() -> Option<String> {
-    if !cfg!(target_os = "linux") {
-        return Some("not Linux".into());
-    }
-    let in_path = |prog: &str| {
-        std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
-            .unwrap_or(false)
-            || Path::new("/usr/sbin").join(prog).is_file()
-    };
-    if !in_path("pcscd") {
-        return Some("pcscd is not installed (scripts/install-deps.sh installs it)".into());
-    }
-    if !Path::new("/etc/reader.conf.d/vpcd").is_file() {
-        return Some("vsmartcard-vpcd is not installed (scripts/install-deps.sh)".into());
-    }
-    if !in_path("unshare") {
-        return Some("unshare (util-linux) is not installed".into());
-    }
-    let uid = StdCommand::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("not root: a private pcscd needs a mount namespace".into());
-    }
-    None
-}
-
-fn free_port_pair() -> u16 {
-    for base in (36700..37000).step_by(2) {
-        let a = TcpListener::bind(("0.0.0.0", base));
-        let b = TcpListener::bind(("0.0.0.0", base + 1));
-        if a.is_ok() && b.is_ok() {
-            return base;
-        }
-    }
-    panic!("no free port pair for the virtual readers");
-}
-
-/// The pcscd to use, started; `None` (after a notice) when it cannot run here.
+/// The private pcscd: the one scripts/test.sh runs, or an own one on free ports.
 fn private_pcscd() -> Option<PrivatePcscd> {
-    if let Some(why) = missing_prerequisite() {
-        println!("SKIPPED cli_through_pcscd: {why}");
-        return None;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pcscd-private.sh");
-    let shared = std::env::var_os("SSCARD_PCSCD_DIR").map(|dir| PrivatePcscd {
-        script: script.clone(),
-        dir: PathBuf::from(dir),
-        port: std::env::var("SSCARD_VPCD_PORT")
-            .ok()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(35991),
-        owned: false,
-    });
-    let pcscd = match shared {
-        Some(shared) if shared.run("status").status.success() => shared,
-        _ => PrivatePcscd {
-            script,
-            dir: std::env::temp_dir().join(format!("sscard-pcscd-cli-{}", std::process::id())),
-            port: free_port_pair(),
-            owned: true,
-        },
-    };
-    if let Err(e) = pcscd.try_start() {
-        if e.contains("no mount namespaces here") {
-            println!("SKIPPED cli_through_pcscd: {e}");
-            return None;
-        }
-        panic!("{e}");
-    }
-    println!(
-        "pcscd: {} instance in {} (vpcd ports {}/{})",
-        if pcscd.owned { "own" } else { "shared" },
-        pcscd.dir.display(),
-        pcscd.port,
-        pcscd.port + 1
-    );
-    Some(pcscd)
+    PrivatePcscd::acquire("cli_through_pcscd", 36700..37000)
 }
 
 /// A `sscard sim serve` child process; stopped (SIGTERM, then SIGKILL) when dropped, so a
@@ -192,7 +76,7 @@ impl Served {
             .current_dir(dir)
             .env_remove("SSCARD_READER")
             .env("PCSCLITE_CSOCK_NAME", pcscd.socket())
-            .env("SSCARD_VPCD_PORT", pcscd.port.to_string())
+            .env("SSCARD_VPCD_PORT", pcscd.port().to_string())
             .args(["--output-format", "json", "sim", "serve"])
             .args(args)
             .stdin(Stdio::null())
