@@ -174,18 +174,10 @@ impl<T: Transport> Card<T> {
 
     /// Sends `command`; `9000` gives its data, any other status word the matching error.
     pub(crate) fn exchange(&mut self, what: &'static str, command: &Command) -> Result<Vec<u8>> {
-        if self.sync_epoch()? && !self.authenticated.is_empty() {
-            return Err(Error::CardReset);
+        match self.exchange_raw(command)? {
+            (data, StatusWord::Ok) => Ok(data),
+            (_, sw) => Err(status_error(what, sw)),
         }
-        let response = self
-            .channel
-            .send(command)
-            .map_err(|e| self.transport_error(e))?;
-        let sw = response.sw();
-        if sw == StatusWord::Ok {
-            return Ok(response.into_data());
-        }
-        Err(status_error(what, sw))
     }
 
     /// Sends `command` and returns the raw status word with the data, for callers that handle
