@@ -6,7 +6,9 @@ use thiserror::Error;
 ///
 /// The algorithm byte comes from the SSSE SELECT response (`86 01 xx` inside `9F0C`);
 /// when it is absent the card uses 3DES.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Algorithm {
     /// Two-key triple DES (EDE), 16-byte keys, 8-byte blocks. Byte `01`.

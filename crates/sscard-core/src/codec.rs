@@ -80,7 +80,8 @@ fn too_long(field: &'static str, len: usize, max: usize) -> DataError {
     DataError::invalid(field, format!("{len} bytes, at most {max} fit"))
 }
 
-/// `an`: printable ASCII `text`, right-padded with `20` to `len` bytes.
+/// `an`: printable ASCII `text`, left-justified and right-padded with `00` to `len` bytes
+/// (V2.0 notice §7; part 10 §5.4.1).
 pub fn encode_an(field: &'static str, text: &str, len: usize) -> Result<Vec<u8>, DataError> {
     if let Some(c) = text.chars().find(|c| !(' '..='~').contains(c)) {
         return Err(DataError::invalid(
@@ -92,7 +93,7 @@ pub fn encode_an(field: &'static str, text: &str, len: usize) -> Result<Vec<u8>,
         return Err(too_long(field, text.len(), len));
     }
     let mut out = text.as_bytes().to_vec();
-    out.resize(len, 0x20);
+    out.resize(len, 0x00);
     Ok(out)
 }
 
@@ -319,9 +320,9 @@ mod tests {
     }
 
     #[test]
-    fn an_pads_with_spaces_and_strips_paddings() {
+    fn an_pads_with_zeros_and_strips_paddings() {
         assert_eq!(encode_an("x", "3", 1).unwrap(), b"3");
-        assert_eq!(encode_an("x", "AB", 4).unwrap(), b"AB  ");
+        assert_eq!(encode_an("x", "AB", 4).unwrap(), b"AB\0\0");
         assert!(encode_an("x", "ABCDE", 4).is_err());
         let e = encode_an("card_number", "A\u{e9}", 9).unwrap_err();
         assert_eq!(e.field(), Some("card_number"));

@@ -1,12 +1,16 @@
 //! # sscard-core
 //!
 //! Everything sscard knows about China's social security card (社会保障卡), without any I/O:
-//! the card file structure and data elements, APDU commands and responses, the cryptography
-//! (3DES, SM4, AES; key diversification, cryptograms, MACs, PIN blocks), key holders
-//! (a development key file or a PSAM), and the lifecycle operations (read, personalize,
-//! activate, PIN management, blocking, reissue) generic over a [`transport::Transport`].
+//! the card file structure and data items, APDU commands and responses, the cryptography of
+//! the national specification (3DES and SM4; diversification, process keys, authentication
+//! data, MACs, enciphered data), the key roles (IRK, RKSSSE, UKSSSE, PUK, STKSSSE, BK …), key
+//! holders (a development key file, a PSAM, an HSM asked step by step), and the lifecycle
+//! operations (read, validity check, personalize, activate, PIN management, blocking) generic
+//! over a [`transport::Transport`].
 //!
-//! The card protocol sscard speaks is written down in `docs/card-os.md`.
+//! The card protocol sscard speaks is written down in `docs/card-os.md`, with the section of
+//! the specification behind every fact; `docs/interop-profile.md` lists sscard's choices where
+//! the specification is silent.
 #![forbid(unsafe_code)]
 
 pub mod algorithm;
@@ -16,8 +20,7 @@ pub mod codec;
 pub mod crypto;
 pub mod data;
 pub mod error;
-pub mod keyholder;
-pub mod lifecycle;
+pub mod keys;
 pub mod profile;
 pub mod transport;
 

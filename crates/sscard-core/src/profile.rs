@@ -1,5 +1,6 @@
-//! The card profile as data: application identifiers, elementary files, data elements, their
-//! record order per generation and their access rules (docs/card-os.md §1).
+//! The card profile as data: application identifiers, the elementary files of SSSE, their data
+//! items, record order per generation and access rules (V2.0 notice §5.2 table 3, §7 table 9;
+//! `docs/card-os.md` §1).
 //!
 //! Software addresses records by tag, never by number, because record numbers differ between
 //! generations; [`record_number`] is there for diagnostics and for the simulator.
@@ -10,13 +11,14 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::data::DataError;
+use crate::keys::KeyRole;
 
 /// AID of the social security application SSSE: `"sx1.sh.社会保障"` in GBK.
 pub const SSSE_AID: [u8; 15] = [
     0x73, 0x78, 0x31, 0x2E, 0x73, 0x68, 0x2E, 0xC9, 0xE7, 0xBB, 0xE1, 0xB1, 0xA3, 0xD5, 0xCF,
 ];
 
-/// AID of the PSAM application holding the issuer's master keys.
+/// AID of the PSAM's social security application ADF (part 9 §5).
 pub const PSAM_AID: [u8; 6] = [0xD1, 0x56, 0x00, 0x00, 0x05, 0x90];
 
 /// Record tags (record identifiers) of every data element.
@@ -49,13 +51,9 @@ pub mod tag {
     pub const BIRTHPLACE: u8 = 0x0C;
     /// EF06: birth date 出生日期.
     pub const BIRTH_DATE: u8 = 0x0D;
-    /// EF0D: person identification number 人员识别号.
-    pub const PERSON_ID: u8 = 0xEA;
-    /// EF0D: first-application region 初次申领地.
-    pub const FIRST_REGION: u8 = 0xEB;
 }
 
-/// Card generation (规范版本): decides the record layout and whether reading needs the read key.
+/// Card generation (规范版本): decides the record layout and whether reading needs RKSSSE.
 ///
 /// Serialized as `"1.0"`, `"2.0"` or `"3.0"`. Deserialized from a string whose form is `"1"`,
 /// `"1.0"` or `"1.00"` (likewise 2 and 3), or from the integer `1`, `2` or `3`.
@@ -65,7 +63,7 @@ pub enum Generation {
     V1,
     /// 2.0 cards: name extension 4E (shifts EF06 record numbers); data free to read.
     V2,
-    /// 3.0 cards: reading EF06, EF0D and EF05 tags 05/06 needs the read key 0A.
+    /// 3.0 cards: reading EF06 needs RKSSSE (reader interface §10.2).
     V3,
 }
 
@@ -73,8 +71,8 @@ impl Generation {
     /// Every generation, oldest first.
     pub const ALL: [Generation; 3] = [Generation::V1, Generation::V2, Generation::V3];
 
-    /// The generation of a spec version string (EF05 tag 03): its first character, `1`, `2`
-    /// or `3` (the way terminals in the field detect it).
+    /// The generation of a spec version string (EF05 tag 03): only its first characters count
+    /// (`1.0x`, `2.0x`, `3.0x`), reader interface §10.2.
     pub fn from_spec_version(version: &str) -> Result<Generation, DataError> {
         match version.trim_start().chars().next() {
             Some('1') => Ok(Generation::V1),
@@ -87,13 +85,11 @@ impl Generation {
         }
     }
 
-    /// The generation of the raw value of EF05 tag 03. An all-`00` value is
-    /// [`DataError::Blank`].
+    /// The generation of the raw value of EF05 tag 03. An empty value (all `00`, `20` or `FF`)
+    /// is a 1.0 card (reader interface §10.2: "如卡内版本为空时，默认为 1.0x").
     pub fn from_spec_version_bytes(value: &[u8]) -> Result<Generation, DataError> {
-        if !value.is_empty() && value.iter().all(|&b| b == 0) {
-            return Err(DataError::Blank {
-                field: "spec_version",
-            });
+        if value.iter().all(|&b| matches!(b, 0x00 | 0x20 | 0xFF)) {
+            return Ok(Generation::V1);
         }
         match value.first() {
             Some(b'1') => Ok(Generation::V1),
@@ -118,7 +114,7 @@ impl Generation {
         }
     }
 
-    /// The generation number 1, 2 or 3 (the FCI `DF03` byte).
+    /// The generation number 1, 2 or 3.
     pub fn number(self) -> u8 {
         match self {
             Generation::V1 => 1,
@@ -127,7 +123,7 @@ impl Generation {
         }
     }
 
-    /// The generation of number 1, 2 or 3 (the FCI `DF03` byte).
+    /// The generation of number 1, 2 or 3.
     pub fn from_number(n: u8) -> Option<Generation> {
         match n {
             1 => Some(Generation::V1),
@@ -142,7 +138,12 @@ impl Generation {
         self != Generation::V1
     }
 
-    /// Whether reading protected records needs the read key RKSSSE (0A).
+    /// Whether SSSE has the fingerprint and photo files EF07 and EF08 (V2.0 notice §5.2).
+    pub fn has_transparent_files(self) -> bool {
+        self != Generation::V1
+    }
+
+    /// Whether reading EF06 needs RKSSSE (3.0 cards).
     pub fn needs_read_key(self) -> bool {
         self == Generation::V3
     }
@@ -220,36 +221,43 @@ impl<'de> Deserialize<'de> for Generation {
     }
 }
 
-/// The elementary files of SSSE sscard reads and writes.
+/// The elementary files of SSSE (V2.0 notice §5.2 table 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Ef {
-    /// EF05, SFI 05: card issuing data 卡发行信息.
+    /// EF05, SFI 05: card issuing data 发卡机构数据文件 (variable-length records).
     Ef05,
-    /// EF06, SFI 06: cardholder data 持卡人基本信息.
+    /// EF06, SFI 06: cardholder data 持卡人的基本信息文件 (variable-length records).
     Ef06,
-    /// EF0D, SFI 0D: supplementary data 补充信息.
-    Ef0d,
+    /// EF07, SFI 07: fingerprint 指纹数据文件 (transparent, `0300` bytes; 2.0 and later).
+    Ef07,
+    /// EF08, SFI 08: photo 照片信息文件 (transparent, `1000` bytes; 2.0 and later).
+    Ef08,
 }
 
 impl Ef {
     /// Every EF, in file order.
-    pub const ALL: [Ef; 3] = [Ef::Ef05, Ef::Ef06, Ef::Ef0d];
+    pub const ALL: [Ef; 4] = [Ef::Ef05, Ef::Ef06, Ef::Ef07, Ef::Ef08];
 
-    /// The file identifier (`EF05`, `EF06`, `EF0D`).
+    /// The record files holding the data items.
+    pub const RECORD_FILES: [Ef; 2] = [Ef::Ef05, Ef::Ef06];
+
+    /// The file identifier (`EF05` …).
     pub fn fid(self) -> u16 {
         match self {
             Ef::Ef05 => 0xEF05,
             Ef::Ef06 => 0xEF06,
-            Ef::Ef0d => 0xEF0D,
+            Ef::Ef07 => 0xEF07,
+            Ef::Ef08 => 0xEF08,
         }
     }
 
-    /// The short file identifier (5, 6, 13).
+    /// The short file identifier (5 … 8).
     pub fn sfi(self) -> u8 {
         match self {
             Ef::Ef05 => 0x05,
             Ef::Ef06 => 0x06,
-            Ef::Ef0d => 0x0D,
+            Ef::Ef07 => 0x07,
+            Ef::Ef08 => 0x08,
         }
     }
 
@@ -263,12 +271,28 @@ impl Ef {
         Ef::ALL.into_iter().find(|ef| ef.fid() == fid)
     }
 
-    /// `"EF05"`, `"EF06"` or `"EF0D"`.
+    /// Whether the file is transparent (read and written with READ/UPDATE BINARY).
+    pub fn is_transparent(self) -> bool {
+        matches!(self, Ef::Ef07 | Ef::Ef08)
+    }
+
+    /// The size of a transparent file: `0300` bytes for the fingerprint, `1000` for the photo
+    /// (V2.0 notice table 9); 0 for record files.
+    pub fn size(self) -> usize {
+        match self {
+            Ef::Ef07 => 0x300,
+            Ef::Ef08 => 0x1000,
+            Ef::Ef05 | Ef::Ef06 => 0,
+        }
+    }
+
+    /// `"EF05"` … `"EF08"`.
     pub fn name(self) -> &'static str {
         match self {
             Ef::Ef05 => "EF05",
             Ef::Ef06 => "EF06",
-            Ef::Ef0d => "EF0D",
+            Ef::Ef07 => "EF07",
+            Ef::Ef08 => "EF08",
         }
     }
 
@@ -277,17 +301,34 @@ impl Ef {
         match self {
             Ef::Ef05 => "card issuing data",
             Ef::Ef06 => "cardholder data",
-            Ef::Ef0d => "supplementary data",
+            Ef::Ef07 => "fingerprint",
+            Ef::Ef08 => "photo",
         }
     }
 
-    /// Chinese name of the file's content.
+    /// Chinese name of the file.
     pub fn name_zh(self) -> &'static str {
         match self {
-            Ef::Ef05 => "卡发行信息",
-            Ef::Ef06 => "持卡人基本信息",
-            Ef::Ef0d => "补充信息",
+            Ef::Ef05 => "发卡机构数据文件",
+            Ef::Ef06 => "持卡人的基本信息文件",
+            Ef::Ef07 => "指纹数据文件",
+            Ef::Ef08 => "照片信息文件",
         }
+    }
+
+    /// What reading the file needs on a card of `generation`: EF07 and EF08 need RKSSSE, EF06
+    /// needs it on 3.0 cards, EF05 is free (V2.0 notice §5.2 table 3, reader interface §10.2).
+    pub fn read_access(self, generation: Generation) -> Access {
+        match self {
+            Ef::Ef07 | Ef::Ef08 => Access::Key(KeyRole::Rkssse),
+            Ef::Ef06 if generation.needs_read_key() => Access::Key(KeyRole::Rkssse),
+            Ef::Ef05 | Ef::Ef06 => Access::Free,
+        }
+    }
+
+    /// What writing the file needs: UKSSSE (V2.0 notice §5.2 table 3).
+    pub fn write_access(self) -> Access {
+        Access::Key(KeyRole::Ukssse)
     }
 }
 
@@ -297,10 +338,10 @@ impl fmt::Display for Ef {
     }
 }
 
-/// How an element's value is encoded (see [`crate::codec`]).
+/// How an element's value is encoded (V2.0 notice §7; see [`crate::codec`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Format {
-    /// ASCII, right-padded with `20`.
+    /// ASCII, left-justified, right-padded with `00`.
     An,
     /// GBK text (names), right-padded with `00`.
     AnGbk,
@@ -310,21 +351,14 @@ pub enum Format {
     B,
 }
 
-/// Read or write condition of a record.
+/// Read or write condition of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
     /// No condition.
     Free,
-    /// External authentication with this key id (`0x04`, `0x0A`, `0x0D`) must have succeeded.
-    Key(u8),
+    /// EXTERNAL AUTHENTICATION with this key must have succeeded.
+    Key(KeyRole),
 }
-
-/// Key id of the EF05/EF06 update key.
-pub const KEY_UPDATE: u8 = 0x04;
-/// Key id of the read key RKSSSE (3.0 cards).
-pub const KEY_READ: u8 = 0x0A;
-/// Key id of the EF0D update key.
-pub const KEY_UPDATE_EF0D: u8 = 0x0D;
 
 /// Value length of the name record (tag 09).
 pub const NAME_LEN: usize = 30;
@@ -496,38 +530,18 @@ const E0D: ElementSpec = spec(
     Format::Cn,
     "birth_date",
 );
-const EEA: ElementSpec = spec(
-    tag::PERSON_ID,
-    Ef::Ef0d,
-    "person identification number",
-    "人员识别号",
-    12,
-    Format::An,
-    "person_id",
-);
-const EEB: ElementSpec = spec(
-    tag::FIRST_REGION,
-    Ef::Ef0d,
-    "first-application region",
-    "初次申领地",
-    3,
-    Format::Cn,
-    "first_region",
-);
-
 static EF05_RECORDS: [ElementSpec; 7] = [E01, E02, E03, E04, E05, E06, E07];
 static EF06_RECORDS_V1: [ElementSpec; 6] = [E08, E09, E0A, E0B, E0C, E0D];
 static EF06_RECORDS_V2: [ElementSpec; 7] = [E08, E09, E4E, E0A, E0B, E0C, E0D];
-static EF0D_RECORDS: [ElementSpec; 2] = [EEA, EEB];
 
-/// The data elements of `ef` on a card of `generation`, in record-number order (record 1
-/// first).
+/// The data elements of `ef` on a card of `generation`, in the order of V2.0 notice table 9
+/// (empty for the transparent files).
 pub fn records(generation: Generation, ef: Ef) -> &'static [ElementSpec] {
     match (ef, generation) {
         (Ef::Ef05, _) => &EF05_RECORDS,
         (Ef::Ef06, Generation::V1) => &EF06_RECORDS_V1,
         (Ef::Ef06, _) => &EF06_RECORDS_V2,
-        (Ef::Ef0d, _) => &EF0D_RECORDS,
+        (Ef::Ef07 | Ef::Ef08, _) => &[],
     }
 }
 
@@ -547,25 +561,14 @@ pub fn record_number(generation: Generation, ef: Ef, tag: u8) -> Option<u8> {
         .and_then(|i| u8::try_from(i + 1).ok())
 }
 
-/// What reading the element needs on a card of `generation`: on 3.0 cards EF06, EF0D and EF05
-/// tags 05/06 need the read key 0A; everything else (and everything on 1.0/2.0) is free.
+/// What reading the element needs on a card of `generation` (its file's rule).
 pub fn read_access(generation: Generation, spec: &ElementSpec) -> Access {
-    if !generation.needs_read_key() {
-        return Access::Free;
-    }
-    match spec.ef {
-        Ef::Ef06 | Ef::Ef0d => Access::Key(KEY_READ),
-        Ef::Ef05 if matches!(spec.tag, tag::ISSUE_DATE | tag::EXPIRY_DATE) => Access::Key(KEY_READ),
-        Ef::Ef05 => Access::Free,
-    }
+    spec.ef.read_access(generation)
 }
 
-/// What writing the element needs (every generation): key 04 for EF05/EF06, key 0D for EF0D.
+/// What writing the element needs: UKSSSE.
 pub fn write_access(spec: &ElementSpec) -> Access {
-    match spec.ef {
-        Ef::Ef05 | Ef::Ef06 => Access::Key(KEY_UPDATE),
-        Ef::Ef0d => Access::Key(KEY_UPDATE_EF0D),
-    }
+    spec.ef.write_access()
 }
 
 #[cfg(test)]
@@ -593,7 +596,6 @@ mod tests {
             assert_eq!(records(g, Ef::Ef05)[6].tag, 0x07);
             assert_eq!(record_number(g, Ef::Ef05, 0x07), Some(7));
             assert_eq!(record_number(g, Ef::Ef06, 0x08), Some(1));
-            assert_eq!(record_number(g, Ef::Ef0d, 0xEB), Some(2));
         }
         // EF06 record 3 is 0A on 1.0 and 4E on 2.0+
         assert_eq!(records(Generation::V1, Ef::Ef06)[2].tag, 0x0A);
@@ -623,8 +625,6 @@ mod tests {
             (0x0B, Ef::Ef06, 1, Format::Cn),
             (0x0C, Ef::Ef06, 3, Format::Cn),
             (0x0D, Ef::Ef06, 4, Format::Cn),
-            (0xEA, Ef::Ef0d, 12, Format::An),
-            (0xEB, Ef::Ef0d, 3, Format::Cn),
         ];
         for &(t, ef, len, format) in expected {
             let s = element(Generation::V3, t).unwrap();
@@ -638,13 +638,13 @@ mod tests {
             .iter()
             .map(|&ef| records(Generation::V1, ef).len())
             .sum();
-        assert_eq!(count, 15);
+        assert_eq!(count, 13);
     }
 
     #[test]
     fn access_rules() {
         for g in [Generation::V1, Generation::V2] {
-            for ef in Ef::ALL {
+            for ef in Ef::RECORD_FILES {
                 for s in records(g, ef) {
                     assert_eq!(read_access(g, s), Access::Free);
                 }
@@ -652,17 +652,19 @@ mod tests {
         }
         let g = Generation::V3;
         let key = |t| read_access(g, element(g, t).unwrap());
-        for t in [0x01, 0x02, 0x03, 0x04, 0x07] {
+        for t in [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07] {
             assert_eq!(key(t), Access::Free, "{t:02X}");
         }
-        for t in [
-            0x05, 0x06, 0x08, 0x09, 0x4E, 0x0A, 0x0B, 0x0C, 0x0D, 0xEA, 0xEB,
-        ] {
-            assert_eq!(key(t), Access::Key(0x0A), "{t:02X}");
+        for t in [0x08, 0x09, 0x4E, 0x0A, 0x0B, 0x0C, 0x0D] {
+            assert_eq!(key(t), Access::Key(KeyRole::Rkssse), "{t:02X}");
         }
-        assert_eq!(write_access(&E01), Access::Key(0x04));
-        assert_eq!(write_access(&E0D), Access::Key(0x04));
-        assert_eq!(write_access(&EEA), Access::Key(0x0D));
+        for g in Generation::ALL {
+            assert_eq!(Ef::Ef07.read_access(g), Access::Key(KeyRole::Rkssse));
+            assert_eq!(Ef::Ef08.read_access(g), Access::Key(KeyRole::Rkssse));
+        }
+        assert_eq!(write_access(&E01), Access::Key(KeyRole::Ukssse));
+        assert_eq!(write_access(&E0D), Access::Key(KeyRole::Ukssse));
+        assert_eq!(Ef::Ef08.write_access(), Access::Key(KeyRole::Ukssse));
     }
 
     #[test]
@@ -681,13 +683,16 @@ mod tests {
             Generation::from_spec_version_bytes(b"2.00").unwrap(),
             Generation::V2
         );
+        // reader interface §10.2: an empty version is a 1.0 card
         assert_eq!(
-            Generation::from_spec_version_bytes(&[0; 4]),
-            Err(DataError::Blank {
-                field: "spec_version"
-            })
+            Generation::from_spec_version_bytes(&[0; 4]).unwrap(),
+            Generation::V1
         );
-        assert!(Generation::from_spec_version_bytes(&[]).is_err());
+        assert_eq!(
+            Generation::from_spec_version_bytes(b"    ").unwrap(),
+            Generation::V1
+        );
+        assert!(Generation::from_spec_version_bytes(b"9.00").is_err());
         for g in Generation::ALL {
             assert_eq!(Generation::from_spec_version(g.spec_version()).unwrap(), g);
             assert_eq!(Generation::from_number(g.number()), Some(g));
@@ -714,13 +719,16 @@ mod tests {
     #[test]
     fn ef_identifiers() {
         assert_eq!(Ef::Ef05.fid(), 0xEF05);
-        assert_eq!(Ef::Ef0d.sfi(), 13);
+        assert_eq!(Ef::Ef08.sfi(), 8);
+        assert_eq!(Ef::Ef07.size(), 0x300);
+        assert_eq!(Ef::Ef08.size(), 0x1000);
+        assert!(Ef::Ef07.is_transparent() && !Ef::Ef05.is_transparent());
         for ef in Ef::ALL {
             assert_eq!(Ef::from_sfi(ef.sfi()), Some(ef));
             assert_eq!(Ef::from_fid(ef.fid()), Some(ef));
         }
-        assert_eq!(Ef::from_sfi(7), None);
-        assert_eq!(Ef::Ef0d.to_string(), "EF0D");
-        assert_eq!(Ef::Ef06.name_zh(), "持卡人基本信息");
+        assert_eq!(Ef::from_sfi(9), None);
+        assert_eq!(Ef::Ef07.to_string(), "EF07");
+        assert_eq!(Ef::Ef06.name_zh(), "持卡人的基本信息文件");
     }
 }

@@ -1,66 +1,91 @@
-//! ECB over whole blocks, generic over the `cipher` 0.5 block cipher traits, and the one
-//! dispatch from [`Algorithm`] to a cipher type.
+//! The block ciphers of the card and ECB over whole blocks.
+//!
+//! The algorithm of a card (part 7 §5.3: the FCI's `9F0C`) and the length of a key pick the
+//! cipher: 8-byte blocks take single DES for 8-byte keys and two-key 3DES (EDE) for 16-byte keys
+//! (part 9 §6.2: `01h` DES, `00h` Triple-DES); 16-byte blocks take SM4 (GB/T 32907), or AES-128
+//! for sscard's extension.
 
 use aes::Aes128;
-use cipher::{Block, BlockCipherDecrypt, BlockCipherEncrypt, BlockSizeUser, KeyInit};
-use des::TdesEde2;
+use cipher::{Block, BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
+use des::{Des, TdesEde2};
 use sm4::Sm4;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{CryptoError, SecretKey};
 use crate::Algorithm;
 
-/// A block cipher of the card: the `cipher` traits plus the card's MAC algorithm over it.
-pub(crate) trait CardCipher: BlockCipherEncrypt + BlockCipherDecrypt + KeyInit {
-    /// The full-block MAC of `padded` (a non-empty whole number of blocks, already padded and
-    /// with the IV already XORed into its first block) under the 16-byte `key`.
-    fn mac_blocks(key: &[u8], padded: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError>;
+/// A keyed block cipher of one of the card's algorithms.
+pub(crate) enum CardCipher {
+    /// Single DES (8-byte key).
+    Des(Box<Des>),
+    /// Two-key 3DES, EDE (16-byte key).
+    Tdes(Box<TdesEde2>),
+    /// SM4 (16-byte key).
+    Sm4(Box<Sm4>),
+    /// AES-128 (16-byte key), sscard's extension.
+    Aes(Box<Aes128>),
 }
 
-impl CardCipher for TdesEde2 {
-    /// ISO 9797-1 MAC algorithm 3 (retail MAC): single DES CBC with the left key half, the last
-    /// block deciphered with the right half and enciphered with the left half again.
-    fn mac_blocks(key: &[u8], padded: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        super::mac::retail_mac(key, padded)
+fn keyed<C: KeyInit>(key: &[u8]) -> Result<Box<C>, CryptoError> {
+    C::new_from_slice(key)
+        .map(Box::new)
+        .map_err(|_| CryptoError::KeyLength { len: key.len() })
+}
+
+fn run<C: BlockCipherEncrypt + BlockCipherDecrypt>(
+    cipher: &C,
+    data: &mut [u8],
+    decrypt: bool,
+) -> Result<(), CryptoError> {
+    let mut block = Block::<C>::default();
+    if data.len() != block.len() {
+        return Err(CryptoError::NotWholeBlocks {
+            len: data.len(),
+            block: block.len(),
+        });
     }
-}
-
-impl CardCipher for Sm4 {
-    /// ISO 9797-1 MAC algorithm 1 (CBC-MAC).
-    fn mac_blocks(key: &[u8], padded: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        super::mac::cbc_mac::<Sm4>(key, padded)
+    block.copy_from_slice(data);
+    if decrypt {
+        cipher.decrypt_block(&mut block);
+    } else {
+        cipher.encrypt_block(&mut block);
     }
+    data.copy_from_slice(&block);
+    block.as_mut_slice().zeroize();
+    Ok(())
 }
 
-impl CardCipher for Aes128 {
-    /// ISO 9797-1 MAC algorithm 1 (CBC-MAC).
-    fn mac_blocks(key: &[u8], padded: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        super::mac::cbc_mac::<Aes128>(key, padded)
+impl CardCipher {
+    /// The cipher of algorithm `alg` keyed with `key`: DES or 3DES by key length for
+    /// [`Algorithm::Tdes`], SM4 or AES with 16-byte keys only.
+    pub(crate) fn new(alg: Algorithm, key: &SecretKey) -> Result<CardCipher, CryptoError> {
+        let bytes = key.expose_bytes();
+        Ok(match (alg, bytes.len()) {
+            (Algorithm::Tdes, 8) => CardCipher::Des(keyed(bytes)?),
+            (Algorithm::Tdes, _) => CardCipher::Tdes(keyed(bytes)?),
+            (Algorithm::Sm4, _) => CardCipher::Sm4(keyed(bytes)?),
+            (Algorithm::Aes128, _) => CardCipher::Aes(keyed(bytes)?),
+        })
     }
-}
 
-/// An operation run on one concrete cipher type: the way the generic code is reached from a
-/// runtime [`Algorithm`].
-pub(crate) trait WithCipher {
-    /// What the operation gives.
-    type Output;
-    /// Runs the operation with cipher `C`.
-    fn run<C: CardCipher>(self) -> Self::Output;
-}
-
-/// Runs `op` with the cipher type of `alg`. This is the only match on [`Algorithm`] that picks
-/// a cipher.
-pub(crate) fn dispatch<W: WithCipher>(alg: Algorithm, op: W) -> W::Output {
-    match alg {
-        Algorithm::Tdes => op.run::<TdesEde2>(),
-        Algorithm::Sm4 => op.run::<Sm4>(),
-        Algorithm::Aes128 => op.run::<Aes128>(),
+    /// Enciphers one block in place.
+    pub(crate) fn encrypt(&self, block: &mut [u8]) -> Result<(), CryptoError> {
+        self.apply(block, false)
     }
-}
 
-/// Builds cipher `C` from a 16-byte key.
-pub(crate) fn new_cipher<C: KeyInit>(key: &[u8]) -> Result<C, CryptoError> {
-    C::new_from_slice(key).map_err(|_| CryptoError::KeyLength { len: key.len() })
+    /// Deciphers one block in place.
+    pub(crate) fn decrypt(&self, block: &mut [u8]) -> Result<(), CryptoError> {
+        self.apply(block, true)
+    }
+
+    fn apply(&self, block: &mut [u8], decrypt: bool) -> Result<(), CryptoError> {
+        match self {
+            CardCipher::Des(c) => run(c.as_ref(), block, decrypt),
+            CardCipher::Tdes(c) => run(c.as_ref(), block, decrypt),
+            CardCipher::Sm4(c) => run(c.as_ref(), block, decrypt),
+            CardCipher::Aes(c) => run(c.as_ref(), block, decrypt),
+        }
+    }
 }
 
 /// Checks that `data` is a non-empty whole number of `block`-byte blocks.
@@ -74,57 +99,30 @@ pub(crate) fn check_whole_blocks(data: &[u8], block: usize) -> Result<(), Crypto
     Ok(())
 }
 
-/// ECB-enciphers (or deciphers) whole blocks with cipher `C`.
-pub(crate) fn ecb<C: BlockCipherEncrypt + BlockCipherDecrypt + KeyInit>(
-    key: &[u8],
+fn ecb(
+    alg: Algorithm,
+    key: &SecretKey,
     data: &[u8],
     decrypt: bool,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let block_len = <C as BlockSizeUser>::block_size();
-    check_whole_blocks(data, block_len)?;
-    let cipher: C = new_cipher(key)?;
-    let mut out = Zeroizing::new(Vec::with_capacity(data.len()));
-    let mut block = Block::<C>::default();
-    for chunk in data.chunks_exact(block_len) {
-        block.copy_from_slice(chunk);
-        if decrypt {
-            cipher.decrypt_block(&mut block);
-        } else {
-            cipher.encrypt_block(&mut block);
-        }
-        out.extend_from_slice(&block);
+    let block = alg.block_len();
+    check_whole_blocks(data, block)?;
+    let cipher = CardCipher::new(alg, key)?;
+    let mut out = Zeroizing::new(data.to_vec());
+    for chunk in out.chunks_mut(block) {
+        cipher.apply(chunk, decrypt)?;
     }
-    block.as_mut_slice().zeroize();
     Ok(out)
 }
 
-struct Ecb<'a> {
-    key: &'a SecretKey,
-    data: &'a [u8],
-    decrypt: bool,
-}
-
-impl WithCipher for Ecb<'_> {
-    type Output = Result<Zeroizing<Vec<u8>>, CryptoError>;
-    fn run<C: CardCipher>(self) -> Self::Output {
-        ecb::<C>(self.key.expose_bytes(), self.data, self.decrypt)
-    }
-}
-
-/// ECB-enciphers `data` (a non-empty whole number of blocks) with `key`.
+/// ECB-enciphers `data` (a non-empty whole number of blocks) with `key`: DES or 3DES by key
+/// length on 3DES cards (part 9 figure 4), SM4 (part 4 figure 4), AES.
 pub fn encipher(
     alg: Algorithm,
     key: &SecretKey,
     data: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    dispatch(
-        alg,
-        Ecb {
-            key,
-            data,
-            decrypt: false,
-        },
-    )
+    ecb(alg, key, data, false)
 }
 
 /// ECB-deciphers `data` (a non-empty whole number of blocks) with `key`.
@@ -133,14 +131,7 @@ pub fn decipher(
     key: &SecretKey,
     data: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    dispatch(
-        alg,
-        Ecb {
-            key,
-            data,
-            decrypt: true,
-        },
-    )
+    ecb(alg, key, data, true)
 }
 
 #[cfg(test)]
@@ -168,52 +159,36 @@ mod tests {
         )
     }
 
-    /// GB/T 32907-2016 (SM4), Appendix A example 1: key = plaintext =
-    /// 0123456789ABCDEFFEDCBA9876543210.
+    /// GB/T 32907-2016 appendix A, example 1.
     #[test]
-    fn sm4_gbt32907_example_1() {
+    fn sm4_standard_example() {
         let k = "0123456789ABCDEFFEDCBA9876543210";
-        assert_eq!(
-            enc(Algorithm::Sm4, k, k),
-            "681EDF34D206965E86B3E94F536E4246"
-        );
-        assert_eq!(
-            dec(Algorithm::Sm4, k, "681EDF34D206965E86B3E94F536E4246"),
-            k
-        );
+        assert_eq!(enc(Algorithm::Sm4, k, k), "681EDF34D206965E86B3E94F536E4246");
+        assert_eq!(dec(Algorithm::Sm4, k, "681EDF34D206965E86B3E94F536E4246"), k);
     }
 
-    /// FIPS 197, Appendix C.1 (AES-128).
+    /// FIPS 46-3 / NIST SP 800-20 known answers for single DES (8-byte keys on 3DES cards).
     #[test]
-    fn aes128_fips197_c1() {
-        let k = "000102030405060708090A0B0C0D0E0F";
-        let p = "00112233445566778899AABBCCDDEEFF";
+    fn des_known_answers() {
+        // SP 800-20 table A.1 (variable plaintext), first entry: key 0101…01
         assert_eq!(
-            enc(Algorithm::Aes128, k, p),
-            "69C4E0D86A7B0430D8CDB78070B4C55A"
-        );
-        assert_eq!(
-            dec(Algorithm::Aes128, k, "69C4E0D86A7B0430D8CDB78070B4C55A"),
-            p
-        );
-    }
-
-    /// Two-key 3DES with K1 = K2 is single DES (E_K D_K E_K = E_K), so published single-DES
-    /// vectors apply:
-    /// - NIST SP 800-20, Table A.1 (variable plaintext known answer test), first entry:
-    ///   key 0101010101010101, plaintext 8000000000000000 -> 95F8A5E5DD31D900;
-    /// - J. Orlin Grabbe, "The DES Algorithm Illustrated": key 133457799BBCDFF1, plaintext
-    ///   0123456789ABCDEF -> 85E813540F0AB405.
-    #[test]
-    fn tdes_degenerate_single_des_published_vectors() {
-        assert_eq!(
-            enc(
-                Algorithm::Tdes,
-                "01010101010101010101010101010101",
-                "8000000000000000"
-            ),
+            enc(Algorithm::Tdes, "0101010101010101", "8000000000000000"),
             "95F8A5E5DD31D900"
         );
+        // the classic worked example: key 133457799BBCDFF1
+        assert_eq!(
+            enc(Algorithm::Tdes, "133457799BBCDFF1", "0123456789ABCDEF"),
+            "85E813540F0AB405"
+        );
+        assert_eq!(
+            dec(Algorithm::Tdes, "133457799BBCDFF1", "85E813540F0AB405"),
+            "0123456789ABCDEF"
+        );
+    }
+
+    /// Two-key EDE with K1 = K2 is single DES; with K1 ≠ K2 it is E(K1) D(K2) E(K1).
+    #[test]
+    fn tdes_is_ede() {
         assert_eq!(
             enc(
                 Algorithm::Tdes,
@@ -222,50 +197,37 @@ mod tests {
             ),
             "85E813540F0AB405"
         );
+        let k1 = "0123456789ABCDEF";
+        let k2 = "FEDCBA9876543210";
+        let p = "0011223344556677";
+        let step1 = enc(Algorithm::Tdes, k1, p);
+        let step2 = dec(Algorithm::Tdes, k2, &step1);
+        let step3 = enc(Algorithm::Tdes, k1, &step2);
+        assert_eq!(enc(Algorithm::Tdes, &format!("{k1}{k2}"), p), step3);
     }
 
-    /// A real two-key vector, checked against an independent computation path: single DES
-    /// (`des::Des`) composed by hand as E_K1(D_K2(E_K1(P))), per SP 800-67 keying option 2.
+    /// FIPS 197 appendix C.1.
     #[test]
-    fn tdes_two_key_matches_des_composition() {
-        use des::Des;
-        let k1 = hex::decode("0123456789ABCDEF").unwrap();
-        let k2 = hex::decode("FEDCBA9876543210").unwrap();
-        let p = hex::decode("4E6F772069732074").unwrap(); // "Now is t"
-        let mut expected = Block::<Des>::default();
-        expected.copy_from_slice(&p);
-        let c1 = Des::new_from_slice(&k1).unwrap();
-        let c2 = Des::new_from_slice(&k2).unwrap();
-        c1.encrypt_block(&mut expected);
-        c2.decrypt_block(&mut expected);
-        c1.encrypt_block(&mut expected);
-        let k = key("0123456789ABCDEFFEDCBA9876543210");
-        let got = encipher(Algorithm::Tdes, &k, &p).unwrap();
-        assert_eq!(got.as_slice(), expected.as_slice());
+    fn aes_standard_example() {
         assert_eq!(
-            decipher(Algorithm::Tdes, &k, &got).unwrap().as_slice(),
-            p.as_slice()
+            enc(
+                Algorithm::Aes128,
+                "000102030405060708090A0B0C0D0E0F",
+                "00112233445566778899AABBCCDDEEFF"
+            ),
+            "69C4E0D86A7B0430D8CDB78070B4C55A"
         );
     }
 
     #[test]
-    fn ecb_is_blockwise_and_checks_lengths() {
-        for alg in Algorithm::ALL {
-            let k = key("00112233445566778899AABBCCDDEEFF");
-            let b = alg.block_len();
-            let one = encipher(alg, &k, &vec![7u8; b]).unwrap();
-            let two = encipher(alg, &k, &vec![7u8; 2 * b]).unwrap();
-            assert_eq!(&two[..b], one.as_slice());
-            assert_eq!(&two[b..], one.as_slice());
-            assert_eq!(
-                encipher(alg, &k, &vec![0u8; b + 1]),
-                Err(CryptoError::NotWholeBlocks {
-                    len: b + 1,
-                    block: b
-                })
-            );
-            assert!(encipher(alg, &k, &[]).is_err());
-            assert!(decipher(alg, &k, &[1, 2, 3]).is_err());
-        }
+    fn ecb_lengths_and_key_lengths() {
+        let k = key("00112233445566778899AABBCCDDEEFF");
+        assert!(encipher(Algorithm::Tdes, &k, &[0; 7]).is_err());
+        assert!(encipher(Algorithm::Tdes, &k, &[]).is_err());
+        assert_eq!(encipher(Algorithm::Tdes, &k, &[0; 24]).unwrap().len(), 24);
+        assert!(encipher(Algorithm::Sm4, &k, &[0; 8]).is_err());
+        let single = key("0123456789ABCDEF");
+        assert!(encipher(Algorithm::Sm4, &single, &[0; 16]).is_err());
+        assert!(encipher(Algorithm::Aes128, &single, &[0; 16]).is_err());
     }
 }

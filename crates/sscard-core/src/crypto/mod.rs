@@ -1,43 +1,39 @@
-//! The card cryptography of `docs/card-os.md` §4, over the RustCrypto block ciphers.
+//! The card cryptography of the specification, over the RustCrypto block ciphers.
 //!
-//! Everything here is generic over the `cipher` 0.5 traits ([`cipher::BlockCipherEncrypt`],
-//! [`cipher::BlockCipherDecrypt`], [`cipher::KeyInit`]) with one small dispatch on
-//! [`Algorithm`](crate::Algorithm): two-key 3DES ([`des::TdesEde2`]), SM4 ([`sm4::Sm4`]) and
-//! AES-128 ([`aes::Aes128`]).
+//! - [`encipher`] / [`decipher`]: ECB; DES or 3DES by key length on 3DES cards, SM4, AES;
+//! - [`diversify`] / [`diversify_path`]: `Div(K, f)` of part 9 §7.1.1 / §7.2.1;
+//!   [`CardFactors`] and [`KeyLevel`]: the factors of part 9 §7.3 and the levels of figure 12;
+//! - [`process_key`], [`auth_data`], [`authenticate`]: part 4 §8.4 and §9.3 (INTERNAL and
+//!   EXTERNAL AUTHENTICATION);
+//! - [`mac`]: part 4 §8.2.4 (zero IV, `80` padding always, 4 bytes, folded for 16-byte blocks);
+//!   [`tac_key`]: part 7 §15;
+//! - [`encipher_data`] / [`decipher_data`]: part 4 §8.3 (LD, padding only when short);
+//! - [`Pin`]: the cardholder PIN and its `cn` encoding (part 5 §6.3.1);
+//! - [`SecretKey`]: 8- or 16-byte keys, wiped on drop, compared in constant time.
 //!
-//! - [`encipher`] / [`decipher`]: ECB over whole blocks;
-//! - [`diversify`] / [`diversify_path`]: `Div(K, f)`, PBOC style; [`key_factors`] gives the
-//!   factor list of a card key, [`card_key`] derives it;
-//! - [`mac`]: ISO 9797-1 padding method 2, MAC algorithm 3 (retail MAC) for 3DES and MAC
-//!   algorithm 1 (CBC-MAC) for SM4/AES, IV given, first 4 bytes;
-//! - [`external_auth_cryptogram`] and [`internal_auth_response`]: what a card computes;
-//! - [`Pin`], [`pin_block`] / [`parse_pin_block`]: PINs and the enciphered PIN block of PIN
-//!   RELOAD;
-//! - [`SecretKey`], [`KeyId`], [`CardFactors`].
-//!
-//! Secrets (keys, PINs, cryptograms, PIN blocks) live in [`zeroize::Zeroizing`] buffers and
-//! are compared in constant time.
+//! `docs/card-os.md` §4 says which key, process factor and data each command uses.
 
 mod block;
 mod diversify;
+mod enciphered_data;
 mod factors;
 mod key;
 mod mac;
 mod pin;
-mod pin_block;
+mod session;
 
 use thiserror::Error;
 
 pub use block::{decipher, encipher};
-pub use diversify::{
-    card_key, diversify, diversify_path, external_auth_cryptogram, internal_auth_response,
-    key_factors,
+pub use diversify::{diversify, diversify_path};
+pub use enciphered_data::{decipher_data, encipher_data};
+pub use factors::{
+    card_factor_from_atr, city_factor, historical_bytes, province_factor, CardFactors, KeyLevel,
 };
-pub use factors::{card_factor_from_atr, city_factor, historical_bytes, CardFactors};
-pub use key::{KeyId, SecretKey, KEY_LEN};
-pub use mac::{mac, MAC_LEN};
+pub use key::{SecretKey, KEY_LEN, SINGLE_KEY_LEN};
+pub use mac::{mac, pad_80, reduce_mac, tac_key, MAC_LEN};
 pub use pin::{Pin, PinError};
-pub use pin_block::{parse_pin_block, pin_block};
+pub use session::{auth_data, authenticate, process_key, AUTH_LEN};
 
 /// Why a cryptographic computation could not be done.
 ///
@@ -45,14 +41,14 @@ pub use pin_block::{parse_pin_block, pin_block};
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum CryptoError {
-    /// A key must be 16 bytes.
-    #[error("a key must be {KEY_LEN} bytes, got {len}")]
+    /// A key must be 8 or 16 bytes (16 for SM4 and AES).
+    #[error("a key must be 8 or {KEY_LEN} bytes (16 for SM4 and AES), got {len}")]
     KeyLength {
         /// The length given.
         len: usize,
     },
-    /// A key given as text is not 32 hex digits.
-    #[error("a key must be {} hex digits", KEY_LEN * 2)]
+    /// A key given as text is not 16 or 32 hex digits.
+    #[error("a key must be 16 or 32 hex digits")]
     KeyHex,
     /// ECB data must be a non-empty whole number of blocks.
     #[error("{len} bytes is not a whole number of {block}-byte blocks")]
@@ -62,34 +58,26 @@ pub enum CryptoError {
         /// The algorithm's block length.
         block: usize,
     },
-    /// The data must be exactly one block (a challenge, an internal-authentication input, a
-    /// PIN block).
-    #[error("{what} must be one {block}-byte block, got {len} bytes")]
-    NotOneBlock {
-        /// What was given.
-        what: &'static str,
+    /// A process factor has 1 to one block of bytes.
+    #[error("a process factor must have 1 to {block} bytes, got {len}")]
+    ProcessFactor {
         /// The length given.
         len: usize,
         /// The algorithm's block length.
         block: usize,
     },
-    /// The MAC initial value must be one block.
-    #[error("the MAC initial value must be {block} bytes, got {len}")]
-    IvLength {
-        /// The length given.
-        len: usize,
-        /// The algorithm's block length.
-        block: usize,
-    },
+    /// Data to encipher must fit the one-byte length LD.
+    #[error("{0} bytes is too long for enciphered data (at most 255)")]
+    DataTooLong(usize),
+    /// Deciphered data does not have the layout `LD ‖ data ‖ 80 00…`.
+    #[error("the deciphered data is malformed (length byte or padding)")]
+    EncipheredData,
     /// The ATR is malformed or too short.
     #[error("malformed ATR: {0}")]
     Atr(String),
-    /// The ATR has fewer than 8 historical bytes, so it gives no card factor.
-    #[error("the ATR has {0} historical bytes; the card factor needs at least 8")]
+    /// The ATR has fewer than 13 historical bytes, so it gives no card factor.
+    #[error("the ATR has {0} historical bytes; the card factor needs 13 (T6..TD)")]
     ShortHistoricalBytes(usize),
-    /// A deciphered PIN block does not have the PIN block layout.
-    #[error("the deciphered PIN block is malformed")]
-    PinBlock,
     /// A PIN is invalid.
     #[error(transparent)]
     Pin(#[from] PinError),

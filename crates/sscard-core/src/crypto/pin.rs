@@ -1,4 +1,5 @@
-//! The cardholder PIN: 4 to 12 digits, sent to the card as packed BCD.
+//! The cardholder PIN: 4 to 16 digits (reader interface §4.1.3), sent to the card as `cn`
+//! (packed digits, one `F` nibble when the count is odd: part 5 §6.3.1).
 
 use std::fmt;
 
@@ -9,16 +10,16 @@ use zeroize::Zeroizing;
 /// Fewest digits of a PIN.
 pub const MIN_DIGITS: usize = 4;
 /// Most digits of a PIN.
-pub const MAX_DIGITS: usize = 12;
+pub const MAX_DIGITS: usize = 16;
 
-/// The initial PIN of a freshly personalized card (seen in the field).
+/// The initial PIN personalization sets ([design] D15 of `docs/interop-profile.md`).
 const INITIAL: &str = "123456";
 
 /// Why a text or a BCD value is not a PIN. Messages never repeat the PIN.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum PinError {
-    /// A PIN has 4 to 12 digits.
+    /// A PIN has 4 to 16 digits.
     #[error("a PIN has {MIN_DIGITS} to {MAX_DIGITS} digits, this one has {0}")]
     Length(usize),
     /// A PIN has only the digits 0-9.
@@ -29,7 +30,7 @@ pub enum PinError {
     Bcd,
 }
 
-/// A cardholder PIN: 4 to 12 decimal digits.
+/// A cardholder PIN: 4 to 16 decimal digits.
 ///
 /// The digits are wiped on drop, `Debug` prints `Pin(REDACTED)`, and comparisons are
 /// constant-time (for PINs of the same length).
@@ -162,9 +163,9 @@ mod tests {
     #[test]
     fn validation() {
         assert!(Pin::new("1234").is_ok());
-        assert!(Pin::new("123456789012").is_ok());
+        assert!(Pin::new("1234567890123456").is_ok());
         assert_eq!(Pin::new("123"), Err(PinError::Length(3)));
-        assert_eq!(Pin::new("1234567890123"), Err(PinError::Length(13)));
+        assert_eq!(Pin::new("12345678901234567"), Err(PinError::Length(17)));
         assert_eq!(Pin::new("12a4"), Err(PinError::NotDigits));
         assert_eq!(Pin::new("１２３４"), Err(PinError::NotDigits));
         assert_eq!(
@@ -234,7 +235,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn bcd_round_trip(digits in "[0-9]{4,12}") {
+        fn bcd_round_trip(digits in "[0-9]{4,16}") {
             let pin = Pin::new(&digits).unwrap();
             let bcd = pin.to_bcd();
             prop_assert_eq!(bcd.len(), digits.len().div_ceil(2));

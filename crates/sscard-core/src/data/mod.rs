@@ -5,9 +5,8 @@
 //! GBK, and so on. Errors are [`DataError`]s naming the field with its JSON field name (the names
 //! used by [`PersonRecord`] and [`crate::profile::ElementSpec::field`]).
 //!
-//! The EF level types [`CardIssuingData`] (EF05), [`HolderData`] (EF06) and
-//! [`SupplementaryData`] (EF0D) convert to and from the card's SIMPLE-TLV records for each
-//! [`Generation`](crate::profile::Generation).
+//! The EF level types [`CardIssuingData`] (EF05) and [`HolderData`] (EF06) convert to and from
+//! the card's SIMPLE-TLV records for each [`Generation`](crate::profile::Generation).
 
 mod card_id;
 mod card_number;
@@ -25,7 +24,7 @@ pub use codes::{Ethnicity, Sex};
 pub use date::BcdDate;
 pub use name::Name;
 pub use person::{PersonRecord, Personalization};
-pub use records::{CardIssuingData, HolderData, SupplementaryData};
+pub use records::{CardIssuingData, HolderData};
 pub use region::RegionCode;
 pub use ssn::SocialSecurityNumber;
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     BcdDate, CardIdentificationCode, CardIssuingData, CardNumber, DataError, Ethnicity, HolderData,
-    Name, RegionCode, Sex, SocialSecurityNumber, SupplementaryData,
+    Name, RegionCode, Sex, SocialSecurityNumber,
 };
 use crate::profile::Generation;
 
@@ -45,8 +45,7 @@ fn default_card_type() -> String {
 ///   "ssn": "111111198101011110", "name": "张三", "sex": "1", "ethnicity": "01",
 ///   "birthplace": "639900", "birth_date": "19810101", "card_number": "KD5578904",
 ///   "generation": "2.0", "issue_date": "20150711", "expiry_date": "20250711",
-///   "region": "639900", "initializing_body": "639900000001",
-///   "person_id": "P00000000001", "first_region": "639900"
+///   "region": "639900", "initializing_body": "915600000263990063990001"
 /// }
 /// ```
 ///
@@ -82,14 +81,9 @@ pub struct PersonRecord {
     pub expiry_date: String,
     /// Issuing region code (6 digits): card identification code and city factor.
     pub region: String,
-    /// Initializing body number, 1 to 24 digits.
+    /// Initializing body number (初始化机构编号), 1 to 24 digits: V2.0 notice §8.1.1.4 gives 24,
+    /// `9156000002` ‖ issuing region ‖ initializing body's region ‖ 2-digit sequence.
     pub initializing_body: String,
-    /// Person identification number for EF0D (with `first_region`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub person_id: Option<String>,
-    /// First-application region for EF0D (with `person_id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_region: Option<String>,
 }
 
 impl PersonRecord {
@@ -100,8 +94,7 @@ impl PersonRecord {
 
     /// Validates every field and the relations between them:
     /// the birth date and the sex agree with the SSN, the expiry date is after the issue date,
-    /// the birth date is not after the issue date, the name fits the generation, and
-    /// `person_id` and `first_region` come together.
+    /// the birth date is not after the issue date, and the name fits the generation.
     pub fn validate(&self) -> Result<Personalization, DataError> {
         let generation: Generation = self.generation.parse()?;
         let ssn = SocialSecurityNumber::parse(&self.ssn)?;
@@ -133,25 +126,6 @@ impl PersonRecord {
                 format!("{body:?} is not 1 to 24 digits"),
             ));
         }
-        let supplementary = match (&self.person_id, &self.first_region) {
-            (Some(id), Some(first)) => {
-                let first = RegionCode::parse(first).map_err(|e| e.in_field("first_region"))?;
-                Some(SupplementaryData::new(id, first)?)
-            }
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(DataError::invalid(
-                    "first_region",
-                    "missing: EF0D needs both person_id and first_region",
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(DataError::invalid(
-                    "person_id",
-                    "missing: EF0D needs both person_id and first_region",
-                ))
-            }
-        };
 
         if birth_date != ssn.birth_date() {
             return Err(DataError::invalid(
@@ -197,13 +171,12 @@ impl PersonRecord {
                 birthplace,
                 birth_date,
             },
-            supplementary,
         })
     }
 }
 
 /// Validated personalization data: everything written to a card except the card
-/// identification code, which needs the chip serial and the issuer MAC
+/// identification code, which the card carries from its initialization
 /// ([`Personalization::issuing_data`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Personalization {
@@ -215,7 +188,6 @@ pub struct Personalization {
     expiry_date: BcdDate,
     card_number: CardNumber,
     holder: HolderData,
-    supplementary: Option<SupplementaryData>,
 }
 
 impl Personalization {
@@ -259,12 +231,7 @@ impl Personalization {
         &self.holder
     }
 
-    /// The supplementary data (EF0D), when given.
-    pub fn supplementary(&self) -> Option<&SupplementaryData> {
-        self.supplementary.as_ref()
-    }
-
-    /// The card issuing data (EF05) with the card identification code built for the chip.
+    /// The card issuing data (EF05) with the card identification code of the chip.
     pub fn issuing_data(&self, card_id: CardIdentificationCode) -> CardIssuingData {
         CardIssuingData {
             card_id,
@@ -287,8 +254,7 @@ mod tests {
         "ssn": "111111198101011110", "name": "张三", "sex": "1", "ethnicity": "01",
         "birthplace": "639900", "birth_date": "19810101", "card_number": "KD5578904",
         "generation": "2.0", "issue_date": "20150711", "expiry_date": "20250711",
-        "region": "639900", "initializing_body": "639900000001",
-        "person_id": "P00000000001", "first_region": "639900"
+        "region": "639900", "initializing_body": "915600000263990063990001"
     }"#;
 
     fn good() -> PersonRecord {
@@ -310,10 +276,9 @@ mod tests {
         assert_eq!(p.holder().name.as_str(), "张三");
         assert_eq!(p.holder().sex, Sex::Male);
         assert_eq!(p.card_number().as_str(), "KD5578904");
-        assert_eq!(p.initializing_body(), "639900000001");
+        assert_eq!(p.initializing_body(), "915600000263990063990001");
         assert_eq!(p.issue_date().to_string(), "20150711");
         assert_eq!(p.expiry_date().to_string(), "20250711");
-        assert_eq!(p.supplementary().unwrap().person_id(), "P00000000001");
         let id: CardIdentificationCode = "639900D15600000500BF7C7A48FB4966".parse().unwrap();
         let issuing = p.issuing_data(id);
         assert_eq!(issuing.spec_version, "2.00");
@@ -325,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_numbers_and_optional_ef0d() {
+    fn defaults_and_numbers() {
         let json = r#"{
             "ssn": "111111198101011110", "name": "张三", "sex": 1, "ethnicity": 1,
             "birthplace": "639900", "birth_date": "19810101", "card_number": "X00000019",
@@ -337,7 +302,6 @@ mod tests {
         let p = r.validate().unwrap();
         assert_eq!(p.generation(), Generation::V3);
         assert_eq!(p.holder().ethnicity, Ethnicity::HAN);
-        assert!(p.supplementary().is_none());
         // serialization round trip of the input form
         let again = PersonRecord::from_json(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(again, r);
@@ -411,16 +375,6 @@ mod tests {
             (
                 "initializing_body",
                 Box::new(|r| r.initializing_body = "12a".into()),
-            ),
-            (
-                "person_id",
-                Box::new(|r| r.person_id = Some("1234567890123".into())),
-            ),
-            ("person_id", Box::new(|r| r.person_id = None)),
-            ("first_region", Box::new(|r| r.first_region = None)),
-            (
-                "first_region",
-                Box::new(|r| r.first_region = Some("63990".into())),
             ),
         ];
         for (field, change) in cases {

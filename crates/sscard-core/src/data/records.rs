@@ -1,4 +1,4 @@
-//! The contents of EF05, EF06 and EF0D as typed data, to and from SIMPLE-TLV records.
+//! The contents of EF05 and EF06 as typed data, to and from SIMPLE-TLV records.
 
 use serde::{Deserialize, Serialize};
 
@@ -305,76 +305,6 @@ impl HolderData {
     }
 }
 
-/// EF0D, supplementary data 补充信息.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "SupplementaryRaw")]
-pub struct SupplementaryData {
-    /// Tag EA: person identification number, 1 to 12 ASCII letters or digits.
-    person_id: String,
-    /// Tag EB: region of the first application.
-    pub first_region: RegionCode,
-}
-
-#[derive(Deserialize)]
-struct SupplementaryRaw {
-    person_id: String,
-    first_region: RegionCode,
-}
-
-impl TryFrom<SupplementaryRaw> for SupplementaryData {
-    type Error = DataError;
-    fn try_from(raw: SupplementaryRaw) -> Result<Self, Self::Error> {
-        SupplementaryData::new(&raw.person_id, raw.first_region)
-    }
-}
-
-impl SupplementaryData {
-    /// Validates the person identification number (1 to 12 ASCII letters or digits).
-    pub fn new(person_id: &str, first_region: RegionCode) -> Result<SupplementaryData, DataError> {
-        if person_id.is_empty()
-            || person_id.len() > 12
-            || !person_id.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
-            return Err(DataError::invalid(
-                "person_id",
-                format!("{person_id:?} is not 1 to 12 ASCII letters or digits"),
-            ));
-        }
-        Ok(SupplementaryData {
-            person_id: person_id.to_owned(),
-            first_region,
-        })
-    }
-
-    /// The person identification number.
-    pub fn person_id(&self) -> &str {
-        &self.person_id
-    }
-
-    /// The EF0D records, in record order, each `(tag, full TLV)`.
-    pub fn to_records(&self, generation: Generation) -> Result<Vec<(u8, Vec<u8>)>, DataError> {
-        build(generation, Ef::Ef0d, |spec| match spec.tag {
-            tag::PERSON_ID => codec::encode_an(spec.field, &self.person_id, spec.len),
-            tag::FIRST_REGION => Ok(self.first_region.to_bcd().to_vec()),
-            other => Err(unexpected(other)),
-        })
-    }
-
-    /// Reads EF0D from `(tag, value)` records (by tag).
-    pub fn from_records(
-        generation: Generation,
-        records: &[(u8, &[u8])],
-    ) -> Result<SupplementaryData, DataError> {
-        let r = Lookup {
-            generation,
-            records,
-        };
-        let person_id = r.an(tag::PERSON_ID)?;
-        let first_region = r.region(tag::FIRST_REGION)?;
-        SupplementaryData::new(&person_id, first_region)
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -402,10 +332,6 @@ mod tests {
             birthplace: "639900".parse().unwrap(),
             birth_date: "19810101".parse().unwrap(),
         }
-    }
-
-    fn supplementary() -> SupplementaryData {
-        SupplementaryData::new("P00000000001", "639900".parse().unwrap()).unwrap()
     }
 
     fn parse(records: &[(u8, Vec<u8>)]) -> Vec<u8> {
@@ -617,7 +543,7 @@ mod tests {
     #[test]
     fn blank_card_reads_as_blank() {
         for g in Generation::ALL {
-            for ef in Ef::ALL {
+            for ef in Ef::RECORD_FILES {
                 let zeros: Vec<Vec<u8>> = profile::records(g, ef)
                     .iter()
                     .map(|s| vec![0u8; s.len])
@@ -630,47 +556,11 @@ mod tests {
                 let e = match ef {
                     Ef::Ef05 => CardIssuingData::from_records(g, &list).unwrap_err(),
                     Ef::Ef06 => HolderData::from_records(g, &list).unwrap_err(),
-                    Ef::Ef0d => SupplementaryData::from_records(g, &list).unwrap_err(),
+                    _ => unreachable!(),
                 };
                 assert!(matches!(e, DataError::Blank { .. }), "{g:?} {ef:?}: {e}");
             }
         }
-    }
-
-    #[test]
-    fn supplementary_round_trip_and_rejections() {
-        for g in Generation::ALL {
-            let data = supplementary();
-            let records = data.to_records(g).unwrap();
-            assert_eq!(records[0].1, [&[0xEA, 12][..], b"P00000000001"].concat());
-            assert_eq!(records[1].1, [0xEB, 3, 0x63, 0x99, 0x00]);
-            let all = parse(&records);
-            assert_eq!(
-                SupplementaryData::from_records(g, &borrowed(&all)).unwrap(),
-                data
-            );
-        }
-        let short = SupplementaryData::new("12345", "110000".parse().unwrap()).unwrap();
-        let all = parse(&short.to_records(Generation::V3).unwrap());
-        assert_eq!(all[2..14], *b"12345       ");
-        assert_eq!(
-            SupplementaryData::from_records(Generation::V3, &borrowed(&all)).unwrap(),
-            short
-        );
-        for bad in ["", "1234567890123", "12 45", "人员"] {
-            let e = SupplementaryData::new(bad, "110000".parse().unwrap()).unwrap_err();
-            assert_eq!(e.field(), Some("person_id"));
-        }
-        let json = serde_json::to_string(&short).unwrap();
-        assert_eq!(json, r#"{"person_id":"12345","first_region":"110000"}"#);
-        assert_eq!(
-            serde_json::from_str::<SupplementaryData>(&json).unwrap(),
-            short
-        );
-        assert!(serde_json::from_str::<SupplementaryData>(
-            r#"{"person_id":"","first_region":"110000"}"#
-        )
-        .is_err());
     }
 
     #[test]
@@ -693,7 +583,7 @@ mod tests {
         let tags = prop_oneof![
             prop::sample::select(vec![
                 0x01u8, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x4E, 0x0A, 0x0B, 0x0C,
-                0x0D, 0xEA, 0xEB
+                0x0D
             ]),
             any::<u8>()
         ];
@@ -707,7 +597,6 @@ mod tests {
             let list: Vec<(u8, &[u8])> = records.iter().map(|(t, v)| (*t, v.as_slice())).collect();
             let _ = CardIssuingData::from_records(g, &list);
             let _ = HolderData::from_records(g, &list);
-            let _ = SupplementaryData::from_records(g, &list);
         }
 
         #[test]
