@@ -102,7 +102,7 @@ mod tests {
     fn status_only() {
         let r = Response::parse(&[0x63, 0xC2]).unwrap();
         assert!(r.data().is_empty());
-        assert_eq!(r.sw(), StatusWord::WrongPin { tries_left: 2 });
+        assert_eq!(r.sw(), StatusWord::VerificationFailed { tries_left: 2 });
         assert!(!r.is_ok());
         assert_eq!(
             Response::status(StatusWord::Ok).to_bytes(),

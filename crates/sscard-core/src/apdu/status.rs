@@ -1,70 +1,85 @@
-//! Status words `SW1 SW2` (ISO/IEC 7816-4 and `docs/card-os.md` section 3).
+//! Status words `SW1 SW2`: the ones of part 5 table 5 (and §7's account commands), named.
 
 use std::fmt;
 
-/// A status word, with a variant for every status word the social security card protocol
-/// uses and [`StatusWord::Other`] for the rest.
+/// A status word, with a variant for every status word of part 5 (table 5 and the command
+/// tables) and [`StatusWord::Other`] for the rest.
 ///
 /// `StatusWord::from(u16)` followed by `u16::from(..)` gives back every one of the 65536
 /// values. `Other` is meant for values without a named variant; an `Other` holding a named
 /// value (e.g. `Other(0x9000)`) still converts to that value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatusWord {
-    /// `9000`: success.
-    Ok,
     /// `61xx`: xx more bytes wait for GET RESPONSE (`00` means 256).
     MoreData(u8),
     /// `6Cxx`: wrong Le; resend with Le = xx (`00` means 256).
     WrongLe(u8),
-    /// `63Cx`: wrong PIN, x tries left.
-    WrongPin {
-        /// Tries left before the PIN blocks (0 to 15).
+    /// `63Cx`: verification or authentication failed, x tries left (PIN: part 5 §6.14.5;
+    /// keys: §6.4.5).
+    VerificationFailed {
+        /// Tries left (0 to 15).
         tries_left: u8,
     },
-    /// `6300`: authentication failed (wrong cryptogram).
-    AuthenticationFailed,
-    /// `6282`: end of record or file reached before Le bytes.
-    EndOfRecord,
-    /// `6283`: the selected file is invalidated.
-    FileInvalidated,
+    /// `9000`: success.
+    Ok,
     /// `6581`: memory failure (a write did not complete).
     MemoryFailure,
-    /// `6700`: wrong length (Lc or record length).
+    /// `6700`: wrong length (Lc, Le).
     WrongLength,
-    /// `6982`: security status not satisfied (authentication needed).
+    /// `6901`: command not accepted in the current state (part 5 §7: the account state machine).
+    CommandNotAccepted,
+    /// `6981`: command incompatible with the file structure.
+    IncompatibleFileStructure,
+    /// `6982`: security status not satisfied (authentication or PIN needed).
     SecurityNotSatisfied,
-    /// `6983`: authentication method blocked (PIN blocked).
+    /// `6983`: authentication method blocked (PIN or key locked).
     AuthMethodBlocked,
+    /// `6984`: referenced data invalid (no valid challenge).
+    InvalidReferenceData,
     /// `6985`: conditions of use not satisfied.
     ConditionsNotSatisfied,
     /// `6986`: command not allowed, no current EF.
     NoCurrentEf,
-    /// `6988`: wrong secure-messaging data (wrong MAC).
+    /// `6987`: secure-messaging data object missing.
+    SecureMessagingMissing,
+    /// `6988`: secure-messaging data incorrect (wrong MAC).
     WrongMac,
-    /// `6A80`: wrong data.
+    /// `6A80`: incorrect parameters in the data field.
     WrongData,
-    /// `6A81`: function not supported; on this card: application blocked.
-    ApplicationBlocked,
+    /// `6A81`: function not supported; after CARD BLOCK every command answers it (part 5 §6.2.1).
+    FunctionNotSupported,
     /// `6A82`: file or application not found.
     FileNotFound,
     /// `6A83`: record not found.
     RecordNotFound,
     /// `6A84`: not enough memory in the file.
     NotEnoughMemory,
+    /// `6A85`: Lc inconsistent with the TLV structure.
+    LcInconsistentWithTlv,
     /// `6A86`: incorrect P1 P2.
     IncorrectP1P2,
     /// `6A88`: referenced data (key) not found.
     ReferenceNotFound,
-    /// `6B00`: wrong parameters P1 P2.
+    /// `6B00`: wrong parameters (offset beyond the EF).
     WrongP1P2,
     /// `6D00`: instruction not supported.
     InsNotSupported,
     /// `6E00`: class not supported.
     ClaNotSupported,
-    /// `6F00`: no precise diagnosis.
+    /// `6F00`: data invalid, no precise diagnosis.
     NoPreciseDiagnosis,
-    /// `9303`: application or card permanently blocked.
+    /// `9302`: MAC invalid (account transactions, part 5 §7).
+    MacInvalid,
+    /// `9303`: application permanently blocked (part 5 §6.1).
     PermanentlyBlocked,
+    /// `9401`: insufficient balance.
+    InsufficientBalance,
+    /// `9402`: transaction counter at its maximum.
+    CounterAtMaximum,
+    /// `9403`: key index not supported.
+    KeyIndexNotSupported,
+    /// `9406`: the MAC (or TAC) asked for is not available.
+    MacNotAvailable,
     /// Any other status word.
     Other(u16),
 }
@@ -85,36 +100,43 @@ impl StatusWord {
         u16::from(self) == 0x9000
     }
 
-    /// A short English description.
+    /// A short English description (part 5 table 5).
     pub fn description(self) -> &'static str {
         use StatusWord::*;
         match StatusWord::from(u16::from(self)) {
-            Ok => "success",
             MoreData(_) => "more response data available (GET RESPONSE)",
             WrongLe(_) => "wrong expected length Le",
-            WrongPin { .. } => "wrong PIN",
-            AuthenticationFailed => "authentication failed",
-            EndOfRecord => "end of record or file reached before Le bytes",
-            FileInvalidated => "selected file invalidated",
+            VerificationFailed { .. } => "verification failed",
+            Ok => "success",
             MemoryFailure => "memory failure",
             WrongLength => "wrong length",
+            CommandNotAccepted => "command not accepted (invalid state)",
+            IncompatibleFileStructure => "command incompatible with the file structure",
             SecurityNotSatisfied => "security status not satisfied",
-            AuthMethodBlocked => "authentication method (PIN) blocked",
+            AuthMethodBlocked => "authentication method blocked",
+            InvalidReferenceData => "referenced data invalid (no valid challenge)",
             ConditionsNotSatisfied => "conditions of use not satisfied",
             NoCurrentEf => "command not allowed: no current EF",
-            WrongMac => "wrong MAC",
-            WrongData => "wrong data",
-            ApplicationBlocked => "application blocked",
+            SecureMessagingMissing => "secure messaging data missing",
+            WrongMac => "secure messaging data incorrect (wrong MAC)",
+            WrongData => "incorrect data",
+            FunctionNotSupported => "function not supported",
             FileNotFound => "file or application not found",
             RecordNotFound => "record not found",
             NotEnoughMemory => "not enough memory in the file",
+            LcInconsistentWithTlv => "Lc inconsistent with the TLV structure",
             IncorrectP1P2 => "incorrect parameters P1 P2",
             ReferenceNotFound => "referenced data (key) not found",
-            WrongP1P2 => "wrong parameters P1 P2",
+            WrongP1P2 => "wrong parameters (offset beyond the file)",
             InsNotSupported => "instruction not supported",
             ClaNotSupported => "class not supported",
-            NoPreciseDiagnosis => "no precise diagnosis",
-            PermanentlyBlocked => "permanently blocked",
+            NoPreciseDiagnosis => "data invalid",
+            MacInvalid => "MAC invalid",
+            PermanentlyBlocked => "application permanently blocked",
+            InsufficientBalance => "insufficient balance",
+            CounterAtMaximum => "transaction counter at maximum",
+            KeyIndexNotSupported => "key index not supported",
+            MacNotAvailable => "required MAC not available",
             Other(sw) => match sw >> 8 {
                 0x62 | 0x63 => "warning: non-volatile memory state changed or unchanged",
                 0x64 | 0x65 => "execution error",
@@ -135,34 +157,41 @@ impl From<u16> for StatusWord {
         use StatusWord::*;
         let [sw1, sw2] = sw.to_be_bytes();
         match (sw1, sw2) {
-            (0x90, 0x00) => Ok,
             (0x61, n) => MoreData(n),
             (0x6C, n) => WrongLe(n),
-            (0x63, 0xC0..=0xCF) => WrongPin {
+            (0x63, 0xC0..=0xCF) => VerificationFailed {
                 tries_left: sw2 & 0x0F,
             },
-            (0x63, 0x00) => AuthenticationFailed,
-            (0x62, 0x82) => EndOfRecord,
-            (0x62, 0x83) => FileInvalidated,
+            (0x90, 0x00) => Ok,
             (0x65, 0x81) => MemoryFailure,
             (0x67, 0x00) => WrongLength,
+            (0x69, 0x01) => CommandNotAccepted,
+            (0x69, 0x81) => IncompatibleFileStructure,
             (0x69, 0x82) => SecurityNotSatisfied,
             (0x69, 0x83) => AuthMethodBlocked,
+            (0x69, 0x84) => InvalidReferenceData,
             (0x69, 0x85) => ConditionsNotSatisfied,
             (0x69, 0x86) => NoCurrentEf,
+            (0x69, 0x87) => SecureMessagingMissing,
             (0x69, 0x88) => WrongMac,
             (0x6A, 0x80) => WrongData,
-            (0x6A, 0x81) => ApplicationBlocked,
+            (0x6A, 0x81) => FunctionNotSupported,
             (0x6A, 0x82) => FileNotFound,
             (0x6A, 0x83) => RecordNotFound,
             (0x6A, 0x84) => NotEnoughMemory,
+            (0x6A, 0x85) => LcInconsistentWithTlv,
             (0x6A, 0x86) => IncorrectP1P2,
             (0x6A, 0x88) => ReferenceNotFound,
             (0x6B, 0x00) => WrongP1P2,
             (0x6D, 0x00) => InsNotSupported,
             (0x6E, 0x00) => ClaNotSupported,
             (0x6F, 0x00) => NoPreciseDiagnosis,
+            (0x93, 0x02) => MacInvalid,
             (0x93, 0x03) => PermanentlyBlocked,
+            (0x94, 0x01) => InsufficientBalance,
+            (0x94, 0x02) => CounterAtMaximum,
+            (0x94, 0x03) => KeyIndexNotSupported,
+            (0x94, 0x06) => MacNotAvailable,
             _ => Other(sw),
         }
     }
@@ -172,44 +201,54 @@ impl From<StatusWord> for u16 {
     fn from(sw: StatusWord) -> u16 {
         use StatusWord::*;
         match sw {
-            Ok => 0x9000,
             MoreData(n) => 0x6100 | u16::from(n),
             WrongLe(n) => 0x6C00 | u16::from(n),
-            WrongPin { tries_left } => 0x63C0 | u16::from(tries_left & 0x0F),
-            AuthenticationFailed => 0x6300,
-            EndOfRecord => 0x6282,
-            FileInvalidated => 0x6283,
+            VerificationFailed { tries_left } => 0x63C0 | u16::from(tries_left & 0x0F),
+            Ok => 0x9000,
             MemoryFailure => 0x6581,
             WrongLength => 0x6700,
+            CommandNotAccepted => 0x6901,
+            IncompatibleFileStructure => 0x6981,
             SecurityNotSatisfied => 0x6982,
             AuthMethodBlocked => 0x6983,
+            InvalidReferenceData => 0x6984,
             ConditionsNotSatisfied => 0x6985,
             NoCurrentEf => 0x6986,
+            SecureMessagingMissing => 0x6987,
             WrongMac => 0x6988,
             WrongData => 0x6A80,
-            ApplicationBlocked => 0x6A81,
+            FunctionNotSupported => 0x6A81,
             FileNotFound => 0x6A82,
             RecordNotFound => 0x6A83,
             NotEnoughMemory => 0x6A84,
+            LcInconsistentWithTlv => 0x6A85,
             IncorrectP1P2 => 0x6A86,
             ReferenceNotFound => 0x6A88,
             WrongP1P2 => 0x6B00,
             InsNotSupported => 0x6D00,
             ClaNotSupported => 0x6E00,
             NoPreciseDiagnosis => 0x6F00,
+            MacInvalid => 0x9302,
             PermanentlyBlocked => 0x9303,
+            InsufficientBalance => 0x9401,
+            CounterAtMaximum => 0x9402,
+            KeyIndexNotSupported => 0x9403,
+            MacNotAvailable => 0x9406,
             Other(sw) => sw,
         }
     }
 }
 
 impl fmt::Display for StatusWord {
-    /// `6A82 (file or application not found)`; a wrong PIN also shows the tries left.
+    /// `6A82 (file or application not found)`; `63Cx` also shows the tries left.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value = u16::from(*self);
         match StatusWord::from(value) {
-            StatusWord::WrongPin { tries_left } => {
-                write!(f, "{value:04X} (wrong PIN, {tries_left} tries left)")
+            StatusWord::VerificationFailed { tries_left } => {
+                write!(
+                    f,
+                    "{value:04X} (verification failed, {tries_left} tries left)"
+                )
             }
             _ => write!(f, "{value:04X} ({})", self.description()),
         }
@@ -229,7 +268,6 @@ mod tests {
             let [a, b] = value.to_be_bytes();
             assert_eq!(StatusWord::from_bytes(a, b), sw);
             assert_eq!(sw.to_bytes(), [a, b]);
-            // named values never fall back to Other, and Other only holds unnamed values
             if let StatusWord::Other(v) = sw {
                 assert_eq!(v, value);
             }
@@ -247,50 +285,56 @@ mod tests {
         assert_eq!(StatusWord::from(0x6C04), StatusWord::WrongLe(4));
         assert_eq!(
             StatusWord::from(0x63C2),
-            StatusWord::WrongPin { tries_left: 2 }
+            StatusWord::VerificationFailed { tries_left: 2 }
         );
-        assert_eq!(
-            StatusWord::from(0x63C0),
-            StatusWord::WrongPin { tries_left: 0 }
-        );
-        assert_eq!(StatusWord::from(0x6300), StatusWord::AuthenticationFailed);
         assert_eq!(StatusWord::from(0x63D0), StatusWord::Other(0x63D0));
         assert_eq!(StatusWord::from(0x9303), StatusWord::PermanentlyBlocked);
-        assert_eq!(StatusWord::from(0x6A81), StatusWord::ApplicationBlocked);
-        assert_eq!(u16::from(StatusWord::WrongPin { tries_left: 3 }), 0x63C3);
+        assert_eq!(StatusWord::from(0x6A81), StatusWord::FunctionNotSupported);
+        assert_eq!(StatusWord::from(0x6984), StatusWord::InvalidReferenceData);
+        assert_eq!(
+            u16::from(StatusWord::VerificationFailed { tries_left: 3 }),
+            0x63C3
+        );
     }
 
     #[test]
     fn named_variants_round_trip() {
         use StatusWord::*;
         for sw in [
-            Ok,
             MoreData(0),
             MoreData(0xFF),
             WrongLe(0x12),
-            WrongPin { tries_left: 15 },
-            AuthenticationFailed,
-            EndOfRecord,
-            FileInvalidated,
+            VerificationFailed { tries_left: 15 },
+            Ok,
             MemoryFailure,
             WrongLength,
+            CommandNotAccepted,
+            IncompatibleFileStructure,
             SecurityNotSatisfied,
             AuthMethodBlocked,
+            InvalidReferenceData,
             ConditionsNotSatisfied,
             NoCurrentEf,
+            SecureMessagingMissing,
             WrongMac,
             WrongData,
-            ApplicationBlocked,
+            FunctionNotSupported,
             FileNotFound,
             RecordNotFound,
             NotEnoughMemory,
+            LcInconsistentWithTlv,
             IncorrectP1P2,
             ReferenceNotFound,
             WrongP1P2,
             InsNotSupported,
             ClaNotSupported,
             NoPreciseDiagnosis,
+            MacInvalid,
             PermanentlyBlocked,
+            InsufficientBalance,
+            CounterAtMaximum,
+            KeyIndexNotSupported,
+            MacNotAvailable,
             Other(0x6999),
         ] {
             assert_eq!(StatusWord::from(u16::from(sw)), sw);
@@ -304,8 +348,8 @@ mod tests {
             "6A82 (file or application not found)"
         );
         assert_eq!(
-            StatusWord::WrongPin { tries_left: 1 }.to_string(),
-            "63C1 (wrong PIN, 1 tries left)"
+            StatusWord::VerificationFailed { tries_left: 1 }.to_string(),
+            "63C1 (verification failed, 1 tries left)"
         );
         assert_eq!(StatusWord::Other(0x9000).description(), "success");
         assert_eq!(

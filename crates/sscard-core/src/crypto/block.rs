@@ -163,8 +163,14 @@ mod tests {
     #[test]
     fn sm4_standard_example() {
         let k = "0123456789ABCDEFFEDCBA9876543210";
-        assert_eq!(enc(Algorithm::Sm4, k, k), "681EDF34D206965E86B3E94F536E4246");
-        assert_eq!(dec(Algorithm::Sm4, k, "681EDF34D206965E86B3E94F536E4246"), k);
+        assert_eq!(
+            enc(Algorithm::Sm4, k, k),
+            "681EDF34D206965E86B3E94F536E4246"
+        );
+        assert_eq!(
+            dec(Algorithm::Sm4, k, "681EDF34D206965E86B3E94F536E4246"),
+            k
+        );
     }
 
     /// FIPS 46-3 / NIST SP 800-20 known answers for single DES (8-byte keys on 3DES cards).

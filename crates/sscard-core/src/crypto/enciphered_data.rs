@@ -90,7 +90,9 @@ mod tests {
         let got = encipher_data(Algorithm::Tdes, &sk, &[1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
         assert_eq!(got.len(), 16);
         assert_eq!(
-            decipher_data(Algorithm::Tdes, &sk, &got).unwrap().as_slice(),
+            decipher_data(Algorithm::Tdes, &sk, &got)
+                .unwrap()
+                .as_slice(),
             [1, 2, 3, 4, 5, 6, 7, 8]
         );
     }

@@ -158,18 +158,27 @@ mod tests {
     #[test]
     fn province_and_city_factors() {
         let region = RegionCode::parse("519900").unwrap();
-        assert_eq!(hex::encode_upper(province_factor(&region)), "3531303030307368");
+        assert_eq!(
+            hex::encode_upper(province_factor(&region)),
+            "3531303030307368"
+        );
         assert_eq!(hex::encode_upper(city_factor(&region)), "3531393930307378");
         // part 9 §7.3.1's example: 650100 → 36 35 …
         let region = RegionCode::parse("650100").unwrap();
-        assert_eq!(hex::encode_upper(province_factor(&region)), "3635303030307368");
+        assert_eq!(
+            hex::encode_upper(province_factor(&region)),
+            "3635303030307368"
+        );
         assert_eq!(hex::encode_upper(city_factor(&region)), "3635303130307378");
         // reader interface §10.3: Zhejiang, 3301 → 33 33 30 31 30 30 73 78
         let region = RegionCode::parse("330100").unwrap();
         assert_eq!(hex::encode_upper(city_factor(&region)), "3333303130307378");
         let region = RegionCode::parse("330782").unwrap();
         assert_eq!(hex::encode_upper(city_factor(&region)), "3333303730307378");
-        assert_eq!(hex::encode_upper(province_factor(&region)), "3333303030307368");
+        assert_eq!(
+            hex::encode_upper(province_factor(&region)),
+            "3333303030307368"
+        );
     }
 
     #[test]
@@ -185,7 +194,9 @@ mod tests {
         assert!(f.path_from(KeyLevel::Card).is_empty());
         for n in 0..4 {
             assert_eq!(
-                KeyLevel::from_diversifications(n).unwrap().diversifications(),
+                KeyLevel::from_diversifications(n)
+                    .unwrap()
+                    .diversifications(),
                 n
             );
         }

@@ -77,8 +77,13 @@ pub fn mac(
 pub fn tac_key(alg: Algorithm, dtk: &SecretKey) -> Result<SecretKey, CryptoError> {
     let bytes = dtk.expose_bytes();
     if alg.block_len() == 8 && bytes.len() == 16 {
-        let folded: Zeroizing<Vec<u8>> =
-            Zeroizing::new(bytes[..8].iter().zip(&bytes[8..]).map(|(a, b)| a ^ b).collect());
+        let folded: Zeroizing<Vec<u8>> = Zeroizing::new(
+            bytes[..8]
+                .iter()
+                .zip(&bytes[8..])
+                .map(|(a, b)| a ^ b)
+                .collect(),
+        );
         SecretKey::from_bytes(&folded)
     } else {
         Ok(dtk.clone())
@@ -132,7 +137,10 @@ mod tests {
         let o1 = encipher(Algorithm::Tdes, &sk, &p[..8]).unwrap();
         let x: Vec<u8> = o1.iter().zip(&p[8..]).map(|(a, b)| a ^ b).collect();
         let o2 = encipher(Algorithm::Tdes, &sk, &x).unwrap();
-        assert_eq!(mac(Algorithm::Tdes, &sk, &msg).unwrap().as_slice(), &o2[..4]);
+        assert_eq!(
+            mac(Algorithm::Tdes, &sk, &msg).unwrap().as_slice(),
+            &o2[..4]
+        );
 
         let sk16 = key("00112233445566778899AABBCCDDEEFF");
         let msg = hex::decode("8424000114").unwrap();

@@ -130,7 +130,11 @@ mod tests {
         );
         let sk16 = key("00112233445566778899AABBCCDDEEFF");
         let full = encipher(Algorithm::Sm4, &sk16, &[&ORIG[..], &[0u8; 8]].concat()).unwrap();
-        let folded: Vec<u8> = full[..8].iter().zip(&full[8..]).map(|(a, b)| a ^ b).collect();
+        let folded: Vec<u8> = full[..8]
+            .iter()
+            .zip(&full[8..])
+            .map(|(a, b)| a ^ b)
+            .collect();
         assert_eq!(
             auth_data(Algorithm::Sm4, &sk16, &ORIG).unwrap().as_slice(),
             folded

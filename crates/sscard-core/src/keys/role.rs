@@ -202,10 +202,7 @@ mod tests {
     fn names_round_trip() {
         for role in KeyRole::ALL {
             assert_eq!(KeyRole::from_name(role.name()), Some(role));
-            assert_eq!(
-                KeyRole::from_name(&role.name().to_lowercase()),
-                Some(role)
-            );
+            assert_eq!(KeyRole::from_name(&role.name().to_lowercase()), Some(role));
         }
         assert_eq!(KeyRole::from_name("UKMF"), Some(KeyRole::Ukssse));
         assert_eq!(KeyRole::from_name("nope"), None);
@@ -227,7 +224,10 @@ mod tests {
 
     #[test]
     fn key_ids_are_distinct_and_lengths() {
-        let mut card: Vec<u8> = KeyRole::ALL.iter().filter_map(|r| r.card_key_id()).collect();
+        let mut card: Vec<u8> = KeyRole::ALL
+            .iter()
+            .filter_map(|r| r.card_key_id())
+            .collect();
         card.sort_unstable();
         card.dedup();
         assert_eq!(card.len(), 6);

@@ -279,7 +279,10 @@ mod tests {
             RootKeys::from_json("[1]"),
             Err(KeyFileError::Structure(_))
         ));
-        assert!(matches!(RootKeys::from_json("{"), Err(KeyFileError::Json(_))));
+        assert!(matches!(
+            RootKeys::from_json("{"),
+            Err(KeyFileError::Json(_))
+        ));
         let short = r#"{"format":"sscard-keys","version":2,"roots":{"3des":{"STKSSSE":"00112233445566778899AABBCCDDEEFF"}}}"#;
         let err = RootKeys::from_json(short).unwrap_err();
         assert!(matches!(err, KeyFileError::Key { len: 8, .. }));
@@ -301,7 +304,10 @@ mod tests {
             let p = diversify(alg, root, &factors.province).unwrap();
             let c = diversify(alg, &p, &factors.city).unwrap();
             let card = diversify(alg, &c, &factors.card).unwrap();
-            assert_eq!(keys.card_key(alg, KeyRole::Irk, &factors).unwrap(), Some(card));
+            assert_eq!(
+                keys.card_key(alg, KeyRole::Irk, &factors).unwrap(),
+                Some(card)
+            );
             assert_eq!(
                 keys.key_at(alg, KeyRole::Irk, KeyLevel::Province, &factors)
                     .unwrap(),
@@ -325,8 +331,14 @@ mod tests {
     fn generated_keys_have_role_lengths() {
         let keys = RootKeys::generate(&[Algorithm::Tdes, Algorithm::Sm4]);
         assert!(keys.are_test_keys());
-        assert_eq!(keys.root(Algorithm::Tdes, KeyRole::Stkssse).unwrap().len(), 8);
-        assert_eq!(keys.root(Algorithm::Sm4, KeyRole::Stkssse).unwrap().len(), 16);
+        assert_eq!(
+            keys.root(Algorithm::Tdes, KeyRole::Stkssse).unwrap().len(),
+            8
+        );
+        assert_eq!(
+            keys.root(Algorithm::Sm4, KeyRole::Stkssse).unwrap().len(),
+            16
+        );
         assert!(!keys.supports(Algorithm::Aes128));
     }
 }
