@@ -734,7 +734,7 @@ mod tests {
         );
         assert_eq!(events[0].name, Some("VERIFY"));
         assert!(
-            trace.contains("A>> 00 82 00 0A 08 REDACTED(8 bytes)"),
+            trace.contains("A>> 00 82 00 0A 10 REDACTED(16 bytes)"),
             "{trace}"
         );
         assert!(
@@ -742,7 +742,7 @@ mod tests {
             "{trace}"
         );
         assert!(
-            trace.contains("A>> 80 FA 00 00 08 REDACTED(8 bytes) 00\nA<< 61 04"),
+            trace.contains("A>> 80 FA 00 00 08 REDACTED(8 bytes) 08\nA<< 61 04"),
             "{trace}"
         );
         assert!(
@@ -759,7 +759,7 @@ mod tests {
         );
         // plain data is shown
         assert!(
-            trace.contains("A>> 00 88 00 00 10 01 01 01 01 01 01 01 01 02 02 02 02 02 02 02 02 00"),
+            trace.contains("A>> 00 88 00 00 10 01 01 01 01 01 01 01 01 02 02 02 02 02 02 02 02\n"),
             "{trace}"
         );
     }
