@@ -8,6 +8,7 @@ use crate::apdu::{ApduError, StatusWord};
 use crate::channel::ChannelError;
 use crate::crypto::CryptoError;
 use crate::data::{BcdDate, DataError};
+use crate::keyholder::KeyHolderError;
 use crate::transport::TransportError;
 
 /// Why a card operation did not complete.
@@ -48,6 +49,9 @@ pub enum Error {
     /// A cryptographic computation failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// The key holder (key file, PSAM or HSM) failed.
+    #[error(transparent)]
+    KeyHolder(#[from] KeyHolderError),
     /// The card uses an algorithm sscard cannot compute.
     #[error(transparent)]
     UnsupportedAlgorithm(#[from] UnsupportedAlgorithm),

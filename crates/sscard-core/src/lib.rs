@@ -20,8 +20,11 @@ pub mod codec;
 pub mod crypto;
 pub mod data;
 pub mod error;
+pub mod fci;
+pub mod keyholder;
 pub mod keys;
 pub mod profile;
+pub mod tlv;
 pub mod transport;
 
 pub use algorithm::Algorithm;

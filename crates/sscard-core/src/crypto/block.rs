@@ -73,11 +73,6 @@ impl CardCipher {
         self.apply(block, false)
     }
 
-    /// Deciphers one block in place.
-    pub(crate) fn decrypt(&self, block: &mut [u8]) -> Result<(), CryptoError> {
-        self.apply(block, true)
-    }
-
     fn apply(&self, block: &mut [u8], decrypt: bool) -> Result<(), CryptoError> {
         match self {
             CardCipher::Des(c) => run(c.as_ref(), block, decrypt),

@@ -1,5 +1,5 @@
-//! A minimal BER-TLV walk over a SELECT response (FCI), enough to find the PSAM's algorithm
-//! `9F0C 03 86 01 xx` wherever it sits.
+//! A minimal BER-TLV walk (ISO/IEC 7816-4 §5.2): the FCI of SELECT and the records of the
+//! financial application are BER-TLV.
 
 /// One TLV: its tag bytes and value.
 struct Tlv<'a> {
@@ -56,9 +56,9 @@ fn parse(data: &[u8]) -> Result<Vec<Tlv<'_>>, String> {
     Ok(out)
 }
 
-/// The value of the first TLV with tag `wanted` in `data`, searching depth first through
-/// constructed TLVs.
-pub(crate) fn find<'a>(data: &'a [u8], wanted: &[u8]) -> Result<Option<&'a [u8]>, String> {
+/// The value of the first TLV with tag `wanted` (its tag bytes) in `data`, searching depth first
+/// through constructed TLVs. Fails on a truncated tag, length or value.
+pub fn find<'a>(data: &'a [u8], wanted: &[u8]) -> Result<Option<&'a [u8]>, String> {
     for tlv in parse(data)? {
         if tlv.tag == wanted {
             return Ok(Some(tlv.value));
@@ -73,41 +73,20 @@ pub(crate) fn find<'a>(data: &'a [u8], wanted: &[u8]) -> Result<Option<&'a [u8]>
     Ok(None)
 }
 
-/// The algorithm byte of an FCI: `86 01 xx` inside `9F0C`; `None` when `9F0C` is absent.
-pub(crate) fn algorithm_byte(fci: &[u8]) -> Result<Option<u8>, String> {
-    let Some(info) = find(fci, &[0x9F, 0x0C])? else {
-        return Ok(None);
-    };
-    match find(info, &[0x86])? {
-        Some([byte]) => Ok(Some(*byte)),
-        Some(other) => Err(format!(
-            "algorithm (86) has {} bytes instead of 1",
-            other.len()
-        )),
-        None => Err("9F0C without an algorithm (86)".into()),
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_algorithm() {
-        let fci = hex::decode("6F0E8406D15600000590A5049F0C03860103").unwrap();
-        // A5 announces 4 bytes but 9F0C 03 86 01 03 is 6: truncated
-        assert!(algorithm_byte(&fci).is_err());
-        let fci = hex::decode("6F108406D15600000590A5069F0C03860103").unwrap();
-        assert_eq!(algorithm_byte(&fci), Ok(Some(0x03)));
-        let fci = hex::decode("6F0A8406D15600000590A500").unwrap();
-        assert_eq!(algorithm_byte(&fci), Ok(None));
-        assert_eq!(algorithm_byte(&[]), Ok(None));
-        let fci = hex::decode("6F81089F0C0386010400FF").unwrap();
-        assert_eq!(algorithm_byte(&fci), Ok(Some(0x04)));
-        let fci = hex::decode("9F0C028600").unwrap();
-        assert!(algorithm_byte(&fci).is_err());
-        assert!(algorithm_byte(&hex::decode("9F").unwrap()).is_err());
-        assert!(algorithm_byte(&hex::decode("6F83000000").unwrap()).is_err());
+    fn nested_and_padding() {
+        let data = hex::decode("00FF6F0A8402AABBA5045A02ABCD").unwrap();
+        assert_eq!(find(&data, &[0x84]), Ok(Some(&[0xAA, 0xBB][..])));
+        assert_eq!(find(&data, &[0x5A]), Ok(Some(&[0xAB, 0xCD][..])));
+        assert_eq!(find(&data, &[0x50]), Ok(None));
+        assert!(find(&hex::decode("9F").unwrap(), &[0x84]).is_err());
+        assert!(find(&hex::decode("6F83000000").unwrap(), &[0x84]).is_err());
+        let long = hex::decode("7081035A0112").unwrap();
+        assert_eq!(find(&long, &[0x5A]), Ok(Some(&[0x12][..])));
     }
 }
