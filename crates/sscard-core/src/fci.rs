@@ -53,13 +53,10 @@ mod tests {
     /// The SSSE FCI of the field trace.
     #[test]
     fn field_trace_fci() {
-        let fci = hex::decode("6F1C840F7378312E73682EC9E7BBE1B1A3D5CFA50988011E9F0C03860103")
-            .unwrap();
+        let fci =
+            hex::decode("6F1C840F7378312E73682EC9E7BBE1B1A3D5CFA50988011E9F0C03860103").unwrap();
         let f = Fci::parse(&fci).unwrap();
-        assert_eq!(
-            f.df_name.as_deref(),
-            Some(&crate::profile::SSSE_AID[..])
-        );
+        assert_eq!(f.df_name.as_deref(), Some(&crate::profile::SSSE_AID[..]));
         assert_eq!(f.directory_sfi, Some(0x1E));
         assert_eq!(f.algorithm, Some(0x03));
     }

@@ -236,10 +236,7 @@ impl HsmRequest {
         let mut fields = answer.split('|');
         let ia = auth_and_original(fields.next().unwrap_or_default(), &internal.1)?;
         let ea = match external {
-            Some((_, orig)) => Some(auth_and_original(
-                fields.next().unwrap_or_default(),
-                orig,
-            )?),
+            Some((_, orig)) => Some(auth_and_original(fields.next().unwrap_or_default(), orig)?),
             None => None,
         };
         Ok((ia, ea))
@@ -374,7 +371,12 @@ impl<F: FnMut(&HsmRequest) -> Result<String, String>> KeyHolder for HsmKeyHolder
             plaintext: Zeroizing::new(new_pin.map(|p| p.expose().to_owned()).unwrap_or_default()),
         };
         let answer = Zeroizing::new(self.ask(&request)?);
-        let mut text = answer.split('|').next().unwrap_or_default().trim().to_owned();
+        let mut text = answer
+            .split('|')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
         let header_hex = hex::encode_upper([cla, ins, p1, p2, lc]);
         // reader interface §6.4.2: the answer may carry the command header first
         if text.len() == 10 + 2 * (enc_len + 4) && text.to_uppercase().starts_with(&header_hex) {
@@ -450,10 +452,7 @@ mod tests {
             plaintext: Zeroizing::new("123456".into()),
         };
         // the trace shows the line without the final separator the reader interface requires
-        assert_eq!(
-            sm.to_line(),
-            "03|0173|2AFD6A015D2D9BAC|8424000114|123456|"
-        );
+        assert_eq!(sm.to_line(), "03|0173|2AFD6A015D2D9BAC|8424000114|123456|");
         assert!(!format!("{sm:?}").contains("123456"));
     }
 

@@ -62,13 +62,12 @@ impl KeyFile {
         if let Some(key) = self.cache.get(&slot) {
             return Ok(key.clone());
         }
-        let key = self
-            .roots
-            .card_key(card.algorithm, role, &factors)?
-            .ok_or(KeyHolderError::UnknownKey {
+        let key = self.roots.card_key(card.algorithm, role, &factors)?.ok_or(
+            KeyHolderError::UnknownKey {
                 algorithm: card.algorithm,
                 role,
-            })?;
+            },
+        )?;
         if self.cache.len() >= CACHE_LIMIT {
             self.cache.clear();
         }
@@ -188,7 +187,12 @@ mod tests {
             assert_eq!(sm.enciphered.len(), alg.block_len());
         }
         assert!(matches!(
-            KeyFile::new(RootKeys::new()).authenticate(&card(Algorithm::Sm4), KeyRole::Irk, &[1; 8], &[2; 8]),
+            KeyFile::new(RootKeys::new()).authenticate(
+                &card(Algorithm::Sm4),
+                KeyRole::Irk,
+                &[1; 8],
+                &[2; 8]
+            ),
             Err(KeyHolderError::UnknownKey { .. })
         ));
         assert_ne!(kf.random().unwrap(), kf.random().unwrap());

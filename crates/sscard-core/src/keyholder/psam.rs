@@ -162,7 +162,12 @@ impl<T: Transport> PsamKeyHolder<T> {
         let n = process_factor.len().min(block);
         pf[..n].copy_from_slice(&process_factor[..n]);
         let first = self.levels.get(role);
-        let order = [first, KeyLevel::National, KeyLevel::Province, KeyLevel::City];
+        let order = [
+            first,
+            KeyLevel::National,
+            KeyLevel::Province,
+            KeyLevel::City,
+        ];
         let mut last = StatusWord::WrongData;
         for (i, level) in order.into_iter().enumerate() {
             if i > 0 && level == first {
@@ -172,8 +177,7 @@ impl<T: Transport> PsamKeyHolder<T> {
             let mut path = factors.path_from(level);
             path.reverse();
             let usage = (level.diversifications() << 5) | role.psam_key_type();
-            let command =
-                commands::delivery_session_key(usage, role.psam_key_id(), &path, &pf);
+            let command = commands::delivery_session_key(usage, role.psam_key_id(), &path, &pf);
             let response = self.channel.send(&command)?;
             match response.sw() {
                 StatusWord::Ok => {
@@ -202,7 +206,12 @@ impl<T: Transport> PsamKeyHolder<T> {
     }
 
     /// CIPHER DATA with the temporary key.
-    fn cipher(&mut self, p1: u8, data: &[u8], le: usize) -> Result<Zeroizing<Vec<u8>>, KeyHolderError> {
+    fn cipher(
+        &mut self,
+        p1: u8,
+        data: &[u8],
+        le: usize,
+    ) -> Result<Zeroizing<Vec<u8>>, KeyHolderError> {
         let response = self.channel.send(&commands::cipher_data(p1, data, le))?;
         let sw = response.sw();
         let out = Zeroizing::new(response.into_data());
