@@ -8,7 +8,9 @@ use crate::apdu::{ApduError, StatusWord};
 use crate::channel::ChannelError;
 use crate::crypto::CryptoError;
 use crate::data::{BcdDate, DataError};
+use crate::data::RegionCode;
 use crate::keyholder::KeyHolderError;
+use crate::keys::KeyRole;
 use crate::transport::TransportError;
 
 /// Why a card operation did not complete.
@@ -61,62 +63,63 @@ pub enum Error {
     /// The social security application (SSSE) is not on this card.
     #[error("this card has no social security application (SSSE): not a social security card")]
     NotSocialSecurityCard,
-    /// Wrong PIN; the card counted the try.
+    /// Wrong PIN; the card counted the try (`63Cx`).
     #[error("wrong PIN: {tries_left} tries left")]
     WrongPin {
         /// Tries left before the PIN blocks.
         tries_left: u8,
     },
-    /// The PIN is blocked; an issuer unblock or reload is needed.
-    #[error("the PIN is blocked: it must be unblocked with the issuer's key")]
+    /// The PIN is blocked (`6983`): it must be unblocked or reloaded with the issuer's PUK.
+    #[error("the PIN is blocked: it must be unblocked or reloaded with the issuer's key (PUK)")]
     PinBlocked,
-    /// The application is temporarily blocked (`6A81`); an issuer unblock lifts it.
-    #[error("the social security application is blocked (6A81)")]
+    /// The social security application is permanently blocked (APPLICATION BLOCK; `9303`,
+    /// part 7 §13.2).
+    #[error("the social security application is permanently blocked (9303): the card must be replaced")]
     ApplicationBlocked,
-    /// The application is permanently blocked (`9303`).
-    #[error("the social security application is permanently blocked (9303)")]
-    PermanentlyBlocked,
-    /// The whole card is blocked.
-    #[error("the card is blocked (9303 on SELECT)")]
+    /// The whole card is blocked (CARD BLOCK; every command answers `6A81`, part 5 §6.2.1).
+    #[error("the card is blocked (6A81 to every command): it must be replaced")]
     CardBlocked,
-    /// Internal authentication failed: the card does not hold the issuer's keys.
-    #[error("the card is not genuine: internal authentication failed")]
+    /// INTERNAL AUTHENTICATION with IRK failed: the card does not hold the issuer's keys
+    /// (part 7 §5.4).
+    #[error("the card is not genuine: internal authentication with IRK failed")]
     NotGenuine,
-    /// The MAC inside the card identification code is wrong.
-    #[error("the card identification code's issuer MAC is wrong: the data was not written by this issuer for this chip")]
-    CardIdForged,
-    /// The card refused the terminal's cryptogram (`6300`): wrong key holder or wrong keys.
-    #[error("external authentication with key {key:02X} failed: the key holder's keys do not match this card")]
+    /// The card refused the authentication data (`63Cx`): wrong key holder or wrong keys.
+    #[error("external authentication with {role} failed ({tries_left} tries left): the key holder's keys do not match this card")]
     AuthenticationFailed {
-        /// The key id used.
-        key: u8,
+        /// The key used.
+        role: KeyRole,
+        /// Tries left before the key locks (`63CF`: failures of this key are not counted).
+        tries_left: u8,
     },
-    /// A 3.0 card's data needs the read key and no key holder was given.
-    #[error("this card (3.0) protects its data with the read key RKSSSE: give a key holder (key file or PSAM)")]
+    /// The key is locked on this card (`6983` to EXTERNAL AUTHENTICATION).
+    #[error("the card's {role} key is locked after too many failed authentications")]
+    KeyLocked {
+        /// The key.
+        role: KeyRole,
+    },
+    /// A 3.0 card's EF06 needs RKSSSE and no key holder was given.
+    #[error("this card (3.0) protects the holder data with RKSSSE (reader interface §10.2): give a key holder (key file, PSAM or HSM)")]
     ReadKeyRequired,
     /// A key holder is needed for this operation.
-    #[error("{0} needs a key holder (key file or PSAM)")]
+    #[error("{0} needs a key holder (key file, PSAM or HSM)")]
     KeyHolderRequired(&'static str),
-    /// The card is blank: nothing to read.
-    #[error("the card is blank (not personalized)")]
-    Blank,
-    /// Personalization started and did not finish (a torn or interrupted personalization).
-    #[error(
-        "personalization of this card was interrupted: run personalization again to complete it"
-    )]
-    PersonalizationIncomplete,
-    /// The card is already personalized and re-personalization was not asked for.
+    /// The card has no holder data: it is blank (initialized, not personalized).
+    #[error("the card is blank (not personalized): {0}")]
+    Blank(&'static str),
+    /// The card is personalized for someone else and overwriting was not asked for.
     #[error("the card is already personalized (card number {card_number}); ask for re-personalization explicitly")]
     AlreadyPersonalized {
         /// The card number found on the card.
         card_number: String,
     },
-    /// The card was activated already.
-    #[error("the card is already activated")]
-    AlreadyActivated,
-    /// Transactions are refused while the PIN is still the initial one.
-    #[error("the card is not activated: the holder must replace the initial PIN first")]
-    NotActivated,
+    /// The card was initialized for another region than the data.
+    #[error("the card was initialized for region {card} (its card identification code), the data is for region {data}")]
+    RegionMismatch {
+        /// The region of the card identification code.
+        card: RegionCode,
+        /// The region of the data.
+        data: RegionCode,
+    },
     /// The card's expiry date has passed.
     #[error("the card expired on {expiry}")]
     Expired {
@@ -129,9 +132,6 @@ pub enum Error {
     /// The new PIN equals the initial PIN.
     #[error("the new PIN must differ from the initial PIN")]
     InitialPin,
-    /// The card refused the new PIN because it equals the old one.
-    #[error("the new PIN equals the old PIN")]
-    SamePin,
     /// The card was reset or replaced during an authenticated session: its security state is gone.
     #[error("the card was reset or replaced: its authenticated state is lost, start the operation again")]
     CardReset,
@@ -141,6 +141,9 @@ pub enum Error {
     /// The data read back after writing differs from what was written.
     #[error("read-back after personalization differs from the data written: {0}")]
     ReadBackMismatch(String),
+    /// The card has no financial (bank) application.
+    #[error("the card has no financial application (A000000333010101)")]
+    NoFinancialApplication,
 }
 
 fn hex_sw(sw: StatusWord) -> String {

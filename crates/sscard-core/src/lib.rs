@@ -23,6 +23,7 @@ pub mod error;
 pub mod fci;
 pub mod keyholder;
 pub mod keys;
+pub mod lifecycle;
 pub mod profile;
 pub mod tlv;
 pub mod transport;

@@ -11,20 +11,22 @@ const FIELD: &str = "card_id";
 /// The fixed middle part: RID `D156000005` of the social security card.
 const MIDDLE: [u8; 5] = [0xD1, 0x56, 0x00, 0x00, 0x05];
 
-/// `region (3 bytes BCD) ‖ D156000005 ‖ chip serial (4 bytes) ‖ MAC (4 bytes)`.
+/// `region (3 bytes BCD) ‖ D156000005 ‖ serial (4 bytes) ‖ authentication code (4 bytes)`
+/// (V2.0 notice §8.1.1.1, table 10).
 ///
-/// The chip serial is the last 4 bytes of the ATR historical bytes; the MAC is the issuer's
-/// (key 20, IV 0) over the first 12 bytes ([`CardIdentificationCode::mac_input`]), computed and
-/// checked by the lifecycle code. Displayed and serialized as 32 upper-case hex digits.
+/// The serial (卡的流水号) is the one the issuer assigned when it initialized the card; the
+/// authentication code (卡的认证码) is computed by the issuer in a way the specification does
+/// not publish, so sscard treats it as opaque ([design] D15). Displayed and serialized as 32
+/// upper-case hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CardIdentificationCode {
     /// The issuing region.
     pub region: RegionCode,
-    /// The chip serial (last 4 bytes of the ATR historical bytes).
-    pub chip_serial: [u8; 4],
-    /// The issuer MAC.
-    pub mac: [u8; 4],
+    /// The serial assigned at initialization (卡的流水号).
+    pub serial: [u8; 4],
+    /// The authentication code (卡的认证码), opaque.
+    pub auth_code: [u8; 4],
 }
 
 impl CardIdentificationCode {
@@ -45,8 +47,8 @@ impl CardIdentificationCode {
         let region = RegionCode::from_bcd(&[r0, r1, r2]).map_err(|e| e.in_field(FIELD))?;
         Ok(CardIdentificationCode {
             region,
-            chip_serial: [s0, s1, s2, s3],
-            mac: [c0, c1, c2, c3],
+            serial: [s0, s1, s2, s3],
+            auth_code: [c0, c1, c2, c3],
         })
     }
 
@@ -63,23 +65,14 @@ impl CardIdentificationCode {
         let mut out = [0u8; 16];
         let [r0, r1, r2] = self.region.to_bcd();
         let [m0, m1, m2, m3, m4] = MIDDLE;
-        let [s0, s1, s2, s3] = self.chip_serial;
-        let [c0, c1, c2, c3] = self.mac;
+        let [s0, s1, s2, s3] = self.serial;
+        let [c0, c1, c2, c3] = self.auth_code;
         out.copy_from_slice(&[
             r0, r1, r2, m0, m1, m2, m3, m4, s0, s1, s2, s3, c0, c1, c2, c3,
         ]);
         out
     }
 
-    /// The MAC input: the first 12 bytes (region, middle, chip serial).
-    pub fn mac_input(&self) -> [u8; 12] {
-        let mut out = [0u8; 12];
-        let all = self.to_bytes();
-        for (o, b) in out.iter_mut().zip(all) {
-            *o = b;
-        }
-        out
-    }
 }
 
 impl fmt::Display for CardIdentificationCode {
@@ -124,10 +117,9 @@ mod tests {
         let bytes: [u8; 16] = hex::decode(REFERENCE).unwrap().try_into().unwrap();
         let id = CardIdentificationCode::from_bytes(&bytes).unwrap();
         assert_eq!(id.region.as_str(), "639900");
-        assert_eq!(id.chip_serial, [0x00, 0xBF, 0x7C, 0x7A]);
-        assert_eq!(id.mac, [0x48, 0xFB, 0x49, 0x66]);
+        assert_eq!(id.serial, [0x00, 0xBF, 0x7C, 0x7A]);
+        assert_eq!(id.auth_code, [0x48, 0xFB, 0x49, 0x66]);
         assert_eq!(id.to_bytes(), bytes);
-        assert_eq!(id.mac_input()[..], bytes[..12]);
         assert_eq!(id.to_string(), REFERENCE);
         assert_eq!(
             REFERENCE

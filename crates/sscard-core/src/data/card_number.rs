@@ -10,8 +10,9 @@ use super::DataError;
 const FIELD: &str = "card_number";
 const WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
-/// A 9-character card number: 8 characters `0-9`/`A-Z` and a check character computed with
-/// the GB 11714 algorithm (docs/card-os.md §1). Lowercase input is stored in capitals.
+/// A 9-character card number (卡号): 8 characters `0-9`/`A-Z` and the check character of the
+/// V2.0 notice's appendix A (weights `3 7 9 10 5 8 4 2`, `11 - sum mod 11`, 10 → `X`,
+/// 11 → `0`). Lowercase input is stored in capitals.
 /// Serialized as the 9-character string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

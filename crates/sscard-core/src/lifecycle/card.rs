@@ -1,39 +1,61 @@
-//! An open social security card: the SSSE application selected once per card session, what its
-//! FCI says (algorithm, application state, block state, generation), and the mapping from status
+//! An open social security card: the SSSE environment selected once per card session, what its
+//! FCI says, what was read of it, the security state it holds, and the mapping from status
 //! words to [`Error`] shared by every operation.
 
-use zeroize::Zeroizing;
+use subtle::ConstantTimeEq;
 
 use crate::apdu::{commands, Command, RecordRef, StatusWord};
 use crate::channel::{Channel, ChannelError, Tracer};
 use crate::codec;
-use crate::crypto::{self, CardFactors, KeyId};
-use crate::data::{CardIdentificationCode, RegionCode};
+use crate::crypto::{Pin, AUTH_LEN};
+use crate::data::CardIdentificationCode;
 use crate::error::{Error, Result};
-use crate::keyholder::KeyHolder;
-use crate::profile::{self, Ef, Generation};
+use crate::fci::Fci;
+use crate::keyholder::{CardContext, KeyHolder, KeyHolderError};
+use crate::keys::KeyRole;
+use crate::profile::{self, Ef, ElementSpec, Generation};
 use crate::transport::{Transport, TransportError};
-
-use super::application::{AppState, Application, BlockState};
-use super::session::read_name;
 use crate::Algorithm;
+
+/// What selecting SSSE told about the card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    /// The card's FCI (part 5 table 36).
+    pub fci: Fci,
+    /// The card's algorithm: the FCI's `9F0C`, or the reader interface §10.1 default.
+    pub algorithm: Algorithm,
+}
+
+/// How READ RECORD addresses the records of EF05 and EF06.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Addressing {
+    /// By short file identifier in P2 (part 5 table 32): no SELECT of the EF. The library's
+    /// default, the fewest APDUs.
+    #[default]
+    Sfi,
+    /// SELECT the EF by file identifier (`00A4 0200 02 EF05`), then read the current EF
+    /// (`00B2 <tag> 00 <Le>`), as the field trace does.
+    SelectEf,
+}
 
 /// An open social security card behind a transport.
 ///
-/// `Card` selects the SSSE application at most once per card session (a reset or a card swap,
-/// seen through [`Transport::reset_epoch`], starts a new one), remembers the security state the
-/// card holds, and turns status words into [`Error`]s. Write operations are only reachable through
-/// [`crate::lifecycle::AuthenticatedSession`].
+/// `Card` selects SSSE at most once per card session (a reset or a card swap, seen through
+/// [`Transport::reset_epoch`], starts a new one), remembers the security state the card holds
+/// (part 7 §6.6: until reset or another DF is selected) and turns status words into [`Error`]s.
+/// Writes are only reachable through [`crate::lifecycle::AuthenticatedSession`].
 pub struct Card<T: Transport> {
     pub(crate) channel: Channel<T>,
     atr: Vec<u8>,
     epoch: u64,
     app: Option<Application>,
-    /// Key ids the card currently counts as authenticated.
-    pub(crate) authenticated: Vec<KeyId>,
     card_id: Option<CardIdentificationCode>,
-    /// Whether the card answered the all-records READ RECORD mode; `None` until tried.
-    all_records: Option<bool>,
+    generation: Option<Generation>,
+    version_value: Option<Vec<u8>>,
+    current_ef: Option<Ef>,
+    /// Keys the card currently counts as authenticated.
+    pub(crate) authenticated: Vec<KeyRole>,
+    pub(crate) addressing: Addressing,
 }
 
 impl<T: Transport> std::fmt::Debug for Card<T> {
@@ -41,6 +63,7 @@ impl<T: Transport> std::fmt::Debug for Card<T> {
         f.debug_struct("Card")
             .field("atr", &hex::encode_upper(&self.atr))
             .field("app", &self.app)
+            .field("card_id", &self.card_id)
             .finish_non_exhaustive()
     }
 }
@@ -56,10 +79,20 @@ impl<T: Transport> Card<T> {
             atr,
             epoch,
             app: None,
-            authenticated: Vec::new(),
             card_id: None,
-            all_records: None,
+            generation: None,
+            version_value: None,
+            current_ef: None,
+            authenticated: Vec::new(),
+            addressing: Addressing::Sfi,
         })
+    }
+
+    /// Reads records the field trace's way (SELECT of the EF, then the current EF) instead of
+    /// by SFI.
+    pub fn with_addressing(mut self, addressing: Addressing) -> Self {
+        self.addressing = addressing;
+        self
     }
 
     /// The card's ATR.
@@ -72,11 +105,6 @@ impl<T: Transport> Card<T> {
         &self.channel
     }
 
-    /// The APDU channel, mutable (to install a tracer or reset the counter).
-    pub fn channel_mut(&mut self) -> &mut Channel<T> {
-        &mut self.channel
-    }
-
     /// Installs a tracer that sees every APDU, with secrets already redacted.
     pub fn set_tracer(&mut self, tracer: Option<Tracer>) {
         self.channel.set_tracer(tracer);
@@ -87,13 +115,25 @@ impl<T: Transport> Card<T> {
         self.channel.apdu_count()
     }
 
+    /// Sets the APDU counter back to zero.
+    pub fn reset_apdu_count(&mut self) {
+        self.channel.reset_apdu_count();
+    }
+
     /// Gives the transport back.
     pub fn into_transport(self) -> T {
         self.channel.into_inner()
     }
 
-    /// Forgets everything learnt about the card when the transport reports a reset or a new card.
-    /// Returns true when that happened.
+    /// The raw-APDU escape hatch: the channel itself. Commands sent here bypass the card
+    /// model (security state, cached data); use it for diagnostics, not for card operations.
+    pub fn raw_channel(&mut self) -> &mut Channel<T> {
+        self.forget();
+        &mut self.channel
+    }
+
+    /// Forgets everything learnt about the card when the transport reports a reset or a new
+    /// card. Returns true when that happened.
     pub(crate) fn sync_epoch(&mut self) -> Result<bool> {
         let now = self.channel.reset_epoch();
         if now == self.epoch {
@@ -105,11 +145,13 @@ impl<T: Transport> Card<T> {
         Ok(true)
     }
 
-    fn forget(&mut self) {
+    pub(crate) fn forget(&mut self) {
         self.app = None;
-        self.authenticated.clear();
         self.card_id = None;
-        self.all_records = None;
+        self.generation = None;
+        self.version_value = None;
+        self.current_ef = None;
+        self.authenticated.clear();
     }
 
     /// The current card-session number (changes on every reset or card swap).
@@ -117,23 +159,24 @@ impl<T: Transport> Card<T> {
         self.epoch
     }
 
-    /// Selects SSSE now (even if it was selected before) and returns what its FCI says.
-    /// Clears the card's security state, as the card itself does.
+    /// Selects SSSE now (`00A4 0400 0F <AID> 00`) and returns what its FCI says. Selecting
+    /// the same DF again keeps the card's security state (part 5 §6.11.1); the library keeps
+    /// its record of it too.
     pub fn select(&mut self) -> Result<Application> {
         self.sync_epoch()?;
-        self.forget();
+        let command = match self.addressing {
+            Addressing::Sfi => commands::select_aid(&profile::SSSE_AID),
+            Addressing::SelectEf => commands::select_aid_no_le(&profile::SSSE_AID),
+        };
         let response = self
             .channel
-            .send(&commands::select_aid(&profile::SSSE_AID))
+            .send(&command)
             .map_err(|e| self.transport_error(e))?;
         match response.sw() {
             StatusWord::Ok => {}
-            StatusWord::FileNotFound | StatusWord::IncorrectP1P2 => {
-                return Err(Error::NotSocialSecurityCard)
-            }
-            StatusWord::PermanentlyBlocked | StatusWord::ApplicationBlocked => {
-                return Err(Error::CardBlocked)
-            }
+            StatusWord::FileNotFound => return Err(Error::NotSocialSecurityCard),
+            StatusWord::PermanentlyBlocked => return Err(Error::ApplicationBlocked),
+            StatusWord::FunctionNotSupported => return Err(Error::CardBlocked),
             sw => {
                 return Err(Error::Card {
                     command: "SELECT SSSE",
@@ -141,30 +184,55 @@ impl<T: Transport> Card<T> {
                 })
             }
         }
-        let app = Application::from_fci(response.data())?;
-        self.app = Some(app);
+        let fci = Fci::parse(response.data()).map_err(|reason| Error::MalformedResponse {
+            command: "SELECT SSSE",
+            reason,
+        })?;
+        if let Some(name) = &fci.df_name {
+            if name.as_slice() != profile::SSSE_AID {
+                return Err(Error::MalformedResponse {
+                    command: "SELECT SSSE",
+                    reason: format!("the FCI names DF {}", hex::encode_upper(name)),
+                });
+            }
+        }
+        let algorithm = match fci.algorithm {
+            Some(byte) => Algorithm::from_byte(byte)?,
+            // reader interface §10.1: decided by the region when the FCI does not say
+            None => Algorithm::Tdes,
+        };
+        self.current_ef = None;
+        let without_algorithm = fci.algorithm.is_none();
+        let app = Application { fci, algorithm };
+        self.app = Some(app.clone());
+        if without_algorithm {
+            // reader interface §10.1: without 9F0C, region 11xxxx means SSF33, any other DES
+            let region = self.card_id()?.region;
+            if region.as_str().starts_with("11") {
+                self.app = None;
+                return Err(Error::UnsupportedAlgorithm(
+                    crate::algorithm::UnsupportedAlgorithm::Ssf33,
+                ));
+            }
+        }
         Ok(app)
     }
 
     /// The SSSE application, selecting it if this card session has not yet.
     pub fn application(&mut self) -> Result<Application> {
         self.sync_epoch()?;
-        match self.app {
-            Some(app) => Ok(app),
+        match &self.app {
+            Some(app) => Ok(app.clone()),
             None => self.select(),
         }
     }
 
-    /// Fails with the matching error when the FCI says the application is blocked.
-    pub(crate) fn ensure_not_blocked(app: &Application) -> Result<()> {
-        match app.block {
-            Some(BlockState::Temporary) => Err(Error::ApplicationBlocked),
-            Some(BlockState::Permanent) => Err(Error::PermanentlyBlocked),
-            _ => Ok(()),
-        }
+    /// The card's algorithm.
+    pub fn algorithm(&mut self) -> Result<Algorithm> {
+        Ok(self.application()?.algorithm)
     }
 
-    fn transport_error(&mut self, e: ChannelError) -> Error {
+    pub(crate) fn transport_error(&mut self, e: ChannelError) -> Error {
         if let ChannelError::Transport(TransportError::CardReset) = e {
             self.forget();
             return Error::CardReset;
@@ -180,8 +248,8 @@ impl<T: Transport> Card<T> {
         }
     }
 
-    /// Sends `command` and returns the raw status word with the data, for callers that handle
-    /// several outcomes themselves.
+    /// Sends `command` and returns the data with the raw status word, for callers that handle
+    /// several outcomes themselves. A reset during an authenticated session is an error.
     pub(crate) fn exchange_raw(&mut self, command: &Command) -> Result<(Vec<u8>, StatusWord)> {
         if self.sync_epoch()? && !self.authenticated.is_empty() {
             return Err(Error::CardReset);
@@ -194,200 +262,222 @@ impl<T: Transport> Card<T> {
         Ok((response.into_data(), sw))
     }
 
-    /// The card factor (last 8 bytes of the ATR historical bytes).
-    pub fn card_factor(&self) -> Result<[u8; 8]> {
-        Ok(crypto::card_factor_from_atr(&self.atr)?)
-    }
-
-    /// The chip serial: the last 4 bytes of the ATR historical bytes.
-    pub fn chip_serial(&self) -> Result<[u8; 4]> {
-        let f = self.card_factor()?;
-        Ok([f[4], f[5], f[6], f[7]])
-    }
-
-    /// The card identification code (EF05 tag 01), read once per card session. It is free to
-    /// read on every generation and gives the region needed for the issuer keys.
-    pub fn card_id(&mut self) -> Result<CardIdentificationCode> {
+    /// Reads one data item: READ RECORD of its record identifier with the item's length as Le
+    /// (part 5 §6.10; the right Le at the first try). `None` when the card has no such record
+    /// (`6A83`).
+    pub fn read_item(&mut self, spec: &ElementSpec) -> Result<Option<Vec<u8>>> {
         self.application()?;
+        let le = spec.len + 2;
+        let command = match self.addressing {
+            Addressing::Sfi => {
+                commands::read_record(Some(spec.ef.sfi()), RecordRef::Tag(spec.tag), le)
+            }
+            Addressing::SelectEf => {
+                self.select_ef(spec.ef)?;
+                commands::read_record(None, RecordRef::Tag(spec.tag), le)
+            }
+        };
+        let what = read_name(spec.ef);
+        let (data, sw) = self.exchange_raw(&command)?;
+        match sw {
+            StatusWord::Ok => {}
+            StatusWord::RecordNotFound => return Ok(None),
+            sw => return Err(status_error(what, sw)),
+        }
+        let records = codec::parse_records(&data).map_err(|e| Error::MalformedResponse {
+            command: what,
+            reason: e.to_string(),
+        })?;
+        match records.as_slice() {
+            [(t, value)] if *t == spec.tag => Ok(Some(value.to_vec())),
+            [(t, _)] => Err(Error::MalformedResponse {
+                command: what,
+                reason: format!("asked for tag {:02X}, the card answered tag {t:02X}", spec.tag),
+            }),
+            _ => Err(Error::MalformedResponse {
+                command: what,
+                reason: format!("{} records instead of one", records.len()),
+            }),
+        }
+    }
+
+    /// SELECT an EF of SSSE by file identifier, unless it is the current EF.
+    pub(crate) fn select_ef(&mut self, ef: Ef) -> Result<()> {
+        if self.current_ef == Some(ef) {
+            return Ok(());
+        }
+        self.exchange(select_name(ef), &commands::select_ef(ef.fid()))?;
+        self.current_ef = Some(ef);
+        Ok(())
+    }
+
+    /// The card identification code (EF05 tag 01), read once per card session. Free to read
+    /// on every generation; its region gives the province and city factors.
+    pub fn card_id(&mut self) -> Result<CardIdentificationCode> {
+        self.sync_epoch()?;
         if let Some(id) = self.card_id {
             return Ok(id);
         }
-        let value = self.read_element(Ef::Ef05, 0x01)?;
+        let spec = item(Generation::V1, profile::tag::CARD_ID)?;
+        let value = self
+            .read_item(spec)?
+            .ok_or(Error::Blank("no card identification code"))?;
         let id = card_id_from_value(&value)?;
         self.card_id = Some(id);
         Ok(id)
     }
 
-    /// Records a state change the card made (personalization finished, activation, blocking),
-    /// so the cached FCI stays true without another SELECT.
-    pub(crate) fn note_state(&mut self, state: Option<AppState>, block: Option<BlockState>) {
-        if let Some(app) = self.app.as_mut() {
-            if state.is_some() {
-                app.state = state;
-            }
-            if block.is_some() {
-                app.block = block;
-            }
+    /// The card's generation, from its spec version (EF05 tag 03; reader interface §10.2),
+    /// read once per card session. A card without the record (blank) has no generation yet.
+    pub fn generation(&mut self) -> Result<Option<Generation>> {
+        self.sync_epoch()?;
+        if let Some(g) = self.generation {
+            return Ok(Some(g));
         }
+        let spec = item(Generation::V1, profile::tag::SPEC_VERSION)?;
+        let Some(value) = self.read_item(spec)? else {
+            return Ok(None);
+        };
+        let g = Generation::from_spec_version_bytes(&value)?;
+        self.generation = Some(g);
+        self.version_value = Some(value);
+        Ok(Some(g))
     }
 
-    pub(crate) fn remember_card_id(&mut self, id: CardIdentificationCode) {
-        self.card_id = Some(id);
+    /// The raw spec version read by [`Card::generation`] in this card session.
+    pub(crate) fn spec_version_value(&self) -> Option<Vec<u8>> {
+        self.version_value.clone()
     }
 
-    /// The diversification factors of this card for its region.
-    pub fn factors(&mut self) -> Result<CardFactors> {
-        let region = self.card_id()?.region;
-        self.factors_for(&region)
-    }
-
-    /// The diversification factors of this card for a given region.
-    pub fn factors_for(&self, region: &RegionCode) -> Result<CardFactors> {
-        Ok(CardFactors {
-            card: self.card_factor()?,
-            city: crypto::city_factor(region),
+    /// What a key holder needs to know about this card.
+    pub fn context(&mut self) -> Result<CardContext> {
+        let algorithm = self.algorithm()?;
+        let card_id = self.card_id()?;
+        Ok(CardContext {
+            algorithm,
+            atr: self.atr.clone(),
+            card_id,
         })
     }
 
-    /// Reads one element by tag through its EF's SFI (`00B2 <tag> <SFI<<3>`).
-    pub fn read_element(&mut self, ef: Ef, tag: u8) -> Result<Vec<u8>> {
-        let command = commands::read_record(Some(ef.sfi()), RecordRef::Tag(tag));
-        let data = self.exchange(read_name(ef), &command)?;
-        let records = codec::parse_records(&data).map_err(|e| Error::MalformedResponse {
-            command: read_name(ef),
-            reason: e.to_string(),
-        })?;
-        match records.first() {
-            Some((t, value)) if *t == tag => Ok(value.to_vec()),
-            Some((t, _)) => Err(Error::MalformedResponse {
-                command: read_name(ef),
-                reason: format!("asked for tag {tag:02X}, the card answered tag {t:02X}"),
-            }),
-            None => Err(Error::MalformedResponse {
-                command: read_name(ef),
-                reason: "empty record".into(),
-            }),
-        }
-    }
-
-    /// Reads every record of `ef` for `generation` as `(tag, value)`: with one all-records
-    /// READ RECORD when the card has that mode, otherwise one READ RECORD per element.
-    pub fn read_ef(&mut self, ef: Ef, generation: Generation) -> Result<Vec<(u8, Vec<u8>)>> {
-        if self.all_records != Some(false) {
-            let command = commands::read_record(Some(ef.sfi()), RecordRef::AllFrom(1));
-            let (data, sw) = self.exchange_raw(&command)?;
-            match sw {
-                StatusWord::Ok => {
-                    self.all_records = Some(true);
-                    let records =
-                        codec::parse_records(&data).map_err(|e| Error::MalformedResponse {
-                            command: read_name(ef),
-                            reason: e.to_string(),
-                        })?;
-                    return Ok(records.into_iter().map(|(t, v)| (t, v.to_vec())).collect());
-                }
-                StatusWord::IncorrectP1P2
-                | StatusWord::WrongP1P2
-                | StatusWord::InsNotSupported
-                | StatusWord::NoPreciseDiagnosis => {
-                    self.all_records = Some(false);
-                }
-                sw => return Err(status_error(read_name(ef), sw)),
-            }
-        }
-        let mut out = Vec::new();
-        for spec in profile::records(generation, ef) {
-            match self.read_element(ef, spec.tag) {
-                Ok(value) => out.push((spec.tag, value)),
-                Err(Error::Card {
-                    sw: StatusWord::RecordNotFound,
-                    ..
-                }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
-    }
-
-    /// GET CHALLENGE for one block of the card's algorithm.
-    pub(crate) fn challenge(&mut self, algorithm: Algorithm) -> Result<Zeroizing<Vec<u8>>> {
-        let len = algorithm.block_len();
-        let data = self.exchange("GET CHALLENGE", &commands::get_challenge(len as u8))?;
-        if data.len() != len {
-            return Err(Error::MalformedResponse {
+    /// GET CHALLENGE for 8 bytes ([design] D7, as the field trace asks).
+    pub fn challenge(&mut self) -> Result<[u8; 8]> {
+        let data = self.exchange("GET CHALLENGE", &commands::get_challenge(8))?;
+        data.as_slice()
+            .try_into()
+            .map_err(|_| Error::MalformedResponse {
                 command: "GET CHALLENGE",
-                reason: format!("asked for {len} bytes, got {}", data.len()),
-            });
-        }
-        Ok(Zeroizing::new(data))
+                reason: format!("asked for 8 bytes, got {}", data.len()),
+            })
     }
 
-    /// EXTERNAL AUTHENTICATE with `key` (GET CHALLENGE first; the key holder computes the
-    /// cryptogram). On success the card counts `key` as authenticated until reselect or reset.
-    pub(crate) fn external_authenticate(
+    fn check_key_holder(&mut self, key_holder: &dyn KeyHolder) -> Result<CardContext> {
+        let ctx = self.context()?;
+        if !key_holder.supports(ctx.algorithm) {
+            return Err(Error::KeyHolderAlgorithm(ctx.algorithm));
+        }
+        Ok(ctx)
+    }
+
+    /// EXTERNAL AUTHENTICATION with `role` (part 7 §6.2-6.6): GET CHALLENGE, the key holder's
+    /// original data and authentication data, then `0082 00 <key id> 10 …`. On success the
+    /// card counts `role` as authenticated until reset or another DF is selected.
+    pub fn external_authenticate(
         &mut self,
         key_holder: &mut dyn KeyHolder,
-        key: KeyId,
-        factors: &CardFactors,
+        role: KeyRole,
     ) -> Result<()> {
-        let app = self.application()?;
-        if !key_holder.supports(app.algorithm) {
-            return Err(Error::KeyHolderAlgorithm(app.algorithm));
-        }
-        let challenge = self.challenge(app.algorithm)?;
-        let mut path = crypto::key_factors(key, &factors.card, &factors.city);
-        let mut session = [0u8; 8];
-        session.copy_from_slice(challenge.get(..8).unwrap_or(&[0u8; 8]));
-        path.push(session);
-        let cryptogram = key_holder.encipher(app.algorithm, key, &path, &challenge)?;
-        let command = commands::external_authenticate(key.0, cryptogram);
-        match self.exchange("EXTERNAL AUTHENTICATE", &command) {
-            Ok(_) => {
-                if !self.authenticated.contains(&key) {
-                    self.authenticated.push(key);
+        let ctx = self.check_key_holder(key_holder)?;
+        let key_id = role.card_key_id().ok_or(Error::MalformedResponse {
+            command: "EXTERNAL AUTHENTICATION",
+            reason: format!("{role} is not authenticated with EXTERNAL AUTHENTICATION"),
+        })?;
+        let challenge = self.challenge()?;
+        let original = key_holder.random()?;
+        let auth = key_holder.authenticate(&ctx, role, &challenge, &original)?;
+        self.send_external_authenticate(role, key_id, auth, original)
+    }
+
+    /// Sends EXTERNAL AUTHENTICATION with authentication data computed elsewhere (an HSM).
+    pub(crate) fn send_external_authenticate(
+        &mut self,
+        role: KeyRole,
+        key_id: u8,
+        auth: [u8; 8],
+        original: [u8; 8],
+    ) -> Result<()> {
+        let command = commands::external_authenticate(key_id, auth, original, None);
+        match self.exchange_raw(&command)? {
+            (_, StatusWord::Ok) => {
+                if !self.authenticated.contains(&role) {
+                    self.authenticated.push(role);
                 }
                 Ok(())
             }
-            Err(Error::Card {
-                sw: StatusWord::AuthenticationFailed,
-                ..
-            })
-            | Err(Error::WrongPin { .. }) => Err(Error::AuthenticationFailed { key: key.0 }),
-            Err(e) => Err(e),
+            (_, StatusWord::VerificationFailed { tries_left }) => {
+                Err(Error::AuthenticationFailed { role, tries_left })
+            }
+            (_, StatusWord::AuthMethodBlocked) => Err(Error::KeyLocked { role }),
+            (_, sw) => Err(status_error("EXTERNAL AUTHENTICATION", sw)),
         }
     }
 
-    /// Sends a command secured by a MAC (block, unblock, PIN reload): GET CHALLENGE, then the
-    /// command whose last 4 data bytes are the MAC over its header and data, with the challenge
-    /// as IV. `build` gets the MAC and returns the command.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn send_with_mac(
+    /// INTERNAL AUTHENTICATION with IRK (part 7 §5.4): two terminal randoms (process factor
+    /// and original data), the card's answer compared in constant time with the key holder's.
+    pub fn internal_authenticate(&mut self, key_holder: &mut dyn KeyHolder) -> Result<()> {
+        let ctx = self.check_key_holder(key_holder)?;
+        let process_factor = key_holder.random()?;
+        let original = key_holder.random()?;
+        let answer = self.send_internal_authenticate(process_factor, original)?;
+        let expected = key_holder.authenticate(&ctx, KeyRole::Irk, &process_factor, &original)?;
+        if bool::from(answer.ct_eq(&expected)) {
+            Ok(())
+        } else {
+            Err(Error::NotGenuine)
+        }
+    }
+
+    /// Sends INTERNAL AUTHENTICATION and returns the card's 8 bytes.
+    pub(crate) fn send_internal_authenticate(
+        &mut self,
+        process_factor: [u8; 8],
+        original: [u8; 8],
+    ) -> Result<[u8; AUTH_LEN]> {
+        let command = commands::internal_authenticate(process_factor, original, None);
+        let data = self.exchange("INTERNAL AUTHENTICATION", &command)?;
+        data.as_slice()
+            .try_into()
+            .map_err(|_| Error::MalformedResponse {
+                command: "INTERNAL AUTHENTICATION",
+                reason: format!("{} bytes instead of 8", data.len()),
+            })
+    }
+
+    /// A maintenance command with secure messaging (part 7 §13): GET CHALLENGE, then the
+    /// command with the key holder's MAC (and enciphered PIN) under `role`'s process key.
+    pub(crate) fn send_secured(
         &mut self,
         what: &'static str,
         key_holder: &mut dyn KeyHolder,
-        key: KeyId,
-        factors: &CardFactors,
+        role: KeyRole,
         header: [u8; 4],
-        data_before_mac: &[u8],
-        build: impl FnOnce([u8; 4]) -> Command,
+        new_pin: Option<&Pin>,
     ) -> Result<()> {
-        let app = self.application()?;
-        if !key_holder.supports(app.algorithm) {
-            return Err(Error::KeyHolderAlgorithm(app.algorithm));
-        }
-        let challenge = self.challenge(app.algorithm)?;
-        let path = crypto::key_factors(key, &factors.card, &factors.city);
-        let input =
-            commands::mac_input(header[0], header[1], header[2], header[3], data_before_mac);
-        let mac = key_holder.mac(app.algorithm, key, &path, &challenge, &input)?;
-        self.exchange(what, &build(mac)).map(|_| ())
+        let ctx = self.check_key_holder(key_holder)?;
+        let challenge = self.challenge()?;
+        let sm = key_holder.secure_message(&ctx, role, &challenge, header, new_pin)?;
+        let [cla, ins, p1, p2] = header;
+        let mut data = zeroize::Zeroizing::new(sm.enciphered.to_vec());
+        data.extend_from_slice(&sm.mac);
+        let command = Command::new(cla, ins, p1, p2).with_sensitive_data(data);
+        self.exchange(what, &command).map(|_| ())
     }
 
     /// Runs one library operation: inside a transport transaction (ended explicitly so its
     /// errors are seen), and started over once when the card was reset by someone else or
     /// pcscd restarted during it. The card's security state is gone in both cases, so the
     /// operation begins again from SELECT; every operation is written so that a restart is
-    /// safe (a half-done personalization is completed, a MAC gets a fresh challenge).
+    /// safe.
     pub(crate) fn operation<R>(&mut self, mut f: impl FnMut(&mut Self) -> Result<R>) -> Result<R> {
         match self.transaction(&mut f) {
             Err(e) if restartable(&e) => {
@@ -411,10 +501,17 @@ impl<T: Transport> Card<T> {
     }
 }
 
+/// The item with record tag `tag` on a card of `generation`.
+pub(crate) fn item(generation: Generation, tag: u8) -> Result<&'static ElementSpec> {
+    profile::element(generation, tag).ok_or_else(|| Error::MalformedResponse {
+        command: "profile",
+        reason: format!("no data item {tag:02X} on a {generation} card"),
+    })
+}
+
 /// Whether an error means "the card lost its state under us; starting over can succeed".
 /// The same holds for a PSAM reached through PC/SC: its transport reconnects on the second try.
 fn restartable(e: &Error) -> bool {
-    use crate::keyholder::KeyHolderError;
     matches!(
         e,
         Error::CardReset
@@ -431,19 +528,36 @@ pub(crate) fn card_id_from_value(value: &[u8]) -> Result<CardIdentificationCode>
         command: "READ RECORD EF05",
         reason: format!("card identification code has {} bytes, not 16", value.len()),
     })?;
-    if bytes.iter().all(|&b| b == 0) {
-        return Err(Error::Blank);
+    if bytes.iter().all(|&b| b == 0 || b == 0xFF) {
+        return Err(Error::Blank("no card identification code"));
     }
     Ok(CardIdentificationCode::from_bytes(bytes)?)
 }
 
-/// Maps a status word to the error a terminal operator understands.
+/// The command name of a READ RECORD of `ef`, for errors.
+pub(crate) fn read_name(ef: Ef) -> &'static str {
+    match ef {
+        Ef::Ef05 => "READ RECORD EF05",
+        Ef::Ef06 => "READ RECORD EF06",
+        Ef::Ef07 => "READ BINARY EF07",
+        Ef::Ef08 => "READ BINARY EF08",
+    }
+}
+
+fn select_name(ef: Ef) -> &'static str {
+    match ef {
+        Ef::Ef05 => "SELECT EF05",
+        Ef::Ef06 => "SELECT EF06",
+        Ef::Ef07 => "SELECT EF07",
+        Ef::Ef08 => "SELECT EF08",
+    }
+}
+
+/// Maps a status word to the error a terminal operator understands: `9303` is the permanently
+/// blocked application whatever the command (part 7 §13.2).
 pub(crate) fn status_error(what: &'static str, sw: StatusWord) -> Error {
     match sw {
-        StatusWord::WrongPin { tries_left } => Error::WrongPin { tries_left },
-        StatusWord::AuthMethodBlocked => Error::PinBlocked,
-        StatusWord::ApplicationBlocked => Error::ApplicationBlocked,
-        StatusWord::PermanentlyBlocked => Error::PermanentlyBlocked,
+        StatusWord::PermanentlyBlocked => Error::ApplicationBlocked,
         sw => Error::Card { command: what, sw },
     }
 }

@@ -1,31 +1,39 @@
-//! Lifecycle operations (卡片生命周期), generic over any [`crate::transport::Transport`] and any
-//! [`crate::keyholder::KeyHolder`]:
+//! Lifecycle operations (卡片生命周期) of the national specification, generic over any
+//! [`crate::transport::Transport`] and any [`crate::keyholder::KeyHolder`]:
 //!
-//! - [`read()`]: card issuing data and holder data (hospitals, banks, kiosks);
-//! - [`personalize()`]: a blank card becomes the holder's card (card-printing stations);
+//! - [`read()`] / [`read_verified()`]: card issuing data and holder data (part 7 §6; hospitals,
+//!   banks, kiosks); [`read_binary_file`]: fingerprint and photo;
+//! - [`check_validity()`]: the validity check of part 7 §5.4 and the PIN question of §5.6;
+//! - [`personalize()`]: a card initialized by the manufacturer becomes the holder's card
+//!   (part 10 §5.4; card-printing stations);
 //! - [`activate()`]: the holder replaces the initial PIN (bank outlets);
-//! - PIN: [`verify_pin`], [`pin_tries_left`], [`change_pin`], [`unblock_pin`], [`reload_pin`];
-//! - blocking: [`block_application`], [`unblock_application`], [`block_card`];
-//! - [`reissue()`]: a new card for the same person, the old one blocked.
+//! - PIN: [`pin_status`], [`verify_pin`], [`change_pin`], [`reload_pin`], [`unblock_pin`];
+//! - blocking a lost card: [`block_application`], [`block_card`] (part 7 §13);
+//! - [`read_bank_account`]: the financial application's account number;
+//! - [`hsm`]: the reader interface's step-wise HSM flows.
 //!
-//! Writes are only possible through an [`AuthenticatedSession`], which a card reset invalidates.
+//! Writes are only possible through an [`AuthenticatedSession`], which a card reset ends.
 
-mod activate;
-mod application;
+mod binary;
 mod block;
 mod card;
+mod financial;
+pub mod hsm;
 mod personalize;
 mod pin;
 mod read;
-mod reissue;
 mod session;
+mod validity;
 
-pub use activate::{activate, ActivateReport};
-pub use application::{AppState, Application, BlockState};
-pub use block::{block_application, block_card, unblock_application};
-pub use card::Card;
+pub use binary::read_binary_file;
+pub use block::{block_application, block_card};
+pub use card::{Addressing, Application, Card};
+pub use financial::{read_bank_account, BankAccount, PBOC_DEBIT_AID};
 pub use personalize::{personalize, PersonalizeOptions, PersonalizeReport};
-pub use pin::{change_pin, pin_tries_left, reload_pin, unblock_pin, verify_pin};
-pub use read::{internal_authenticate, read, CardData, ReadOptions};
-pub use reissue::{reissue, ReissueReport};
+pub use pin::{
+    activate, change_pin, pin_status, reload_pin, unblock_pin, verify_pin, ActivateOptions,
+    PinStatus,
+};
+pub use read::{read, read_verified, CardData, ReadOptions};
 pub use session::AuthenticatedSession;
+pub use validity::{check_validity, Blocklist, ValidityPolicy, Verdict};

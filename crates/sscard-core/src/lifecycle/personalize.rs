@@ -1,106 +1,91 @@
-//! Personalization (个人化), the card-printing station's step: a blank card receives the card
-//! issuing data, the holder data, the supplementary data and the initial PIN, and is then marked
-//! personalized with one final state change.
-//!
-//! APDU sequence (2.0 card, EF0D data present, read-back off), the minimum this design allows:
-//!
-//! | APDUs | what |
-//! |---|---|
-//! | 1 | SELECT SSSE (FCI: state, generation, algorithm) |
-//! | 2 | GET CHALLENGE + EXTERNAL AUTHENTICATE key 04 |
-//! | 7 + 6/7 | UPDATE RECORD per EF05 and EF06 element |
-//! | 2 + 2 | GET CHALLENGE + EXTERNAL AUTHENTICATE key 0D, UPDATE RECORD EA and EB |
-//! | 2 | GET CHALLENGE + PIN RELOAD (initial PIN, enciphered, MAC) |
-//! | (1) | the card identification code (EF05 tag 01) is written last of all records |
-//! | 1 | ACTIVATE FILE |
-//!
-//! 2.0: 24 APDUs; without EF0D data 20. Read-back verification adds one READ RECORD per EF (plus
-//! the read-key authentication on 3.0). Re-personalization adds GET CHALLENGE + EXTERNAL
-//! AUTHENTICATE key 00 + DEACTIVATE FILE.
-//!
-//! Tearing: the card is recognisably "personalizing" from the first write until ACTIVATE FILE,
-//! and nothing reads as personalized before every record and the PIN are written. Running
-//! personalization again on such a card completes it.
+//! Personalization (个人化, part 10 §5.4): the card-printing station writes the card issuing
+//! data and the holder data into a card initialized by the manufacturer, and sets the initial
+//! PIN.
 
-use crate::apdu::commands;
-use crate::crypto::{self, KeyId, Pin};
-use crate::data::{CardIdentificationCode, Personalization};
+use serde::Serialize;
+
+use crate::apdu::{commands, instruction};
+use crate::crypto::Pin;
+use crate::data::{CardIdentificationCode, CardNumber, Personalization};
 use crate::error::{Error, Result};
 use crate::keyholder::KeyHolder;
-use crate::profile::{Ef, Generation};
+use crate::keys::KeyRole;
+use crate::profile::{self, Ef, ElementSpec, Generation};
 use crate::transport::Transport;
 
-use super::application::AppState;
-use super::card::Card;
-use super::read::card_id_mac;
-use super::session::AuthenticatedSession;
+use super::card::{item, Card};
 
-/// How [`personalize`] treats the card.
-#[derive(Debug)]
-#[non_exhaustive]
+/// How to personalize.
+#[derive(Debug, Clone)]
 pub struct PersonalizeOptions {
-    /// Overwrite a card that is already personalized (needs the master key 00). Default: no.
-    pub repersonalize: bool,
-    /// Read every record back and compare before the final state change. Default: yes.
-    pub verify: bool,
-    /// The initial PIN. Default: `123456`, the initial PIN seen in the field.
+    /// Overwrite a card personalized for another card number. Default: no.
+    pub overwrite: bool,
+    /// The PIN set at personalization; default [`Pin::initial`] (`123456`).
     pub initial_pin: Pin,
+    /// Read every item back after writing and compare. Default: yes.
+    pub read_back: bool,
 }
 
 impl Default for PersonalizeOptions {
     fn default() -> Self {
         PersonalizeOptions {
-            repersonalize: false,
-            verify: true,
+            overwrite: false,
             initial_pin: Pin::initial(),
+            read_back: true,
         }
     }
 }
 
-impl PersonalizeOptions {
-    /// Allow overwriting a personalized card.
-    pub fn with_repersonalize(mut self, yes: bool) -> Self {
-        self.repersonalize = yes;
-        self
-    }
-
-    /// Read back and compare before finishing.
-    pub fn with_verify(mut self, yes: bool) -> Self {
-        self.verify = yes;
-        self
-    }
-
-    /// Set the initial PIN.
-    pub fn with_initial_pin(mut self, pin: Pin) -> Self {
-        self.initial_pin = pin;
-        self
-    }
-}
-
-/// What personalization wrote.
-#[derive(Debug, Clone, serde::Serialize)]
-#[non_exhaustive]
+/// What a personalization did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PersonalizeReport {
-    /// The card identification code written to EF05 tag 01.
+    /// The card identification code (written at the card's initialization).
     pub card_id: CardIdentificationCode,
-    /// The card number written to EF05 tag 07.
-    pub card_number: String,
-    /// The card's ATR, hex.
-    pub atr: String,
+    /// The card number written.
+    pub card_number: CardNumber,
     /// The generation written.
     pub generation: Generation,
-    /// Whether a personalized card was overwritten.
-    pub repersonalized: bool,
-    /// Whether the card had been left half-personalized and this run completed it.
-    pub completed_interrupted: bool,
+    /// The card already carried this personalization (a rerun after a completed one): nothing
+    /// was written.
+    pub already_done: bool,
 }
 
-/// Personalizes the card with `data` using `key_holder` for cryptograms and MACs.
+/// The data items of a personalization in write order, each `(item, value)`: the holder data,
+/// then the card issuing data with the card number last. The card identification code is not
+/// written: the card carries it from its initialization ([design] D14).
+fn items(
+    data: &Personalization,
+    card_id: CardIdentificationCode,
+) -> Result<Vec<(&'static ElementSpec, Vec<u8>)>> {
+    let g = data.generation();
+    let mut out = Vec::new();
+    let holder = data.holder().to_records(g)?;
+    let issuing = data.issuing_data(card_id).to_records(g)?;
+    for (tag, tlv) in holder.into_iter().chain(issuing) {
+        if tag == profile::tag::CARD_ID || tag == profile::tag::CARD_NUMBER {
+            continue;
+        }
+        let spec = item(g, tag)?;
+        out.push((spec, tlv.get(2..).unwrap_or_default().to_vec()));
+    }
+    let spec = item(g, profile::tag::CARD_NUMBER)?;
+    let number = crate::codec::encode_an(spec.field, data.card_number().as_str(), spec.len)?;
+    out.push((spec, number));
+    Ok(out)
+}
+
+/// Personalizes the card in the reader with `data` ([design] D15):
 ///
-/// Refuses (before writing anything): a blocked card; a card whose profile is another generation
-/// than the data's; a personalized card unless [`PersonalizeOptions::repersonalize`].
-/// On error the card is left blank, personalized as before, or recognisably "personalizing"
-/// (rerun to complete): never personalized with partial data.
+/// 1. SELECT SSSE; the card identification code (free) must carry the data's region;
+/// 2. a card that already has this card number is complete (the card number is written last):
+///    it is verified and left alone; another card number needs [`PersonalizeOptions::overwrite`];
+/// 3. the initial PIN through PIN RELOAD (EXTERNAL AUTHENTICATION with PUK, MAC and encipherment
+///    under STKSSSE);
+/// 4. EXTERNAL AUTHENTICATION with UKSSSE, then UPDATE RECORD of every data item, the card number
+///    last (on an overwrite it is first cleared, so a torn overwrite is recognisable);
+/// 5. every item read back and compared.
+///
+/// A torn personalization is completed by running it again.
 pub fn personalize<T: Transport>(
     card: &mut Card<T>,
     key_holder: &mut dyn KeyHolder,
@@ -116,165 +101,93 @@ fn personalize_once<T: Transport>(
     data: &Personalization,
     options: &PersonalizeOptions,
 ) -> Result<PersonalizeReport> {
-    let app = card.select()?;
-    Card::<T>::ensure_not_blocked(&app)?;
-    if !key_holder.supports(app.algorithm) {
-        return Err(Error::KeyHolderAlgorithm(app.algorithm));
+    card.select()?;
+    let card_id = card.card_id()?;
+    if card_id.region != data.region() {
+        return Err(Error::RegionMismatch {
+            card: card_id.region,
+            data: data.region(),
+        });
     }
-    let generation = data.generation();
-    if let Some(chip) = app.generation {
-        if chip != generation {
-            return Err(Error::WrongCard(format!(
-                "the card is a {} card, the data is for {}",
-                chip.spec_version(),
-                generation.spec_version()
-            )));
-        }
-    }
-    let mut completed_interrupted = false;
-    let mut repersonalized = false;
-    match app.state {
-        Some(AppState::Blank) => {}
-        Some(AppState::Personalizing) => completed_interrupted = true,
-        Some(AppState::Personalized) | Some(AppState::Activated) => {
-            if !options.repersonalize {
-                let number = card.read_element(Ef::Ef05, 0x07)?;
-                return Err(Error::AlreadyPersonalized {
-                    card_number: String::from_utf8_lossy(&number).trim().to_string(),
-                });
-            }
-            repersonalized = true;
-        }
-        None => {
-            // A card that does not show its state: blank when its card identification code is.
-            match card.card_id() {
-                Err(Error::Blank) => {}
-                Ok(id) if !options.repersonalize => {
-                    return Err(Error::AlreadyPersonalized {
-                        card_number: id.to_string(),
-                    })
-                }
-                Ok(_) => repersonalized = true,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    let region = data.region();
-    let factors = card.factors_for(&region)?;
-    let chip_serial = card.chip_serial()?;
-    let mut card_id = CardIdentificationCode {
-        region,
-        chip_serial,
-        mac: [0; 4],
-    };
-    card_id.mac = card_id_mac(card, key_holder, app.algorithm, &card_id)?;
-
-    let issuing = data.issuing_data(card_id);
-    let ef05 = issuing.to_records(generation)?;
-    let ef06 = data.holder().to_records(generation)?;
-    let ef0d = match data.supplementary() {
-        Some(s) => s.to_records(generation)?,
-        None => Vec::new(),
-    };
-
-    let mut session = if repersonalized {
-        let mut s = card.authenticate(key_holder, KeyId::MASTER, factors)?;
-        s.begin_repersonalization()?;
-        s.authenticate_also(key_holder, KeyId::UPDATE)?;
-        s
-    } else {
-        card.authenticate(key_holder, KeyId::UPDATE, factors)?
-    };
-    // The card identification code goes last: a card that does not show its state in the FCI
-    // is recognised as blank by it, so a torn personalization never reads as personalized.
-    let (card_id_record, other_ef05): (Vec<_>, Vec<_>) =
-        ef05.iter().cloned().partition(|(tag, _)| *tag == 0x01);
-    session.update_records(Ef::Ef05, other_ef05)?;
-    session.update_records(Ef::Ef06, ef06.clone())?;
-    if !ef0d.is_empty() {
-        session.authenticate_also(key_holder, KeyId::UPDATE_EF0D)?;
-        session.update_records(Ef::Ef0d, ef0d.clone())?;
-    }
-    set_initial_pin(&mut session, key_holder, &options.initial_pin)?;
-    session.update_records(Ef::Ef05, card_id_record)?;
-    if options.verify {
-        if generation == Generation::V3 {
-            session.authenticate_also(key_holder, KeyId::READ)?;
-        }
-        compare(&mut session, Ef::Ef05, generation, &ef05)?;
-        compare(&mut session, Ef::Ef06, generation, &ef06)?;
-        if !ef0d.is_empty() {
-            compare(&mut session, Ef::Ef0d, generation, &ef0d)?;
-        }
-    }
-    session.finish_personalization()?;
-    card.remember_card_id(card_id);
-    Ok(PersonalizeReport {
+    let g = data.generation();
+    let number_spec = item(g, profile::tag::CARD_NUMBER)?;
+    let existing = card
+        .read_item(number_spec)?
+        .filter(|v| v.iter().any(|&b| b != 0));
+    let report = |already_done| PersonalizeReport {
         card_id,
-        card_number: issuing.card_number.to_string(),
-        atr: hex::encode_upper(card.atr()),
-        generation,
-        repersonalized,
-        completed_interrupted,
-    })
-}
+        card_number: data.card_number().clone(),
+        generation: g,
+        already_done,
+    };
+    let items = items(data, card_id)?;
+    let mut clear_first = false;
+    if let Some(value) = existing {
+        let text = crate::codec::decode_an(number_spec.field, &value).unwrap_or_default();
+        if text == data.card_number().as_str() {
+            if options.read_back {
+                verify(card, key_holder, g, &items)?;
+            }
+            return Ok(report(true));
+        }
+        if !options.overwrite {
+            return Err(Error::AlreadyPersonalized { card_number: text });
+        }
+        clear_first = true;
+    }
 
-/// PIN RELOAD with the initial PIN: the PIN block enciphered with key 06, MAC'd with key 06.
-fn set_initial_pin<T: Transport>(
-    session: &mut AuthenticatedSession<'_, T>,
-    key_holder: &mut dyn KeyHolder,
-    pin: &Pin,
-) -> Result<()> {
-    let factors = *session.factors();
-    let card = session.card_mut()?;
-    reload_pin_on(card, key_holder, &factors, pin)
-}
-
-/// Sends PIN RELOAD (`8424 0001`) setting `pin`; shared by personalization and the issuer's PIN
-/// reload.
-pub(crate) fn reload_pin_on<T: Transport>(
-    card: &mut Card<T>,
-    key_holder: &mut dyn KeyHolder,
-    factors: &crypto::CardFactors,
-    pin: &Pin,
-) -> Result<()> {
-    let app = card.application()?;
-    let path = crypto::key_factors(KeyId::PIN_RELOAD, &factors.card, &factors.city);
-    let plain = crypto::pin_block(app.algorithm, pin);
-    let block = key_holder.encipher(app.algorithm, KeyId::PIN_RELOAD, &path, &plain)?;
-    let header = commands::PIN_RELOAD_HEADER;
-    let block_for_mac = block.clone();
-    card.send_with_mac(
+    card.external_authenticate(key_holder, KeyRole::Puk)?;
+    card.send_secured(
         "PIN RELOAD",
         key_holder,
-        KeyId::PIN_RELOAD,
-        factors,
-        header,
-        &block_for_mac,
-        move |mac| commands::pin_reload(Some(block), mac),
-    )
+        KeyRole::Stkssse,
+        [
+            commands::CLA_SECURE,
+            instruction::PIN_CHANGE_UNBLOCK,
+            0x00,
+            commands::PIN_RELOAD_P2,
+        ],
+        Some(&options.initial_pin),
+    )?;
+
+    let mut session = card.authenticate_for_update(key_holder)?;
+    if clear_first {
+        session.write_item(number_spec, &vec![0u8; number_spec.len])?;
+    }
+    for (spec, value) in &items {
+        session.write_item(spec, value)?;
+    }
+    if options.read_back {
+        verify(card, key_holder, g, &items)?;
+    }
+    Ok(report(false))
 }
 
-fn compare<T: Transport>(
-    session: &mut AuthenticatedSession<'_, T>,
-    ef: Ef,
+/// Reads every item back and compares it with what was written.
+fn verify<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
     generation: Generation,
-    written: &[(u8, Vec<u8>)],
+    items: &[(&'static ElementSpec, Vec<u8>)],
 ) -> Result<()> {
-    let read = session.read_ef(ef, generation)?;
-    for (tag, tlv) in written {
-        let value = tlv.get(2..).unwrap_or_default();
-        match read.iter().find(|(t, _)| t == tag) {
-            Some((_, v)) if v.as_slice() == value => {}
+    if Ef::Ef06.read_access(generation) != profile::Access::Free
+        && !card.authenticated.contains(&KeyRole::Rkssse)
+    {
+        card.external_authenticate(key_holder, KeyRole::Rkssse)?;
+    }
+    for (spec, value) in items {
+        match card.read_item(spec)? {
+            Some(read) if read == *value => {}
             Some(_) => {
                 return Err(Error::ReadBackMismatch(format!(
-                    "{ef:?} tag {tag:02X} reads back different"
+                    "{} ({:02X}) differs",
+                    spec.field, spec.tag
                 )))
             }
             None => {
                 return Err(Error::ReadBackMismatch(format!(
-                    "{ef:?} tag {tag:02X} is missing"
+                    "{} ({:02X}) is missing",
+                    spec.field, spec.tag
                 )))
             }
         }

@@ -1,135 +1,165 @@
-//! PIN management: verify, query the try counter, change (holder), unblock and reload (issuer).
-//!
-//! Reader libraries in the field refuse transactions while the PIN is still the initial one; so
-//! does sscard: [`verify_pin`] and [`change_pin`] answer [`Error::NotActivated`] on a card that
-//! shows it is personalized but not activated.
+//! The cardholder PIN (个人密码): status, VERIFY, CHANGE PIN, and the issuer's PIN CHANGE/UNBLOCK
+//! (part 5 §6.3, §6.8, §6.14; part 7 §5.6-5.8, §9, §13.3).
 
 use crate::apdu::{commands, StatusWord};
-use crate::crypto::{KeyId, Pin};
+use crate::crypto::Pin;
 use crate::error::{Error, Result};
 use crate::keyholder::KeyHolder;
+use crate::keys::KeyRole;
 use crate::transport::Transport;
 
-use super::application::AppState;
-use super::card::Card;
-use super::personalize::reload_pin_on;
+use super::card::{status_error, Card};
 
-fn ensure_activated<T: Transport>(card: &mut Card<T>) -> Result<()> {
-    let app = card.application()?;
-    Card::<T>::ensure_not_blocked(&app)?;
-    match app.state {
-        Some(AppState::Blank) => Err(Error::Blank),
-        Some(AppState::Personalizing) => Err(Error::PersonalizationIncomplete),
-        Some(AppState::Personalized) => Err(Error::NotActivated),
-        Some(AppState::Activated) | None => Ok(()),
-    }
+/// What VERIFY without data says about the PIN (part 5 §6.14.5; part 7 §5.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinStatus {
+    /// No PIN is set (`9000`): no PIN is needed.
+    NotSet,
+    /// A PIN is set and must be entered; `tries_left` tries remain (`63Cx`).
+    Required {
+        /// Tries left.
+        tries_left: u8,
+    },
+    /// The PIN is blocked (`6983`, or `63C0`).
+    Blocked,
 }
 
-/// VERIFY the holder's PIN. `Ok` sets the card's "PIN verified" state until reset or reselect.
-/// A wrong PIN answers [`Error::WrongPin`] with the tries left; a blocked one [`Error::PinBlocked`].
-/// APDUs: SELECT (once per card session) + VERIFY.
-pub fn verify_pin<T: Transport>(card: &mut Card<T>, pin: &Pin) -> Result<()> {
-    card.operation(|card| verify_pin_once(card, pin))
-}
-
-fn verify_pin_once<T: Transport>(card: &mut Card<T>, pin: &Pin) -> Result<()> {
-    ensure_activated(card)?;
-    card.exchange("VERIFY", &commands::verify(pin.to_bcd()))
-        .map(|_| ())
-}
-
-/// How many PIN tries are left (VERIFY without data, answered `63Cx`), without using one.
-pub fn pin_tries_left<T: Transport>(card: &mut Card<T>) -> Result<u8> {
-    card.operation(|card| pin_tries_left_once(card))
-}
-
-fn pin_tries_left_once<T: Transport>(card: &mut Card<T>) -> Result<u8> {
-    let app = card.application()?;
-    Card::<T>::ensure_not_blocked(&app)?;
-    let (_, sw) = card.exchange_raw(&commands::verify_status())?;
+fn pin_error(what: &'static str, sw: StatusWord) -> Error {
     match sw {
-        StatusWord::WrongPin { tries_left } => Ok(tries_left),
-        StatusWord::AuthMethodBlocked => Ok(0),
-        // some cards answer 9000 when the PIN is already verified
-        StatusWord::Ok => Err(Error::Card {
-            command: "VERIFY (status)",
-            sw,
-        }),
-        sw => Err(super::card::status_error("VERIFY (status)", sw)),
+        StatusWord::VerificationFailed { tries_left: 0 } | StatusWord::AuthMethodBlocked => {
+            Error::PinBlocked
+        }
+        StatusWord::VerificationFailed { tries_left } => Error::WrongPin { tries_left },
+        sw => status_error(what, sw),
     }
 }
 
-/// CHANGE PIN (`805E`): the holder replaces `old` with `new`. Weak PINs and `new == old` are
-/// refused before any APDU. A card that is not activated yet is refused: use
-/// [`crate::lifecycle::activate`].
+/// Whether the card needs a PIN and how many tries are left: VERIFY with Lc = `00`, which does
+/// not count a try (part 7 §5.6).
+pub fn pin_status<T: Transport>(card: &mut Card<T>) -> Result<PinStatus> {
+    card.operation(|card| {
+        card.application()?;
+        match card.exchange_raw(&commands::verify_probe())? {
+            (_, StatusWord::Ok) => Ok(PinStatus::NotSet),
+            (_, StatusWord::VerificationFailed { tries_left: 0 })
+            | (_, StatusWord::AuthMethodBlocked) => Ok(PinStatus::Blocked),
+            (_, StatusWord::VerificationFailed { tries_left }) => {
+                Ok(PinStatus::Required { tries_left })
+            }
+            (_, sw) => Err(status_error("VERIFY", sw)),
+        }
+    })
+}
+
+/// VERIFY the holder's PIN (part 7 §5.8): the card remembers success until reset.
+pub fn verify_pin<T: Transport>(card: &mut Card<T>, pin: &Pin) -> Result<()> {
+    card.operation(|card| {
+        card.application()?;
+        match card.exchange_raw(&commands::verify(pin.to_bcd()))? {
+            (_, StatusWord::Ok) => Ok(()),
+            (_, sw) => Err(pin_error("VERIFY", sw)),
+        }
+    })
+}
+
+/// CHANGE PIN (part 5 §6.3, part 7 §9): the holder replaces `old` with `new`.
 pub fn change_pin<T: Transport>(card: &mut Card<T>, old: &Pin, new: &Pin) -> Result<()> {
-    card.operation(|card| change_pin_once(card, old, new))
+    card.operation(|card| {
+        card.application()?;
+        let command = commands::change_pin(&old.to_bcd(), &new.to_bcd());
+        match card.exchange_raw(&command)? {
+            (_, StatusWord::Ok) => Ok(()),
+            (_, sw) => Err(pin_error("CHANGE PIN", sw)),
+        }
+    })
 }
 
-fn change_pin_once<T: Transport>(card: &mut Card<T>, old: &Pin, new: &Pin) -> Result<()> {
-    if new.ct_eq(old) {
-        return Err(Error::SamePin);
+/// Rules for the holder's new PIN at activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivateOptions {
+    /// Refuse PINs that are easy to guess (`000000`, `123456`, `121212` …). Default: yes.
+    pub refuse_weak: bool,
+    /// Check with INTERNAL AUTHENTICATION that the card is genuine first, when a key holder is
+    /// given. Default: yes.
+    pub check_genuine: bool,
+}
+
+impl Default for ActivateOptions {
+    fn default() -> Self {
+        ActivateOptions {
+            refuse_weak: true,
+            check_genuine: true,
+        }
     }
-    if new.is_weak() {
+}
+
+/// Activation at the bank outlet (启用): the holder replaces the initial PIN set at
+/// personalization with their own, CHANGE PIN from [`Pin::initial`] to `new`. With a key
+/// holder the card is first proven genuine (IRK).
+pub fn activate<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: Option<&mut dyn KeyHolder>,
+    new: &Pin,
+    options: &ActivateOptions,
+) -> Result<()> {
+    if new.is_initial() {
+        return Err(Error::InitialPin);
+    }
+    if options.refuse_weak && new.is_weak() {
         return Err(Error::WeakPin);
     }
-    ensure_activated(card)?;
-    match card.exchange(
-        "CHANGE PIN",
-        &commands::change_pin(old.to_bcd(), new.to_bcd()),
-    ) {
-        Err(Error::Card {
-            sw: StatusWord::WrongData,
-            ..
-        }) => Err(Error::SamePin),
-        other => other.map(|_| ()),
+    if let (Some(kh), true) = (key_holder, options.check_genuine) {
+        card.operation(|card| {
+            card.select()?;
+            card.internal_authenticate(&mut *kh)
+        })?;
     }
+    change_pin(card, &Pin::initial(), new)
 }
 
-/// PIN UNBLOCK (`8424 0000` + MAC with the issuer's key 06): resets the try counter, keeps the PIN.
-/// APDUs: SELECT, READ RECORD (card identification code, for the region), GET CHALLENGE, 8424.
-pub fn unblock_pin<T: Transport>(card: &mut Card<T>, key_holder: &mut dyn KeyHolder) -> Result<()> {
-    card.operation(|card| unblock_pin_once(card, &mut *key_holder))
-}
-
-fn unblock_pin_once<T: Transport>(
-    card: &mut Card<T>,
-    key_holder: &mut dyn KeyHolder,
-) -> Result<()> {
-    let app = card.application()?;
-    Card::<T>::ensure_not_blocked(&app)?;
-    let factors = card.factors()?;
-    card.send_with_mac(
-        "PIN UNBLOCK",
-        key_holder,
-        KeyId::PIN_RELOAD,
-        &factors,
-        commands::PIN_UNBLOCK_HEADER,
-        &[],
-        commands::pin_unblock,
-    )
-}
-
-/// PIN RELOAD (`8424 0001`): the issuer sets a new PIN (enciphered with key 06) and resets the
-/// counter, for a holder who forgot theirs. Weak PINs are refused before any APDU.
+/// PIN reload (重置, part 5 §6.8 P2 `01`; reader interface §6): EXTERNAL AUTHENTICATION with
+/// PUK, then `8424 0001` with the new PIN enciphered and the MAC under STKSSSE ([design] D12).
+/// The try counter is reset.
 pub fn reload_pin<T: Transport>(
     card: &mut Card<T>,
     key_holder: &mut dyn KeyHolder,
-    new_pin: &Pin,
+    new: &Pin,
 ) -> Result<()> {
-    card.operation(|card| reload_pin_once(card, &mut *key_holder, new_pin))
+    card.operation(|card| {
+        card.select()?;
+        card.external_authenticate(&mut *key_holder, KeyRole::Puk)?;
+        card.send_secured(
+            "PIN RELOAD",
+            &mut *key_holder,
+            KeyRole::Stkssse,
+            [
+                commands::CLA_SECURE,
+                crate::apdu::instruction::PIN_CHANGE_UNBLOCK,
+                0x00,
+                commands::PIN_RELOAD_P2,
+            ],
+            Some(new),
+        )
+    })
 }
 
-fn reload_pin_once<T: Transport>(
-    card: &mut Card<T>,
-    key_holder: &mut dyn KeyHolder,
-    new_pin: &Pin,
-) -> Result<()> {
-    if new_pin.is_weak() {
-        return Err(Error::WeakPin);
-    }
-    let app = card.application()?;
-    Card::<T>::ensure_not_blocked(&app)?;
-    let factors = card.factors()?;
-    reload_pin_on(card, key_holder, &factors, new_pin)
+/// PIN unblock (解锁, part 5 §6.8 P2 `00`): EXTERNAL AUTHENTICATION with PUK, then
+/// `8424 0000 04 <MAC>` under STKSSSE. Only the try counter is reset.
+pub fn unblock_pin<T: Transport>(card: &mut Card<T>, key_holder: &mut dyn KeyHolder) -> Result<()> {
+    card.operation(|card| {
+        card.select()?;
+        card.external_authenticate(&mut *key_holder, KeyRole::Puk)?;
+        card.send_secured(
+            "PIN UNBLOCK",
+            &mut *key_holder,
+            KeyRole::Stkssse,
+            [
+                commands::CLA_SECURE,
+                crate::apdu::instruction::PIN_CHANGE_UNBLOCK,
+                0x00,
+                commands::PIN_UNBLOCK_P2,
+            ],
+            None,
+        )
+    })
 }
