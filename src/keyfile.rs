@@ -1,7 +1,7 @@
 //! Loading a development key file from disk, refusing files that others can read.
 //!
-//! Key files hold master keys in the clear and are for development and tests only (the test
-//! keys under `fixtures/keys/` say so). In the field a PSAM holds the keys.
+//! Key files hold root keys in the clear and are for development and tests only (the test
+//! keys under `fixtures/keys/` say so). In the field a PSAM or an HSM holds the keys.
 
 use std::path::{Path, PathBuf};
 
@@ -36,7 +36,7 @@ pub enum KeyFileError {
         /// The file.
         path: PathBuf,
         /// What is wrong.
-        source: sscard_core::keyholder::KeyHolderError,
+        source: sscard_core::keys::KeyFileError,
     },
 }
 

@@ -4,7 +4,8 @@
 //!
 //! This facade re-exports the workspace crates so applications and the top-level examples and
 //! tests need one dependency:
-//! - [`sscard_core`]: card profile, data elements, APDUs, crypto, key holders, lifecycle (no I/O);
+//! - [`sscard_core`]: card profile, data items, APDUs, the specification's cryptography, key
+//!   roles and key holders, lifecycle operations (no I/O);
 //! - [`sim`]: the simulated card and PSAM;
 //! - [`pcsc`]: the PC/SC transport (readers, waiting for cards, transactions);
 //!
@@ -16,8 +17,8 @@ pub mod clock;
 pub mod keyfile;
 
 pub use sscard_core::{
-    algorithm, apdu, channel, codec, crypto, data, keyholder, lifecycle, profile, transport,
-    Algorithm, Error,
+    algorithm, apdu, channel, codec, crypto, data, fci, keyholder, keys, lifecycle, profile, tlv,
+    transport, Algorithm, Error,
 };
 pub use sscard_pcsc as pcsc;
 pub use sscard_sim as sim;
