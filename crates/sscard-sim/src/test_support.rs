@@ -265,8 +265,3 @@ impl Terminal {
         self.raw(&[0x00, 0xB2, tag, sfi << 3, sw as u8])
     }
 }
-
-/// A key usable as a [`SecretKey`] from hex.
-pub(crate) fn key(text: &str) -> SecretKey {
-    SecretKey::from_hex(text).unwrap()
-}

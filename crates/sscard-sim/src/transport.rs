@@ -98,3 +98,58 @@ impl<C: VirtualCard> Transport for SimTransport<C> {
         self.epoch
     }
 }
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::test_support::{h, Terminal};
+    use sscard_core::profile::Generation;
+    use sscard_core::Algorithm;
+
+    #[test]
+    fn power_cycle_removal_and_epochs() {
+        let t = Terminal::new(Generation::V3, Algorithm::Sm4);
+        let atr = t.card.atr();
+        let mut transport = SimTransport::new(t.card);
+        assert_eq!(transport.reset_epoch(), 0);
+        assert_eq!(transport.atr().unwrap(), atr);
+        let select = h("00A404000F7378312E73682EC9E7BBE1B1A3D5CF");
+        assert_eq!(transport.transmit(&select).unwrap(), [0x61, 0x1B]);
+        assert_eq!(
+            transport.transmit(&h("00A4020002EF05")).unwrap(),
+            [0x90, 0x00]
+        );
+        assert_eq!(transport.exchanges(), 2);
+        // a power cycle: new epoch, the MF current again
+        transport.power_cycle();
+        assert_eq!(transport.reset_epoch(), 1);
+        assert_eq!(
+            transport.transmit(&h("00A4020002EF05")).unwrap(),
+            [0x6A, 0x82]
+        );
+        // removal
+        transport.remove_card();
+        assert!(matches!(
+            transport.transmit(&select),
+            Err(TransportError::CardRemoved)
+        ));
+        assert!(matches!(transport.atr(), Err(TransportError::NoCard)));
+        assert_eq!(transport.card().atr(), atr, "still there to inspect");
+        transport.insert_card();
+        assert_eq!(transport.reset_epoch(), 2);
+        assert!(transport.transmit(&select).is_ok());
+        transport.card_mut().reset();
+        assert_eq!(transport.into_card().atr(), atr);
+    }
+
+    #[test]
+    fn boxed_virtual_cards() {
+        let t = Terminal::new(Generation::V1, Algorithm::Tdes);
+        let boxed: Box<dyn VirtualCard> = Box::new(t.card);
+        let mut transport = SimTransport::new(boxed);
+        assert_eq!(
+            transport.transmit(&[0x00, 0xCA, 0x00, 0x00, 0x00]).unwrap(),
+            [0x6D, 0x00]
+        );
+    }
+}
