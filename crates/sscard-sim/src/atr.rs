@@ -24,12 +24,12 @@ use sscard_core::data::RegionCode;
 /// Number of historical bytes of the card's ATR.
 pub const HISTORICAL_LEN: usize = 13;
 
-/// Default T1-T2 of the simulated card.
+/// Default T1-T2 of the simulated card: the field trace card's (`docs/card-os.md` §1.1).
 pub const DEFAULT_CHIP_PROVIDER: [u8; 2] = [0x00, 0x81];
-/// Default T3-T5 of the simulated card: ASCII `SIM`.
-pub const DEFAULT_COS: [u8; 3] = [0x53, 0x49, 0x4D];
-/// Default T6-T7 of the simulated card.
-pub const DEFAULT_MANUFACTURER: [u8; 2] = [0x53, 0x43];
+/// Default T3-T5 of the simulated card: the field trace card's.
+pub const DEFAULT_COS: [u8; 3] = [0x4A, 0x44, 0x46];
+/// Default T6-T7 of the simulated card: the field trace card's.
+pub const DEFAULT_MANUFACTURER: [u8; 2] = [0x86, 0x60];
 
 /// The 13 historical bytes of part 2 table 16.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

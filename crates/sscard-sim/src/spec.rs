@@ -54,8 +54,9 @@ pub struct CardSpec {
 }
 
 impl CardSpec {
-    /// A T=0 card without financial application, with the default T1-T7, card serial
-    /// `00000001` and authentication code `00000000`.
+    /// A T=0 card without financial application, with the default T1-T7 (the field trace
+    /// card's, [`crate::atr`]), card serial `00000001` and authentication code `FFFFFFFF` (the
+    /// field trace card's; opaque, [design] D15).
     pub fn new(
         generation: Generation,
         algorithm: Algorithm,
@@ -68,7 +69,7 @@ impl CardSpec {
             region,
             atr_serial,
             card_serial: [0x00, 0x00, 0x00, 0x01],
-            auth_code: [0x00; 4],
+            auth_code: [0xFF; 4],
             chip_provider: DEFAULT_CHIP_PROVIDER,
             cos: DEFAULT_COS,
             manufacturer: DEFAULT_MANUFACTURER,

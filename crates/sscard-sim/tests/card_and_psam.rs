@@ -212,7 +212,7 @@ fn personalize_and_read_with_a_psam() {
         let (id, _) = send(&mut t.card, &[0, 0xB2, 0x01, 0x28, 18]);
         assert_eq!(
             hex::encode_upper(&id[2..]),
-            "440305D15600000500001234".to_owned() + "00000000"
+            "440305D15600000500001234FFFFFFFF".to_owned()
         );
 
         // the image survives a save and a load

@@ -11,15 +11,16 @@ const FCI_SM4: &str = "6F19840F7378312E73682EC9E7BBE1B1A3D5CFA5069F0C03860103";
 #[test]
 fn atr_is_the_basic_t0_atr_with_the_part_2_historical_bytes() {
     let t = Terminal::new(Generation::V3, Algorithm::Sm4);
-    // 3B 6D 00 00 | 00 81 (chip) 53 49 4D (COS) 53 43 (maker) 51 99 (region) 00 00 01 AC (serial)
+    // 3B 6D 00 00 | 00 81 (chip) 4A 44 46 (COS) 86 60 (maker) 51 99 (region) 00 00 01 AC
+    // (serial): with the default T1-T7 the field trace's ATR
     assert_eq!(
         hex::encode_upper(t.card.atr()),
-        "3B6D0000008153494D5343519900".to_owned() + "0001AC"
+        "3B6D000000814A444686605199000001AC"
     );
     let factors = t.card.factors().unwrap();
     assert_eq!(
         factors.card,
-        [0x53, 0x43, 0x51, 0x99, 0x00, 0x00, 0x01, 0xAC]
+        [0x86, 0x60, 0x51, 0x99, 0x00, 0x00, 0x01, 0xAC]
     );
     assert_eq!(factors, t.spec.factors());
     // the card identification code carries the issuer's serial, not the ATR's
