@@ -45,10 +45,10 @@ impl CardImage {
     ///
     /// - the ATR: the old T1-T7 stay, T8-T9 become the region's first four digits (part 2 table
     ///   16) and TA-TD the old chip serial; the card factor therefore changes;
-    /// - the card keys are derived anew from `keys` for that card factor ([design] D1) with full
+    /// - the card keys are derived anew from `keys` for that card factor (\[design\] D1) with full
     ///   try counters (the old keys by invented ids cannot be used by a specification terminal);
     /// - a blank or half-personalized old card kept all-`00` placeholder records; those are
-    ///   dropped (absent, as on a specification blank card, [design] D14), and a card
+    ///   dropped (absent, as on a specification blank card, \[design\] D14), and a card
     ///   identification code `region ‖ D156000005 ‖ old chip serial ‖ 00000000` is written when
     ///   the old one was such a placeholder;
     /// - an application block, temporary or permanent, becomes the (permanent) APPLICATION

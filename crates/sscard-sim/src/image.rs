@@ -11,8 +11,8 @@
 //!   "ssse_blocked": false, "card_blocked": false, "financial": null }
 //! ```
 //!
-//! - `keys`: the card keys of SSSE by role (part 9 appendix B, [design] D2), each with its key
-//!   version (group 1 = `01`, [design] D3) and try counter ([design] D4);
+//! - `keys`: the card keys of SSSE by role (part 9 appendix B, \[design\] D2), each with its key
+//!   version (group 1 = `01`, \[design\] D3) and try counter (\[design\] D4);
 //! - `ef05`, `ef06`: the records of the two record files, whole SIMPLE-TLVs in record-number
 //!   order (the order they were created, part 3 §5.3.2);
 //! - `ef07`, `ef08`: the contents of the transparent files of 2.0 and 3.0 cards (absent on 1.0
@@ -44,14 +44,14 @@ pub use crate::secret::{HexBytes, SecretBytes};
 pub const CARD_IMAGE_FORMAT: &str = "sscard-card-image";
 /// The `version` of the image layout this simulator reads and writes.
 pub const IMAGE_VERSION: u64 = 2;
-/// Tries of the PIN and of each counted key ([design] D4).
+/// Tries of the PIN and of each counted key (\[design\] D4).
 pub const DEFAULT_TRIES: u8 = 3;
 /// The largest try counter `63Cx` can show.
 pub const MAX_TRIES: u8 = 15;
-/// The version byte of the card's keys: key group 1 ([design] D3).
+/// The version byte of the card's keys: key group 1 (\[design\] D3).
 pub const DEFAULT_KEY_VERSION: u8 = 0x01;
 
-/// The key roles a card holds in SSSE (part 6 table 3, part 9 appendix B, [design] D2).
+/// The key roles a card holds in SSSE (part 6 table 3, part 9 appendix B, \[design\] D2).
 pub const SSSE_ROLES: [KeyRole; 6] = [
     KeyRole::Irk,
     KeyRole::Rkssse,
@@ -65,9 +65,9 @@ pub const SSSE_ROLES: [KeyRole; 6] = [
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CardKey {
-    /// The key: 16 bytes, 8 for STKSSSE on 3DES cards (single DES, [design] D2).
+    /// The key: 16 bytes, 8 for STKSSSE on 3DES cards (single DES, \[design\] D2).
     pub value: SecretBytes,
-    /// The key version a command may name in its optional version byte ([design] D3).
+    /// The key version a command may name in its optional version byte (\[design\] D3).
     pub version: u8,
     /// Tries left before the key locks (`6983`).
     pub tries_left: u8,
@@ -89,7 +89,7 @@ pub struct PinRecord {
 }
 
 impl PinRecord {
-    /// The empty PIN with a full counter ([design] D14).
+    /// The empty PIN with a full counter (\[design\] D14).
     pub fn empty() -> PinRecord {
         PinRecord {
             value: SecretBytes::default(),
@@ -162,7 +162,7 @@ impl CardImage {
         atr::atr(&self.historical_bytes.0, self.t0)
     }
 
-    /// The diversification factors of the card (part 9 §7.3, [design] D5).
+    /// The diversification factors of the card (part 9 §7.3, \[design\] D5).
     pub fn factors(&self) -> Result<CardFactors, SimError> {
         Ok(CardFactors {
             province: sscard_core::crypto::province_factor(&self.region),

@@ -3,7 +3,7 @@
 //! A simulated social security card (社会保障卡) and PSAM that behave as the national
 //! specification says (parts 2-10 of 《社会保障（个人）卡规范》, the V2.0 notice on the file
 //! structure and data items, the reader-interface specification), with sscard's choices where
-//! it is silent (`docs/interop-profile.md`, marked [design] in this crate's documentation):
+//! it is silent (`docs/interop-profile.md`, marked \[design\] in this crate's documentation):
 //!
 //! - [`SimCard`]: the card OS behind `handle(apdu) -> response` ([`card`]), with a persistent
 //!   [`CardImage`] (JSON, [`image`]) and volatile RAM state lost on [`SimCard::reset`]; made

@@ -1,5 +1,5 @@
 //! What a card is made from: [`CardSpec`], and the card images it gives — blank as it leaves
-//! initialization ([design] D14) or personalized directly (for tests that need a ready card).
+//! initialization (\[design\] D14) or personalized directly (for tests that need a ready card).
 
 use std::collections::BTreeMap;
 
@@ -39,7 +39,7 @@ pub struct CardSpec {
     /// identification code (V2.0 notice table 10). Not the ATR serial.
     pub card_serial: [u8; 4],
     /// The authentication code, bytes 13-16 of the card identification code: opaque
-    /// ([design] D15).
+    /// (\[design\] D15).
     pub auth_code: [u8; 4],
     /// Historical bytes T1-T2.
     pub chip_provider: [u8; 2],
@@ -56,7 +56,7 @@ pub struct CardSpec {
 impl CardSpec {
     /// A T=0 card without financial application, with the default T1-T7 (the field trace
     /// card's, [`crate::atr`]), card serial `00000001` and authentication code `FFFFFFFF` (the
-    /// field trace card's; opaque, [design] D15).
+    /// field trace card's; opaque, \[design\] D15).
     pub fn new(
         generation: Generation,
         algorithm: Algorithm,
@@ -130,7 +130,7 @@ impl CardSpec {
         atr::atr(&self.historical().to_bytes(), self.t0)
     }
 
-    /// The diversification factors of the card (part 9 §7.3, [design] D5).
+    /// The diversification factors of the card (part 9 §7.3, \[design\] D5).
     pub fn factors(&self) -> CardFactors {
         CardFactors {
             province: sscard_core::crypto::province_factor(&self.region),
@@ -157,7 +157,7 @@ impl CardSpec {
 }
 
 /// The card keys of `alg` for a card with `factors`: each SSSE role's national root
-/// diversified by the province, city and card factors ([design] D1).
+/// diversified by the province, city and card factors (\[design\] D1).
 pub(crate) fn card_keys(
     keys: &RootKeys,
     alg: Algorithm,
@@ -182,7 +182,7 @@ pub(crate) fn card_keys(
 }
 
 impl CardImage {
-    /// A card as it leaves initialization ([design] D14): the SSSE files created, the card keys
+    /// A card as it leaves initialization (\[design\] D14): the SSSE files created, the card keys
     /// of `keys` loaded, the PIN empty, and only EF05 record `01` (the card identification code
     /// of [`CardSpec::card_id`]) written.
     pub fn blank(spec: &CardSpec, keys: &RootKeys) -> Result<CardImage, SimError> {

@@ -1,5 +1,5 @@
 //! Through the public API only: a blank card made from the repository's test root keys is
-//! personalized as [design] D15 says and read as part 7 §5.4 and §6 say, by a terminal whose
+//! personalized as \[design\] D15 says and read as part 7 §5.4 and §6 say, by a terminal whose
 //! only key holder is a simulated PSAM, both behind `SimTransport`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

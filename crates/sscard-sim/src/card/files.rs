@@ -32,7 +32,7 @@ enum Occurrence {
 
 impl Address {
     /// Decodes P1 and the mode bits b3-b1 of P2. READ RECORD's modes `101` and `110` (several
-    /// records at once) are `6A81`: the card returns one record whole ([design] D16); the
+    /// records at once) are `6A81`: the card returns one record whole (\[design\] D16); the
     /// other values are `6A86`.
     fn decode(p1: u8, p2: u8) -> Result<Address, u16> {
         Ok(match p2 & 0x07 {
@@ -71,7 +71,7 @@ fn find(records: &[Vec<u8>], address: Address, pointer: Option<usize>) -> Option
 }
 
 impl SimCard {
-    /// Makes `df` current. Another DF drops the security state and the challenge ([design]
+    /// Makes `df` current. Another DF drops the security state and the challenge (\[design\]
     /// D10, part 5 §6.11.1); the same DF keeps them. Either way no EF is current.
     fn enter(&mut self, df: Df) {
         if self.vol.df != df {
@@ -225,9 +225,9 @@ impl SimCard {
     }
 
     /// READ RECORD (part 5 §6.10): one record whole. The checks: P2 mode, the file (`6A82`,
-    /// `6986`, `6981`), the read rule of [design] D11 (`6982`), the record (`6A83`), then Le:
+    /// `6986`, `6981`), the read rule of \[design\] D11 (`6982`), the record (`6A83`), then Le:
     /// anything but the record's length, `00` included, answers `6Cxx` with that length (part 5
-    /// §6.10.4, [design] D16). Reading by identifier moves the record pointer (part 3 §5.3).
+    /// §6.10.4, \[design\] D16). Reading by identifier moves the record pointer (part 3 §5.3).
     pub(crate) fn read_record(&mut self, a: &Apdu<'_>) -> Outcome {
         a.no_data()?;
         let address = Address::decode(a.p1, a.p2)?;
@@ -250,11 +250,11 @@ impl SimCard {
         Ok(Reply::Exact(Zeroizing::new(record)))
     }
 
-    /// UPDATE RECORD (part 5 §6.13) of EF05 or EF06, with UKSSSE authenticated ([design] D11).
+    /// UPDATE RECORD (part 5 §6.13) of EF05 or EF06, with UKSSSE authenticated (\[design\] D11).
     /// The data is one SIMPLE-TLV (`6A85` otherwise) of a data item of the file (`6A80`); by
     /// identifier, its tag must be P1 (`6A80`) and an absent record is added (§6.13.1); by
     /// number, the record's tag may not change (`6A80`) and number *count + 1* adds a record; a
-    /// value longer than the item is `6A84` ([design] D13). One transaction.
+    /// value longer than the item is `6A84` (\[design\] D13). One transaction.
     pub(crate) fn update_record(&mut self, a: &Apdu<'_>) -> Outcome {
         if a.data.is_empty() {
             return Err(sw::WRONG_LENGTH.into());
@@ -329,7 +329,7 @@ impl SimCard {
         }
     }
 
-    /// READ BINARY (part 5 §6.9) of EF07 or EF08 with RKSSSE authenticated ([design] D11). An
+    /// READ BINARY (part 5 §6.9) of EF07 or EF08 with RKSSSE authenticated (\[design\] D11). An
     /// offset at or past the end is `6B00`; Le `00` (or none) reads up to 256 bytes (§6.9.4);
     /// an Le past the end answers `6Cxx` with what is left (table 30).
     pub(crate) fn read_binary(&mut self, a: &Apdu<'_>) -> Outcome {

@@ -1,6 +1,6 @@
 //! The simulated social security card: a card OS behind [`SimCard::handle`] that behaves as the
 //! national specification says, with sscard's choices where it is silent
-//! (`docs/interop-profile.md`, marked [design]).
+//! (`docs/interop-profile.md`, marked \[design\]).
 //!
 //! # Files
 //!
@@ -37,14 +37,14 @@
 //! or until another DF is selected; reselecting the current DF or selecting an EF keeps it. A
 //! verified PIN holds until reset. A challenge serves the first command that uses it (EXTERNAL
 //! AUTHENTICATION or a command with a MAC) and is gone then, or when another DF is selected
-//! ([design] D10).
+//! (\[design\] D10).
 //!
 //! # Response data
 //!
 //! Case 2 commands (GET CHALLENGE, READ RECORD, READ BINARY) answer their data with `9000` when
 //! Le is right, `6Cxx` otherwise (part 2 §9.3.2.1). Case 4 commands (SELECT of a DF, INTERNAL
 //! AUTHENTICATION, GET PROCESSING OPTIONS) answer `61xx` on T=0 and keep the data for GET
-//! RESPONSE (part 2 §9.3.2.2, [`crate::t0`]); a T=1 card sends the data at once (`6Cxx` when a
+//! RESPONSE (part 2 §9.3.2.2, `t0`); a T=1 card sends the data at once (`6Cxx` when a
 //! non-zero Le is too small).
 
 mod files;
@@ -231,7 +231,7 @@ impl std::fmt::Debug for SimCard {
 }
 
 impl SimCard {
-    /// A blank card ([`CardImage::blank`], [design] D14) with the card keys of `keys`.
+    /// A blank card ([`CardImage::blank`], \[design\] D14) with the card keys of `keys`.
     pub fn blank(spec: CardSpec, keys: &RootKeys) -> Result<SimCard, SimError> {
         SimCard::from_image(CardImage::blank(&spec, keys)?)
     }

@@ -13,7 +13,7 @@ use super::{Abort, Change, Df, Outcome, Reply, SimCard};
 use crate::apdu::{sw, Apdu};
 use crate::image::{is_pin_cn, SecretBytes, SSSE_ROLES};
 
-/// A failed EXTERNAL AUTHENTICATION with a key whose failures do not count ([design] D4).
+/// A failed EXTERNAL AUTHENTICATION with a key whose failures do not count (\[design\] D4).
 const NOT_COUNTED: u16 = 0x63CF;
 
 /// Constant-time equality of two byte strings (the length is not hidden).
@@ -33,7 +33,7 @@ impl SimCard {
     }
 
     /// Takes the current challenge: `6984` when there is none or when it cannot be a process
-    /// factor (16 bytes on a 3DES card, [design] D7). It is gone either way ([design] D10).
+    /// factor (16 bytes on a 3DES card, \[design\] D7). It is gone either way (\[design\] D10).
     fn take_challenge(&mut self) -> Result<Zeroizing<Vec<u8>>, Abort> {
         let challenge = self.vol.challenge.take().ok_or(sw::NO_CHALLENGE)?;
         if challenge.len() > self.alg().block_len() {
@@ -56,7 +56,7 @@ impl SimCard {
         Ok(Reply::Exact(challenge))
     }
 
-    /// The SSSE key EXTERNAL AUTHENTICATION names with P2 (part 5 table 14, [design] D2): `6A88`
+    /// The SSSE key EXTERNAL AUTHENTICATION names with P2 (part 5 table 14, \[design\] D2): `6A88`
     /// for an unknown id, outside SSSE, and for IRK, which only INTERNAL AUTHENTICATION uses.
     fn external_role(&self, p2: u8) -> Result<KeyRole, Abort> {
         if self.vol.df != Df::Ssse {
@@ -69,7 +69,7 @@ impl SimCard {
     }
 
     /// Splits the 16 or 17 data bytes of INTERNAL / EXTERNAL AUTHENTICATION (part 5 §6.4.3,
-    /// §6.7.3) and checks the optional version byte against the key's (`6A88`, [design] D3).
+    /// §6.7.3) and checks the optional version byte against the key's (`6A88`, \[design\] D3).
     fn auth_fields<'a>(
         &self,
         data: &'a [u8],
@@ -91,7 +91,7 @@ impl SimCard {
     /// (part 5 §6.4, part 7 §6.6). The card computes the authentication data of the original
     /// with the process key of the key for its current challenge (part 4 §8.4, §9.3) and
     /// compares. Checks: P1 `00` and key id `00` (reserved) `6A86`; Lc `6700`; key `6A88`; key
-    /// locked `6983`; challenge `6984`. A counted key ([design] D4) spends a try before the
+    /// locked `6983`; challenge `6984`. A counted key (\[design\] D4) spends a try before the
     /// comparison (`63Cx` on failure, [`crate::tear`]) and gets them all back on success; BK
     /// and STKSSSE failures answer `63CF` and cost nothing.
     pub(crate) fn external_authentication(&mut self, a: &Apdu<'_>) -> Outcome {
@@ -139,7 +139,7 @@ impl SimCard {
     /// INTERNAL AUTHENTICATION `0088 0000 10|11 <process factor 8> <original 8> [<version>] 00`
     /// (part 5 §6.7, part 7 §5.4): the 8-byte authentication data of the original under the
     /// process key of IRK for the process factor (part 4 §8.4, §9.3; folded on 16-byte blocks).
-    /// IRK is key `00` ([design] D2): another P2 is `6A88`, as is the command outside SSSE.
+    /// IRK is key `00` (\[design\] D2): another P2 is `6A88`, as is the command outside SSSE.
     pub(crate) fn internal_authentication(&mut self, a: &Apdu<'_>) -> Outcome {
         if a.p1 != 0x00 {
             return Err(sw::P1P2.into());
@@ -232,7 +232,7 @@ impl SimCard {
     }
 
     /// The process key of STKSSSE for the current challenge, which secures the maintenance
-    /// commands ([design] D9, D12; part 7 §13).
+    /// commands (\[design\] D9, D12; part 7 §13).
     fn maintenance_key(&mut self) -> Result<SecretKey, Abort> {
         let challenge = self.take_challenge()?;
         let stk = self.card_key(KeyRole::Stkssse)?;
@@ -241,7 +241,7 @@ impl SimCard {
     }
 
     /// Checks the MAC ending the command data (part 4 §8.2): over `CLA INS P1 P2 Lc ‖ data`
-    /// with Lc counting the MAC, under `session`; `6988` when wrong ([design] D13).
+    /// with Lc counting the MAC, under `session`; `6988` when wrong (\[design\] D13).
     fn check_mac(&self, a: &Apdu<'_>, session: &SecretKey) -> Result<(), Abort> {
         let split = a.data.len().checked_sub(MAC_LEN).ok_or(sw::WRONG_LENGTH)?;
         let (body, mac) = a.data.split_at(split);
@@ -267,7 +267,7 @@ impl SimCard {
         Ok(session)
     }
 
-    /// PIN CHANGE/UNBLOCK `8424 00 P2 Lc <data> <MAC>` (part 5 §6.8, [design] D9 and D12) after
+    /// PIN CHANGE/UNBLOCK `8424 00 P2 Lc <data> <MAC>` (part 5 §6.8, \[design\] D9 and D12) after
     /// EXTERNAL AUTHENTICATION with PUK. P2 `00` unblocks (Lc `04`, the MAC only: the counter
     /// is restored); P2 `01` reloads (Lc `0C` or `14` on 3DES cards, `14` on 16-byte-block
     /// cards): `LD ‖ PIN ‖ padding` enciphered with the same process key as the MAC (part 4
@@ -306,7 +306,7 @@ impl SimCard {
     }
 
     /// APPLICATION BLOCK `841E 0001 04 <MAC>` (part 5 §6.1, part 7 §13.2) after EXTERNAL
-    /// AUTHENTICATION with BK ([design] D12): SSSE is blocked for good; from now on SELECT of
+    /// AUTHENTICATION with BK (\[design\] D12): SSSE is blocked for good; from now on SELECT of
     /// SSSE and every command inside it answer `9303`.
     pub(crate) fn application_block(&mut self, a: &Apdu<'_>) -> Outcome {
         a.p1p2(0x00, 0x01)?;
@@ -319,7 +319,7 @@ impl SimCard {
     }
 
     /// CARD BLOCK `8416 0000 04 <MAC>` (part 5 §6.2, part 7 §13.1) after EXTERNAL
-    /// AUTHENTICATION with BK ([design] D12): every later command answers `6A81`.
+    /// AUTHENTICATION with BK (\[design\] D12): every later command answers `6A81`.
     pub(crate) fn card_block(&mut self, a: &Apdu<'_>) -> Outcome {
         a.p1p2(0x00, 0x00)?;
         if a.data.len() != MAC_LEN {

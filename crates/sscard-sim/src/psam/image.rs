@@ -27,7 +27,7 @@ use crate::image::{
 pub const PSAM_IMAGE_FORMAT: &str = "sscard-psam-image";
 
 /// The PSAM algorithm byte of a key record (part 9 §6.2): `00` Triple-DES (16-byte key), `01`
-/// DES (8-byte key); `03` SM4 and `04` AES are sscard's ([design]: part 9 predates SM4, the
+/// DES (8-byte key); `03` SM4 and `04` AES are sscard's (\[design\]: part 9 predates SM4, the
 /// bytes follow the FCI's algorithm bytes).
 pub fn key_algorithm_byte(alg: Algorithm, key_len: usize) -> u8 {
     match (alg, key_len) {
@@ -153,7 +153,7 @@ fn digits(text: &str, n: usize) -> bool {
 impl PsamImage {
     /// A PSAM holding, for each role of `spec.levels`, the root of `keys` diversified down to
     /// its level (`RootKeys::key_at`): national keys take three factors in DELIVERY SESSION
-    /// KEY, province keys two, city keys one ([design] D6). Keys below the national level
+    /// KEY, province keys two, city keys one (\[design\] D6). Keys below the national level
     /// need `spec.region`.
     pub fn from_root_keys(keys: &RootKeys, spec: &PsamSpec) -> Result<PsamImage, SimError> {
         let alg = spec.algorithm;

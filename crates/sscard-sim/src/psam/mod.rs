@@ -6,28 +6,28 @@
 //! EF `0016` (terminal number, 6 bytes cn); the ADF `DF01` (`D15600000590`) holds EF `0019`
 //! (terminal transaction serial, 4 bytes) and the key records ([`PsamKey`]). Both DFs answer
 //! SELECT with `6F { 84 <DF name>, A5 { 9F0C 03 86 01 <algorithm> } }` — the algorithm in the
-//! FCI is [design], as the SSSE FCI of a card has it (part 5 table 36): part 9 distinguishes
+//! FCI is \[design\], as the SSSE FCI of a card has it (part 5 table 36): part 9 distinguishes
 //! its algorithm environments by DDF instead.
 //!
 //! # Commands (part 9 §9)
 //!
 //! - SELECT `00A4` (P1 `00` by FID: `3F00`, `DF01`; `02` an EF by FID; `04` by name);
 //! - READ BINARY `00B0` of `0015`, `0016`, `0019` by SFI (P1 `100xxxxx`, an SFI is looked for in
-//!   the current DF, then in the MF, [design]) or of the current EF;
+//!   the current DF, then in the MF, \[design\]) or of the current EF;
 //! - GET CHALLENGE `0084 0000 Le`;
 //! - INITIALIZE ENVIRONMENT `BFEC 0000 01 <first byte of the card identification code>`;
 //! - DELIVERY SESSION KEY `BFDE <usage> <key id> Lc <factors> <process factor>` in DF01: the key
 //!   is diversified by the factors, which come from the last level applied to the first (card,
-//!   city, province, [design] D6), then the process key of the process factor (one block:
+//!   city, province, \[design\] D6), then the process key of the process factor (one block:
 //!   8 bytes for 3DES, 16 for SM4 and AES; part 9 §9.7.3, part 4 §8.4) is kept. Lc = M + 8N
 //!   with N the key's number of diversifications, otherwise `6A80` (§9.7.4, §8 scheme one);
 //! - CIPHER DATA `80FA P1 00 Lc <data>` with the kept key (`6901` without one): P1 `00`/`02`
 //!   encipher (ECB); `05` MAC of one message whose first block is the initial value, `07`/`03`/
 //!   `01` the same over several commands (first, next, last); a MAC is the 4 bytes of part 4
 //!   §8.2.4 — the left half of the last block for 8-byte blocks, the XOR of its four 4-byte
-//!   groups for 16-byte blocks ([design] D8). The message is padded by the terminal. A key of
+//!   groups for 16-byte blocks (\[design\] D8). The message is padded by the terminal. A key of
 //!   type `07` only enciphers, `06` only MACs (§6.3), otherwise `6985`;
-//! - GET RESPONSE `00C0`: the PSAM runs T=0, every case 4 answer comes as `61xx` ([`crate::t0`]).
+//! - GET RESPONSE `00C0`: the PSAM runs T=0, every case 4 answer comes as `61xx` (`t0`).
 
 mod image;
 
@@ -131,6 +131,11 @@ impl SimPsam {
     /// The terminal number (12 digits).
     pub fn terminal_number(&self) -> &str {
         &self.image.terminal_number
+    }
+
+    /// The byte the last INITIALIZE ENVIRONMENT gave, since the last reset.
+    pub fn environment(&self) -> Option<u8> {
+        self.environment
     }
 
     /// The ATR: basic T=0 (part 2 table 7) with [`PSAM_HISTORICAL`].

@@ -1,5 +1,5 @@
 //! The PSAM command by command, and a terminal that authenticates to a simulated card and
-//! secures its maintenance commands with it (part 9 §9, [design] D6, D8, D9).
+//! secures its maintenance commands with it (part 9 §9, \[design\] D6, D8, D9).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use sscard_core::crypto::{self, KeyLevel};
@@ -29,7 +29,7 @@ fn sw(p: &mut SimPsam, apdu: &str) -> u16 {
 }
 
 /// DELIVERY SESSION KEY for `role` with the factors of `card` from `level` down, then the
-/// process factor (padded to a block, [design] D7).
+/// process factor (padded to a block, \[design\] D7).
 fn deliver(p: &mut SimPsam, role: KeyRole, level: KeyLevel, card: &Terminal, factor: &[u8]) -> u16 {
     let f = card.spec.factors();
     let all = [f.card, f.city, f.province];
@@ -43,7 +43,7 @@ fn deliver(p: &mut SimPsam, role: KeyRole, level: KeyLevel, card: &Terminal, fac
 }
 
 /// The authentication data of `original` under the delivered key (80FA 00 00, folded on
-/// 16-byte blocks, [design] D8).
+/// 16-byte blocks, \[design\] D8).
 fn auth_data(p: &mut SimPsam, original: &[u8; 8]) -> [u8; 8] {
     let mut block = original.to_vec();
     block.resize(p.algorithm().block_len(), 0);
@@ -136,6 +136,7 @@ fn challenge_and_environment() {
     assert_eq!(sw(&mut s, "0084010008"), 0x6A86);
     // INITIALIZE ENVIRONMENT with the first byte of a card identification code
     assert_eq!(sw(&mut s, "BFEC000001 51"), 0x9000);
+    assert_eq!(s.environment(), Some(0x51));
     assert_eq!(sw(&mut s, "BFEC000001 AA"), 0x6A80);
     assert_eq!(sw(&mut s, "BFEC000001 99"), 0x6A80);
     assert_eq!(sw(&mut s, "BFEC000002 5199"), 0x6700);

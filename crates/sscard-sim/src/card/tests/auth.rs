@@ -1,5 +1,5 @@
 //! GET CHALLENGE, EXTERNAL and INTERNAL AUTHENTICATION (part 5 §6.4, §6.5, §6.7; part 7 §5.4,
-//! §6.6; [design] D2-D4, D7, D10).
+//! §6.6; \[design\] D2-D4, D7, D10).
 
 use sscard_core::crypto;
 use sscard_core::keys::KeyRole;

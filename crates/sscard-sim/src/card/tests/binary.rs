@@ -1,4 +1,4 @@
-//! READ BINARY and UPDATE BINARY of EF07 and EF08 (part 5 §6.9, §6.12; [design] D11).
+//! READ BINARY and UPDATE BINARY of EF07 and EF08 (part 5 §6.9, §6.12; \[design\] D11).
 
 use sscard_core::keys::KeyRole;
 use sscard_core::profile::Generation;

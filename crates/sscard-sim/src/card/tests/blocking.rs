@@ -1,4 +1,4 @@
-//! APPLICATION BLOCK and CARD BLOCK (part 5 §6.1, §6.2; part 7 §13; [design] D4, D12, D13).
+//! APPLICATION BLOCK and CARD BLOCK (part 5 §6.1, §6.2; part 7 §13; \[design\] D4, D12, D13).
 
 use sscard_core::keys::KeyRole;
 use sscard_core::profile::Generation;

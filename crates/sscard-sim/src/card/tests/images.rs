@@ -1,5 +1,5 @@
 //! Card images: JSON, validation, redaction, version 1 and its conversion; the blank and
-//! personalized constructors; personalization through APDUs ([design] D14, D15).
+//! personalized constructors; personalization through APDUs (\[design\] D14, D15).
 
 use sscard_core::codec::tlv;
 use sscard_core::crypto::Pin;

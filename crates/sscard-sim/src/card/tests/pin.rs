@@ -1,5 +1,5 @@
 //! VERIFY, CHANGE PIN and PIN CHANGE/UNBLOCK (part 5 §6.3, §6.8, §6.14; part 7 §5.6-§5.8, §9;
-//! [design] D4, D9, D12, D15).
+//! \[design\] D4, D9, D12, D15).
 
 use sscard_core::crypto::{self, Pin};
 use sscard_core::keys::KeyRole;

@@ -62,6 +62,11 @@ fn t1_cards_never_use_get_response() {
     let mut t = Terminal::with_spec(spec(Generation::V3, Algorithm::Tdes).with_t1());
     let fci = t.select();
     assert_eq!(fci[0], 0x6F);
+    // case 4 data at once; a non-zero Le shorter than the data: 6Cxx
+    let ia = "008800001032D9E876ADB31BBFDBF7A936D0D18C9E";
+    assert_eq!(t.hex(&format!("{ia}00")).0.len(), 8);
+    assert_eq!(t.hex(ia).0.len(), 8, "case 3 on T=1: the data anyway");
+    assert_eq!(t.sw(&format!("{ia}04")), 0x6C08);
     assert_eq!(t.sw("00C0000000"), 0x6F00);
     assert_eq!(t.authenticate(KeyRole::Rkssse), 0x9000);
 }

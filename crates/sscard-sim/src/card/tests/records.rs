@@ -1,4 +1,4 @@
-//! READ RECORD and UPDATE RECORD (part 5 §6.10, §6.13; part 3 §5.3; [design] D11, D13, D14,
+//! READ RECORD and UPDATE RECORD (part 5 §6.10, §6.13; part 3 §5.3; \[design\] D11, D13, D14,
 //! D16).
 
 use sscard_core::codec::tlv;
