@@ -1,20 +1,47 @@
-//! Shared helpers of the top-level tests: test keys, fixture persons, blank simulated cards.
+//! Shared helpers of the top-level tests: the test root keys (`fixtures/keys/test-keys.json`,
+//! TEST KEYS ONLY), the fixture persons, simulated cards and PSAMs, and a recording transport.
+//!
+//! Every test target includes this module with `mod common;` and uses only part of it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use sscard::crypto::Pin;
+use sscard::crypto::{KeyLevel, Pin};
 use sscard::data::{PersonRecord, Personalization, RegionCode};
-use sscard::keyholder::KeyFile;
-use sscard::lifecycle::Card;
+use sscard::keyholder::{KeyFile, PsamKeyHolder, PsamLevels};
+use sscard::keys::RootKeys;
+use sscard::lifecycle::{self, Card, PersonalizeOptions};
 use sscard::profile::Generation;
-use sscard::sim::{CardSpec, SimCard, SimTransport};
+use sscard::sim::{CardSpec, PsamSpec, SimCard, SimPsam, SimTransport};
+use sscard::transport::{Transport, TransportError};
 use sscard::Algorithm;
 
-/// The development master keys of `fixtures/keys/test-keys.json` (TEST KEYS ONLY).
-pub fn test_keys() -> KeyFile {
-    KeyFile::from_json(include_str!("../../fixtures/keys/test-keys.json")).unwrap()
+/// The version-2 test key file (national root keys, TEST KEYS ONLY).
+pub const TEST_KEYS: &str = include_str!("../../fixtures/keys/test-keys.json");
+
+/// The version-1 key file of sscard before the specification protocol (refused).
+pub const LEGACY_V1_KEYS: &str = include_str!("../../fixtures/keys/legacy-v1-test-keys.json");
+
+/// The ATR serial (historical bytes TA-TD) of most test cards.
+pub const SERIAL: [u8; 4] = [0x2B, 0x11, 0x96, 0xEB];
+
+/// The terminal number of the test PSAMs (12 digits, part 9 §5.3).
+pub const TERMINAL_NUMBER: &str = "639900000042";
+
+/// The test root keys.
+pub fn root_keys() -> RootKeys {
+    RootKeys::from_json(TEST_KEYS).unwrap()
 }
 
-/// The fixture person of each generation.
+/// A key holder over the test root keys.
+pub fn test_keys() -> KeyFile {
+    KeyFile::from_json(TEST_KEYS).unwrap()
+}
+
+/// The region of the test cards and of every fixture person: `639900`.
+pub fn region() -> RegionCode {
+    "639900".parse().unwrap()
+}
+
+/// The fixture person of each generation, as given.
 pub fn person_record(generation: Generation) -> PersonRecord {
     let text = match generation {
         Generation::V1 => include_str!("../../fixtures/persons/li-si-1.json"),
@@ -24,23 +51,33 @@ pub fn person_record(generation: Generation) -> PersonRecord {
     PersonRecord::from_json(text).unwrap()
 }
 
-/// The validated personalization data of the fixture person of `generation`.
+/// The fixture person of `generation`, validated.
 pub fn person(generation: Generation) -> Personalization {
     person_record(generation).validate().unwrap()
 }
 
-/// A blank simulated card of the test region, made by the "manufacturer" with the test keys.
+/// A PIN from its digits.
+pub fn pin(digits: &str) -> Pin {
+    Pin::new(digits).unwrap()
+}
+
+/// The spec of a T=0 test card of region [`region`] with ATR serial `serial`.
+pub fn card_spec(generation: Generation, algorithm: Algorithm, serial: [u8; 4]) -> CardSpec {
+    CardSpec::new(generation, algorithm, region(), serial)
+}
+
+/// A blank (initialized, not personalized) simulated card of `spec`, with the card keys of the
+/// test root keys.
+pub fn blank_sim_of(spec: CardSpec) -> SimCard {
+    SimCard::blank(spec, &root_keys()).unwrap()
+}
+
+/// A blank T=0 simulated card.
 pub fn blank_sim(generation: Generation, algorithm: Algorithm, serial: [u8; 4]) -> SimCard {
-    let spec = CardSpec::new(generation, algorithm, region(), serial);
-    SimCard::blank(spec, &mut test_keys()).unwrap()
+    blank_sim_of(card_spec(generation, algorithm, serial))
 }
 
-/// The region of the fixture persons' cards.
-pub fn region() -> RegionCode {
-    "639900".parse().unwrap()
-}
-
-/// A blank simulated card opened through the in-process transport.
+/// A blank T=0 simulated card opened through the in-process transport.
 pub fn blank_card(
     generation: Generation,
     algorithm: Algorithm,
@@ -49,63 +86,154 @@ pub fn blank_card(
     Card::open(SimTransport::new(blank_sim(generation, algorithm, serial))).unwrap()
 }
 
-/// Shorthand for a PIN.
-pub fn pin(digits: &str) -> Pin {
-    Pin::new(digits).unwrap()
+/// A simulated card of `spec` personalized by the library with the fixture person of its
+/// generation (initial PIN `123456`), powered afresh.
+pub fn personalized_sim_of(spec: CardSpec) -> SimCard {
+    let generation = spec.generation;
+    let mut card = Card::open(SimTransport::new(blank_sim_of(spec))).unwrap();
+    lifecycle::personalize(
+        &mut card,
+        &mut test_keys(),
+        &person(generation),
+        &PersonalizeOptions::default(),
+    )
+    .unwrap();
+    let mut sim = card.into_transport().into_card();
+    sim.reset();
+    sim
 }
 
-/// A transport wrapper that records every raw command APDU, for replay tests.
-pub struct Recording<T> {
-    /// The wrapped transport.
-    pub inner: T,
-    /// Every command sent, in order.
-    pub sent: Vec<Vec<u8>>,
+/// A personalized T=0 simulated card ([`personalized_sim_of`]).
+pub fn personalized_sim(generation: Generation, algorithm: Algorithm, serial: [u8; 4]) -> SimCard {
+    personalized_sim_of(card_spec(generation, algorithm, serial))
 }
 
-impl<T: sscard::transport::Transport> Recording<T> {
-    /// Wraps `inner`.
-    pub fn new(inner: T) -> Self {
-        Recording {
-            inner,
-            sent: Vec::new(),
+/// A personalized T=0 simulated card opened through the in-process transport.
+pub fn personalized_card(
+    generation: Generation,
+    algorithm: Algorithm,
+    serial: [u8; 4],
+) -> Card<SimTransport<SimCard>> {
+    Card::open(SimTransport::new(personalized_sim(
+        generation, algorithm, serial,
+    )))
+    .unwrap()
+}
+
+/// The spec of a test PSAM of `algorithm` holding every SSSE key at `level` (keys below the
+/// national level are those of region [`region`]).
+pub fn psam_spec(algorithm: Algorithm, level: KeyLevel) -> PsamSpec {
+    PsamSpec::new(algorithm, TERMINAL_NUMBER)
+        .with_region(region())
+        .with_all_levels(level)
+}
+
+/// A simulated PSAM ([`psam_spec`]).
+pub fn sim_psam(algorithm: Algorithm, level: KeyLevel) -> SimPsam {
+    SimPsam::from_root_keys(&root_keys(), &psam_spec(algorithm, level)).unwrap()
+}
+
+/// A PSAM key holder over a simulated PSAM in its own in-process reader. The key holder first
+/// guesses national keys and finds the PSAM's level by part 9 §8's fallback.
+pub fn psam_key_holder(
+    algorithm: Algorithm,
+    level: KeyLevel,
+) -> PsamKeyHolder<SimTransport<SimPsam>> {
+    PsamKeyHolder::open(SimTransport::new(sim_psam(algorithm, level))).unwrap()
+}
+
+/// Like [`psam_key_holder`], told the PSAM's level in advance (no fallback round trips).
+pub fn psam_key_holder_at(
+    algorithm: Algorithm,
+    level: KeyLevel,
+) -> PsamKeyHolder<SimTransport<SimPsam>> {
+    psam_key_holder(algorithm, level).with_levels(PsamLevels::all(level))
+}
+
+/// The status word ending a raw response.
+pub fn sw_of(response: &[u8]) -> u16 {
+    match response {
+        [.., a, b] => u16::from_be_bytes([*a, *b]),
+        _ => panic!("a response of {} bytes has no status word", response.len()),
+    }
+}
+
+/// One raw exchange seen by [`Recording`]: the command and the card's response (empty when
+/// the transport failed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// The command APDU.
+    pub command: Vec<u8>,
+    /// The response APDU (data ‖ SW1 SW2), empty on a transport error.
+    pub response: Vec<u8>,
+}
+
+impl Exchange {
+    /// The INS byte.
+    pub fn ins(&self) -> u8 {
+        self.command[1]
+    }
+
+    /// The status word of the response (0 on a transport error).
+    pub fn sw(&self) -> u16 {
+        if self.response.len() < 2 {
+            0
+        } else {
+            sw_of(&self.response)
         }
     }
 }
 
-impl<T: sscard::transport::Transport> sscard::transport::Transport for Recording<T> {
-    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, sscard::transport::TransportError> {
-        self.sent.push(command.to_vec());
-        self.inner.transmit(command)
+/// A transport wrapper that records every raw exchange.
+pub struct Recording<T> {
+    /// The wrapped transport.
+    pub inner: T,
+    /// Every exchange, in order.
+    pub log: Vec<Exchange>,
+}
+
+impl<T: Transport> Recording<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: T) -> Self {
+        Recording {
+            inner,
+            log: Vec::new(),
+        }
     }
-    fn atr(&mut self) -> Result<Vec<u8>, sscard::transport::TransportError> {
+
+    /// Every command sent, in order.
+    pub fn commands(&self) -> Vec<Vec<u8>> {
+        self.log.iter().map(|e| e.command.clone()).collect()
+    }
+}
+
+impl<T: Transport> Transport for Recording<T> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let result = self.inner.transmit(command);
+        self.log.push(Exchange {
+            command: command.to_vec(),
+            response: result.clone().unwrap_or_default(),
+        });
+        result
+    }
+    fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
         self.inner.atr()
     }
     fn reset_epoch(&self) -> u64 {
         self.inner.reset_epoch()
     }
+    fn begin_transaction(&mut self) -> Result<(), TransportError> {
+        self.inner.begin_transaction()
+    }
+    fn end_transaction(&mut self) -> Result<(), TransportError> {
+        self.inner.end_transaction()
+    }
 }
 
-/// A personalized (not yet activated) card of `generation`, recorded.
-pub fn personalized_card(
-    generation: Generation,
-    algorithm: Algorithm,
-    serial: [u8; 4],
-) -> Card<Recording<SimTransport<SimCard>>> {
-    let transport = Recording::new(SimTransport::new(blank_sim(generation, algorithm, serial)));
-    let mut card = Card::open(transport).unwrap();
-    sscard::lifecycle::personalize(
-        &mut card,
-        &mut test_keys(),
-        &person(generation),
-        &sscard::lifecycle::PersonalizeOptions::default(),
-    )
-    .unwrap();
-    card
-}
+/// A simulated card in a recording in-process reader.
+pub type RecordedSim = Recording<SimTransport<SimCard>>;
 
-/// Sends a raw APDU (hex) and returns the status word.
-pub fn raw_sw<T: sscard::transport::Transport>(card: &mut Card<T>, apdu: &[u8]) -> u16 {
-    let response = card.channel_mut().transport_mut().transmit(apdu).unwrap();
-    let n = response.len();
-    u16::from_be_bytes([response[n - 2], response[n - 1]])
+/// Opens `sim` in a recording reader.
+pub fn recorded(sim: SimCard) -> Card<RecordedSim> {
+    Card::open(Recording::new(SimTransport::new(sim))).unwrap()
 }
