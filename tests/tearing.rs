@@ -1,59 +1,139 @@
-//! Tearing sweeps: power loss at every point of personalization, activation, PIN change,
-//! blocking and unblocking (docs/reliability.md).
+//! Tearing sweeps: power lost at every point of every operation that writes to a card
+//! (docs/reliability.md). The card is the simulated card OS (`sscard::sim`), whose persistent
+//! writes are atomic one by one (part 7 §14; `sscard_sim::tear`); the terminal is sscard's
+//! library with the test keys.
 //!
-//! For each operation and card configuration the operation first runs untorn, which gives its
-//! APDU count A and its persistent write count W. Then, for every N in 1..=A ("after APDU N":
-//! the APDU executes, its response is lost) and every N in 1..=W ("at write N": writes 1..N-1
-//! are done, the N-th and later are not), a fresh card in the operation's start state is torn
-//! there, reinserted and assessed:
+//! For each operation and card configuration the operation first runs untorn from its start
+//! state, which gives its APDU count A, its persistent-write count W and the image it leaves
+//! (the *intended* state). Then, for every n in 1..=A ([`Tear::AfterApdu`]: the n-th APDU runs,
+//! its response is lost) and every n in 1..=W ([`Tear::AtWrite`]: writes 1..n-1 are done, the
+//! n-th and later are not), a fresh card in the start state is torn there and put back into the
+//! reader, and:
 //!
-//! 1. the torn card is in one of the states the operation allows, it reads (with the library
-//!    and a key holder) exactly the data it should in that state, and its FCI agrees with how
-//!    it behaves;
-//! 2. rerunning the operation completes it, or names exactly what is already true
-//!    (`AlreadyActivated`, `AlreadyPersonalized` with the same card number, the old PIN being
-//!    wrong because the new one took effect, ...);
-//! 3. the card ends in the operation's intended state.
+//! 1. the torn run failed with "card removed" (never a success the card did not confirm);
+//! 2. the torn card is *assessed*, on copies so the assessment spends no tries: every field of
+//!    its persistent state is the start value or the intended one (a record, the PIN, a block
+//!    flag), never a third value; a card with a card number carries the whole personalization
+//!    of that number (the card number is written last, [design] D15) and the library reads
+//!    exactly that person from it, a card without one reads as nothing; the PIN is the old or
+//!    the new one, and whichever it is verifies; no PIN or key try counter is above its start
+//!    value or below it by more than the number of power losses (counters are spent before the
+//!    comparison: a tear never grants a free try), and a changed PIN was written with a full
+//!    counter;
+//!    a block happened or not, and SELECT says which; a transparent file holds the new bytes
+//!    up to some whole UPDATE BINARY and the old bytes after;
+//! 3. the terminal's recovery runs — the operation again; where the card already did it the
+//!    rerun must say so exactly (`already_done`, `ApplicationBlocked`, `CardBlocked`, or a wrong
+//!    old PIN when the new one took effect, followed by a VERIFY of the new PIN);
+//! 4. the card's whole persistent state equals the state an untorn run and the same recovery
+//!    leave.
 //!
-//! A trial that breaks any of this counts as corrupted; the sweeps print a table (run with
-//! `--nocapture`) and require 0 corrupted.
+//! A trial that breaks any of this counts as corrupted. Double tears: power lost at every write
+//! of the operation, then at every write of the rerun from the state that left.
+//!
+//! Each test writes its markdown table to `target/tmp/tearing-*.md` (printed at the end of
+//! `scripts/test.sh`) and fails on any corrupted trial.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use std::fmt::Write as _;
+use std::time::Instant;
 
-use common::*;
-use sscard::apdu::{commands, RecordRef};
-use sscard::data::{BcdDate, CardIdentificationCode, Personalization};
+use sscard::crypto::Pin;
+use sscard::data::{PersonRecord, Personalization};
 use sscard::keyholder::KeyFile;
-use sscard::lifecycle::{self, AppState, BlockState, Card, PersonalizeOptions, ReadOptions};
+use sscard::keys::RootKeys;
+use sscard::lifecycle::{
+    self, ActivateOptions, Card, CardData, PersonalizeOptions, PinStatus, ReadOptions,
+};
 use sscard::profile::{self, Ef, Generation};
-use sscard::sim::{CardImage, SimCard, SimTransport, Tear};
+use sscard::sim::{CardImage, CardSpec, SimCard, SimTransport, Tear};
 use sscard::transport::TransportError;
 use sscard::{Algorithm, Error};
 
 type TestCard = Card<SimTransport<SimCard>>;
-type Op = dyn Fn(&mut TestCard, &mut KeyFile) -> Result<(), Error>;
-/// Assesses a torn (reinserted) card given the torn run's result, reruns the operation and
-/// checks the final state. `Ok(true)`: the operation's effect had already landed before the
-/// rerun; `Err`: what is corrupt. The last argument is the number of power losses the card went
-/// through (each may have cost one PIN try: the counter is decremented before the comparison).
-type Check = dyn Fn(&mut TestCard, &mut KeyFile, &Result<(), Error>, u8) -> Result<bool, String>;
 
-const INITIAL: &str = "123456";
+const KEYS: &str = include_str!("../fixtures/keys/test-keys.json");
+const OLD_PERSON: &str = include_str!("../fixtures/persons/zhang-san-2.json");
+const NEW_PERSON: &str = include_str!("../fixtures/persons/wang-wu-3.json");
+
+/// The holder's PIN chosen at activation.
 const HOLDER: &str = "258036";
+/// The PIN the holder changes to, or the issuer reloads.
 const CHANGED: &str = "604917";
+/// A PIN that is not the card's.
+const WRONG: &str = "135790";
 
-fn today() -> BcdDate {
-    "20261123".parse().unwrap()
+/// Bytes per UPDATE BINARY of `AuthenticatedSession::write_binary` (the library's chunk size).
+const BINARY_CHUNK: usize = 240;
+
+fn keys() -> KeyFile {
+    KeyFile::from_json(KEYS).unwrap()
 }
 
-fn sim(card: &TestCard) -> &SimCard {
-    card.channel().transport().card()
+fn roots() -> RootKeys {
+    RootKeys::from_json(KEYS).unwrap()
 }
 
-fn image(card: &TestCard) -> CardImage {
-    sim(card).image().clone()
+fn pin(digits: &str) -> Pin {
+    Pin::new(digits).unwrap()
 }
+
+/// A fixture person on a card of `generation`.
+fn person(json: &str, generation: Generation) -> Personalization {
+    let mut record = PersonRecord::from_json(json).unwrap();
+    record.generation = generation.number().to_string();
+    record.validate().unwrap()
+}
+
+/// A card configuration: generation, algorithm, protocol.
+#[derive(Debug, Clone, Copy)]
+struct Config {
+    generation: Generation,
+    algorithm: Algorithm,
+    t0: bool,
+}
+
+impl Config {
+    const fn t0(generation: Generation, algorithm: Algorithm) -> Config {
+        Config {
+            generation,
+            algorithm,
+            t0: true,
+        }
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "{}/{} T={}",
+            self.generation.spec_version(),
+            self.algorithm.name(),
+            if self.t0 { 0 } else { 1 }
+        )
+    }
+
+    fn spec(&self) -> CardSpec {
+        let spec = CardSpec::new(
+            self.generation,
+            self.algorithm,
+            "639900".parse().unwrap(),
+            [0x2B, 0x11, 0x96, 0xEB],
+        )
+        .with_card_serial([0x00, 0x00, 0x05, 0x2B]);
+        if self.t0 {
+            spec
+        } else {
+            spec.with_t1()
+        }
+    }
+}
+
+/// Generations 2.0 and 3.0 × 3DES and SM4, all T=0 (the cards' default protocol, part 2).
+const CONFIGS: [Config; 4] = [
+    Config::t0(Generation::V2, Algorithm::Tdes),
+    Config::t0(Generation::V2, Algorithm::Sm4),
+    Config::t0(Generation::V3, Algorithm::Tdes),
+    Config::t0(Generation::V3, Algorithm::Sm4),
+];
 
 fn open(image: &CardImage) -> TestCard {
     Card::open(SimTransport::new(
@@ -62,34 +142,591 @@ fn open(image: &CardImage) -> TestCard {
     .unwrap()
 }
 
-/// Whether `pin` verifies on a copy of `image` (raw APDUs: the library refuses VERIFY before
-/// activation). The copy keeps the card under test's PIN counter untouched.
-fn pin_works(image: &CardImage, pin: &str) -> bool {
-    let mut copy = SimCard::from_image(image.clone()).unwrap();
-    let select = commands::select_aid_no_response(&profile::SSSE_AID)
-        .to_bytes()
-        .unwrap();
-    // 9000, or 61xx on a T=0 card, which offers its FCI even without Le
-    let selected = sw(&copy.handle(&select));
-    assert!(
-        selected == 0x9000 || selected >> 8 == 0x61,
-        "{selected:04X}"
-    );
-    let verify = commands::verify(common::pin(pin).to_bcd())
-        .to_bytes()
-        .unwrap();
-    sw(&copy.handle(&verify)) == 0x9000
+fn image_of(card: &TestCard) -> CardImage {
+    card.channel().transport().card().image().clone()
 }
 
-fn sw(response: &[u8]) -> u16 {
-    match response {
-        [.., a, b] => u16::from_be_bytes([*a, *b]),
-        _ => 0,
+// ---------------------------------------------------------------------------------------------
+// Start states, built with the library on untorn cards
+// ---------------------------------------------------------------------------------------------
+
+fn blank(config: Config) -> CardImage {
+    CardImage::blank(&config.spec(), &roots()).unwrap()
+}
+
+fn personalized(config: Config, data: &Personalization) -> CardImage {
+    let mut card = open(&blank(config));
+    lifecycle::personalize(&mut card, &mut keys(), data, &PersonalizeOptions::default()).unwrap();
+    image_of(&card)
+}
+
+fn activated(config: Config, data: &Personalization) -> CardImage {
+    let mut card = open(&personalized(config, data));
+    lifecycle::activate(
+        &mut card,
+        Some(&mut keys()),
+        &pin(HOLDER),
+        &ActivateOptions::default(),
+    )
+    .unwrap();
+    image_of(&card)
+}
+
+/// An activated card whose holder entered a wrong PIN until it blocked.
+fn pin_blocked(config: Config, data: &Personalization) -> CardImage {
+    let mut card = open(&activated(config, data));
+    for _ in 0..3 {
+        assert!(lifecycle::verify_pin(&mut card, &pin(WRONG)).is_err());
+    }
+    assert_eq!(
+        lifecycle::pin_status(&mut card).unwrap(),
+        PinStatus::Blocked
+    );
+    image_of(&card)
+}
+
+/// Deterministic file contents (a stand-in for a fingerprint template or a photo), `len` bytes.
+fn file_bytes(seed: u32, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 8) as u8 | 1 // never 00: every byte of the file is visibly old or new
+        })
+        .collect()
+}
+
+fn with_file(image: &CardImage, ef: Ef, content: &[u8]) -> CardImage {
+    let mut card = open(image);
+    let mut keys = keys();
+    let mut session = card.authenticate_for_update(&mut keys).unwrap();
+    session.write_binary(ef, 0, content).unwrap();
+    image_of(&card)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations and their recovery
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Personalization of a blank card (part 10 §5.4, [design] D15).
+    Personalize,
+    /// Personalization over a card personalized (and activated) for someone else.
+    Overwrite,
+    /// Activation: CHANGE PIN from the initial PIN to the holder's (part 7 §9).
+    Activate,
+    /// CHANGE PIN by the holder.
+    ChangePin,
+    /// PIN reload by the issuer on a blocked PIN (part 5 §6.8, P2 `01`).
+    ReloadPin,
+    /// PIN unblock by the issuer (part 5 §6.8, P2 `00`).
+    UnblockPin,
+    /// APPLICATION BLOCK of SSSE (part 5 §6.1): permanent.
+    BlockApplication,
+    /// CARD BLOCK (part 5 §6.2): permanent.
+    BlockCard,
+    /// The whole transparent file rewritten through an `AuthenticatedSession` (part 5 §6.12).
+    WriteFile(Ef),
+    /// A wrong PIN entered (VERIFY, part 5 §6.14): the try must be spent whatever happens.
+    WrongPin,
+    /// A faulty terminal that writes the card number first ([design] D15 forbids it): the
+    /// sweep must see the corruption (`the_sweep_sees_a_card_number_written_first`).
+    CardNumberFirst,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Personalize => "personalize",
+            Kind::Overwrite => "personalize over another person",
+            Kind::Activate => "activate (CHANGE PIN)",
+            Kind::ChangePin => "change PIN",
+            Kind::ReloadPin => "reload PIN (blocked PIN)",
+            Kind::UnblockPin => "unblock PIN",
+            Kind::BlockApplication => "application block",
+            Kind::BlockCard => "card block",
+            Kind::WriteFile(Ef::Ef07) => "write EF07 (fingerprint)",
+            Kind::WriteFile(_) => "write EF08 (photo)",
+            Kind::WrongPin => "wrong PIN entered",
+            Kind::CardNumberFirst => "faulty personalization, card number first",
+        }
     }
 }
 
-fn tries_left(image: &CardImage) -> u8 {
-    image.pin.as_ref().map_or(0, |p| p.tries_left)
+/// One operation on one card configuration, with everything the sweeps compare against.
+struct Scenario {
+    kind: Kind,
+    config: Config,
+    start: CardImage,
+    /// The person written (personalization), or on the card.
+    data: Personalization,
+    /// The new content of the transparent file.
+    file: Vec<u8>,
+    /// The state an untorn run leaves.
+    intended: CardImage,
+    /// The state an untorn run followed by the recovery leaves: every recovery must end here.
+    expected_final: CardImage,
+    /// APDUs and persistent writes of an untorn run.
+    apdus: u64,
+    writes: u64,
+    /// What the library reads from a card carrying each card number that may be on the card.
+    reads: Vec<(Vec<u8>, CardData)>,
+}
+
+impl Scenario {
+    fn new(kind: Kind, config: Config) -> Scenario {
+        let g = config.generation;
+        let old = person(OLD_PERSON, g);
+        let (start, data) = match kind {
+            Kind::Personalize | Kind::CardNumberFirst => (blank(config), old),
+            Kind::Overwrite => (activated(config, &old), person(NEW_PERSON, g)),
+            Kind::Activate => (personalized(config, &old), old),
+            Kind::ChangePin | Kind::BlockApplication | Kind::BlockCard | Kind::WrongPin => {
+                (activated(config, &old), old)
+            }
+            Kind::ReloadPin | Kind::UnblockPin => (pin_blocked(config, &old), old),
+            Kind::WriteFile(ef) => {
+                let image = activated(config, &old);
+                (with_file(&image, ef, &file_bytes(1, ef.size())), old)
+            }
+        };
+        let file = match kind {
+            Kind::WriteFile(ef) => file_bytes(2, ef.size()),
+            _ => Vec::new(),
+        };
+        let mut s = Scenario {
+            kind,
+            config,
+            start,
+            data,
+            file,
+            intended: CardImage::blank(&config.spec(), &roots()).unwrap(),
+            expected_final: CardImage::blank(&config.spec(), &roots()).unwrap(),
+            apdus: 0,
+            writes: 0,
+            reads: Vec::new(),
+        };
+        // the untorn run, counted from arming (a tear that never fires)
+        let mut card = open(&s.start);
+        sim_mut(&mut card).arm_tear(Tear::AtWrite(u64::MAX));
+        let result = s.run(&mut card, &mut keys());
+        match (kind, &result) {
+            (Kind::WrongPin, Err(Error::WrongPin { tries_left: 2 })) | (_, Ok(())) => {}
+            _ => panic!(
+                "{} on {}: untorn run: {result:?}",
+                kind.name(),
+                config.label()
+            ),
+        }
+        s.apdus = sim(&card).apdus_since_arming();
+        s.writes = sim(&card).writes_since_arming();
+        s.intended = image_of(&card);
+        let mut card = open(&s.intended);
+        s.recover(&mut card, &mut keys(), &s.intended)
+            .unwrap_or_else(|e| panic!("{}: recovery after an untorn run: {e}", kind.name()));
+        s.expected_final = image_of(&card);
+        for image in [&s.start, &s.intended] {
+            if let (Some(number), false) = (card_number(image), blocked(image)) {
+                if !s.reads.iter().any(|(n, _)| *n == number) {
+                    let mut card = open(image);
+                    let read =
+                        lifecycle::read_verified(&mut card, &mut keys(), &ReadOptions::default())
+                            .unwrap();
+                    s.reads.push((number, read));
+                }
+            }
+        }
+        s
+    }
+
+    fn personalize_options(&self) -> PersonalizeOptions {
+        PersonalizeOptions {
+            overwrite: self.kind == Kind::Overwrite,
+            ..PersonalizeOptions::default()
+        }
+    }
+
+    /// The operation itself.
+    fn run(&self, card: &mut TestCard, keys: &mut KeyFile) -> Result<(), Error> {
+        match self.kind {
+            Kind::Personalize | Kind::Overwrite => {
+                lifecycle::personalize(card, keys, &self.data, &self.personalize_options())
+                    .map(|_| ())
+            }
+            Kind::Activate => {
+                lifecycle::activate(card, Some(keys), &pin(HOLDER), &ActivateOptions::default())
+            }
+            Kind::ChangePin => lifecycle::change_pin(card, &pin(HOLDER), &pin(CHANGED)),
+            Kind::ReloadPin => lifecycle::reload_pin(card, keys, &pin(CHANGED)),
+            Kind::UnblockPin => lifecycle::unblock_pin(card, keys),
+            Kind::BlockApplication => lifecycle::block_application(card, keys),
+            Kind::BlockCard => lifecycle::block_card(card, keys),
+            Kind::WriteFile(ef) => {
+                let mut session = card.authenticate_for_update(keys)?;
+                session.write_binary(ef, 0, &self.file)
+            }
+            Kind::WrongPin => lifecycle::verify_pin(card, &pin(WRONG)),
+            Kind::CardNumberFirst => {
+                let g = self.data.generation();
+                let card_id = card.card_id()?;
+                let mut records = self.data.issuing_data(card_id).to_records(g)?;
+                records.extend(self.data.holder().to_records(g)?);
+                records.retain(|(tag, _)| *tag != profile::tag::CARD_ID);
+                records.sort_by_key(|(tag, _)| *tag != profile::tag::CARD_NUMBER);
+                let mut session = card.authenticate_for_update(keys)?;
+                for (tag, tlv) in records {
+                    let item = profile::element(g, tag).unwrap();
+                    session.write_item(item, &tlv[2..])?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// What a terminal does with a card that lost power during the operation: the operation
+    /// again, accepting exactly the answers that say it had already taken effect on `torn`.
+    fn recover(
+        &self,
+        card: &mut TestCard,
+        keys: &mut KeyFile,
+        torn: &CardImage,
+    ) -> Result<(), String> {
+        let pin_now = |new: &str| torn.pin.value.expose() == pin(new).to_bcd().as_slice();
+        match self.kind {
+            Kind::Personalize | Kind::Overwrite => {
+                let report =
+                    lifecycle::personalize(card, keys, &self.data, &self.personalize_options())
+                        .map_err(|e| format!("rerun: {e}"))?;
+                let complete = card_number(torn) == card_number(&self.intended);
+                ensure(report.already_done == complete, || {
+                    format!(
+                        "rerun reported already_done = {} on a card {} the card number",
+                        report.already_done,
+                        if complete { "with" } else { "without" }
+                    )
+                })
+            }
+            Kind::Activate | Kind::ChangePin => {
+                let (old, new) = match self.kind {
+                    Kind::Activate => (Pin::initial(), pin(HOLDER)),
+                    _ => (pin(HOLDER), pin(CHANGED)),
+                };
+                let rerun = match self.kind {
+                    Kind::Activate => {
+                        lifecycle::activate(card, Some(keys), &new, &ActivateOptions::default())
+                    }
+                    _ => lifecycle::change_pin(card, &old, &new),
+                };
+                match rerun {
+                    Ok(()) => Ok(()),
+                    // the new PIN had taken effect: the old one is wrong now (one try spent),
+                    // and the holder's new PIN verifies (the try given back)
+                    Err(Error::WrongPin { .. }) if pin_now(new.expose()) => {
+                        lifecycle::verify_pin(card, &new)
+                            .map_err(|e| format!("VERIFY of the new PIN after the rerun: {e}"))
+                    }
+                    Err(e) => Err(format!("rerun: {e}")),
+                }
+            }
+            Kind::ReloadPin | Kind::UnblockPin => {
+                self.run(card, keys).map_err(|e| format!("rerun: {e}"))?;
+                let status = lifecycle::pin_status(card).map_err(|e| format!("PIN status: {e}"))?;
+                ensure(status == PinStatus::Required { tries_left: 3 }, || {
+                    format!("PIN status after the rerun: {status:?}")
+                })
+            }
+            Kind::BlockApplication => match self.run(card, keys) {
+                Ok(()) => Ok(()),
+                Err(Error::ApplicationBlocked) if torn.ssse_blocked => Ok(()),
+                Err(e) => Err(format!("rerun: {e}")),
+            },
+            Kind::BlockCard => match self.run(card, keys) {
+                Ok(()) => Ok(()),
+                Err(Error::CardBlocked) if torn.card_blocked => Ok(()),
+                Err(e) => Err(format!("rerun: {e}")),
+            },
+            Kind::WriteFile(ef) => {
+                self.run(card, keys).map_err(|e| format!("rerun: {e}"))?;
+                let read = lifecycle::read_binary_file(card, keys, ef)
+                    .map_err(|e| format!("reading {ef} back: {e}"))?;
+                ensure(read == self.file, || format!("{ef} read back differs"))
+            }
+            Kind::CardNumberFirst => self.run(card, keys).map_err(|e| format!("rerun: {e}")),
+            Kind::WrongPin => {
+                // the terminal asks the card how many tries are left, then the holder enters
+                // the right PIN
+                let status = lifecycle::pin_status(card).map_err(|e| format!("PIN status: {e}"))?;
+                let tries = torn.pin.tries_left;
+                ensure(status == PinStatus::Required { tries_left: tries }, || {
+                    format!("PIN status {status:?}, the card holds {tries} tries")
+                })?;
+                lifecycle::verify_pin(card, &pin(HOLDER)).map_err(|e| format!("VERIFY: {e}"))
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Assessing a torn card
+    // -----------------------------------------------------------------------------------------
+
+    /// Everything wrong with `torn`, a card that lost power `tears` times during the operation
+    /// (the last time at `tear`).
+    fn assess(&self, torn: &CardImage, tears: u8, tear: Tear) -> Vec<String> {
+        let mut problems = Vec::new();
+        let (s, i) = (&self.start, &self.intended);
+        let mut check = |ok: bool, what: String| {
+            if !ok {
+                problems.push(what);
+            }
+        };
+        // what no operation here changes
+        #[allow(clippy::type_complexity)]
+        fn fixed(
+            x: &CardImage,
+        ) -> (
+            &String,
+            u64,
+            Generation,
+            Algorithm,
+            bool,
+            &sscard::sim::HexBytes,
+            &sscard::data::RegionCode,
+            &Option<sscard::sim::FinancialApp>,
+        ) {
+            (
+                &x.format,
+                x.version,
+                x.generation,
+                x.algorithm,
+                x.t0,
+                &x.historical_bytes,
+                &x.region,
+                &x.financial,
+            )
+        }
+        check(
+            fixed(torn) == fixed(s),
+            "identity of the card changed".into(),
+        );
+        // keys: values untouched; counters spent at most once per power loss, never raised
+        for (name, key) in &torn.keys {
+            let Some(before) = s.keys.get(name) else {
+                check(false, format!("a key {name} appeared"));
+                continue;
+            };
+            check(
+                key.value == before.value
+                    && key.version == before.version
+                    && key.max_tries == before.max_tries,
+                format!("key {name} changed"),
+            );
+            check(
+                key.tries_left <= before.tries_left && key.tries_left + tears >= before.tries_left,
+                format!(
+                    "key {name}: {} tries left, {} before and {tears} power loss(es)",
+                    key.tries_left, before.tries_left
+                ),
+            );
+        }
+        check(torn.keys.len() == s.keys.len(), "a key disappeared".into());
+        // blocks: happened or not
+        check(
+            torn.ssse_blocked == s.ssse_blocked || torn.ssse_blocked == i.ssse_blocked,
+            "application block flag is neither before nor after".into(),
+        );
+        check(
+            torn.card_blocked == s.card_blocked || torn.card_blocked == i.card_blocked,
+            "card block flag is neither before nor after".into(),
+        );
+        // the PIN: old or new, never another; the new PIN was written with its full counter; no
+        // counter spends more than one try per power loss or gains one (but the one the
+        // operation itself restores)
+        let value = torn.pin.value.expose();
+        let changed = value != s.pin.value.expose();
+        check(
+            !changed || value == i.pin.value.expose(),
+            "the PIN is neither the old nor the new one".into(),
+        );
+        check(
+            torn.pin.max_tries == s.pin.max_tries,
+            "PIN maximum changed".into(),
+        );
+        let tries = torn.pin.tries_left;
+        if changed {
+            // written with its full counter; a later torn attempt (a rerun with the old PIN)
+            // may have spent one
+            check(
+                tries <= i.pin.tries_left && tries + tears > i.pin.tries_left,
+                format!(
+                    "new PIN with {tries} tries: {} after an untorn run, {tears} power loss(es)",
+                    i.pin.tries_left
+                ),
+            );
+        } else {
+            let spent = tries <= s.pin.tries_left && tries + tears >= s.pin.tries_left;
+            let restored =
+                i.pin.value.expose() == s.pin.value.expose() && tries == i.pin.tries_left;
+            check(
+                spent || restored,
+                format!(
+                    "PIN with {tries} tries: {} before, {} after an untorn run, {tears} power loss(es)",
+                    s.pin.tries_left, i.pin.tries_left
+                ),
+            );
+        }
+        if self.kind == Kind::WrongPin && tears == 1 {
+            // the try is spent before the comparison: a VERIFY that ran (its response lost)
+            // cost the try, and one torn at that very write compared nothing
+            let verify_ran = tear == Tear::AfterApdu(self.apdus);
+            let verify_torn = tear == Tear::AtWrite(1);
+            check(
+                (!verify_ran || tries + 1 == s.pin.tries_left)
+                    && (!verify_torn || tries == s.pin.tries_left),
+                format!("{tries} tries left after a wrong PIN torn {tear}"),
+            );
+        }
+        // records: every item old or new; a card number brings its whole personalization
+        for ef in Ef::RECORD_FILES {
+            for record in torn.records(ef) {
+                let tag = record.0.first().copied().unwrap_or_default();
+                let now = torn.record_value(ef, tag);
+                let cleared = self.kind == Kind::Overwrite
+                    && tag == profile::tag::CARD_NUMBER
+                    && now.is_some_and(|v| v.iter().all(|&b| b == 0));
+                check(
+                    now == s.record_value(ef, tag) || now == i.record_value(ef, tag) || cleared,
+                    format!("{ef} tag {tag:02X} is neither before nor after"),
+                );
+            }
+            for record in s.records(ef) {
+                let tag = record.0.first().copied().unwrap_or_default();
+                check(
+                    torn.record_value(ef, tag).is_some(),
+                    format!("{ef} tag {tag:02X} disappeared"),
+                );
+            }
+        }
+        if let Some(number) = card_number(torn) {
+            for whole in [s, i] {
+                if card_number(whole).as_ref() == Some(&number) {
+                    check(
+                        torn.ef05 == whole.ef05 && torn.ef06 == whole.ef06,
+                        "a card number without the whole personalization behind it".into(),
+                    );
+                }
+            }
+        }
+        // transparent files: new bytes up to a whole UPDATE BINARY, old bytes after it
+        for ef in [Ef::Ef07, Ef::Ef08] {
+            let (Some(now), Some(before), Some(after)) =
+                (torn.binary(ef), s.binary(ef), i.binary(ef))
+            else {
+                check(
+                    torn.binary(ef).is_none() == s.binary(ef).is_none(),
+                    format!("{ef} appeared or disappeared"),
+                );
+                continue;
+            };
+            let prefix = (0..=now.len().div_ceil(BINARY_CHUNK)).any(|k| {
+                let cut = (k * BINARY_CHUNK).min(now.len());
+                now[..cut] == after[..cut] && now[cut..] == before[cut..]
+            });
+            check(
+                prefix,
+                format!("{ef} is not new chunks followed by old ones"),
+            );
+        }
+        problems.extend(self.assess_behaviour(torn));
+        problems
+    }
+
+    /// What a terminal sees on (copies of) the torn card.
+    fn assess_behaviour(&self, torn: &CardImage) -> Vec<String> {
+        let mut problems = Vec::new();
+        // SELECT tells the block state
+        let mut card = open(torn);
+        let selected = card.select();
+        let ok = match &selected {
+            Err(Error::CardBlocked) => torn.card_blocked,
+            Err(Error::ApplicationBlocked) => !torn.card_blocked && torn.ssse_blocked,
+            Ok(_) => !torn.card_blocked && !torn.ssse_blocked,
+            Err(_) => false,
+        };
+        if !ok {
+            problems.push(format!(
+                "SELECT answers {:?} on a card with application block {} and card block {}",
+                selected.err(),
+                torn.ssse_blocked,
+                torn.card_blocked
+            ));
+        }
+        if blocked(torn) {
+            return problems;
+        }
+        // the library reads the whole person of the card number, or nothing
+        let mut card = open(torn);
+        let read = lifecycle::read_verified(&mut card, &mut keys(), &ReadOptions::default());
+        match (card_number(torn), read) {
+            (Some(number), Ok(read)) => {
+                let expected = self.reads.iter().find(|(n, _)| *n == number);
+                if expected.map(|(_, data)| data) != Some(&read) {
+                    problems.push("the library reads other data than the card number's".into());
+                }
+            }
+            (Some(_), Err(e)) => problems.push(format!("a card with a card number: read: {e}")),
+            (None, Ok(read)) => problems.push(format!(
+                "a card without card number reads as card {}",
+                read.issuing.card_number
+            )),
+            (None, Err(_)) => {}
+        }
+        // the PIN: its status, and the PIN the card holds verifies
+        let value = torn.pin.value.expose();
+        let mut card = open(torn);
+        let status = lifecycle::pin_status(&mut card);
+        let expected = if value.is_empty() {
+            PinStatus::NotSet
+        } else if torn.pin.tries_left == 0 {
+            PinStatus::Blocked
+        } else {
+            PinStatus::Required {
+                tries_left: torn.pin.tries_left,
+            }
+        };
+        if status.as_ref().ok() != Some(&expected) {
+            problems.push(format!("PIN status {status:?}, expected {expected:?}"));
+        }
+        if let (false, PinStatus::Required { .. }) = (value.is_empty(), expected) {
+            let held = [Pin::initial(), pin(HOLDER), pin(CHANGED)]
+                .into_iter()
+                .find(|p| p.to_bcd().as_slice() == value);
+            match held {
+                Some(p) => {
+                    let mut card = open(torn);
+                    if let Err(e) = lifecycle::verify_pin(&mut card, &p) {
+                        problems.push(format!("the PIN the card holds does not verify: {e}"));
+                    }
+                }
+                None => problems.push("the card holds a PIN nobody set".into()),
+            }
+        }
+        problems
+    }
+
+    /// Whether the operation's effect is on `torn` (key try counters aside).
+    fn landed(&self, torn: &CardImage) -> bool {
+        let strip = |x: &CardImage| {
+            let mut x = x.clone();
+            for key in x.keys.values_mut() {
+                key.tries_left = key.max_tries;
+            }
+            x
+        };
+        strip(torn) == strip(&self.intended)
+    }
 }
 
 fn ensure(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
@@ -100,770 +737,482 @@ fn ensure(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
     }
 }
 
-/// The FCI's (state, block) after a fresh SELECT.
-fn fci(card: &mut TestCard) -> Result<(Option<AppState>, Option<BlockState>), String> {
-    let app = card.select().map_err(|e| format!("SELECT: {e}"))?;
-    Ok((app.state, app.block))
+fn sim(card: &TestCard) -> &SimCard {
+    card.channel().transport().card()
 }
 
-/// The library reads the card (key holder present, EF0D included) and gets exactly `data`.
-fn reads_exactly(
-    card: &mut TestCard,
-    keys: &mut KeyFile,
-    data: &Personalization,
-    card_id: CardIdentificationCode,
-    state: AppState,
-) -> Result<(), String> {
-    let options = ReadOptions::default().with_supplementary(true);
-    let read = lifecycle::read(card, Some(keys), &options).map_err(|e| format!("read: {e}"))?;
-    ensure(read.holder == *data.holder(), || {
-        "holder data differs".into()
-    })?;
-    ensure(read.issuing == data.issuing_data(card_id), || {
-        "issuing data differs".into()
-    })?;
-    ensure(read.supplementary.as_ref() == data.supplementary(), || {
-        "supplementary data differs".into()
-    })?;
-    ensure(read.state == Some(state), || {
-        format!("read says {:?}, expected {state:?}", read.state)
-    })?;
-    ensure(
-        read.genuine == Some(true) && read.card_id_mac_verified == Some(true),
-        || "not proved genuine".into(),
-    )
+fn sim_mut(card: &mut TestCard) -> &mut SimCard {
+    card.raw_channel().transport_mut().card_mut()
 }
 
-/// One row of the report.
+/// The card number on the card (EF05 tag 07), unless absent or cleared.
+fn card_number(image: &CardImage) -> Option<Vec<u8>> {
+    image
+        .record_value(Ef::Ef05, profile::tag::CARD_NUMBER)
+        .filter(|v| v.iter().any(|&b| b != 0))
+        .map(<[u8]>::to_vec)
+}
+
+fn blocked(image: &CardImage) -> bool {
+    image.ssse_blocked || image.card_blocked
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sweeps
+// ---------------------------------------------------------------------------------------------
+
+/// One line of a table.
+#[derive(Debug, Default)]
 struct Row {
     operation: String,
-    config: String,
-    tear: &'static str,
+    card: String,
+    tear: String,
     points: u64,
     tried: u64,
     landed: u64,
     recovered: u64,
-    corrupted: Vec<String>,
+    corrupted: u64,
 }
 
-/// Runs the operation untorn on a copy of `start` (checking the untorn run too), then torn at
-/// every APDU and every write. Returns one row per tear kind.
-fn sweep(operation: &str, config: &str, start: &CardImage, op: &Op, check: &Check) -> Vec<Row> {
-    let mut keys = test_keys();
-    let mut card = open(start);
-    let apdus_before = card.channel().transport().exchanges();
-    let writes_before = sim(&card).persistent_writes();
-    let untorn = op(&mut card, &mut keys);
-    assert!(
-        untorn.is_ok(),
-        "{operation} {config}: untorn run: {untorn:?}"
-    );
-    let apdus = card.channel().transport().exchanges() - apdus_before;
-    let writes = sim(&card).persistent_writes() - writes_before;
-    assert!(
-        apdus > 0 && writes > 0,
-        "{operation} {config}: nothing to tear"
-    );
-    card.channel_mut().transport_mut().power_cycle();
-    if let Err(e) = check(&mut card, &mut keys, &untorn, 0) {
-        panic!("{operation} {config}: untorn run fails its own check: {e}");
-    }
+/// The outcome of one torn trial.
+struct Trial {
+    /// The card after the tear, back in a reader.
+    torn: CardImage,
+    problems: Vec<String>,
+}
 
-    let mut rows = Vec::new();
-    for (kind, count) in [("after APDU", apdus), ("at write", writes)] {
-        let mut row = Row {
-            operation: operation.into(),
-            config: config.into(),
-            tear: kind,
-            points: count,
-            tried: 0,
-            landed: 0,
-            recovered: 0,
-            corrupted: Vec::new(),
-        };
-        for n in 1..=count {
-            let tear = if kind == "at write" {
-                Tear::AtWrite(n)
-            } else {
-                Tear::AfterApdu(n)
-            };
-            row.tried += 1;
-            match trial(start, tear, op, check, 1) {
-                Ok(landed) => {
-                    row.recovered += 1;
-                    row.landed += u64::from(landed);
-                }
-                Err(e) => row
-                    .corrupted
-                    .push(format!("{operation} {config} torn {tear}: {e}")),
+/// Runs `op` (the operation, or its rerun) on a card in state `from` with `tear` armed; returns
+/// the card put back into the reader. A tear that does not fire, or a run that reports success
+/// although the card never answered, is a problem.
+fn torn_run(s: &Scenario, from: &CardImage, tear: Tear, problems: &mut Vec<String>) -> CardImage {
+    let mut card = open(from);
+    sim_mut(&mut card).arm_tear(tear);
+    let result = s.run(&mut card, &mut keys());
+    if sim(&card).tear_fired() != Some(tear) {
+        problems.push(format!("{tear} did not fire"));
+    }
+    match result {
+        Err(Error::Transport(TransportError::CardRemoved)) => {}
+        other => problems.push(format!("torn run ended with {other:?}, not card removed")),
+    }
+    let mut transport = card.into_transport();
+    transport.insert_card();
+    transport.card().image().clone()
+}
+
+/// Assesses a torn card, recovers it and checks the final state.
+fn finish(s: &Scenario, mut trial: Trial, tears: u8, tear: Tear) -> (bool, Vec<String>) {
+    let landed = s.landed(&trial.torn);
+    trial.problems.extend(s.assess(&trial.torn, tears, tear));
+    let mut card = open(&trial.torn);
+    match s.recover(&mut card, &mut keys(), &trial.torn) {
+        Ok(()) => {
+            if image_of(&card) != s.expected_final {
+                trial
+                    .problems
+                    .push("after the recovery the card is not in the intended state".into());
             }
+        }
+        Err(e) => trial.problems.push(format!("recovery: {e}")),
+    }
+    (landed, trial.problems)
+}
+
+/// Tallies trial results into a row; keeps the first problems for the failure message.
+fn tally(
+    row: &mut Row,
+    landed: bool,
+    problems: Vec<String>,
+    label: &str,
+    failures: &mut Vec<String>,
+) {
+    row.tried += 1;
+    row.landed += u64::from(landed);
+    if problems.is_empty() {
+        row.recovered += 1;
+    } else {
+        row.corrupted += 1;
+        if failures.len() < 20 {
+            failures.push(format!("{label}: {}", problems.join("; ")));
+        }
+    }
+}
+
+/// The single-tear sweeps of `s`: after every APDU, at every write.
+fn sweep(s: &Scenario, failures: &mut Vec<String>) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (at, points) in [(At::Apdu, s.apdus), (At::Write, s.writes)] {
+        let make = |n| at.tear(n);
+        let mut row = Row {
+            operation: s.kind.name().into(),
+            card: s.config.label(),
+            tear: at.name().into(),
+            points,
+            ..Row::default()
+        };
+        for n in 1..=points {
+            let tear = make(n);
+            let mut problems = Vec::new();
+            let torn = torn_run(s, &s.start, tear, &mut problems);
+            let (landed, problems) = finish(s, Trial { torn, problems }, 1, tear);
+            let label = format!("{} on {} {tear}", s.kind.name(), s.config.label());
+            tally(&mut row, landed, problems, &label, failures);
+        }
+        // the counts are exact: one past the last point, no power is lost
+        let mut card = open(&s.start);
+        sim_mut(&mut card).arm_tear(make(points + 1));
+        let _ = s.run(&mut card, &mut keys());
+        if sim(&card).tear_fired().is_some() || image_of(&card) != s.intended {
+            failures.push(format!(
+                "{} on {}: {} fired or changed the outcome: the count {points} is wrong",
+                s.kind.name(),
+                s.config.label(),
+                make(points + 1)
+            ));
         }
         rows.push(row);
     }
     rows
 }
 
-/// Runs `op` on a copy of `start` torn at `tear`, and powers the card again (reinserts it).
-/// Gives the card and the torn run's result.
-fn tear_once(
-    start: &CardImage,
-    tear: Tear,
-    op: &Op,
-) -> Result<(TestCard, Result<(), Error>), String> {
-    let mut card = open(start);
-    card.channel_mut().transport_mut().card_mut().arm_tear(tear);
-    let torn = op(&mut card, &mut test_keys());
-    if sim(&card).tear_fired() != Some(tear) {
-        return Err(format!("the tear did not fire (result {torn:?})"));
-    }
-    match &torn {
-        Err(Error::Transport(TransportError::CardRemoved)) => {}
-        other => return Err(format!("the torn run answered {other:?}, not CardRemoved")),
-    }
-    card.channel_mut().transport_mut().insert_card();
-    Ok((card, torn))
+/// Where a sweep tears: after APDUs or at writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    Apdu,
+    Write,
 }
 
-fn trial(start: &CardImage, tear: Tear, op: &Op, check: &Check, tears: u8) -> Result<bool, String> {
-    let (mut card, torn) = tear_once(start, tear, op)?;
-    check(&mut card, &mut test_keys(), &torn, tears)
+impl At {
+    fn tear(self, n: u64) -> Tear {
+        match self {
+            At::Apdu => Tear::AfterApdu(n),
+            At::Write => Tear::AtWrite(n),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            At::Apdu => "after APDU",
+            At::Write => "at write",
+        }
+    }
 }
 
-/// Two power losses in a row: at every write i of the operation, then at every write j of the
-/// rerun from the state that left; then the usual check (assess, rerun, final state).
-fn sweep_twice(operation: &str, config: &str, start: &CardImage, op: &Op, check: &Check) -> Row {
-    let writes = {
-        let mut card = open(start);
-        op(&mut card, &mut test_keys()).unwrap();
-        sim(&card).persistent_writes()
-    };
+/// The double-tear sweep of `s`: at every point of the operation, then at every point of its
+/// rerun from the state that left (points of the kind `at`).
+fn double_sweep(s: &Scenario, at: At, failures: &mut Vec<String>) -> Row {
     let mut row = Row {
-        operation: operation.into(),
-        config: config.into(),
-        tear: "write, write",
-        points: 0,
-        tried: 0,
-        landed: 0,
-        recovered: 0,
-        corrupted: Vec::new(),
+        operation: format!("{}, rerun torn too", s.kind.name()),
+        card: s.config.label(),
+        tear: format!("{0}, {0}", at.name()),
+        ..Row::default()
     };
-    for i in 1..=writes {
-        let first = match tear_once(start, Tear::AtWrite(i), op) {
-            Ok((card, _)) => image(&card),
-            Err(e) => {
-                row.tried += 1;
-                row.corrupted
-                    .push(format!("{operation} {config} torn at write {i}: {e}"));
-                continue;
-            }
+    let first_points = match at {
+        At::Apdu => s.apdus,
+        At::Write => s.writes,
+    };
+    for first in 1..=first_points {
+        let mut problems = Vec::new();
+        let once = torn_run(s, &s.start, at.tear(first), &mut problems);
+        // the rerun's points from this state
+        let mut card = open(&once);
+        sim_mut(&mut card).arm_tear(Tear::AtWrite(u64::MAX));
+        let _ = s.run(&mut card, &mut keys());
+        let rerun_points = match at {
+            At::Apdu => sim(&card).apdus_since_arming(),
+            At::Write => sim(&card).writes_since_arming(),
         };
-        // how many writes a rerun from there makes
-        let rerun_writes = {
-            let mut card = open(&first);
-            let _ = op(&mut card, &mut test_keys());
-            sim(&card).persistent_writes()
-        };
-        for j in 1..=rerun_writes {
-            row.points += 1;
-            row.tried += 1;
-            match trial(&first, Tear::AtWrite(j), op, check, 2) {
-                Ok(landed) => {
-                    row.recovered += 1;
-                    row.landed += u64::from(landed);
-                }
-                Err(e) => row.corrupted.push(format!(
-                    "{operation} {config} torn at write {i}, rerun torn at write {j}: {e}"
-                )),
-            }
+        row.points += rerun_points;
+        for second in 1..=rerun_points {
+            let mut problems = problems.clone();
+            let tear = at.tear(second);
+            let torn = torn_run(s, &once, tear, &mut problems);
+            let (landed, problems) = finish(s, Trial { torn, problems }, 2, tear);
+            let label = format!(
+                "{} on {} {}, rerun {tear}",
+                s.kind.name(),
+                s.config.label(),
+                at.tear(first)
+            );
+            tally(&mut row, landed, problems, &label, failures);
         }
     }
     row
 }
 
-/// Prints the sweep table (a Markdown table, as in docs/reliability.md), writes it to
-/// `<CARGO_TARGET_TMPDIR>/tearing-<file>.md` for CI to keep, and requires 0 corrupted.
-fn print_and_assert(title: &str, file: &str, rows: &[Row]) {
-    let mut report = format!(
-        "{title}\n\n| operation | card | tear | points | tried | landed | recovered | corrupted |\n\
-         |---|---|---|---:|---:|---:|---:|---:|\n"
-    );
-    let (mut tried, mut recovered, mut corrupted) = (0, 0, 0);
+/// Writes the rows as a markdown table to `target/tmp/tearing-<name>.md` and prints it; fails
+/// on any corrupted trial.
+fn report(name: &str, title: &str, rows: &[Row], failures: &[String], started: Instant) {
+    let mut md = format!("### Tear sweeps: {title}\n\n");
+    md.push_str("| operation | card | tear | points | tried | landed | recovered | corrupted |\n");
+    md.push_str("|---|---|---|---:|---:|---:|---:|---:|\n");
     for r in rows {
-        report.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            r.operation,
-            r.config,
-            r.tear,
-            r.points,
-            r.tried,
-            r.landed,
-            r.recovered,
-            r.corrupted.len()
-        ));
-        tried += r.tried;
-        recovered += r.recovered;
-        corrupted += r.corrupted.len();
+        writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.operation, r.card, r.tear, r.points, r.tried, r.landed, r.recovered, r.corrupted
+        )
+        .unwrap();
     }
-    report.push_str(&format!(
-        "\ntotal: {tried} tear points tried, {recovered} recovered, {corrupted} corrupted\n"
-    ));
-    let problems: Vec<&String> = rows.iter().flat_map(|r| r.corrupted.iter()).collect();
-    for p in &problems {
-        report.push_str(&format!("CORRUPTED: {p}\n"));
-    }
-    println!("\n{report}");
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tearing-{file}.md"));
-    std::fs::write(&path, &report).unwrap();
-    assert!(
-        problems.is_empty(),
-        "{} corrupted: {problems:#?}",
-        problems.len()
-    );
-    assert_eq!(tried, recovered);
-}
-
-/// An operation to sweep: its start state, the operation and its check.
-struct Parts {
-    operation: String,
-    config: String,
-    start: CardImage,
-    op: Box<Op>,
-    check: Box<Check>,
-}
-
-fn parts(
-    operation: &str,
-    config: String,
-    start: &CardImage,
-    op: impl Fn(&mut TestCard, &mut KeyFile) -> Result<(), Error> + 'static,
-    check: impl Fn(&mut TestCard, &mut KeyFile, &Result<(), Error>, u8) -> Result<bool, String>
-        + 'static,
-) -> Parts {
-    Parts {
-        operation: operation.into(),
-        config,
-        start: start.clone(),
-        op: Box::new(op),
-        check: Box::new(check),
-    }
-}
-
-/// One tear at every APDU and at every write.
-fn sweep_all(p: Parts) -> Vec<Row> {
-    sweep(&p.operation, &p.config, &p.start, &*p.op, &*p.check)
-}
-
-/// Two tears in a row, at every write of the operation and then every write of its rerun.
-fn twice(p: Parts) -> Row {
-    sweep_twice(&p.operation, &p.config, &p.start, &*p.op, &*p.check)
-}
-
-fn config(generation: Generation, algorithm: Algorithm) -> String {
-    format!("{}/{algorithm}", generation.spec_version())
-}
-
-/// A blank card, and the same card personalized, activated and temporarily blocked.
-struct Images {
-    blank: CardImage,
-    personalized: CardImage,
-    activated: CardImage,
-    temp_blocked: CardImage,
-    card_id: CardIdentificationCode,
-}
-
-fn images(generation: Generation, algorithm: Algorithm, t0: bool) -> Images {
-    let mut keys = test_keys();
-    let mut blank = blank_sim(generation, algorithm, [0x7E, 0xA2, 0x00, 0x01])
-        .image()
-        .clone();
-    blank.options.t0_mode = t0;
-    let mut card = open(&blank);
-    let report = lifecycle::personalize(
-        &mut card,
-        &mut keys,
-        &person(generation),
-        &PersonalizeOptions::default(),
+    let sum = |f: fn(&Row) -> u64| rows.iter().map(f).sum::<u64>();
+    writeln!(
+        md,
+        "\nTotal: {} tear points tried, {} landed, {} recovered, {} corrupted ({:.1} s).\n",
+        sum(|r| r.tried),
+        sum(|r| r.landed),
+        sum(|r| r.recovered),
+        sum(|r| r.corrupted),
+        started.elapsed().as_secs_f64()
     )
     .unwrap();
-    let personalized = image(&card);
-    lifecycle::activate(&mut card, &mut keys, &pin(INITIAL), &pin(HOLDER), today()).unwrap();
-    let activated = image(&card);
-    let mut blocked = open(&personalized);
-    lifecycle::block_application(&mut blocked, &mut keys, false).unwrap();
-    Images {
-        blank,
-        personalized,
-        activated,
-        temp_blocked: image(&blocked),
-        card_id: report.card_id,
-    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(format!("tearing-{name}.md")), &md).unwrap();
+    println!("{md}");
+    assert!(
+        rows.iter().all(|r| r.tried == r.points && r.points > 0),
+        "{md}"
+    );
+    assert!(
+        failures.is_empty() && sum(|r| r.corrupted) == 0,
+        "{md}\n{}",
+        failures.join("\n")
+    );
 }
 
-// ---------------------------------------------------------------------------------------------
-// personalization
-
-/// Personalization of a blank card, or (`repersonalize`) re-personalization of a personalized
-/// card with another card number.
-fn personalization_sweep(
-    generation: Generation,
-    algorithm: Algorithm,
-    t0: bool,
-    repersonalize: bool,
-) -> Parts {
-    let img = images(generation, algorithm, t0);
-    let card_id = img.card_id;
-    let old = person(generation);
-    let data = if repersonalize {
-        let mut record = person_record(generation);
-        record.card_number = "B20000024".into();
-        record.validate().unwrap()
-    } else {
-        old.clone()
-    };
-    let start = if repersonalize {
-        img.personalized.clone()
-    } else {
-        img.blank.clone()
-    };
-    let options = move || PersonalizeOptions::default().with_repersonalize(repersonalize);
-    let op_data = data.clone();
-    let op = move |card: &mut TestCard, keys: &mut KeyFile| {
-        lifecycle::personalize(card, keys, &op_data, &options()).map(|_| ())
-    };
-    // what an untorn run leaves
-    let expected = {
-        let mut card = open(&start);
-        op(&mut card, &mut test_keys()).unwrap();
-        image(&card)
-    };
-    let number = data.issuing_data(card_id).card_number.to_string();
-    let before = start.clone();
-    let check = move |card: &mut TestCard,
-                      keys: &mut KeyFile,
-                      torn: &Result<(), Error>,
-                      _tears: u8|
-          -> Result<bool, String> {
-        // 1. the torn card
-        let (state, block) = fci(card)?;
-        ensure(block == Some(BlockState::None), || {
-            format!("block {block:?}")
-        })?;
-        let now = image(card);
-        let read_options = ReadOptions::default().with_supplementary(true);
-        let landed = match state {
-            Some(AppState::Blank) if !repersonalize => {
-                ensure(now == before, || "blank, but something was written".into())?;
-                match lifecycle::read(card, Some(keys), &read_options) {
-                    Err(Error::Blank) => {}
-                    other => return Err(format!("blank card reads {other:?}")),
-                }
-                false
-            }
-            Some(AppState::Personalizing) => {
-                match lifecycle::read(card, Some(keys), &read_options) {
-                    Err(Error::PersonalizationIncomplete) => {}
-                    other => return Err(format!("half-personalized card reads {other:?}")),
-                }
-                false
-            }
-            Some(AppState::Personalized) if now == expected => {
-                ensure(pin_works(&now, INITIAL), || {
-                    "initial PIN does not work".into()
-                })?;
-                reads_exactly(card, keys, &data, card_id, AppState::Personalized)?;
-                true
-            }
-            Some(AppState::Personalized) if repersonalize && now == before => {
-                // re-personalization had not started: the old data, untouched
-                reads_exactly(card, keys, &old, card_id, AppState::Personalized)?;
-                false
-            }
-            Some(AppState::Personalized) => {
-                return Err("personalized, but neither the old nor the new data".into())
-            }
-            other => return Err(format!("state {other:?} during personalization")),
-        };
-        ensure(torn.is_err() || landed, || {
-            "success claimed, not personalized".into()
-        })?;
-
-        // 2. rerun
-        match lifecycle::personalize(card, keys, &data, &options()) {
-            Ok(report) => {
-                ensure(repersonalize || !landed, || {
-                    "personalized twice without being asked".into()
-                })?;
-                ensure(
-                    report.completed_interrupted == (state == Some(AppState::Personalizing)),
-                    || "completed_interrupted wrong".into(),
-                )?;
-                ensure(
-                    report.repersonalized == (state == Some(AppState::Personalized)),
-                    || "repersonalized wrong".into(),
-                )?;
-            }
-            Err(Error::AlreadyPersonalized { card_number })
-                if landed && !repersonalize && card_number == number => {}
-            Err(e) => return Err(format!("rerun: {e}")),
-        }
-
-        // 3. final state
-        ensure(fci(card)?.0 == Some(AppState::Personalized), || {
-            "not personalized after the rerun".into()
-        })?;
-        let now = image(card);
-        ensure(now == expected, || "final image differs".into())?;
-        ensure(pin_works(&now, INITIAL) && tries_left(&now) == 3, || {
-            "initial PIN".into()
-        })?;
-        reads_exactly(card, keys, &data, card_id, AppState::Personalized)?;
-        Ok(landed)
-    };
-    let name = if repersonalize {
-        "re-personalize"
-    } else {
-        "personalize"
-    };
-    let mut config = config(generation, algorithm);
-    if t0 {
-        config.push_str(" T=0");
-    }
-    parts(name, config, &start, op, check)
-}
-
-#[test]
-fn tearing_personalization() {
+fn sweep_all(name: &str, title: &str, cases: &[(Kind, Config)]) {
+    let started = Instant::now();
+    let mut failures = Vec::new();
     let mut rows = Vec::new();
-    for (generation, algorithm, t0) in [
-        (Generation::V1, Algorithm::Tdes, false),
-        (Generation::V2, Algorithm::Sm4, false),
-        (Generation::V3, Algorithm::Tdes, false),
-        (Generation::V2, Algorithm::Sm4, true),
-    ] {
-        rows.extend(sweep_all(personalization_sweep(
-            generation, algorithm, t0, false,
-        )));
+    for &(kind, config) in cases {
+        let s = Scenario::new(kind, config);
+        rows.extend(sweep(&s, &mut failures));
     }
-    for (generation, algorithm) in [
-        (Generation::V2, Algorithm::Sm4),
-        (Generation::V3, Algorithm::Tdes),
-    ] {
-        rows.extend(sweep_all(personalization_sweep(
-            generation, algorithm, false, true,
-        )));
-    }
-    print_and_assert("Tearing: personalization", "personalization", &rows);
-}
-
-// ---------------------------------------------------------------------------------------------
-// activation and PIN change
-
-fn activation_sweep(generation: Generation, algorithm: Algorithm) -> Parts {
-    let img = images(generation, algorithm, false);
-    let data = person(generation);
-    let card_id = img.card_id;
-    let op = |card: &mut TestCard, keys: &mut KeyFile| {
-        lifecycle::activate(card, keys, &pin(INITIAL), &pin(HOLDER), today()).map(|_| ())
-    };
-    let check = move |card: &mut TestCard,
-                      keys: &mut KeyFile,
-                      torn: &Result<(), Error>,
-                      tears: u8|
-          -> Result<bool, String> {
-        let (state, block) = fci(card)?;
-        ensure(block == Some(BlockState::None), || {
-            format!("block {block:?}")
-        })?;
-        let now = image(card);
-        let initial_works = pin_works(&now, INITIAL);
-        let holder_works = pin_works(&now, HOLDER);
-        ensure(tries_left(&now) >= 3 - tears, || {
-            format!("{} tries left", tries_left(&now))
-        })?;
-        let landed = match state {
-            Some(AppState::Personalized) => {
-                ensure(initial_works && !holder_works, || {
-                    format!(
-                        "personalized, initial PIN works {initial_works}, holder's {holder_works}"
-                    )
-                })?;
-                false
-            }
-            Some(AppState::Activated) => {
-                ensure(!initial_works && holder_works, || {
-                    format!("activated, initial PIN works {initial_works}, holder's {holder_works}")
-                })?;
-                true
-            }
-            other => return Err(format!("state {other:?} during activation")),
-        };
-        ensure(torn.is_err() || landed, || {
-            "success claimed, not activated".into()
-        })?;
-        reads_exactly(card, keys, &data, card_id, state.unwrap_or(AppState::Blank))?;
-
-        match lifecycle::activate(card, keys, &pin(INITIAL), &pin(HOLDER), today()) {
-            Ok(_) => ensure(!landed, || "activated twice".into())?,
-            Err(Error::AlreadyActivated) if landed => {}
-            Err(e) => return Err(format!("rerun: {e}")),
-        }
-
-        ensure(fci(card)?.0 == Some(AppState::Activated), || {
-            "not activated after the rerun".into()
-        })?;
-        let now = image(card);
-        ensure(
-            pin_works(&now, HOLDER) && !pin_works(&now, INITIAL) && tries_left(&now) == 3,
-            || "final PIN state".into(),
-        )?;
-        lifecycle::verify_pin(card, &pin(HOLDER)).map_err(|e| format!("verify: {e}"))?;
-        reads_exactly(card, keys, &data, card_id, AppState::Activated)?;
-        Ok(landed)
-    };
-    parts(
-        "activate",
-        config(generation, algorithm),
-        &img.personalized,
-        op,
-        check,
-    )
-}
-
-fn pin_change_sweep(generation: Generation, algorithm: Algorithm) -> Parts {
-    let img = images(generation, algorithm, false);
-    let data = person(generation);
-    let card_id = img.card_id;
-    let op = |card: &mut TestCard, _: &mut KeyFile| {
-        lifecycle::change_pin(card, &pin(HOLDER), &pin(CHANGED))
-    };
-    let check = move |card: &mut TestCard,
-                      keys: &mut KeyFile,
-                      torn: &Result<(), Error>,
-                      tears: u8|
-          -> Result<bool, String> {
-        let (state, block) = fci(card)?;
-        ensure(
-            state == Some(AppState::Activated) && block == Some(BlockState::None),
-            || format!("state {state:?} block {block:?}"),
-        )?;
-        let now = image(card);
-        let old_works = pin_works(&now, HOLDER);
-        let new_works = pin_works(&now, CHANGED);
-        ensure(old_works != new_works, || {
-            format!("old PIN works {old_works}, new PIN works {new_works}")
-        })?;
-        ensure(tries_left(&now) >= 3 - tears, || {
-            format!("{} tries left", tries_left(&now))
-        })?;
-        let landed = new_works;
-        ensure(torn.is_err() || landed, || {
-            "success claimed, PIN unchanged".into()
-        })?;
-        reads_exactly(card, keys, &data, card_id, AppState::Activated)?;
-
-        match lifecycle::change_pin(card, &pin(HOLDER), &pin(CHANGED)) {
-            Ok(()) => ensure(!landed, || "old PIN accepted after the change".into())?,
-            // the new PIN took effect: the old one is wrong now, and the card says so
-            Err(Error::WrongPin { tries_left: 2 }) if landed => {}
-            Err(e) => return Err(format!("rerun: {e}")),
-        }
-
-        lifecycle::verify_pin(card, &pin(CHANGED)).map_err(|e| format!("verify new: {e}"))?;
-        let now = image(card);
-        ensure(!pin_works(&now, HOLDER) && tries_left(&now) == 3, || {
-            "final PIN state".into()
-        })?;
-        ensure(fci(card)?.0 == Some(AppState::Activated), || {
-            "not activated".into()
-        })?;
-        Ok(landed)
-    };
-    parts(
-        "change PIN",
-        config(generation, algorithm),
-        &img.activated,
-        op,
-        check,
-    )
+    report(name, title, &rows, &failures, started);
 }
 
 #[test]
-fn tearing_activation_and_pin_change() {
-    let mut rows = Vec::new();
-    for (generation, algorithm) in [
-        (Generation::V2, Algorithm::Sm4),
-        (Generation::V3, Algorithm::Tdes),
-    ] {
-        rows.extend(sweep_all(activation_sweep(generation, algorithm)));
-        rows.extend(sweep_all(pin_change_sweep(generation, algorithm)));
-    }
-    print_and_assert("Tearing: activation and PIN change", "activation", &rows);
-}
-
-// ---------------------------------------------------------------------------------------------
-// blocking
-
-/// How the card behaves, checked against its FCI: a free READ RECORD answers `9000` when not
-/// blocked, `6A81` when temporarily blocked, `9303` when permanently blocked.
-fn behaves_as(card: &mut TestCard, block: Option<BlockState>) -> Result<(), String> {
-    let command = commands::read_record(Some(Ef::Ef05.sfi()), RecordRef::Tag(0x02));
-    let response = card
-        .channel_mut()
-        .send(&command)
-        .map_err(|e| format!("READ RECORD: {e}"))?;
-    let sw = u16::from(response.sw());
-    let expected = match block {
-        Some(BlockState::None) => 0x9000,
-        Some(BlockState::Temporary) => 0x6A81,
-        Some(BlockState::Permanent) => 0x9303,
-        None => return Err("no block state in the FCI".into()),
-    };
-    ensure(sw == expected, || {
-        format!("FCI block {block:?} but READ RECORD answers {sw:04X}")
-    })
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum BlockOp {
-    Temporary,
-    Permanent,
-    Unblock,
-    Card,
-}
-
-fn block_sweep(generation: Generation, algorithm: Algorithm, what: BlockOp) -> Parts {
-    let img = images(generation, algorithm, false);
-    let data = person(generation);
-    let card_id = img.card_id;
-    let (name, start, before, after) = match what {
-        BlockOp::Temporary => (
-            "block (temporary)",
-            &img.activated,
-            BlockState::None,
-            BlockState::Temporary,
-        ),
-        BlockOp::Permanent => (
-            "block (permanent)",
-            &img.activated,
-            BlockState::None,
-            BlockState::Permanent,
-        ),
-        BlockOp::Unblock => (
-            "unblock",
-            &img.temp_blocked,
-            BlockState::Temporary,
-            BlockState::None,
-        ),
-        BlockOp::Card => (
-            "block card",
-            &img.activated,
-            BlockState::None,
-            BlockState::None,
-        ),
-    };
-    let start_state = start.app_state;
-    let op = move |card: &mut TestCard, keys: &mut KeyFile| match what {
-        BlockOp::Temporary => lifecycle::block_application(card, keys, false),
-        BlockOp::Permanent => lifecycle::block_application(card, keys, true),
-        BlockOp::Unblock => lifecycle::unblock_application(card, keys),
-        BlockOp::Card => lifecycle::block_card(card, keys),
-    };
-    let check = move |card: &mut TestCard,
-                      keys: &mut KeyFile,
-                      torn: &Result<(), Error>,
-                      _tears: u8|
-          -> Result<bool, String> {
-        let landed;
-        if what == BlockOp::Card {
-            landed = sim(card).image().card_blocked;
-            match card.select() {
-                Err(Error::CardBlocked) if landed => {}
-                Ok(app) if !landed => {
-                    ensure(app.block == Some(BlockState::None), || "block state".into())?;
-                    behaves_as(card, app.block)?;
-                    reads_exactly(card, keys, &data, card_id, start_state)?;
-                }
-                other => return Err(format!("card blocked {landed}, SELECT {other:?}")),
-            }
-        } else {
-            let (state, block) = fci(card)?;
-            ensure(state == Some(start_state), || format!("state {state:?}"))?;
-            ensure(block == Some(before) || block == Some(after), || {
-                format!("block {block:?}")
-            })?;
-            behaves_as(card, block)?;
-            landed = block == Some(after);
-            if block == Some(BlockState::None) {
-                reads_exactly(card, keys, &data, card_id, start_state)?;
-            }
-        }
-        ensure(torn.is_err() || landed, || {
-            "success claimed, no effect".into()
-        })?;
-
-        match (op(card, keys), what) {
-            (Ok(()), _) => ensure(!landed || what == BlockOp::Unblock, || {
-                "blocked twice".into()
-            })?,
-            (Err(Error::ApplicationBlocked), BlockOp::Temporary)
-            | (Err(Error::PermanentlyBlocked), BlockOp::Permanent)
-            | (Err(Error::CardBlocked), BlockOp::Card)
-                if landed => {}
-            (Err(e), _) => return Err(format!("rerun: {e}")),
-        }
-
-        if what == BlockOp::Card {
-            ensure(matches!(card.select(), Err(Error::CardBlocked)), || {
-                "card not blocked after the rerun".into()
-            })?;
-        } else {
-            let (state, block) = fci(card)?;
-            ensure(state == Some(start_state) && block == Some(after), || {
-                format!("final state {state:?} block {block:?}")
-            })?;
-            behaves_as(card, block)?;
-            if after == BlockState::None {
-                reads_exactly(card, keys, &data, card_id, start_state)?;
-            }
-        }
-        Ok(landed)
-    };
-    parts(name, config(generation, algorithm), start, op, check)
+fn personalization_survives_power_loss_anywhere() {
+    let mut cases: Vec<(Kind, Config)> = CONFIGS.iter().map(|c| (Kind::Personalize, *c)).collect();
+    cases.push((
+        Kind::Personalize,
+        Config {
+            t0: false,
+            ..Config::t0(Generation::V2, Algorithm::Sm4)
+        },
+    ));
+    cases.extend(CONFIGS.iter().map(|c| (Kind::Overwrite, *c)));
+    sweep_all("personalize", "personalization", &cases);
 }
 
 #[test]
-fn tearing_blocking() {
-    let mut rows = Vec::new();
-    for (generation, algorithm) in [
-        (Generation::V2, Algorithm::Sm4),
-        (Generation::V3, Algorithm::Tdes),
-    ] {
-        for what in [
-            BlockOp::Temporary,
-            BlockOp::Permanent,
-            BlockOp::Unblock,
-            BlockOp::Card,
-        ] {
-            rows.extend(sweep_all(block_sweep(generation, algorithm, what)));
-        }
-    }
-    print_and_assert("Tearing: blocking", "blocking", &rows);
-}
-
-// ---------------------------------------------------------------------------------------------
-// two tears in a row
-
-#[test]
-fn tearing_twice() {
-    let (generation, algorithm) = (Generation::V2, Algorithm::Sm4);
-    let rows = [
-        twice(personalization_sweep(generation, algorithm, false, false)),
-        twice(activation_sweep(generation, algorithm)),
-        twice(pin_change_sweep(generation, algorithm)),
+fn pin_operations_survive_power_loss_anywhere() {
+    let kinds = [
+        Kind::Activate,
+        Kind::ChangePin,
+        Kind::ReloadPin,
+        Kind::UnblockPin,
+        Kind::WrongPin,
     ];
-    print_and_assert(
-        "Tearing twice: the operation and then its rerun",
-        "twice",
-        &rows,
+    let cases: Vec<(Kind, Config)> = kinds
+        .iter()
+        .flat_map(|k| CONFIGS.iter().map(move |c| (*k, *c)))
+        .collect();
+    sweep_all("pin", "PIN operations", &cases);
+}
+
+#[test]
+fn blocking_survives_power_loss_anywhere() {
+    let cases: Vec<(Kind, Config)> = [Kind::BlockApplication, Kind::BlockCard]
+        .iter()
+        .flat_map(|k| CONFIGS.iter().map(move |c| (*k, *c)))
+        .collect();
+    sweep_all("block", "application and card block", &cases);
+}
+
+#[test]
+fn file_writes_survive_power_loss_anywhere() {
+    let cases = [
+        (Kind::WriteFile(Ef::Ef07), CONFIGS[0]),
+        (Kind::WriteFile(Ef::Ef07), CONFIGS[3]),
+        (Kind::WriteFile(Ef::Ef08), CONFIGS[1]),
+        (Kind::WriteFile(Ef::Ef08), CONFIGS[2]),
+    ];
+    sweep_all(
+        "files",
+        "EF07/EF08 through an authenticated session",
+        &cases,
+    );
+}
+
+#[test]
+fn power_lost_again_during_the_rerun() {
+    let started = Instant::now();
+    let sm4 = Config::t0(Generation::V2, Algorithm::Sm4);
+    let tdes3 = Config::t0(Generation::V3, Algorithm::Tdes);
+    let cases = [
+        (Kind::Personalize, sm4, &[At::Write, At::Apdu][..]),
+        (Kind::Personalize, tdes3, &[At::Write]),
+        (Kind::Overwrite, sm4, &[At::Write]),
+        (Kind::Activate, sm4, &[At::Write, At::Apdu]),
+        (Kind::ChangePin, tdes3, &[At::Write, At::Apdu]),
+        (Kind::ReloadPin, sm4, &[At::Write, At::Apdu]),
+        (Kind::UnblockPin, tdes3, &[At::Write, At::Apdu]),
+        (Kind::BlockApplication, sm4, &[At::Write, At::Apdu]),
+        (Kind::BlockCard, tdes3, &[At::Write, At::Apdu]),
+        (Kind::WriteFile(Ef::Ef07), sm4, &[At::Write, At::Apdu]),
+    ];
+    let mut failures = Vec::new();
+    let mut rows = Vec::new();
+    for (kind, config, points) in cases {
+        let s = Scenario::new(kind, config);
+        for &at in points {
+            rows.push(double_sweep(&s, at, &mut failures));
+        }
+    }
+    report("double", "power lost twice", &rows, &failures, started);
+}
+
+/// The sweep is able to fail: a terminal that writes the card number before the rest of the
+/// personalization leaves, torn anywhere between that write and the last item, a card that
+/// claims a personalization it does not carry. Exactly those trials are corrupted.
+#[test]
+fn the_sweep_sees_a_card_number_written_first() {
+    for config in [CONFIGS[1], CONFIGS[2]] {
+        let s = Scenario::new(Kind::CardNumberFirst, config);
+        let mut failures = Vec::new();
+        let rows = sweep(&s, &mut failures);
+        let at_write = rows.iter().find(|r| r.tear == At::Write.name()).unwrap();
+        // writes: EXTERNAL AUTHENTICATION with UKSSSE (2: try spent, try restored), the card
+        // number (3), then the other items; a tear at write 4 ..= W leaves the number alone
+        assert_eq!(at_write.corrupted, s.writes - 3, "{rows:?}");
+        assert!(failures
+            .iter()
+            .all(|f| f.contains("a card number without the whole personalization")));
+    }
+}
+
+/// Power lost three times at the same write — the restoring write of EXTERNAL AUTHENTICATION
+/// with UKSSSE, whose try is spent before the comparison ([design] D4) — locks that key for
+/// good: the worst a run of tears can do. The card keeps no partial data and the library says
+/// exactly what happened.
+#[test]
+fn three_tears_at_one_restoring_write_lock_the_key_clearly() {
+    let s = Scenario::new(Kind::Personalize, CONFIGS[1]);
+    // EXTERNAL AUTHENTICATION with PUK (writes 1-2), PIN RELOAD (3), with UKSSSE (4-5)
+    let mut image = s.start.clone();
+    for _ in 0..3 {
+        let mut problems = Vec::new();
+        image = torn_run(&s, &image, Tear::AtWrite(5), &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+    assert_eq!(
+        image.key(sscard::keys::KeyRole::Ukssse).unwrap().tries_left,
+        0
+    );
+    assert_eq!(card_number(&image), None);
+    assert!(image.ef06.is_empty(), "no holder data written");
+    let mut card = open(&image);
+    let result = lifecycle::personalize(
+        &mut card,
+        &mut keys(),
+        &s.data,
+        &PersonalizeOptions::default(),
+    );
+    assert!(
+        matches!(
+            result,
+            Err(Error::KeyLocked {
+                role: sscard::keys::KeyRole::Ukssse
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+/// The assessment is able to fail: each kind of damage a card could suffer, put on an image by
+/// hand, is named.
+#[test]
+fn the_assessment_sees_every_kind_of_damage() {
+    let tear = Tear::AtWrite(1);
+    let damaged =
+        |s: &Scenario, base: &CardImage, damage: &dyn Fn(&mut CardImage), expect: &str| {
+            let mut image = base.clone();
+            damage(&mut image);
+            let problems = s.assess(&image, 1, tear);
+            assert!(
+                problems.iter().any(|p| p.contains(expect)),
+                "{} : expected {expect:?}, got {problems:?}",
+                s.kind.name()
+            );
+        };
+    let config = CONFIGS[1];
+    // the untouched states pass
+    let change = Scenario::new(Kind::ChangePin, config);
+    assert!(change.assess(&change.start, 1, tear).is_empty());
+    assert!(change.assess(&change.intended, 1, tear).is_empty());
+    // a PIN nobody set
+    damaged(
+        &change,
+        &change.start,
+        &|i| {
+            i.pin.value = sscard::sim::SecretBytes::from_slice(&pin("111111").to_bcd());
+        },
+        "neither the old nor the new",
+    );
+    // a key try counter spent twice by one power loss
+    damaged(
+        &change,
+        &change.start,
+        &|i| {
+            i.keys.get_mut("UKSSSE").unwrap().tries_left -= 2;
+        },
+        "key UKSSSE",
+    );
+    // holder data that is neither the old nor the new
+    damaged(
+        &change,
+        &change.start,
+        &|i| {
+            i.ef06[1].0[2] ^= 0x01;
+        },
+        "EF06 tag",
+    );
+    // a block that no operation here asked for
+    damaged(
+        &change,
+        &change.start,
+        &|i| i.ssse_blocked = true,
+        "application block flag",
+    );
+    // a blocked PIN given a try back by a power loss
+    let reload = Scenario::new(Kind::ReloadPin, config);
+    damaged(
+        &reload,
+        &reload.start,
+        &|i| i.pin.tries_left = 1,
+        "PIN with 1 tries",
+    );
+    // a card number without all of its personalization
+    let personalize = Scenario::new(Kind::Personalize, config);
+    damaged(
+        &personalize,
+        &personalize.intended,
+        &|i| {
+            i.ef06.pop();
+        },
+        "a card number without the whole personalization",
+    );
+    // a photo whose second chunk is new while its first is old
+    let photo = Scenario::new(Kind::WriteFile(Ef::Ef08), config);
+    damaged(
+        &photo,
+        &photo.start,
+        &|i| {
+            let new = &photo.intended.ef08.as_ref().unwrap().0;
+            i.ef08.as_mut().unwrap().0[BINARY_CHUNK..2 * BINARY_CHUNK]
+                .copy_from_slice(&new[BINARY_CHUNK..2 * BINARY_CHUNK]);
+        },
+        "EF08 is not new chunks followed by old ones",
     );
 }
