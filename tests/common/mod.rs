@@ -36,6 +36,20 @@ pub fn test_keys() -> KeyFile {
     KeyFile::from_json(TEST_KEYS).unwrap()
 }
 
+/// The test key file with the roots of `roles` (by name, e.g. `"IRK"`) changed for every
+/// algorithm: cards made with the test keys no longer match these roles.
+pub fn keys_with_wrong(roles: &[&str]) -> KeyFile {
+    let mut v: serde_json::Value = serde_json::from_str(TEST_KEYS).unwrap();
+    for alg in ["3des", "sm4", "aes"] {
+        for role in roles {
+            let key = v["roots"][alg][*role].as_str().unwrap().to_owned();
+            let flipped = if key.starts_with('0') { "1" } else { "0" };
+            v["roots"][alg][*role] = serde_json::Value::String(format!("{flipped}{}", &key[1..]));
+        }
+    }
+    KeyFile::from_json(&v.to_string()).unwrap()
+}
+
 /// The region of the test cards and of every fixture person: `639900`.
 pub fn region() -> RegionCode {
     "639900".parse().unwrap()
