@@ -1,9 +1,23 @@
 //! End-to-end tests through a real pcscd: a PRIVATE pcscd (scripts/pcscd-private.sh, own
-//! socket folder and reader ports) with a virtual echo card plugged into its vpcd reader.
+//! socket folder and reader ports) with virtual cards plugged into its two vpcd readers.
 //!
-//! All sub-cases run in ONE test function, sequentially, against one pcscd that is stopped at
-//! the end even when a case fails (a drop guard). The test passes with a printed notice when
-//! pcscd, the vpcd driver or root privileges are missing; `scripts/test.sh` installs them.
+//! First the transport itself, with an echo card: listing and choosing readers, round trips
+//! and their latency, transactions, a reset by another program, exclusive use, the card pulled
+//! out mid-command, a pcscd restart, OpenSC talking to the same reader.
+//!
+//! Then the national specification's protocol, with sscard's simulated card and PSAM:
+//! - T=0 through pcscd (part 2 §9.3): pcscd and the vpcd driver hand the card's procedure bytes
+//!   (`61xx`, `6Cxx`) to the application unchanged; `sscard_core::channel::Channel` completes
+//!   them with GET RESPONSE and the Le correction; a T=1 card answers at once;
+//! - the PSAM in the second reader as key holder (part 9): its terminal number and algorithm,
+//!   and the authentication data and MACs it computes equal the key file's for the same card;
+//! - `opensc-tool` (OpenSC) reading the FCI of the card's SSSE (part 5 table 36) and of the
+//!   PSAM's social security application.
+//!
+//! All sub-cases run in ONE test function, sequentially, against one pcscd (the private pcscd
+//! of `scripts/test.sh`, or an own one stopped at the end). The test passes with a printed
+//! notice when pcscd, the vpcd driver or root privileges are missing; `scripts/test.sh`
+//! installs them.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,16 +30,26 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sscard_core::apdu::{commands, RecordRef, StatusWord};
+use sscard_core::channel::Channel;
+use sscard_core::data::{CardIdentificationCode, RegionCode};
+use sscard_core::keyholder::{CardContext, KeyFile, KeyHolder, PsamKeyHolder};
+use sscard_core::keys::{KeyRole, RootKeys};
+use sscard_core::profile::{self, Generation, PSAM_AID, SSSE_AID};
+use sscard_core::Algorithm;
 use sscard_pcsc::testing::{self, PrivatePcscd};
 use sscard_pcsc::{
     Disposition, OpenOptions, Pcsc, PcscTransport, ReaderSelector, ShareMode, Transport,
     TransportError,
 };
 use sscard_sim::vpcd::{EchoCard, VirtualCard, VpcdCard};
+use sscard_sim::{CardSpec, PsamSpec, SimCard, SimPsam};
 
 const READER0: &str = "Virtual PCD 00 00";
 const READER1: &str = "Virtual PCD 00 01";
 const WAIT: Duration = Duration::from_secs(10);
+const KEYS: &str = include_str!("../../../fixtures/keys/test-keys.json");
+const TERMINAL: &str = "410100813475";
 
 /// An echo card that takes its time over commands with INS `EE`, and can be told to.
 struct SlowEcho {
@@ -93,8 +117,18 @@ fn pcsc_transport_through_a_private_pcscd() {
     card_removed(&card, &entered);
     pcscd_restart(&pcscd, &card);
     opensc_tool(&pcscd);
-
     drop(card);
+    wait_until("the echo card to be out", || {
+        !card_present(&mut Pcsc::new(), READER0)
+    });
+
+    // The specification's protocol: the simulated card and PSAM in the two readers.
+    for algorithm in [Algorithm::Sm4, Algorithm::Tdes] {
+        t0_through_pcscd(&pcscd, algorithm);
+    }
+    t1_through_pcscd(&pcscd);
+    psam_through_pcscd(&pcscd);
+
     if pcscd.owned() {
         pcscd.stop();
     }
@@ -367,4 +401,238 @@ fn opensc_tool(pcscd: &PrivatePcscd) {
         out.contains("D1 56 00 00 05 90"),
         "echoed data missing: {out}"
     );
+}
+
+fn roots() -> RootKeys {
+    RootKeys::from_json(KEYS).unwrap()
+}
+
+fn card_spec(algorithm: Algorithm) -> CardSpec {
+    CardSpec::new(
+        Generation::V2,
+        algorithm,
+        RegionCode::parse("639900").unwrap(),
+        [0x00, 0x5C, 0x00, 0x01],
+    )
+}
+
+/// Serves `card` in virtual reader `slot` and waits until pcscd shows its ATR there.
+fn insert<C: VirtualCard + Send + 'static>(
+    pcscd: &PrivatePcscd,
+    slot: u16,
+    card: C,
+) -> VpcdCard<C> {
+    let (atr, reader) = (card.atr(), if slot == 0 { READER0 } else { READER1 });
+    let served = VpcdCard::spawn(pcscd.addr(slot), card).unwrap();
+    wait_until(&format!("the card in {reader}"), || {
+        Pcsc::new()
+            .list_readers()
+            .map(|rs| {
+                rs.iter()
+                    .any(|r| r.name == reader && r.atr.as_deref() == Some(&atr[..]))
+            })
+            .unwrap_or(false)
+    });
+    served
+}
+
+/// Takes a served card out and waits until pcscd saw it go.
+fn take_out<C: VirtualCard + Send + 'static>(card: VpcdCard<C>, reader: &str) -> Option<C> {
+    let card = card.stop();
+    wait_until(&format!("{reader} to be empty"), || {
+        !card_present(&mut Pcsc::new(), reader)
+    });
+    card
+}
+
+/// The simulated card's T=0 procedure bytes through pcscd, raw and through the channel.
+fn t0_through_pcscd(pcscd: &PrivatePcscd, algorithm: Algorithm) {
+    println!("== T=0 through pcscd ({algorithm})");
+    let spec = card_spec(algorithm);
+    let card = insert(pcscd, 0, SimCard::blank(spec.clone(), &roots()).unwrap());
+    let mut raw = PcscTransport::connect(READER0, ShareMode::Shared).unwrap();
+    // the basic T=0 ATR of part 2 table 7, 13 historical bytes
+    let atr = raw.atr().unwrap();
+    assert_eq!(atr, spec.atr());
+    assert_eq!(atr[..2], [0x3B, 0x6D]);
+
+    // SELECT SSSE with Le (case 4): a T=0 card answers 61xx, pcscd passes it on (part 2
+    // §9.3.2.2); GET RESPONSE fetches the FCI (part 5 table 36).
+    let select = commands::select_aid(&SSSE_AID).to_bytes().unwrap().to_vec();
+    let first = raw.transmit(&select).unwrap();
+    assert_eq!(first.len(), 2, "{first:02X?}");
+    assert_eq!(first[0], 0x61, "{first:02X?}");
+    let fci = raw.transmit(&[0x00, 0xC0, 0x00, 0x00, first[1]]).unwrap();
+    assert_eq!(fci.len(), usize::from(first[1]) + 2);
+    assert_eq!(fci[fci.len() - 2..], [0x90, 0x00]);
+    let mut names_ssse = vec![0x84, 0x0F];
+    names_ssse.extend_from_slice(&SSSE_AID);
+    assert!(fci.windows(17).any(|w| w == names_ssse), "{fci:02X?}");
+    let algorithm_byte = [0x9F, 0x0C, 0x03, 0x86, 0x01, algorithm.to_byte()];
+    assert!(fci.windows(6).any(|w| w == algorithm_byte), "{fci:02X?}");
+
+    // READ RECORD of the card identification code with Le = 00: 6C12 (part 5 §6.10.4, [design]
+    // D16), then the record with the right Le.
+    let read = |le| {
+        commands::read_record(Some(0x05), RecordRef::Tag(profile::tag::CARD_ID), le)
+            .to_bytes()
+            .unwrap()
+            .to_vec()
+    };
+    assert_eq!(raw.transmit(&read(256)).unwrap(), [0x6C, 0x12]);
+    let record = raw.transmit(&read(0x12)).unwrap();
+    let mut expected = vec![0x01, 0x10];
+    expected.extend_from_slice(&spec.card_id());
+    expected.extend_from_slice(&[0x90, 0x00]);
+    assert_eq!(record, expected);
+    drop(raw);
+
+    // The library's channel completes both itself: one response, the physical APDUs counted.
+    let mut channel = Channel::new(PcscTransport::connect(READER0, ShareMode::Shared).unwrap());
+    let response = channel.send(&commands::select_aid(&SSSE_AID)).unwrap();
+    assert_eq!(response.sw(), StatusWord::Ok);
+    assert_eq!(response.data(), &fci[..fci.len() - 2]);
+    assert_eq!(channel.apdu_count(), 2, "SELECT + GET RESPONSE");
+    let wrong_le = commands::read_record(Some(0x05), RecordRef::Tag(profile::tag::CARD_ID), 256);
+    let response = channel.send(&wrong_le).unwrap();
+    assert_eq!(response.data(), &expected[..expected.len() - 2]);
+    assert_eq!(
+        channel.apdu_count(),
+        4,
+        "READ RECORD + the same with Le = 12"
+    );
+    // An unknown record: the status word, no data (6A83, part 5 table 5).
+    let absent = commands::read_record(Some(0x05), RecordRef::Tag(profile::tag::CARD_NUMBER), 11);
+    assert_eq!(
+        channel.send(&absent).unwrap().sw(),
+        StatusWord::RecordNotFound
+    );
+    drop(channel);
+    take_out(card, READER0);
+}
+
+/// The same card announcing T=1: the FCI comes at once, with 9000.
+fn t1_through_pcscd(pcscd: &PrivatePcscd) {
+    println!("== T=1 through pcscd");
+    let spec = card_spec(Algorithm::Sm4).with_t1();
+    let card = insert(pcscd, 0, SimCard::blank(spec.clone(), &roots()).unwrap());
+    let mut channel = Channel::new(PcscTransport::connect(READER0, ShareMode::Shared).unwrap());
+    assert_eq!(channel.atr().unwrap(), spec.atr());
+    let response = channel.send(&commands::select_aid(&SSSE_AID)).unwrap();
+    assert_eq!(response.sw(), StatusWord::Ok);
+    assert_eq!(response.data().get(..2), Some(&[0x6F, 0x19][..]));
+    assert_eq!(channel.apdu_count(), 1, "no GET RESPONSE on T=1");
+    drop(channel);
+    take_out(card, READER0);
+}
+
+/// The PSAM in the second reader: what it computes for a card equals the key file's.
+fn psam_through_pcscd(pcscd: &PrivatePcscd) {
+    for algorithm in [Algorithm::Sm4, Algorithm::Tdes] {
+        println!("== PSAM through pcscd ({algorithm})");
+        let psam = SimPsam::from_root_keys(&roots(), &PsamSpec::new(algorithm, TERMINAL)).unwrap();
+        let served = insert(pcscd, 1, psam);
+        let mut psam =
+            PsamKeyHolder::open(PcscTransport::connect(READER1, ShareMode::Shared).unwrap())
+                .unwrap();
+        assert_eq!(psam.algorithm(), algorithm);
+        assert_eq!(psam.terminal_number().unwrap().as_deref(), Some(TERMINAL));
+        let mut keys = KeyFile::from_json(KEYS).unwrap();
+        let spec = card_spec(algorithm);
+        let card = CardContext {
+            algorithm,
+            atr: spec.atr(),
+            card_id: CardIdentificationCode::from_bytes(&spec.card_id()).unwrap(),
+        };
+        let opened = psam.channel().apdu_count();
+        let ssse_roles = [
+            KeyRole::Irk,
+            KeyRole::Rkssse,
+            KeyRole::Ukssse,
+            KeyRole::Puk,
+            KeyRole::Stkssse,
+            KeyRole::Bk,
+        ];
+        for (i, role) in ssse_roles.into_iter().enumerate() {
+            let factor = [i as u8; 8];
+            let original = [0xA5 ^ i as u8; 8];
+            let by_psam = psam.authenticate(&card, role, &factor, &original);
+            let by_file = keys.authenticate(&card, role, &factor, &original).unwrap();
+            assert_eq!(by_psam.unwrap(), by_file, "{algorithm} {role}");
+        }
+        // Secure messaging of a PIN reload (part 4 §8.2-8.3, [design] D9): the same bytes.
+        let challenge = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88];
+        let header = [0x84, 0x24, 0x00, 0x01];
+        let pin = sscard_core::crypto::Pin::new("246801").unwrap();
+        let by_psam = psam
+            .secure_message(&card, KeyRole::Stkssse, &challenge, header, Some(&pin))
+            .unwrap();
+        let by_file = keys
+            .secure_message(&card, KeyRole::Stkssse, &challenge, header, Some(&pin))
+            .unwrap();
+        assert_eq!(*by_psam.enciphered, *by_file.enciphered);
+        assert_eq!(by_psam.mac, by_file.mac);
+        println!(
+            "{algorithm}: {} PSAM APDUs for the key roles' authentication data and one secure message",
+            psam.channel().apdu_count() - opened
+        );
+        drop(psam);
+        // OpenSC reads the PSAM application's FCI: the algorithm of [design] D18.
+        opensc_select(
+            READER1,
+            &PSAM_AID,
+            &[0x9F, 0x0C, 0x03, 0x86, 0x01, algorithm.to_byte()],
+        );
+        take_out(served, READER1);
+    }
+    // and the card's SSSE FCI
+    let card = insert(
+        pcscd,
+        0,
+        SimCard::blank(card_spec(Algorithm::Tdes), &roots()).unwrap(),
+    );
+    let mut fci_start = vec![0x84, 0x0F];
+    fci_start.extend_from_slice(&SSSE_AID);
+    opensc_select(READER0, &SSSE_AID, &fci_start);
+    take_out(card, READER0);
+}
+
+/// `opensc-tool --send-apdu` SELECT by name with Le on `reader`: OpenSC completes T=0 itself;
+/// the answer must succeed and contain `expect`.
+fn opensc_select(reader: &str, name: &[u8], expect: &[u8]) {
+    let mut apdu = vec![0x00, 0xA4, 0x04, 0x00, name.len() as u8];
+    apdu.extend_from_slice(name);
+    apdu.push(0x00);
+    let Ok(out) = Command::new("opensc-tool")
+        .args(["--reader", reader, "--send-apdu", &hex::encode_upper(&apdu)])
+        .output()
+    else {
+        println!("NOTICE: opensc-tool is not installed: skipping the OpenSC FCI case");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!(
+        "opensc-tool --send-apdu {}:\n{text}",
+        hex::encode_upper(&apdu)
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("SW1=0x90, SW2=0x00"), "{text}");
+    let spaced = expect
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // OpenSC prints 16 bytes a line: compare without the line structure
+    let bytes: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Received"))
+        .skip(1)
+        .map(|l| l.get(..48).unwrap_or(l).trim().to_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(bytes.contains(&spaced), "{spaced} not in {bytes}");
 }
