@@ -22,12 +22,13 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sscard_core::data::Personalization;
-use sscard_core::keyholder::KeyFile;
-use sscard_core::lifecycle::{self, AppState, Card, PersonalizeOptions, ReadOptions};
+use sscard_core::keys::RootKeys;
+use sscard_core::lifecycle::{self, Card, PersonalizeOptions};
 use sscard_core::transport::TransportError;
 use sscard_core::Algorithm;
-use sscard_sim::SimCard;
+use sscard_sim::{CardSpec, SimCard};
 
+use crate::cardstate::{card_state, image_card_id, image_state, CardState};
 use crate::cli::{BatchArgs, GlobalOpts, OutputFormat, TearSpec};
 use crate::context::{self, AnyTransport, ReaderSpec, SharedKeyHolder, SimSlot, Timed};
 use crate::error::{CliError, CliResult};
@@ -39,16 +40,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A simulated card feeder: one card at a time in `DIR/in-reader.json`; a card taken out goes
-/// to `DIR/cards/` (personalized) or `DIR/rejected/` (not usable); a fresh blank card is
-/// manufactured whenever the reader is empty.
+/// to `DIR/cards/` (personalized) or `DIR/rejected/` (not usable), named by its card
+/// identification code; a fresh blank card is manufactured whenever the reader is empty.
 struct Feeder {
     dir: PathBuf,
-    keys: KeyFile,
+    keys: RootKeys,
     algorithm: Algorithm,
 }
 
 impl Feeder {
-    fn new(dir: &Path, keys: KeyFile, algorithm: Algorithm) -> CliResult<Feeder> {
+    fn new(dir: &Path, keys: RootKeys, algorithm: Algorithm) -> CliResult<Feeder> {
         for sub in ["", "cards", "rejected", "unused"] {
             std::fs::create_dir_all(dir.join(sub))
                 .map_err(|e| crate::error::io_err("cannot create", &dir.join(sub), e))?;
@@ -70,30 +71,28 @@ impl Feeder {
         if !path.exists() {
             return Ok(None);
         }
-        let card = SimCard::load(&path)
-            .map_err(|e| CliError::Other(format!("feeder card {}: {e}", path.display())))?;
+        let card = context::load_card_image(&path)?;
         Ok(Some(SimSlot::new(card, path, false)))
     }
 
-    /// Inserts a fresh blank card for `generation` and `region`.
+    /// Inserts a fresh blank card of the person's generation and region: a random serial, used
+    /// both as the ATR serial (part 2 table 16) and as the serial of the card identification
+    /// code (V2.0 notice table 10), not used by a card filed before.
     fn insert_blank(&mut self, person: &Personalization) -> CliResult<SimSlot> {
-        let serial = loop {
-            let s: [u8; 4] = rand::random();
-            let name = format!("{}.json", hex::encode_upper(s));
-            if !self.dir.join("cards").join(&name).exists()
-                && !self.dir.join("rejected").join(&name).exists()
+        let card = loop {
+            let serial: [u8; 4] = rand::random();
+            let spec = CardSpec::new(person.generation(), self.algorithm, person.region(), serial)
+                .with_card_serial(serial);
+            let name = format!("{}.json", hex::encode_upper(spec.card_id()));
+            if ["cards", "rejected", "unused"]
+                .iter()
+                .all(|sub| !self.dir.join(sub).join(&name).exists())
             {
-                break s;
+                break SimCard::blank(spec, &self.keys).map_err(|e| {
+                    CliError::KeyHolder(format!("manufacturing a blank card: {e}"))
+                })?;
             }
         };
-        let card = crate::commands::blank_card(
-            &mut self.keys,
-            person.generation(),
-            self.algorithm,
-            person.region(),
-            serial,
-            false,
-        )?;
         let mut slot = SimSlot::new(card, self.slot_path(), false);
         slot.save()?;
         Ok(slot)
@@ -102,8 +101,8 @@ impl Feeder {
     /// Takes the card out into `sub` (`cards`, `rejected`, `unused`).
     fn take_out(&self, mut slot: SimSlot, sub: &str) -> CliResult<()> {
         slot.save()?;
-        let serial = hex::encode_upper(slot.card().image().chip_serial);
-        let to = self.dir.join(sub).join(format!("{serial}.json"));
+        let id = image_card_id(slot.card().image());
+        let to = self.dir.join(sub).join(format!("{id}.json"));
         std::fs::rename(self.slot_path(), &to)
             .map_err(|e| crate::error::io_err("cannot move card to", &to, e))
     }
@@ -168,12 +167,14 @@ impl Shared<'_> {
     }
 }
 
-fn card_entry(card: &Card<Timed>, row: &Row, reader: &str) -> CliResult<Entry> {
+/// A journal entry about `card` for `row`: the card is known by its card identification code
+/// (EF05 tag 01, written at initialization and unique to the card, V2.0 notice §8.1.1.1).
+fn card_entry(card: &mut Card<Timed>, row: &Row, reader: &str) -> CliResult<Entry> {
     Ok(Entry {
         line: row.line,
         ssn: row.ssn.clone(),
         reader: reader.to_owned(),
-        chip_serial: hex::encode_upper(card.chip_serial()?),
+        card_id: card.card_id()?.to_string(),
         atr: hex::encode_upper(card.atr()),
         ..Entry::default()
     })
@@ -191,20 +192,22 @@ fn open_card(transport: AnyTransport, shared: &Shared<'_>, label: &str) -> CliRe
 
 /// Decides what to do with a card found in a reader when the batch (re)starts.
 fn resolve_found(card: &mut Card<Timed>, shared: &Shared<'_>, reader: &str) -> CliResult<Out> {
-    let serial = hex::encode_upper(card.chip_serial()?);
-    let app = match card.select() {
-        Ok(app) => app,
-        Err(_) => return Ok(Out::Rejected),
+    let atr = hex::encode_upper(card.atr());
+    let (card_id, state) = match card.card_id().and_then(|id| Ok((id, card_state(card)?))) {
+        Ok((id, state)) => (id.to_string(), state),
+        Err(e) => {
+            shared.note(format!("{reader}: not a usable card ({e}): taken out"));
+            return Ok(Out::Rejected);
+        }
     };
-    let latest = lock(&shared.journal).latest_for_card(&serial)?;
+    let latest = lock(&shared.journal).latest_for_card(&card_id)?;
     // A card that left the reader mid-way (its person undecided) and is back is that person's
     // card again, as if its personalization had just been interrupted, unless the person was
     // personalized on another card meanwhile (`--retry-undecided`).
     let latest = match latest {
         Some(s) if s.event == Event::Undecided => {
             let person = lock(&shared.journal).states()?.remove(&s.entry.line);
-            if person.is_some_and(|p| p.event == Event::Undecided && p.entry.chip_serial == serial)
-            {
+            if person.is_some_and(|p| p.event == Event::Undecided && p.entry.card_id == card_id) {
                 Some(journal::State {
                     event: Event::Started,
                     entry: s.entry,
@@ -215,61 +218,63 @@ fn resolve_found(card: &mut Card<Timed>, shared: &Shared<'_>, reader: &str) -> C
         }
         other => other,
     };
-    let state = app.state.unwrap_or(AppState::Personalized);
     match (state, latest) {
-        (AppState::Blank, Some(s)) if s.event == Event::Started => {
+        (CardState::Blank, Some(s)) if s.event == Event::Started => {
             let mut entry = s.entry.clone();
             entry.reader = reader.to_owned();
-            entry.detail = "interrupted before the first card write".into();
+            entry.detail = "interrupted before any data was written".into();
             shared.append(Event::Failed, &entry)?;
             Ok(Out::Keep)
         }
-        (AppState::Blank, _) => Ok(Out::Keep),
+        (CardState::Blank, _) => Ok(Out::Keep),
         (_, Some(s)) if s.event == Event::Started => {
             let Some((row, person)) = shared.person(s.entry.line) else {
                 return Ok(Out::Rejected);
             };
             let mut kh = shared.key_holder.clone();
-            if state == AppState::Personalizing {
+            if state == CardState::Partial {
                 shared.note(format!(
-                    "line {}: completing the interrupted personalization of card {serial}",
+                    "line {}: completing the interrupted personalization of card {card_id}",
                     row.line
                 ));
-                let options = PersonalizeOptions::default().with_verify(shared.options_verify);
-                match lifecycle::personalize(card, &mut kh, person, &options) {
-                    Ok(report) => {
-                        let mut entry = card_entry(card, row, reader)?;
-                        entry.card_id = report.card_id.to_string();
-                        entry.card_number = report.card_number;
-                        entry.detail = "completed after an interruption".into();
-                        shared.append(Event::Done, &entry)?;
-                        Ok(Out::Finished)
-                    }
-                    Err(e) => {
-                        let mut entry = card_entry(card, row, reader)?;
-                        entry.detail = e.to_string();
-                        shared.append(Event::Failed, &entry)?;
-                        Ok(Out::Rejected)
-                    }
+            }
+            // Personalizing again completes a partial card; a card that already carries the
+            // person's card number is only read back and compared ([design] D15).
+            let options = PersonalizeOptions {
+                read_back: shared.options_verify,
+                ..PersonalizeOptions::default()
+            };
+            let mut entry = Entry {
+                line: row.line,
+                ssn: row.ssn.clone(),
+                reader: reader.to_owned(),
+                card_id: card_id.clone(),
+                atr,
+                ..Entry::default()
+            };
+            match lifecycle::personalize(card, &mut kh, person, &options) {
+                Ok(report) => {
+                    entry.card_number = report.card_number.to_string();
+                    entry.detail = if report.already_done {
+                        "found personalized after an interruption".into()
+                    } else {
+                        "completed after an interruption".into()
+                    };
+                    shared.append(Event::Done, &entry)?;
+                    Ok(Out::Finished)
                 }
-            } else {
-                match lifecycle::read(card, Some(&mut kh), &ReadOptions::default()) {
-                    Ok(data) if data.holder.ssn.to_string() == row.ssn.to_ascii_uppercase() => {
-                        let mut entry = card_entry(card, row, reader)?;
-                        entry.card_id = data.issuing.card_id.to_string();
-                        entry.card_number = data.issuing.card_number.to_string();
-                        entry.detail = "found personalized after an interruption".into();
-                        shared.append(Event::Done, &entry)?;
-                        Ok(Out::Finished)
-                    }
-                    _ => Ok(Out::Rejected),
+                Err(e) => {
+                    entry.detail = e.to_string();
+                    shared.note(format!("line {}: failed: {e}", row.line));
+                    shared.append(Event::Failed, &entry)?;
+                    Ok(Out::Rejected)
                 }
             }
         }
         (_, Some(s)) if s.event == Event::Done => Ok(Out::Finished),
         _ => {
             shared.note(format!(
-                "{reader}: card {serial} is not a blank card of this batch: taken out"
+                "{reader}: card {card_id} is not a blank card of this batch: taken out"
             ));
             Ok(Out::Rejected)
         }
@@ -310,7 +315,10 @@ fn personalize_one(
     let entry = card_entry(card, row, reader)?;
     shared.append(Event::Started, &entry)?;
     let mut kh = shared.key_holder.clone();
-    let options = PersonalizeOptions::default().with_verify(shared.options_verify);
+    let options = PersonalizeOptions {
+        read_back: shared.options_verify,
+        ..PersonalizeOptions::default()
+    };
     match lifecycle::personalize(card, &mut kh, person, &options) {
         Ok(report) => {
             let n = shared.personalized.fetch_add(1, Ordering::SeqCst) + 1;
@@ -319,8 +327,7 @@ fn personalize_one(
                 std::process::abort();
             }
             let mut done = entry;
-            done.card_id = report.card_id.to_string();
-            done.card_number = report.card_number;
+            done.card_number = report.card_number.to_string();
             shared.append(Event::Done, &done)?;
             Ok(Out::Finished)
         }
@@ -328,7 +335,7 @@ fn personalize_one(
             let mut entry = entry;
             entry.detail = format!(
                 "card {} left the reader during personalization: find it and rerun (it is completed), or rerun with --retry-undecided if it is lost",
-                entry.chip_serial
+                entry.card_id
             );
             shared.note(format!("line {}: {}", row.line, entry.detail));
             shared.append(Event::Undecided, &entry)?;
@@ -339,8 +346,8 @@ fn personalize_one(
             entry.detail = e.to_string();
             shared.note(format!("line {}: failed: {e}", row.line));
             // a card that is still blank can take the next person
-            let out = match card.select() {
-                Ok(app) if app.state == Some(AppState::Blank) => Out::Keep,
+            let out = match card_state(card) {
+                Ok(CardState::Blank) => Out::Keep,
                 _ => Out::Rejected,
             };
             shared.append(Event::Failed, &entry)?;
@@ -369,7 +376,7 @@ fn feeder_worker(mut feeder: Feeder, shared: &Shared<'_>, reader: &str) -> CliRe
                 let image = slot.card().image();
                 if image.generation == person.generation()
                     && image.region == person.region()
-                    && image.app_state == sscard_sim::AppState::Blank
+                    && image_state(image) == CardState::Blank
                 {
                     slot
                 } else {
@@ -453,8 +460,8 @@ fn pcsc_worker(name: &str, shared: &Shared<'_>) -> CliResult<()> {
         };
         let mut card = loop {
             let mut card = pcsc_card(name, shared)?;
-            match card.select() {
-                Ok(app) if app.state == Some(AppState::Blank) || app.state.is_none() => break card,
+            match card_state(&mut card) {
+                Ok(CardState::Blank) => break card,
                 _ => {
                     shared.note(format!("{name}: not a blank card"));
                     let atr = card.atr().to_vec();
@@ -607,10 +614,10 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
     for spec in &specs {
         match spec {
             ReaderSpec::Feeder(dir) => {
+                // the feeder's blank cards are made from --keys, else the embedded test keys
                 let keys = match &global.keys {
-                    Some(path) => sscard::keyfile::load_key_file(path)
-                        .map_err(|e| CliError::KeyHolder(e.to_string()))?,
-                    None => context::test_keys()?,
+                    Some(path) => context::load_keys(path)?.roots().clone(),
+                    None => context::test_keys()?.roots().clone(),
                 };
                 stations.push((
                     spec.label(),
@@ -668,7 +675,7 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
             let mut entry = state.entry.clone();
             entry.detail = format!(
                 "card {} (reader {}) was not found after an interruption: find it and put it in a reader, or rerun with --retry-undecided if it is lost",
-                entry.chip_serial, entry.reader
+                entry.card_id, entry.reader
             );
             shared.append(Event::Undecided, &entry)?;
         }

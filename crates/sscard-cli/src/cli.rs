@@ -13,7 +13,10 @@ Readers (--reader, or $SSCARD_READER):
   sim:IMAGE          a simulated card image file (JSON); its state is saved back after each write
   feeder:DIR         (batch) a simulated card feeder: a fresh blank card each time one is taken out
 
-Key holders: --keys FILE (development key file, mode 0600), --psam READER (a PSAM in a second
+Key holders compute with the issuer's keys by role (part 9 appendix B): IRK proves a card
+genuine, RKSSSE reads 3.0 holder data, UKSSSE writes the card, PUK and STKSSSE reload or
+unblock the PIN, BK and STKSSSE block. They are: --keys FILE (a version-2 development key file
+of root keys, mode 0600; `sscard keys new` writes one), --psam READER (a PSAM in a second
 reader, or sim:PSAM-IMAGE), --test-keys (the embedded TEST KEYS, simulated cards only).
 PINs and keys are never accepted on the command line: PINs come from a prompt without echo,
 --pin-file FILE or --pin-fd N.
@@ -45,9 +48,9 @@ pub enum OutputFormat {
     /// Text for people.
     #[default]
     Text,
-    /// JSON with a versioned schema (`"schema": "sscard.<command>/1"`).
+    /// JSON with a versioned schema (`"schema": "sscard.<command>/<n>"`).
     Json,
-    /// `read` only: exactly the `iReadCardBas` line of the standard reading interface.
+    /// `read` only: exactly the `iReadCardBas` line of the reader interface.
     Basic,
 }
 
@@ -62,17 +65,20 @@ pub struct GlobalOpts {
     /// Wait up to SECS for a card to be inserted.
     #[arg(long, global = true, value_name = "SECS")]
     pub wait: Option<u64>,
-    /// Development key file (JSON, mode 0600 or stricter) as key holder.
+    /// Development key file (version 2: national root keys by role, mode 0600 or stricter) as
+    /// key holder.
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "psam")]
     pub keys: Option<PathBuf>,
     /// A PSAM as key holder: a PC/SC reader (name fragment or index) or `sim:PSAM-IMAGE`.
     /// For `sim serve`: the PSAM image to plug into the next virtual reader.
     #[arg(long, global = true, value_name = "READER")]
     pub psam: Option<String>,
-    /// Use the embedded TEST KEYS as key holder (simulated cards only).
+    /// Use the embedded TEST KEYS (fixtures/keys/test-keys.json) as key holder (simulated
+    /// cards only).
     #[arg(long, global = true, conflicts_with_all = ["keys", "psam"])]
     pub test_keys: bool,
-    /// Print every APDU with its time to stderr (PINs, keys, cryptograms and PIN blocks redacted).
+    /// Print every APDU with its time to stderr (PINs, authentication data, MACs and PSAM
+    /// cryptograms redacted).
     #[arg(long, global = true)]
     pub trace: bool,
     /// Output format.
@@ -85,28 +91,36 @@ pub struct GlobalOpts {
 pub enum Command {
     /// List PC/SC readers with card state and ATR.
     Readers,
-    /// Read the card issuing data and holder data.
+    /// Read the card issuing data (EF05) and the holder data (EF06).
     Read(ReadArgs),
-    /// Personalize one blank card from a person record (JSON).
+    /// Personalize one card from a person record (JSON): initial PIN 123456 (PIN RELOAD with
+    /// PUK and STKSSSE), then the data items (UKSSSE).
     Personalize(PersonalizeArgs),
     /// Personalize a whole data file from the bureau (CSV), with a journal and a return file.
     Batch(BatchArgs),
-    /// Activate a card at the bank outlet: the holder replaces the initial PIN.
+    /// Activate a card at the bank outlet: the holder replaces the initial PIN 123456.
     Activate(ActivateArgs),
-    /// PIN management: verify, change, unblock, reload, tries.
+    /// PIN management: verify, change, status, unblock, reload.
     #[command(subcommand)]
     Pin(PinCommand),
-    /// Block the card's application (temporarily, or --permanent), or the whole card (--card).
+    /// Block a lost card for good: APPLICATION BLOCK of the social security application, or
+    /// the whole card (--card, CARD BLOCK). Needs BK and STKSSSE. There is no unblock.
     Block(BlockArgs),
-    /// Lift a temporary application block.
-    Unblock,
+    /// Removed: the specification has no application unblock (a blocked card is replaced).
+    #[command(hide = true)]
+    Unblock(RemovedArgs),
+    /// Read the bank account number (tag 5A) of the card's financial application.
+    BankAccount,
     /// Send raw APDUs (hex), with automatic GET RESPONSE, like `opensc-tool -s`.
     Apdu(ApduArgs),
-    /// Simulated cards: create images, serve them to pcscd.
+    /// Simulated cards and PSAMs: create, convert, serve to pcscd.
     #[command(subcommand)]
     Sim(SimCommand),
-    /// The main job on an embedded simulated card: personalize, read, activate, PIN, block,
-    /// unblock (no hardware, no pcscd).
+    /// Development key files.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The main job on an embedded simulated card: personalize, read, activate, PIN, block
+    /// (no hardware, no pcscd).
     Demo,
     /// Print the man page (roff) to stdout.
     #[command(hide = true)]
@@ -119,15 +133,25 @@ pub enum Command {
     },
 }
 
+/// Whatever follows a removed subcommand (accepted so the message explains the removal).
+#[derive(Debug, Args)]
+pub struct RemovedArgs {
+    /// Ignored.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<String>,
+}
+
 /// `read` options.
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// Also read the supplementary data (EF0D).
-    #[arg(long)]
-    pub supplementary: bool,
-    /// Skip the genuineness checks (internal authentication, card identification code MAC).
-    #[arg(long)]
+    /// Skip the genuineness check (INTERNAL AUTHENTICATION with IRK) a key holder makes.
+    #[arg(long, conflicts_with = "check_validity")]
     pub no_verify: bool,
+    /// Run the validity check of part 7 §5.4 with today's date (genuine, initializing body,
+    /// card type, spec version, expiry) and the PIN question of §5.6. Needs a key holder; exit
+    /// code 5 when the card is not valid.
+    #[arg(long)]
+    pub check_validity: bool,
 }
 
 /// `personalize` options.
@@ -136,9 +160,9 @@ pub struct PersonalizeArgs {
     /// The person record (JSON, see docs/cli.md).
     #[arg(long, value_name = "FILE")]
     pub person: PathBuf,
-    /// Overwrite a card that is already personalized (needs the master key).
-    #[arg(long)]
-    pub repersonalize: bool,
+    /// Write over a card personalized with another card number.
+    #[arg(long, alias = "repersonalize")]
+    pub overwrite: bool,
     /// Do not read the records back before finishing.
     #[arg(long)]
     pub no_verify: bool,
@@ -157,15 +181,15 @@ pub enum Encoding {
     Gbk,
 }
 
-/// Algorithms of simulated cards.
+/// Algorithms of simulated cards and PSAMs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AlgorithmArg {
-    /// Two-key triple DES.
+    /// Two-key triple DES (FCI algorithm byte 01).
     #[value(name = "3des")]
     Tdes,
-    /// SM4.
+    /// SM4 (byte 03).
     Sm4,
-    /// AES-128.
+    /// AES-128 (byte 04, an sscard extension no specification card has).
     Aes,
 }
 
@@ -274,12 +298,13 @@ pub struct NewPinSource {
 /// `activate` options.
 #[derive(Debug, Args)]
 pub struct ActivateArgs {
-    /// The initial PIN (default: 123456, the initial PIN of personalization).
-    #[command(flatten)]
-    pub pin: PinSource,
-    /// The holder's new PIN (default: typed twice without echo).
+    /// The holder's new PIN, 6 digits or more recommended (default: typed twice without echo).
     #[command(flatten)]
     pub new_pin: NewPinSource,
+    /// Activate without a key holder, skipping the validity check (genuineness with IRK,
+    /// expiry).
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 /// `pin` subcommands.
@@ -287,7 +312,7 @@ pub struct ActivateArgs {
 pub enum PinCommand {
     /// Verify the holder's PIN (wrong PIN: tries left shown).
     Verify(PinSource),
-    /// Change the holder's PIN.
+    /// Change the holder's PIN (CHANGE PIN).
     Change {
         /// The current PIN.
         #[command(flatten)]
@@ -296,21 +321,20 @@ pub enum PinCommand {
         #[command(flatten)]
         new_pin: NewPinSource,
     },
-    /// Reset the PIN try counter with the issuer's key (the PIN stays).
+    /// Whether a PIN is set and the tries left, or blocked (VERIFY without data: uses no try).
+    #[command(alias = "tries")]
+    Status,
+    /// Reset the PIN try counter with the issuer's PUK and STKSSSE (the PIN stays).
     Unblock,
-    /// Set a new PIN with the issuer's key (the holder forgot theirs).
+    /// Set a new PIN with the issuer's PUK and STKSSSE (the holder forgot theirs).
     Reload(NewPinSource),
-    /// Show the PIN tries left (uses no try).
-    Tries,
 }
 
 /// `block` options.
 #[derive(Debug, Args)]
 pub struct BlockArgs {
-    /// Block permanently (no unblock is possible).
-    #[arg(long, conflicts_with = "card")]
-    pub permanent: bool,
-    /// Block the whole card (CARD BLOCK, master key; permanent).
+    /// Block the whole card (CARD BLOCK: every command then answers 6A81) instead of the
+    /// social security application (APPLICATION BLOCK: 9303).
     #[arg(long)]
     pub card: bool,
 }
@@ -331,8 +355,10 @@ pub struct ApduArgs {
 pub enum SimCommand {
     /// Create a blank (or, with --person, personalized) simulated card image.
     New(SimNewArgs),
-    /// Create a simulated PSAM image (master keys of one algorithm and a terminal number).
+    /// Create a simulated PSAM image (root keys of one algorithm, a terminal number).
     NewPsam(SimNewPsamArgs),
+    /// Convert a version-1 card image (sscard before the specification protocol) to version 2.
+    Convert(SimConvertArgs),
     /// Plug a card image into pcscd's virtual reader (vpcd) until Ctrl-C; saves it on exit.
     Serve(SimServeArgs),
 }
@@ -340,45 +366,95 @@ pub enum SimCommand {
 /// `sim new` options.
 #[derive(Debug, Args)]
 pub struct SimNewArgs {
-    /// Where to write the image (JSON).
+    /// Where to write the image (JSON, mode 0600: it holds the card keys).
     #[arg(long, value_name = "IMAGE")]
     pub out: PathBuf,
-    /// Card generation (record layout): 1, 2 or 3.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3))]
-    pub generation: u8,
+    /// Card generation: 1, 2 or 3 [default: 2, or the person record's].
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub generation: Option<u8>,
     /// Card algorithm.
     #[arg(long, value_enum, default_value = "3des")]
     pub algorithm: AlgorithmArg,
-    /// Issuing region (city factor of the issuer keys), 6 digits.
-    #[arg(long, default_value = "639900")]
-    pub region: String,
-    /// Chip serial, 8 hex digits (default: random).
+    /// Issuing region, 6 digits [default: 639900, or the person record's].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The ATR serial (historical bytes TA-TD, part 2 table 16), 8 hex digits (default:
+    /// random).
     #[arg(long, value_name = "HEX")]
-    pub serial: Option<String>,
+    pub atr_serial: Option<String>,
+    /// The serial of the card identification code (V2.0 notice table 10), 8 hex digits
+    /// (default: the ATR serial).
+    #[arg(long, value_name = "HEX")]
+    pub card_serial: Option<String>,
+    /// Announce T=1 instead of T=0 (the specification's protocol, part 2 §9).
+    #[arg(long)]
+    pub t1: bool,
+    /// Add a financial application (PBOC debit) with this account number (12 to 19 digits).
+    #[arg(long, value_name = "PAN")]
+    pub financial: Option<String>,
     /// Personalize the new card with this person record (generation and region from it).
     #[arg(long, value_name = "FILE")]
     pub person: Option<PathBuf>,
-    /// T=0 behaviour (61xx + GET RESPONSE).
-    #[arg(long)]
-    pub t0: bool,
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
 }
 
+/// The level of the root keys a PSAM holds (part 9 §7.3 figure 12, §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    /// National roots: three diversifications to a card key.
+    National,
+    /// Province keys: two.
+    Province,
+    /// City keys: one.
+    City,
+}
+
+impl From<LevelArg> for sscard_core::crypto::KeyLevel {
+    fn from(l: LevelArg) -> Self {
+        match l {
+            LevelArg::National => sscard_core::crypto::KeyLevel::National,
+            LevelArg::Province => sscard_core::crypto::KeyLevel::Province,
+            LevelArg::City => sscard_core::crypto::KeyLevel::City,
+        }
+    }
+}
+
 /// `sim new-psam` options.
 #[derive(Debug, Args)]
 pub struct SimNewPsamArgs {
-    /// Where to write the PSAM image (JSON, mode 0600).
+    /// Where to write the PSAM image (JSON, mode 0600: it holds root keys).
     #[arg(long, value_name = "IMAGE")]
     pub out: PathBuf,
     /// The PSAM's algorithm.
     #[arg(long, value_enum, default_value = "3des")]
     pub algorithm: AlgorithmArg,
-    /// Terminal number, 12 digits.
+    /// Terminal number (EF 0016), 12 digits; its first six are the terminal's region.
     #[arg(long, default_value = "410100813475")]
     pub terminal_number: String,
+    /// The level of the keys the PSAM holds.
+    #[arg(long, value_enum, default_value = "national")]
+    pub level: LevelArg,
+    /// The region of province or city keys, 6 digits (default: the terminal number's first
+    /// six).
+    #[arg(long)]
+    pub region: Option<String>,
     /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `sim convert` options.
+#[derive(Debug, Args)]
+pub struct SimConvertArgs {
+    /// The version-1 card image.
+    #[arg(long = "in", value_name = "OLD-IMAGE")]
+    pub input: PathBuf,
+    /// Where to write the version-2 image.
+    #[arg(long, value_name = "IMAGE")]
+    pub out: PathBuf,
+    /// Overwrite an existing file (also the input itself).
     #[arg(long)]
     pub force: bool,
 }
@@ -392,7 +468,7 @@ pub struct SimServeArgs {
     pub image: Option<PathBuf>,
     /// Serve a simulated card feeder from DIR instead: a blank card is in the reader; once it
     /// was personalized and the terminal lets go of it (reset or power-off), it is ejected to
-    /// DIR/cards/ and a fresh blank card (new chip serial) is inserted.
+    /// DIR/cards/ and a fresh blank card is inserted.
     #[arg(long, value_name = "DIR", conflicts_with = "image")]
     pub feeder: Option<PathBuf>,
     /// Feeder: generation of the blank cards.
@@ -401,7 +477,7 @@ pub struct SimServeArgs {
     /// Feeder: algorithm of the blank cards.
     #[arg(long, value_enum, default_value = "3des", requires = "feeder")]
     pub algorithm: AlgorithmArg,
-    /// Feeder: issuing region of the blank cards (city factor of the card keys), 6 digits.
+    /// Feeder: issuing region of the blank cards, 6 digits.
     #[arg(long, default_value = "639900", requires = "feeder")]
     pub region: String,
     // The global `--psam IMAGE` names the PSAM image to plug into the next virtual reader
@@ -413,4 +489,24 @@ pub struct SimServeArgs {
     /// "Virtual PCD 00 01").
     #[arg(long, default_value_t = 0)]
     pub slot: u16,
+}
+
+/// `keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Write a new development key file (version 2) of random national root keys for every
+    /// role (IRK, RKSSSE, UKSSSE, PUK, STKSSSE, BK, DLK, DPK, DTK, DSK), mode 0600. Never
+    /// overwrites a file.
+    New(KeysNewArgs),
+}
+
+/// `keys new` options.
+#[derive(Debug, Args)]
+pub struct KeysNewArgs {
+    /// Where to write the key file (must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Algorithms to make keys for (repeat; default: 3des, sm4 and aes).
+    #[arg(long, value_enum)]
+    pub algorithm: Vec<AlgorithmArg>,
 }

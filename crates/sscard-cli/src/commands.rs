@@ -1,28 +1,29 @@
-//! The single-card subcommands: readers, read, personalize, activate, pin, block, unblock, apdu,
-//! sim, demo, man, completions. (`batch` lives in its own module.)
+//! The single-card subcommands: readers, read, personalize, activate, pin, block, bank-account,
+//! apdu. (`batch`, `sim`, `keys` and `demo` live in their own modules.)
 
 use std::path::Path;
 
 use serde_json::json;
 use sscard_core::apdu::{Command as Apdu, StatusWord};
 use sscard_core::channel::Channel;
-use sscard_core::crypto::Pin;
-use sscard_core::data::{BcdDate, PersonRecord, Personalization, RegionCode};
-use sscard_core::lifecycle::{self, Card, CardData, PersonalizeOptions, ReadOptions};
-use sscard_core::profile::Generation;
-use sscard_sim::{CardOptions, CardSpec, SimCard};
+use sscard_core::data::{BcdDate, PersonRecord, Personalization};
+use sscard_core::keyholder::KeyHolder;
+use sscard_core::lifecycle::{
+    self, ActivateOptions, CardData, PersonalizeOptions, PinStatus, ReadOptions, ValidityPolicy,
+    Verdict,
+};
 use zeroize::Zeroizing;
 
 use crate::cli::{
     ActivateArgs, ApduArgs, BlockArgs, GlobalOpts, OutputFormat, PersonalizeArgs, PinCommand,
-    ReadArgs, SimNewArgs, SimNewPsamArgs,
+    ReadArgs,
 };
 use crate::context::{self, finish_card, open_card, require_key_holder, Timed};
 use crate::error::{CliError, CliResult};
 use crate::pin;
 
 /// Prints a JSON value on one line.
-fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json(value: &serde_json::Value) {
     println!("{value}");
 }
 
@@ -38,6 +39,26 @@ pub(crate) fn basic_not_supported(global: &GlobalOpts, what: &str) -> CliResult<
 /// Today in China Standard Time.
 pub fn today() -> CliResult<BcdDate> {
     sscard::clock::today().map_err(|e| CliError::Other(format!("system clock: {e}")))
+}
+
+/// A one-line result: the message as text, or a JSON document with `schema`, `result`,
+/// `message` and the fields of `extra`.
+pub(crate) fn simple_output(
+    global: &GlobalOpts,
+    schema: &str,
+    message: &str,
+    extra: serde_json::Value,
+) {
+    match global.output_format {
+        OutputFormat::Json => {
+            let mut doc = json!({"schema": schema, "result": "ok", "message": message});
+            if let (Some(obj), serde_json::Value::Object(more)) = (doc.as_object_mut(), extra) {
+                obj.extend(more);
+            }
+            print_json(&doc);
+        }
+        _ => println!("{message}"),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,18 +108,76 @@ pub fn readers(global: &GlobalOpts) -> CliResult<()> {
 // ---------------------------------------------------------------------------------------------
 // read
 
-/// The JSON document of `read` (schema `sscard.read/1`).
-pub fn read_json(data: &CardData, today: Option<BcdDate>) -> serde_json::Value {
+/// What the PIN question (VERIFY without data, part 7 §5.6) answered, in words.
+pub(crate) fn pin_status_text(status: PinStatus) -> String {
+    match status {
+        PinStatus::NotSet => "no PIN is set (none needed)".into(),
+        PinStatus::Required { tries_left } => format!("a PIN is set: {tries_left} tries left"),
+        PinStatus::Blocked => "the PIN is blocked".into(),
+    }
+}
+
+fn pin_status_json(status: PinStatus) -> serde_json::Value {
+    match status {
+        PinStatus::NotSet => json!({"pin": "not_set", "tries_left": null}),
+        PinStatus::Required { tries_left } => json!({"pin": "set", "tries_left": tries_left}),
+        PinStatus::Blocked => json!({"pin": "blocked", "tries_left": 0}),
+    }
+}
+
+/// The verdict of the validity check in words, `None` when the card is valid.
+fn verdict_problem(verdict: &Verdict) -> Option<String> {
+    Some(match verdict {
+        Verdict::Valid { .. } => return None,
+        Verdict::NotGenuine => {
+            "the card is not genuine: INTERNAL AUTHENTICATION with IRK failed (part 7 §5.4)".into()
+        }
+        Verdict::Expired(date) => format!("the card expired on {date} (part 7 §5.4)"),
+        Verdict::Blocklisted { reason } => format!("the card is on the blocklist: {reason}"),
+        Verdict::UnsupportedInitializingBody(body) => {
+            format!("initializing body {body} is not supported")
+        }
+        Verdict::UnsupportedCardType(t) => format!("card type {t} is not supported"),
+        Verdict::UnsupportedVersion(v) => format!("spec version {v} is not supported"),
+        other => format!("the card is not valid: {other:?}"),
+    })
+}
+
+fn verdict_json(verdict: &Verdict) -> serde_json::Value {
+    let name = match verdict {
+        Verdict::Valid { .. } => "valid",
+        Verdict::NotGenuine => "not_genuine",
+        Verdict::Expired(_) => "expired",
+        Verdict::Blocklisted { .. } => "blocklisted",
+        Verdict::UnsupportedInitializingBody(_) => "unsupported_initializing_body",
+        Verdict::UnsupportedCardType(_) => "unsupported_card_type",
+        Verdict::UnsupportedVersion(_) => "unsupported_version",
+        _ => "invalid",
+    };
+    let mut doc = json!({"verdict": name, "problem": verdict_problem(verdict)});
+    if let (Verdict::Valid { pin }, Some(obj)) = (verdict, doc.as_object_mut()) {
+        if let serde_json::Value::Object(more) = pin_status_json(*pin) {
+            obj.extend(more);
+        }
+    }
+    doc
+}
+
+/// The JSON document of `read` (schema `sscard.read/2`).
+pub fn read_json(
+    data: &CardData,
+    today: Option<BcdDate>,
+    verdict: Option<&Verdict>,
+) -> serde_json::Value {
     let issuing = &data.issuing;
     let holder = &data.holder;
     json!({
-        "schema": "sscard.read/1",
+        "schema": "sscard.read/2",
         "atr": hex::encode_upper(&data.atr),
         "historical_bytes": data.historical_bytes_hex(),
         "algorithm": data.algorithm.to_string(),
         "generation": data.generation.spec_version(),
-        "state": data.state.map(|s| format!("{s:?}").to_lowercase()),
-        "expired": today.map(|t| issuing.expiry_date <= t),
+        "expired": today.map(|t| issuing.expiry_date < t),
         "card_issuing_data": {
             "card_id": issuing.card_id.to_string(),
             "region": issuing.card_id.region.to_string(),
@@ -117,31 +196,23 @@ pub fn read_json(data: &CardData, today: Option<BcdDate>) -> serde_json::Value {
             "birthplace": holder.birthplace.to_string(),
             "birth_date": holder.birth_date.to_string(),
         },
-        "supplementary": data.supplementary.as_ref().map(|s| json!({
-            "person_id": s.person_id(),
-            "first_region": s.first_region.to_string(),
-        })),
         "genuine": data.genuine,
-        "card_id_mac_verified": data.card_id_mac_verified,
         "terminal_number": data.terminal_number,
+        "validity": verdict.map(verdict_json),
         "basic_line": data.basic_line(),
     })
 }
 
-fn print_read_text(data: &CardData, today: Option<BcdDate>) {
+fn print_read_text(data: &CardData, today: Option<BcdDate>, verdict: Option<&Verdict>) {
     let i = &data.issuing;
     let h = &data.holder;
-    let state = data
-        .state
-        .map(|s| format!("{s:?}").to_lowercase())
-        .unwrap_or_else(|| "unknown".into());
-    let expired = today.is_some_and(|t| i.expiry_date <= t);
+    let expired = today.is_some_and(|t| i.expiry_date < t);
     println!("Card number        {}", i.card_number);
     println!("Card id            {}", i.card_id);
     println!("Region             {}", i.card_id.region);
     println!(
-        "Card               type {}, spec {}, {}, {}",
-        i.card_type, i.spec_version, data.algorithm, state
+        "Card               type {}, spec {}, {}",
+        i.card_type, i.spec_version, data.algorithm
     );
     println!("Initializing body  {}", i.initializing_body);
     println!("Issued             {}", i.issue_date);
@@ -156,46 +227,74 @@ fn print_read_text(data: &CardData, today: Option<BcdDate>) {
     println!("Ethnicity          {}", h.ethnicity);
     println!("Birthplace         {}", h.birthplace);
     println!("Birth date         {}", h.birth_date);
-    if let Some(s) = &data.supplementary {
-        println!("Person id          {}", s.person_id());
-        println!("First region       {}", s.first_region);
-    }
     println!("ATR                {}", hex::encode_upper(&data.atr));
-    let check = |v: Option<bool>| match v {
-        Some(true) => "verified",
-        Some(false) => "FAILED",
-        None => "not checked (no key holder)",
+    let genuine = match data.genuine {
+        Some(true) => "verified (INTERNAL AUTHENTICATION with IRK)",
+        Some(false) => "FAILED (INTERNAL AUTHENTICATION with IRK)",
+        None => "not checked (no key holder, or --no-verify)",
     };
-    println!("Genuine            {}", check(data.genuine));
-    println!("Card id MAC        {}", check(data.card_id_mac_verified));
+    println!("Genuine            {genuine}");
     if let Some(t) = &data.terminal_number {
         println!("Terminal number    {t}");
+    }
+    if let Some(v) = verdict {
+        match (v, verdict_problem(v)) {
+            (Verdict::Valid { pin }, _) => {
+                println!("Validity           valid (part 7 §5.4)");
+                println!("PIN                {}", pin_status_text(*pin));
+            }
+            (_, Some(problem)) => println!("Validity           NOT VALID: {problem}"),
+            (_, None) => {}
+        }
     }
 }
 
 /// `sscard read`.
 pub fn read(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
-    let mut key_holder = context::key_holder(global)?;
-    let mut card = open_card(global)?;
-    let options = ReadOptions::default()
-        .with_supplementary(args.supplementary)
-        .with_verify_genuine(!args.no_verify)
-        .with_verify_card_id(!args.no_verify);
-    let result = lifecycle::read(
-        &mut card,
-        key_holder
-            .as_deref_mut()
-            .map(|k| k as &mut dyn sscard_core::keyholder::KeyHolder),
-        &options,
-    );
-    let data = finish_card(card, result.map_err(CliError::from))?;
+    let mut key_holder = if args.check_validity {
+        Some(require_key_holder(
+            global,
+            "the validity check (INTERNAL AUTHENTICATION with IRK)",
+        )?)
+    } else {
+        context::key_holder(global)?
+    };
     let today = today().ok();
+    let mut card = open_card(global)?;
+    let result = (|| -> CliResult<(CardData, Option<Verdict>)> {
+        let Some(kh) = key_holder.as_deref_mut() else {
+            return Ok((lifecycle::read(&mut card)?, None));
+        };
+        let kh: &mut dyn KeyHolder = kh;
+        if !args.check_validity {
+            let options = ReadOptions {
+                internal_authentication: !args.no_verify,
+            };
+            return Ok((lifecycle::read_verified(&mut card, kh, &options)?, None));
+        }
+        let policy = ValidityPolicy {
+            today,
+            ..ValidityPolicy::default()
+        };
+        let (verdict, _) = lifecycle::check_validity(&mut card, &mut *kh, &policy)?;
+        // the check made the internal authentication already
+        let options = ReadOptions {
+            internal_authentication: false,
+        };
+        let mut data = lifecycle::read_verified(&mut card, kh, &options)?;
+        data.genuine = Some(verdict != Verdict::NotGenuine);
+        Ok((data, Some(verdict)))
+    })();
+    let (data, verdict) = finish_card(card, result)?;
     match global.output_format {
         OutputFormat::Basic => println!("{}", data.basic_line()),
-        OutputFormat::Json => print_json(&read_json(&data, today)),
-        OutputFormat::Text => print_read_text(&data, today),
+        OutputFormat::Json => print_json(&read_json(&data, today, verdict.as_ref())),
+        OutputFormat::Text => print_read_text(&data, today, verdict.as_ref()),
     }
-    Ok(())
+    match verdict.as_ref().and_then(verdict_problem) {
+        Some(problem) => Err(CliError::Refused(format!("validity check: {problem}"))),
+        None => Ok(()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,46 +306,59 @@ pub fn load_person(path: &Path) -> CliResult<Personalization> {
         .map_err(|e| CliError::BadInput(format!("person record {}: {e}", path.display())))?;
     PersonRecord::from_json(&text)
         .and_then(|r| r.validate())
-        .map_err(|e| CliError::BadInput(format!("person record {}: {e}", path.display())))
+        .map_err(|e| {
+            let mut message = format!("person record {}: {e}", path.display());
+            if text.contains("\"person_id\"") || text.contains("\"first_region\"") {
+                message.push_str(
+                    " (person_id and first_region belonged to the supplementary file EF0D of older sscard versions, which the V2.0 file structure does not have: remove them)",
+                );
+            }
+            CliError::BadInput(message)
+        })
 }
 
 /// `sscard personalize`.
 pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()> {
     basic_not_supported(global, "personalize")?;
     let person = load_person(&args.person)?;
-    let mut key_holder = require_key_holder(global, "personalization")?;
+    let mut key_holder = require_key_holder(
+        global,
+        "personalization (PUK and STKSSSE for the initial PIN, UKSSSE for the data)",
+    )?;
     let mut card = open_card(global)?;
-    let options = PersonalizeOptions::default()
-        .with_repersonalize(args.repersonalize)
-        .with_verify(!args.no_verify);
+    let options = PersonalizeOptions {
+        overwrite: args.overwrite,
+        read_back: !args.no_verify,
+        ..PersonalizeOptions::default()
+    };
     let result = lifecycle::personalize(&mut card, key_holder.as_mut(), &person, &options);
     let apdus = card.apdu_count();
     let report = finish_card(card, result.map_err(CliError::from))?;
     match global.output_format {
         OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.personalize/1",
+            "schema": "sscard.personalize/2",
             "card_id": report.card_id.to_string(),
-            "card_number": report.card_number,
-            "atr": report.atr,
+            "card_number": report.card_number.to_string(),
             "generation": report.generation.spec_version(),
-            "repersonalized": report.repersonalized,
-            "completed_interrupted": report.completed_interrupted,
+            "already_done": report.already_done,
+            "read_back": options.read_back,
             "apdus": apdus,
         })),
-        _ => {
-            println!(
-                "personalized card {} (card id {}, {}) in {apdus} APDUs",
-                report.card_number,
-                report.card_id,
-                report.generation.spec_version()
-            );
-            if report.completed_interrupted {
-                println!("(an interrupted personalization of this card was completed)");
-            }
-        }
+        _ if report.already_done => println!(
+            "card {} already carries this personalization (card id {}, {}): nothing written, {apdus} APDUs",
+            report.card_number,
+            report.card_id,
+            report.generation.spec_version()
+        ),
+        _ => println!(
+            "personalized card {} (card id {}, {}) in {apdus} APDUs; initial PIN 123456",
+            report.card_number,
+            report.card_id,
+            report.generation.spec_version()
+        ),
     }
     if let Ok(t) = today() {
-        if person.expiry_date() <= t {
+        if person.expiry_date() < t {
             eprintln!("warning: the card's expiry date has already passed");
         }
     }
@@ -256,37 +368,79 @@ pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()>
 // ---------------------------------------------------------------------------------------------
 // activate, PIN
 
-fn simple_output(global: &GlobalOpts, schema: &str, message: &str, extra: serde_json::Value) {
-    match global.output_format {
-        OutputFormat::Json => {
-            let mut doc = json!({"schema": schema, "result": "ok", "message": message});
-            if let (Some(obj), serde_json::Value::Object(more)) = (doc.as_object_mut(), extra) {
-                obj.extend(more);
-            }
-            print_json(&doc);
-        }
-        _ => println!("{message}"),
-    }
-}
-
-/// `sscard activate`.
+/// `sscard activate`: the validity check with a key holder (part 7 §5.4: genuine, not expired,
+/// an initial PIN set), then CHANGE PIN from the initial PIN `123456` to the holder's.
 pub fn activate(global: &GlobalOpts, args: &ActivateArgs) -> CliResult<()> {
     basic_not_supported(global, "activate")?;
-    let initial = pin::current_pin(&args.pin, Some(Pin::initial()), "Initial PIN: ")?;
-    let mut key_holder = require_key_holder(global, "activation")?;
+    let mut key_holder = if args.no_verify {
+        None
+    } else {
+        Some(require_key_holder(
+            global,
+            "activation checks the card first (INTERNAL AUTHENTICATION with IRK; or --no-verify)",
+        )?)
+    };
     let new = pin::new_pin(&args.new_pin)?;
+    // refused before the card is touched (the library checks again)
+    if new.is_initial() {
+        return Err(sscard_core::Error::InitialPin.into());
+    }
+    if new.is_weak() {
+        return Err(sscard_core::Error::WeakPin.into());
+    }
     let today = today()?;
     let mut card = open_card(global)?;
-    let result = lifecycle::activate(&mut card, key_holder.as_mut(), &initial, &new, today);
-    let report = finish_card(card, result.map_err(CliError::from))?;
+    let result = (|| -> CliResult<String> {
+        let mut number = None;
+        if let Some(kh) = key_holder.as_mut() {
+            let policy = ValidityPolicy {
+                today: Some(today),
+                ..ValidityPolicy::default()
+            };
+            let (verdict, issuing) = lifecycle::check_validity(&mut card, kh.as_mut(), &policy)?;
+            match verdict {
+                Verdict::Valid {
+                    pin: PinStatus::Required { .. },
+                } => {}
+                Verdict::Valid {
+                    pin: PinStatus::NotSet,
+                } => {
+                    return Err(CliError::Refused(format!(
+                        "card {} has no PIN: its personalization is not complete (it sets the initial PIN 123456)",
+                        issuing.card_number
+                    )))
+                }
+                Verdict::Valid {
+                    pin: PinStatus::Blocked,
+                } => return Err(sscard_core::Error::PinBlocked.into()),
+                other => {
+                    return Err(CliError::Refused(format!(
+                        "card {} cannot be activated: {}",
+                        issuing.card_number,
+                        verdict_problem(&other).unwrap_or_default()
+                    )))
+                }
+            }
+            number = Some(issuing.card_number.to_string());
+        }
+        let options = ActivateOptions {
+            refuse_weak: true,
+            check_genuine: false,
+        };
+        match lifecycle::activate(&mut card, None, &new, &options) {
+            Ok(()) => Ok(number.unwrap_or_else(|| "in the reader".into())),
+            Err(sscard_core::Error::WrongPin { tries_left }) => Err(CliError::Refused(format!(
+                "the card's PIN is not the initial PIN 123456: the card was activated already (or its PIN changed); the attempt cost a PIN try, {tries_left} tries left"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    })();
+    let number = finish_card(card, result)?;
     simple_output(
         global,
         "sscard.activate/1",
-        &format!(
-            "card {} activated: the holder's PIN is set",
-            report.issuing.card_number
-        ),
-        json!({"card_number": report.issuing.card_number.to_string()}),
+        &format!("card {number} activated: the holder's PIN is set"),
+        json!({"card_number": number, "validity_checked": !args.no_verify}),
     );
     Ok(())
 }
@@ -310,8 +464,19 @@ pub fn pin_command(global: &GlobalOpts, command: &PinCommand) -> CliResult<()> {
             finish_card(card, result.map_err(CliError::from))?;
             simple_output(global, "sscard.pin/1", "PIN changed", json!({}));
         }
+        PinCommand::Status => {
+            let mut card = open_card(global)?;
+            let result = lifecycle::pin_status(&mut card);
+            let status = finish_card(card, result.map_err(CliError::from))?;
+            simple_output(
+                global,
+                "sscard.pin/1",
+                &pin_status_text(status),
+                pin_status_json(status),
+            );
+        }
         PinCommand::Unblock => {
-            let mut kh = require_key_holder(global, "PIN unblock")?;
+            let mut kh = require_key_holder(global, "PIN unblock (PUK and STKSSSE)")?;
             let mut card = open_card(global)?;
             let result = lifecycle::unblock_pin(&mut card, kh.as_mut());
             finish_card(card, result.map_err(CliError::from))?;
@@ -323,7 +488,7 @@ pub fn pin_command(global: &GlobalOpts, command: &PinCommand) -> CliResult<()> {
             );
         }
         PinCommand::Reload(source) => {
-            let mut kh = require_key_holder(global, "PIN reload")?;
+            let mut kh = require_key_holder(global, "PIN reload (PUK and STKSSSE)")?;
             let new = pin::new_pin(source)?;
             let mut card = open_card(global)?;
             let result = lifecycle::reload_pin(&mut card, kh.as_mut(), &new);
@@ -331,19 +496,8 @@ pub fn pin_command(global: &GlobalOpts, command: &PinCommand) -> CliResult<()> {
             simple_output(
                 global,
                 "sscard.pin/1",
-                "new PIN set by the issuer",
+                "new PIN set by the issuer (the try counter is full)",
                 json!({}),
-            );
-        }
-        PinCommand::Tries => {
-            let mut card = open_card(global)?;
-            let result = lifecycle::pin_tries_left(&mut card);
-            let tries = finish_card(card, result.map_err(CliError::from))?;
-            simple_output(
-                global,
-                "sscard.pin/1",
-                &format!("{tries} PIN tries left"),
-                json!({"tries_left": tries}),
             );
         }
     }
@@ -351,51 +505,75 @@ pub fn pin_command(global: &GlobalOpts, command: &PinCommand) -> CliResult<()> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// block / unblock
+// block
 
-/// `sscard block`.
+/// `sscard block [--card]`.
 pub fn block(global: &GlobalOpts, args: &BlockArgs) -> CliResult<()> {
     basic_not_supported(global, "block")?;
-    let mut kh = require_key_holder(global, "blocking")?;
+    let mut kh = require_key_holder(global, "blocking (BK and STKSSSE)")?;
     let mut card = open_card(global)?;
     let result = if args.card {
         lifecycle::block_card(&mut card, kh.as_mut())
     } else {
-        lifecycle::block_application(&mut card, kh.as_mut(), args.permanent)
+        lifecycle::block_application(&mut card, kh.as_mut())
     };
     finish_card(card, result.map_err(CliError::from))?;
-    let what = if args.card {
-        "the whole card is blocked (permanent)"
-    } else if args.permanent {
-        "the application is permanently blocked"
+    let (scope, what) = if args.card {
+        (
+            "card",
+            "the card is permanently blocked (CARD BLOCK, part 7 §13.1): every command now answers 6A81; the holder needs a new card",
+        )
     } else {
-        "the application is blocked (lift with `sscard unblock`)"
+        (
+            "application",
+            "the social security application is permanently blocked (APPLICATION BLOCK, part 7 §13.2): it now answers 9303; the holder needs a new card",
+        )
     };
-    simple_output(global, "sscard.block/1", what, json!({}));
+    simple_output(global, "sscard.block/2", what, json!({"scope": scope}));
     Ok(())
 }
 
-/// `sscard unblock`.
-pub fn unblock(global: &GlobalOpts) -> CliResult<()> {
-    basic_not_supported(global, "unblock")?;
-    let mut kh = require_key_holder(global, "unblocking")?;
+/// `sscard unblock`: removed, explained.
+pub fn unblock_removed() -> CliResult<()> {
+    Err(CliError::Usage(
+        "`sscard unblock` was removed: the specification has no application unblock. APPLICATION BLOCK and CARD BLOCK are permanent (part 7 §13); a blocked card is replaced by a new one. To unblock a PIN after too many wrong tries, use `sscard pin unblock` (PUK and STKSSSE).".into(),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// bank account
+
+/// `sscard bank-account`.
+pub fn bank_account(global: &GlobalOpts) -> CliResult<()> {
+    basic_not_supported(global, "bank-account")?;
     let mut card = open_card(global)?;
-    let result = lifecycle::unblock_application(&mut card, kh.as_mut());
-    finish_card(card, result.map_err(CliError::from))?;
-    simple_output(
-        global,
-        "sscard.unblock/1",
-        "the application is unblocked",
-        json!({}),
-    );
+    let result = lifecycle::read_bank_account(&mut card);
+    let account = finish_card(card, result.map_err(CliError::from))?;
+    match global.output_format {
+        OutputFormat::Json => print_json(&json!({
+            "schema": "sscard.bank-account/1",
+            "pan": account.pan,
+            "expiry": account.expiry,
+        })),
+        _ => {
+            println!("Account number     {}", account.pan);
+            if let Some(e) = &account.expiry {
+                println!("Expires (YYMMDD)   {e}");
+            }
+        }
+    }
     Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
 // apdu
 
-/// Instructions whose command data is a secret (PIN, cryptogram, PIN block).
-const SENSITIVE_INS: [u8; 5] = [0x20, 0x5E, 0x24, 0x82, 0xFA];
+/// Instructions whose command data is a secret or a cryptogram: VERIFY (PIN), CHANGE PIN,
+/// PIN CHANGE/UNBLOCK (enciphered PIN and MAC), EXTERNAL AUTHENTICATION (authentication data),
+/// APPLICATION BLOCK and CARD BLOCK (MAC), DELIVERY SESSION KEY and CIPHER DATA (PSAM).
+const SENSITIVE_INS: [u8; 8] = [0x20, 0x5E, 0x24, 0x82, 0x1E, 0x16, 0xDE, 0xFA];
+/// The PSAM's CIPHER DATA answers a cryptogram.
+const SENSITIVE_RESPONSE_INS: [u8; 1] = [0xFA];
 
 fn parse_hex(text: &str, origin: &str) -> CliResult<Vec<u8>> {
     let clean: String = text
@@ -405,17 +583,29 @@ fn parse_hex(text: &str, origin: &str) -> CliResult<Vec<u8>> {
     hex::decode(&clean).map_err(|e| CliError::BadInput(format!("{origin}: not hex: {e}")))
 }
 
+/// Parses `text` as `n` bytes of hex.
+pub(crate) fn parse_hex_bytes<const N: usize>(text: &str, origin: &str) -> CliResult<[u8; N]> {
+    parse_hex(text, origin)?
+        .try_into()
+        .map_err(|_| CliError::BadInput(format!("{origin}: {} hex digits", N * 2)))
+}
+
 fn apdu_command(bytes: &[u8], origin: &str) -> CliResult<Apdu> {
     let parsed = Apdu::parse(bytes).map_err(|e| CliError::BadInput(format!("{origin}: {e}")))?;
-    if SENSITIVE_INS.contains(&parsed.ins) && !parsed.data().is_empty() {
-        let mut c = Apdu::new(parsed.cla, parsed.ins, parsed.p1, parsed.p2)
-            .with_sensitive_data(Zeroizing::new(parsed.data().to_vec()));
-        if let Some(le) = parsed.le() {
-            c = c.with_le(le);
-        }
-        return Ok(c);
+    if !SENSITIVE_INS.contains(&parsed.ins) {
+        return Ok(parsed);
     }
-    Ok(parsed)
+    let mut c = Apdu::new(parsed.cla, parsed.ins, parsed.p1, parsed.p2);
+    if !parsed.data().is_empty() {
+        c = c.with_sensitive_data(Zeroizing::new(parsed.data().to_vec()));
+    }
+    if let Some(le) = parsed.le() {
+        c = c.with_le(le);
+    }
+    if SENSITIVE_RESPONSE_INS.contains(&parsed.ins) {
+        c = c.with_sensitive_response();
+    }
+    Ok(c)
 }
 
 /// `sscard apdu`.
@@ -439,11 +629,7 @@ pub fn apdu(global: &GlobalOpts, args: &ApduArgs) -> CliResult<()> {
             commands.push(apdu_command(&parse_hex(a, &origin)?, &origin)?);
         }
     }
-    let specs = context::reader_specs(global);
-    let spec = match specs.as_slice() {
-        [one] => one.clone(),
-        _ => return Err(CliError::BadInput("give --reader once".into())),
-    };
+    let spec = context::single_reader(global)?;
     let timed = Timed::new(context::open_transport(&spec, global.wait)?);
     let last = timed.last_micros();
     let mut channel = Channel::new(timed);
@@ -491,274 +677,4 @@ fn describe(sw: StatusWord) -> String {
     } else {
         format!("  ({})", sw.description())
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// sim
-
-fn check_new_file(path: &Path, force: bool) -> CliResult<()> {
-    if path.exists() && !force {
-        return Err(CliError::BadInput(format!(
-            "{} exists (use --force to overwrite)",
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
-fn manufacturing_keys(global: &GlobalOpts) -> CliResult<sscard_core::keyholder::KeyFile> {
-    if global.psam.is_some() {
-        return Err(CliError::KeyHolder(
-            "a simulated card is manufactured with a key file (--keys), not a PSAM".into(),
-        ));
-    }
-    match &global.keys {
-        Some(path) => {
-            sscard::keyfile::load_key_file(path).map_err(|e| CliError::KeyHolder(e.to_string()))
-        }
-        None => context::test_keys(),
-    }
-}
-
-/// A blank simulated card, its card keys derived from `keys`' master keys.
-pub fn blank_card(
-    keys: &mut sscard_core::keyholder::KeyFile,
-    generation: Generation,
-    algorithm: sscard_core::Algorithm,
-    region: RegionCode,
-    serial: [u8; 4],
-    t0: bool,
-) -> CliResult<SimCard> {
-    let options = CardOptions {
-        t0_mode: t0,
-        ..CardOptions::default()
-    };
-    let spec = CardSpec::new(generation, algorithm, region, serial).with_options(options);
-    SimCard::blank(spec, keys).map_err(|e| CliError::KeyHolder(format!("manufacturing: {e}")))
-}
-
-/// `sscard sim new`.
-pub fn sim_new(global: &GlobalOpts, args: &SimNewArgs) -> CliResult<()> {
-    basic_not_supported(global, "sim new")?;
-    check_new_file(&args.out, args.force)?;
-    let person = args.person.as_deref().map(load_person).transpose()?;
-    let (generation, region) = match &person {
-        Some(p) => (p.generation(), p.region()),
-        None => (
-            Generation::from_number(args.generation)
-                .ok_or_else(|| CliError::BadInput("generation must be 1, 2 or 3".into()))?,
-            RegionCode::parse(&args.region)
-                .map_err(|e| CliError::BadInput(format!("--region: {e}")))?,
-        ),
-    };
-    let serial: [u8; 4] = match &args.serial {
-        Some(s) => parse_hex(s, "--serial")?
-            .try_into()
-            .map_err(|_| CliError::BadInput("--serial: 8 hex digits".into()))?,
-        None => rand::random(),
-    };
-    let mut keys = manufacturing_keys(global)?;
-    let algorithm = args.algorithm.into();
-    let card = blank_card(&mut keys, generation, algorithm, region, serial, args.t0)?;
-    let card =
-        match &person {
-            None => card,
-            Some(p) => {
-                let timed = Timed::new(context::AnyTransport::Sim(Box::new(
-                    context::SimSlot::new(card, args.out.clone(), true),
-                )));
-                let last = timed.last_micros();
-                let mut c = Card::open(timed)?;
-                if global.trace {
-                    c.set_tracer(Some(context::tracer("card", last)));
-                }
-                lifecycle::personalize(&mut c, &mut keys, p, &PersonalizeOptions::default())?;
-                match c.into_transport().inner() {
-                    context::AnyTransport::Sim(slot) => {
-                        SimCard::from_image(slot.card().image().clone())
-                            .map_err(|e| CliError::Other(e.to_string()))?
-                    }
-                    _ => return Err(CliError::Other("unexpected transport".into())),
-                }
-            }
-        };
-    card.save(&args.out)
-        .map_err(|e| CliError::Other(format!("cannot write {}: {e}", args.out.display())))?;
-    simple_output(
-        global,
-        "sscard.sim-new/1",
-        &format!(
-            "{} simulated card {} ({}, {}, region {}, serial {}) written to {}",
-            if person.is_some() {
-                "personalized"
-            } else {
-                "blank"
-            },
-            hex::encode_upper(card.atr()),
-            generation.spec_version(),
-            algorithm,
-            region,
-            hex::encode_upper(serial),
-            args.out.display()
-        ),
-        json!({"image": args.out.display().to_string(), "atr": hex::encode_upper(card.atr())}),
-    );
-    Ok(())
-}
-
-/// `sscard sim new-psam`.
-pub fn sim_new_psam(global: &GlobalOpts, args: &SimNewPsamArgs) -> CliResult<()> {
-    basic_not_supported(global, "sim new-psam")?;
-    check_new_file(&args.out, args.force)?;
-    let keys = manufacturing_keys(global)?;
-    crate::psam_image::save(
-        &args.out,
-        &keys,
-        args.algorithm.into(),
-        &args.terminal_number,
-    )?;
-    simple_output(
-        global,
-        "sscard.sim-new-psam/1",
-        &format!("simulated PSAM written to {}", args.out.display()),
-        json!({"image": args.out.display().to_string()}),
-    );
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// demo
-
-/// The demo's person: the fixture person with dates around today, so the card is valid.
-fn demo_person(today: BcdDate) -> CliResult<Personalization> {
-    let expiry = today
-        .plus_years(10)
-        .map_err(|e| CliError::Other(e.to_string()))?;
-    let record = PersonRecord {
-        ssn: "111111198101011110".into(),
-        name: "张三".into(),
-        sex: "1".into(),
-        ethnicity: "01".into(),
-        birthplace: "110101".into(),
-        birth_date: "19810101".into(),
-        card_number: "KD5578904".into(),
-        card_type: "3".into(),
-        generation: "2".into(),
-        issue_date: today.to_string(),
-        expiry_date: expiry.to_string(),
-        region: "639900".into(),
-        initializing_body: "639900000001".into(),
-        person_id: Some("P63990012345".into()),
-        first_region: Some("639900".into()),
-    };
-    record
-        .validate()
-        .map_err(|e| CliError::Other(format!("demo person: {e}")))
-}
-
-/// `sscard demo`.
-pub fn demo(global: &GlobalOpts) -> CliResult<()> {
-    basic_not_supported(global, "demo")?;
-    let today = today()?;
-    let person = demo_person(today)?;
-    let mut keys = context::test_keys()?;
-    let serial: [u8; 4] = rand::random();
-    let region = person.region();
-    let sim = sscard_sim::SimTransport::new(blank_card(
-        &mut keys,
-        Generation::V2,
-        sscard_core::Algorithm::Tdes,
-        region,
-        serial,
-        false,
-    )?);
-    let mut card = Card::open(sim)?;
-    let start = std::time::Instant::now();
-    if global.trace {
-        let mut last = std::time::Instant::now();
-        card.set_tracer(Some(Box::new(move |e| {
-            let now = std::time::Instant::now();
-            eprintln!("{e} (+{:.1} ms)", (now - last).as_secs_f64() * 1000.0);
-            last = now;
-        })));
-    }
-    let json = global.output_format == OutputFormat::Json;
-    let mut steps = Vec::new();
-    let mut step =
-        |card: &mut Card<sscard_sim::SimTransport<SimCard>>, name: &str, outcome: String| {
-            let apdus = card.apdu_count();
-            card.channel_mut().reset_apdu_count();
-            if json {
-                steps.push(json!({"step": name, "apdus": apdus, "result": outcome}));
-            } else {
-                let unit = if apdus == 1 { "APDU " } else { "APDUs" };
-                println!("{name:<34} {apdus:>3} {unit}  {outcome}");
-            }
-        };
-    if !json {
-        println!(
-            "sscard demo: a blank simulated 2.0 card (3DES, serial {}), the embedded TEST KEYS",
-            hex::encode_upper(serial)
-        );
-    }
-    let report = lifecycle::personalize(
-        &mut card,
-        &mut keys,
-        &person,
-        &PersonalizeOptions::default(),
-    )?;
-    step(
-        &mut card,
-        "1. personalize",
-        format!("card {} for 张三, initial PIN set", report.card_number),
-    );
-    let data = lifecycle::read(&mut card, Some(&mut keys), &ReadOptions::default())?;
-    step(
-        &mut card,
-        "2. read (genuine, card id MAC)",
-        data.basic_line(),
-    );
-    let new_pin = Pin::new("860412").map_err(|e| CliError::Other(e.to_string()))?;
-    lifecycle::activate(&mut card, &mut keys, &Pin::initial(), &new_pin, today)?;
-    step(
-        &mut card,
-        "3. activate (new PIN)",
-        "the holder's PIN is set".into(),
-    );
-    let wrong = Pin::new("000001").map_err(|e| CliError::Other(e.to_string()))?;
-    let outcome = match lifecycle::verify_pin(&mut card, &wrong) {
-        Err(e) => format!("refused as expected: {e}"),
-        Ok(()) => "unexpectedly accepted".into(),
-    };
-    step(&mut card, "4. verify a wrong PIN", outcome);
-    lifecycle::verify_pin(&mut card, &new_pin)?;
-    let tries = lifecycle::pin_tries_left(&mut card)?;
-    step(
-        &mut card,
-        "5. verify the right PIN",
-        format!("PIN verified, {tries} tries left"),
-    );
-    lifecycle::block_application(&mut card, &mut keys, false)?;
-    let outcome = match lifecycle::read(&mut card, None, &ReadOptions::default()) {
-        Err(e) => format!("blocked; a read now fails: {e}"),
-        Ok(_) => "blocked, but a read still works".into(),
-    };
-    step(&mut card, "6. block (lost card reported)", outcome);
-    lifecycle::unblock_application(&mut card, &mut keys)?;
-    let data = lifecycle::read(&mut card, Some(&mut keys), &ReadOptions::default())?;
-    step(
-        &mut card,
-        "7. unblock and read again",
-        format!("card {} readable again", data.issuing.card_number),
-    );
-    if json {
-        print_json(&json!({
-            "schema": "sscard.demo/1",
-            "steps": steps,
-            "elapsed_ms": start.elapsed().as_millis() as u64,
-        }));
-    } else {
-        println!("done in {} ms", start.elapsed().as_millis());
-    }
-    Ok(())
 }

@@ -7,26 +7,54 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sscard_core::channel::{TraceEvent, Tracer};
-use sscard_core::crypto::KeyId;
-use sscard_core::keyholder::{KeyFile, KeyHolder, KeyHolderError, PsamKeyHolder};
+use sscard_core::crypto::Pin;
+use sscard_core::keyholder::{
+    CardContext, KeyFile, KeyHolder, KeyHolderError, PsamKeyHolder, SecureMessage,
+};
+use sscard_core::keys::{KeyRole, RootKeys};
 use sscard_core::lifecycle::Card;
 use sscard_core::transport::{Transport, TransportError};
 use sscard_core::Algorithm;
 use sscard_pcsc::{OpenOptions, PcscTransport, ReaderSelector, ShareMode};
-use sscard_sim::{SimCard, SimPsam, SimTransport};
-use zeroize::Zeroizing;
+use sscard_sim::{PsamImage, SimCard, SimError, SimPsam, SimTransport};
 
 use crate::cli::GlobalOpts;
 use crate::error::{CliError, CliResult};
-use crate::psam_image;
 
-/// The embedded development master keys (fixtures/keys/test-keys.json): TEST KEYS ONLY.
+/// The embedded development root keys (fixtures/keys/test-keys.json, key file version 2):
+/// TEST KEYS ONLY.
 pub const TEST_KEYS_JSON: &str = include_str!("../../../fixtures/keys/test-keys.json");
 
 /// The embedded test keys as a key holder.
 pub fn test_keys() -> CliResult<KeyFile> {
     KeyFile::from_json(TEST_KEYS_JSON)
         .map_err(|e| CliError::KeyHolder(format!("embedded test keys: {e}")))
+}
+
+/// Loads a key file (`--keys`), refusing one others can read, with the way out for a
+/// version-1 file in the message.
+pub fn load_keys(path: &Path) -> CliResult<KeyFile> {
+    sscard::keyfile::load_key_file(path).map_err(|e| CliError::KeyHolder(e.to_string()))
+}
+
+/// The root keys simulated cards and PSAMs are made from: `--keys FILE`, else the embedded
+/// test keys. A PSAM cannot make cards (it never hands out its keys).
+pub fn manufacturing_keys(global: &GlobalOpts) -> CliResult<(RootKeys, String)> {
+    if global.psam.is_some() {
+        return Err(CliError::KeyHolder(
+            "simulated cards and PSAMs are made from root keys (--keys FILE, default the embedded test keys), not from a PSAM".into(),
+        ));
+    }
+    match &global.keys {
+        Some(path) => Ok((
+            load_keys(path)?.roots().clone(),
+            format!("the root keys of {}", path.display()),
+        )),
+        None => Ok((
+            test_keys()?.roots().clone(),
+            "the embedded TEST KEYS".into(),
+        )),
+    }
 }
 
 /// How `--reader` names a card.
@@ -81,6 +109,61 @@ pub fn reader_specs(global: &GlobalOpts) -> Vec<ReaderSpec> {
     }
 }
 
+/// The one reader of a single-card command.
+pub fn single_reader(global: &GlobalOpts) -> CliResult<ReaderSpec> {
+    match reader_specs(global).as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(CliError::BadInput(
+            "this command uses one card: give --reader once".into(),
+        )),
+    }
+}
+
+/// What a card image file could not be loaded for, with the way out for old images.
+pub fn image_error(path: &Path, e: SimError) -> CliError {
+    match e {
+        SimError::VersionOne => CliError::BadInput(format!(
+            "card image {}: {e}\nconvert it: sscard [--keys ROOT-KEYS] sim convert --in {} --out NEW-IMAGE",
+            path.display(),
+            path.display()
+        )),
+        SimError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => CliError::NoCard(format!(
+            "no simulated card: image {} does not exist (create one with `sscard sim new --out {}`)",
+            path.display(),
+            path.display()
+        )),
+        SimError::Io(io) => CliError::Other(format!("card image {}: {io}", path.display())),
+        other => CliError::BadInput(format!("card image {}: {other}", path.display())),
+    }
+}
+
+/// Loads a simulated card image.
+pub fn load_card_image(path: &Path) -> CliResult<SimCard> {
+    SimCard::load(path).map_err(|e| image_error(path, e))
+}
+
+/// Loads a simulated PSAM image, refusing a file others can read (it holds root keys).
+pub fn load_psam_image(path: &Path) -> CliResult<SimPsam> {
+    sscard::keyfile::check_private_file(path).map_err(|e| CliError::KeyHolder(e.to_string()))?;
+    let image = PsamImage::load(path).map_err(|e| match e {
+        SimError::Io(io) => CliError::NoCard(format!("PSAM image {}: {io}", path.display())),
+        SimError::Unsupported {
+            format: Some(ref f),
+            ..
+        } if f == "sscard.psam-image/1" => CliError::KeyHolder(format!(
+            "PSAM image {}: a version-1 PSAM image (sscard before the specification protocol: master keys by invented key ids); make a new one with `sscard sim new-psam`",
+            path.display()
+        )),
+        SimError::Unsupported { .. } => CliError::KeyHolder(format!(
+            "PSAM image {}: {e}; make a new one with `sscard sim new-psam`",
+            path.display()
+        )),
+        other => CliError::KeyHolder(format!("PSAM image {}: {other}", path.display())),
+    })?;
+    SimPsam::new(image)
+        .map_err(|e| CliError::KeyHolder(format!("PSAM image {}: {e}", path.display())))
+}
+
 /// A simulated card in a virtual reader whose image lives in a file: every persistent change
 /// of the card is written back to the file (atomically) right away, as a real card keeps its
 /// EEPROM, so a killed process never loses a card write.
@@ -95,16 +178,11 @@ pub struct SimSlot {
 impl SimSlot {
     /// Loads the image at `path`.
     pub fn load(path: &Path) -> CliResult<SimSlot> {
-        if !path.exists() {
-            return Err(CliError::NoCard(format!(
-                "no simulated card: image {} does not exist (create one with `sscard sim new --out {}`)",
-                path.display(),
-                path.display()
-            )));
-        }
-        let card = SimCard::load(path)
-            .map_err(|e| CliError::Other(format!("card image {}: {e}", path.display())))?;
-        Ok(SimSlot::new(card, path.to_path_buf(), true))
+        Ok(SimSlot::new(
+            load_card_image(path)?,
+            path.to_path_buf(),
+            true,
+        ))
     }
 
     /// A card that will be saved to `path`.
@@ -168,13 +246,31 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         options.mode(0o600);
     }
     let mut file = options.open(path)?;
-    file.write_all(bytes)
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Creates a new file readable by its owner only; fails when it exists (never overwrites).
+pub fn create_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Any card or PSAM the CLI talks to.
 pub enum AnyTransport {
     /// A simulated card image.
     Sim(Box<SimSlot>),
+    /// A simulated card in memory only (saved by the command when it is done).
+    Memory(Box<SimTransport<SimCard>>),
     /// A simulated PSAM.
     SimPsam(Box<SimTransport<SimPsam>>),
     /// A PC/SC reader.
@@ -199,11 +295,6 @@ impl Timed {
     /// The duration of the last exchange in microseconds, shared with the tracer.
     pub fn last_micros(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.last)
-    }
-
-    /// The wrapped transport.
-    pub fn inner(&self) -> &AnyTransport {
-        &self.inner
     }
 
     /// The wrapped transport, by value.
@@ -234,6 +325,7 @@ impl Transport for Timed {
                 }
                 r
             }
+            AnyTransport::Memory(t) => t.transmit(command),
             AnyTransport::SimPsam(t) => t.transmit(command),
             AnyTransport::Pcsc(t) => t.transmit(command),
         };
@@ -245,6 +337,7 @@ impl Transport for Timed {
     fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
         match &mut self.inner {
             AnyTransport::Sim(slot) => slot.transport.atr(),
+            AnyTransport::Memory(t) => t.atr(),
             AnyTransport::SimPsam(t) => t.atr(),
             AnyTransport::Pcsc(t) => t.atr(),
         }
@@ -253,6 +346,7 @@ impl Transport for Timed {
     fn reset_epoch(&self) -> u64 {
         match &self.inner {
             AnyTransport::Sim(slot) => slot.transport.reset_epoch(),
+            AnyTransport::Memory(t) => t.reset_epoch(),
             AnyTransport::SimPsam(t) => t.reset_epoch(),
             AnyTransport::Pcsc(t) => t.reset_epoch(),
         }
@@ -313,16 +407,7 @@ pub fn open_transport(spec: &ReaderSpec, wait: Option<u64>) -> CliResult<AnyTran
 
 /// The card of a command: opened on the (single) reader of the command line.
 pub fn open_card(global: &GlobalOpts) -> CliResult<Card<Timed>> {
-    let specs = reader_specs(global);
-    let spec = match specs.as_slice() {
-        [one] => one.clone(),
-        _ => {
-            return Err(CliError::BadInput(
-                "this command uses one card: give --reader once".into(),
-            ))
-        }
-    };
-    open_card_on(&spec, global)
+    open_card_on(&single_reader(global)?, global)
 }
 
 /// Opens the card on `spec` with the tracer installed when `--trace`.
@@ -364,25 +449,31 @@ impl KeyHolder for SharedKeyHolder {
         self.lock().supports(alg)
     }
 
-    fn encipher(
-        &mut self,
-        alg: Algorithm,
-        key: KeyId,
-        factors: &[[u8; 8]],
-        data: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, KeyHolderError> {
-        self.lock().encipher(alg, key, factors, data)
+    fn random(&mut self) -> Result<[u8; 8], KeyHolderError> {
+        self.lock().random()
     }
 
-    fn mac(
+    fn authenticate(
         &mut self,
-        alg: Algorithm,
-        key: KeyId,
-        factors: &[[u8; 8]],
-        iv: &[u8],
-        message: &[u8],
-    ) -> Result<[u8; 4], KeyHolderError> {
-        self.lock().mac(alg, key, factors, iv, message)
+        card: &CardContext,
+        role: KeyRole,
+        process_factor: &[u8],
+        original: &[u8; 8],
+    ) -> Result<[u8; 8], KeyHolderError> {
+        self.lock()
+            .authenticate(card, role, process_factor, original)
+    }
+
+    fn secure_message(
+        &mut self,
+        card: &CardContext,
+        role: KeyRole,
+        challenge: &[u8],
+        header: [u8; 4],
+        new_pin: Option<&Pin>,
+    ) -> Result<SecureMessage, KeyHolderError> {
+        self.lock()
+            .secure_message(card, role, challenge, header, new_pin)
     }
 
     fn terminal_number(&mut self) -> Result<Option<String>, KeyHolderError> {
@@ -393,9 +484,7 @@ impl KeyHolder for SharedKeyHolder {
 /// The key holder of the command line, if any.
 pub fn key_holder(global: &GlobalOpts) -> CliResult<Option<Box<dyn KeyHolder + Send>>> {
     if let Some(path) = &global.keys {
-        let file =
-            sscard::keyfile::load_key_file(path).map_err(|e| CliError::KeyHolder(e.to_string()))?;
-        return Ok(Some(Box::new(file)));
+        return Ok(Some(Box::new(load_keys(path)?)));
     }
     if global.test_keys {
         let specs = reader_specs(global);
@@ -409,7 +498,7 @@ pub fn key_holder(global: &GlobalOpts) -> CliResult<Option<Box<dyn KeyHolder + S
     if let Some(psam) = &global.psam {
         let transport = match ReaderSpec::parse(psam) {
             ReaderSpec::Sim(path) => {
-                AnyTransport::SimPsam(Box::new(SimTransport::new(psam_image::load(&path)?)))
+                AnyTransport::SimPsam(Box::new(SimTransport::new(load_psam_image(&path)?)))
             }
             ReaderSpec::Feeder(_) => {
                 return Err(CliError::BadInput("--psam cannot be a feeder".into()))
@@ -429,11 +518,11 @@ pub fn key_holder(global: &GlobalOpts) -> CliResult<Option<Box<dyn KeyHolder + S
     Ok(None)
 }
 
-/// The key holder, required for `what`.
+/// The key holder, required for `what` (which names the key roles it needs).
 pub fn require_key_holder(global: &GlobalOpts, what: &str) -> CliResult<Box<dyn KeyHolder + Send>> {
     key_holder(global)?.ok_or_else(|| {
         CliError::KeyHolder(format!(
-            "{what} needs a key holder: --keys FILE (development key file), --psam READER, or --test-keys (simulated cards)"
+            "{what}: give a key holder: --keys FILE (development key file), --psam READER, or --test-keys (simulated cards)"
         ))
     })
 }

@@ -8,17 +8,17 @@ use sscard_core::Error as CardError;
 pub const EXIT_OK: i32 = 0;
 /// Exit code: any failure not in another class (local files, internal errors).
 pub const EXIT_OTHER: i32 = 1;
-/// Exit code: the command line is wrong (clap's own code).
-#[allow(dead_code)] // clap exits with it
+/// Exit code: the command line is wrong (clap's own code; also a removed subcommand).
 pub const EXIT_USAGE: i32 = 2;
 /// Exit code: no smart-card service, no reader, no card, card removed, card image missing.
 pub const EXIT_NO_CARD: i32 = 3;
 /// Exit code: wrong PIN (tries left shown) or PIN blocked.
 pub const EXIT_PIN: i32 = 4;
-/// Exit code: the card refuses the operation: blocked, expired, not genuine, or in the wrong
-/// lifecycle state (blank, already personalized, not activated, ...).
+/// Exit code: the card refuses the operation or is not fit for it: blocked, expired, not
+/// genuine, blank, personalized already, another region, no financial application, a locked
+/// card key, an algorithm sscard cannot compute.
 pub const EXIT_CARD_REFUSED: i32 = 5;
-/// Exit code: bad input data (person record, CSV row, PIN format, weak PIN, hex).
+/// Exit code: bad input data (person record, CSV row, PIN format, weak PIN, hex, old image).
 pub const EXIT_BAD_INPUT: i32 = 6;
 /// Exit code: key holder problems (no key holder, key file refused or invalid, PSAM, keys
 /// that do not match the card).
@@ -36,13 +36,15 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success
   1    other failure (local files, internal error)
-  2    usage error (bad command line)
+  2    usage error (bad command line, a removed command such as `unblock`)
   3    card or reader not available (no pcscd, no reader, no card, card removed, no image)
   4    wrong PIN (tries left are shown) or PIN blocked
-  5    card refused: blocked, expired, not genuine, or wrong state (blank, already
-       personalized, not activated, ...)
-  6    bad input data (person record, CSV row, PIN format, weak PIN, hex)
-  7    key holder problem (none given, key file refused or invalid, PSAM, keys do not match)
+  5    card refused or unfit: permanently blocked (9303), card blocked (6A81), expired, not
+       genuine, blank, already personalized, another region, no financial application,
+       a locked card key
+  6    bad input data (person record, CSV row, PIN format, weak PIN, hex, version-1 image)
+  7    key holder problem (none given, key file refused, invalid or version 1, PSAM, keys do
+       not match the card)
   8    other card error (unexpected status word, malformed response, card reset)
   9    batch finished with persons not personalized (see the return file)
   130  interrupted (Ctrl-C); a batch resumes from its journal";
@@ -60,9 +62,15 @@ pub enum CliError {
     /// A card or reader could not be reached.
     #[error("{0}")]
     NoCard(String),
+    /// The card is not fit for the operation (a validity check verdict, …).
+    #[error("{0}")]
+    Refused(String),
     /// Input data is invalid.
     #[error("{0}")]
     BadInput(String),
+    /// The command line asks for something that does not exist (a removed command).
+    #[error("{0}")]
+    Usage(String),
     /// Key holder problem.
     #[error("{0}")]
     KeyHolder(String),
@@ -84,11 +92,21 @@ impl CliError {
             CliError::Card(e) => card_error_code(e),
             CliError::Transport(e) => transport_code(e),
             CliError::NoCard(_) => EXIT_NO_CARD,
+            CliError::Refused(_) => EXIT_CARD_REFUSED,
             CliError::BadInput(_) => EXIT_BAD_INPUT,
+            CliError::Usage(_) => EXIT_USAGE,
             CliError::KeyHolder(_) => EXIT_KEY_HOLDER,
             CliError::Other(_) => EXIT_OTHER,
             CliError::BatchIncomplete(_) => EXIT_BATCH_INCOMPLETE,
             CliError::Interrupted(_) => EXIT_INTERRUPTED,
+        }
+    }
+
+    /// What the operator can do about it, when the CLI knows more than the library's message.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CliError::Card(e) => card_hint(e),
+            _ => None,
         }
     }
 }
@@ -112,21 +130,18 @@ pub fn card_error_code(e: &CardError) -> i32 {
         CardError::Transport(t) => transport_code(t),
         CardError::WrongPin { .. } | CardError::PinBlocked => EXIT_PIN,
         CardError::ApplicationBlocked
-        | CardError::PermanentlyBlocked
         | CardError::CardBlocked
         | CardError::NotGenuine
-        | CardError::CardIdForged
         | CardError::Expired { .. }
         | CardError::NotSocialSecurityCard
-        | CardError::Blank
-        | CardError::PersonalizationIncomplete
+        | CardError::Blank(_)
         | CardError::AlreadyPersonalized { .. }
-        | CardError::AlreadyActivated
-        | CardError::NotActivated
-        | CardError::WrongCard(_) => EXIT_CARD_REFUSED,
-        CardError::Data(_) | CardError::WeakPin | CardError::InitialPin | CardError::SamePin => {
-            EXIT_BAD_INPUT
-        }
+        | CardError::RegionMismatch { .. }
+        | CardError::WrongCard(_)
+        | CardError::NoFinancialApplication
+        | CardError::KeyLocked { .. }
+        | CardError::UnsupportedAlgorithm(_) => EXIT_CARD_REFUSED,
+        CardError::Data(_) | CardError::WeakPin | CardError::InitialPin => EXIT_BAD_INPUT,
         CardError::KeyHolder(_)
         | CardError::KeyHolderAlgorithm(_)
         | CardError::KeyHolderRequired(_)
@@ -134,6 +149,28 @@ pub fn card_error_code(e: &CardError) -> i32 {
         | CardError::ReadKeyRequired => EXIT_KEY_HOLDER,
         _ => EXIT_CARD_ERROR,
     }
+}
+
+/// The CLI's advice for a library error: which option or command helps.
+fn card_hint(e: &CardError) -> Option<&'static str> {
+    Some(match e {
+        CardError::ReadKeyRequired => {
+            "give a key holder: --keys FILE, --psam READER (or --test-keys on a simulated card)"
+        }
+        CardError::AlreadyPersonalized { .. } => {
+            "to write another person's data over it, run again with --overwrite"
+        }
+        CardError::PinBlocked => {
+            "the issuer can unblock it (`sscard pin unblock`) or set a new one (`sscard pin reload`); both need PUK and STKSSSE"
+        }
+        CardError::AuthenticationFailed { .. } | CardError::NotGenuine => {
+            "check that the key file or PSAM belongs to this card's issuer (and --test-keys only for simulated cards made with them)"
+        }
+        CardError::KeyHolderAlgorithm(_) => {
+            "a key file needs a \"roots\" section for the card's algorithm; a PSAM holds one algorithm"
+        }
+        _ => return None,
+    })
 }
 
 /// Shorthand result.

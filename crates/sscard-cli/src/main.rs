@@ -4,18 +4,20 @@
 #![forbid(unsafe_code)]
 
 mod batch;
+mod cardstate;
 mod cli;
 mod commands;
 mod context;
+mod demo;
 mod error;
 mod interrupt;
 mod pin;
-mod psam_image;
 mod serve;
+mod simulated;
 
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command, SimCommand};
+use cli::{Cli, Command, KeysCommand, SimCommand};
 use error::{CliError, CliResult};
 
 fn run(cli: Cli) -> CliResult<()> {
@@ -28,12 +30,15 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Activate(a) => commands::activate(g, a),
         Command::Pin(c) => commands::pin_command(g, c),
         Command::Block(a) => commands::block(g, a),
-        Command::Unblock => commands::unblock(g),
+        Command::Unblock(_) => commands::unblock_removed(),
+        Command::BankAccount => commands::bank_account(g),
         Command::Apdu(a) => commands::apdu(g, a),
-        Command::Sim(SimCommand::New(a)) => commands::sim_new(g, a),
-        Command::Sim(SimCommand::NewPsam(a)) => commands::sim_new_psam(g, a),
+        Command::Sim(SimCommand::New(a)) => simulated::sim_new(g, a),
+        Command::Sim(SimCommand::NewPsam(a)) => simulated::sim_new_psam(g, a),
+        Command::Sim(SimCommand::Convert(a)) => simulated::sim_convert(g, a),
         Command::Sim(SimCommand::Serve(a)) => serve::sim_serve(g, a),
-        Command::Demo => commands::demo(g),
+        Command::Keys(KeysCommand::New(a)) => simulated::keys_new(g, a),
+        Command::Demo => demo::demo(g),
         Command::Man => {
             let man = clap_mangen::Man::new(Cli::command());
             let mut out = Vec::new();
@@ -63,6 +68,9 @@ fn main() {
             match &e {
                 CliError::Interrupted(msg) => eprintln!("sscard: interrupted: {msg}"),
                 _ => eprintln!("sscard: error: {e}"),
+            }
+            if let Some(hint) = e.hint() {
+                eprintln!("sscard: hint: {hint}");
             }
             e.exit_code()
         }

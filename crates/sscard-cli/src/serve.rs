@@ -9,7 +9,8 @@
 //!   inserted, sees a reset or power-off from pcscd (the terminal disconnects with a reset, as
 //!   `sscard batch` does, or pcscd powers an idle card down), the feeder ejects it: the vpcd
 //!   connection is closed (card removed), it waits until pcscd reports the reader empty, files
-//!   the card as `DIR/cards/SERIAL.json` and inserts a fresh blank card (new chip serial).
+//!   the card as `DIR/cards/CARD-ID.json` (its card identification code) and inserts a fresh
+//!   blank card (a new serial).
 //!   A card left half-personalized is never ejected (a rerun of the batch completes it).
 //!
 //! The reader a card appeared in is looked up through PC/SC (the reader whose card has this
@@ -23,13 +24,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sscard_core::data::RegionCode;
-use sscard_core::keyholder::KeyFile;
-use sscard_core::lifecycle::AppState;
+use sscard_core::keys::RootKeys;
 use sscard_core::profile::Generation;
 use sscard_core::Algorithm;
 use sscard_sim::vpcd::{VirtualCard, VpcdCard};
-use sscard_sim::SimCard;
+use sscard_sim::{CardSpec, SimCard};
 
+use crate::cardstate::{image_card_id, image_state, CardState};
 use crate::cli::{GlobalOpts, OutputFormat, SimServeArgs};
 use crate::commands;
 use crate::context;
@@ -93,10 +94,7 @@ struct FeederCard {
 }
 
 fn is_finished(card: &SimCard) -> bool {
-    matches!(
-        card.image().app_state,
-        AppState::Personalized | AppState::Activated
-    )
+    image_state(card.image()) == CardState::Personalized
 }
 
 impl VirtualCard for FeederCard {
@@ -255,7 +253,7 @@ pub fn sim_serve(global: &GlobalOpts, args: &SimServeArgs) -> CliResult<()> {
         .psam
         .as_deref()
         .map(|p| PathBuf::from(p.strip_prefix("sim:").unwrap_or(p)))
-        .map(|p| crate::psam_image::load(&p))
+        .map(|p| context::load_psam_image(&p))
         .transpose()?;
     let served_psam = match psam {
         Some(p) => {
@@ -288,8 +286,7 @@ fn serve_image(
     psam: Option<(&[u8], &str)>,
     stop: &std::sync::atomic::AtomicBool,
 ) -> CliResult<()> {
-    let card = SimCard::load(image)
-        .map_err(|e| CliError::NoCard(format!("card image {}: {e}", image.display())))?;
+    let card = context::load_card_image(image)?;
     let atr = card.atr();
     let saved = card.persistent_writes();
     let served = VpcdCard::spawn(
@@ -318,33 +315,26 @@ fn serve_image(
 /// Makes the feeder's blank cards.
 struct Manufacturer {
     dir: PathBuf,
-    keys: KeyFile,
+    keys: RootKeys,
     generation: Generation,
     algorithm: Algorithm,
     region: RegionCode,
 }
 
 impl Manufacturer {
+    /// A blank card with a random serial (ATR serial and card identification code serial) not
+    /// used by a card filed before.
     fn blank(&mut self) -> CliResult<SimCard> {
-        let serial = loop {
-            let s: [u8; 4] = rand::random();
-            if !self
-                .dir
-                .join("cards")
-                .join(format!("{}.json", hex::encode_upper(s)))
-                .exists()
-            {
-                break s;
+        loop {
+            let serial: [u8; 4] = rand::random();
+            let spec = CardSpec::new(self.generation, self.algorithm, self.region, serial)
+                .with_card_serial(serial);
+            let name = format!("{}.json", hex::encode_upper(spec.card_id()));
+            if !self.dir.join("cards").join(name).exists() {
+                return SimCard::blank(spec, &self.keys)
+                    .map_err(|e| CliError::KeyHolder(format!("manufacturing a blank card: {e}")));
             }
-        };
-        commands::blank_card(
-            &mut self.keys,
-            self.generation,
-            self.algorithm,
-            self.region,
-            serial,
-            false,
-        )
+        }
     }
 }
 
@@ -365,9 +355,8 @@ fn serve_feeder(
         // `--psam` is the served PSAM here, not a key holder: the blanks' card keys come from
         // `--keys` or the embedded test keys.
         keys: match &global.keys {
-            Some(path) => sscard::keyfile::load_key_file(path)
-                .map_err(|e| CliError::KeyHolder(e.to_string()))?,
-            None => context::test_keys()?,
+            Some(path) => context::load_keys(path)?.roots().clone(),
+            None => context::test_keys()?.roots().clone(),
         },
         generation: Generation::from_number(args.generation)
             .ok_or_else(|| CliError::BadInput("generation must be 1, 2 or 3".into()))?,
@@ -378,8 +367,7 @@ fn serve_feeder(
     let path = dir.join("in-reader.json");
     // The card left in the reader by the last run stays (a batch may need to complete it).
     let card = if path.exists() {
-        SimCard::load(&path)
-            .map_err(|e| CliError::Other(format!("feeder card {}: {e}", path.display())))?
+        context::load_card_image(&path)?
     } else {
         let card = maker.blank()?;
         card.save(&path)
@@ -435,12 +423,12 @@ fn serve_feeder(
         };
         let (serial, next) = {
             let mut s = lock(&slot);
-            let serial = hex::encode_upper(s.card.image().chip_serial);
+            let serial = image_card_id(s.card.image());
             let to = dir.join("cards").join(format!("{serial}.json"));
             if let Err(e) = s.card.save(&to) {
                 break Err(CliError::Other(format!("saving {}: {e}", to.display())));
             }
-            let next = hex::encode_upper(blank.image().chip_serial);
+            let next = image_card_id(blank.image());
             s.saved = blank.persistent_writes();
             s.card = blank;
             s.commands = 0;

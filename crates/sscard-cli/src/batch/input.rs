@@ -3,8 +3,10 @@
 //! Columns are the fields of a person record (`sscard_core::data::PersonRecord`), in any
 //! order, names matched ignoring case: `ssn`, `name`, `sex`, `ethnicity`, `birthplace`,
 //! `birth_date`, `card_number`, `generation`, `issue_date`, `expiry_date`, `region`,
-//! `initializing_body` (required), `card_type`, `person_id`, `first_region` (optional; empty
-//! cells mean absent). Unknown columns are an error (a misspelt header is never ignored).
+//! `initializing_body` (required; up to 24 digits, V2.0 notice §8.1.1.4), `card_type`
+//! (optional, default `3`; an empty cell means the default). Unknown columns are an error (a
+//! misspelt header is never ignored), among them `person_id` and `first_region` of sscard
+//! before the specification protocol (EF0D is not in the V2.0 file structure).
 //!
 //! Encoding: UTF-8 with or without BOM; with `--encoding auto` (the default) a file that is not
 //! valid UTF-8 is decoded as GBK (GB18030, its superset), and the return file is written in the
@@ -37,7 +39,9 @@ const REQUIRED: [&str; 12] = [
     "region",
     "initializing_body",
 ];
-const OPTIONAL: [&str; 3] = ["card_type", "person_id", "first_region"];
+const OPTIONAL: [&str; 1] = ["card_type"];
+/// Columns of the old supplementary file EF0D, which the V2.0 notice's file structure dropped.
+const DROPPED: [&str; 2] = ["person_id", "first_region"];
 
 /// What the file says about one row.
 #[derive(Debug, Clone)]
@@ -130,6 +134,12 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
     let mut columns: HashMap<&'static str, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
         let h = h.trim().to_ascii_lowercase();
+        if DROPPED.contains(&h.as_str()) {
+            return Err(CliError::BadInput(format!(
+                "{}: line 1: column {h:?} is not a data item of the specification (the supplementary file EF0D of older sscard versions is not in the V2.0 file structure): remove the column",
+                path.display()
+            )));
+        }
         let known = REQUIRED
             .iter()
             .chain(OPTIONAL.iter())
@@ -217,8 +227,6 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
                 expiry_date: cell("expiry_date"),
                 region: cell("region"),
                 initializing_body: cell("initializing_body"),
-                person_id: optional("person_id"),
-                first_region: optional("first_region"),
             };
             match person.validate() {
                 Err(e) => RowStatus::Invalid {

@@ -13,8 +13,11 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{CliError, CliResult};
 
-/// Journal layout version.
-const SCHEMA: &str = "sscard.batch-journal/1";
+/// Journal layout version. Version 1 (sscard before the specification protocol) knew cards by
+/// an invented chip serial; version 2 knows them by their card identification code.
+const SCHEMA: &str = "sscard.batch-journal/2";
+/// The layout of version 1, refused with an explanation.
+const SCHEMA_V1: &str = "sscard.batch-journal/1";
 
 /// What happened to a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,12 +62,11 @@ pub struct Entry {
     pub ssn: String,
     /// The reader.
     pub reader: String,
-    /// Chip serial of the card, hex.
-    pub chip_serial: String,
+    /// The card identification code of the card (EF05 tag 01, unique to the card): known from
+    /// `started` on.
+    pub card_id: String,
     /// ATR, hex.
     pub atr: String,
-    /// Card identification code (done).
-    pub card_id: String,
     /// Card number (done).
     pub card_number: String,
     /// Error or note.
@@ -100,9 +102,8 @@ fn entry_hash(prev: &str, seq: u64, event: &str, e: &Entry, at: i64) -> String {
         &e.line.to_string(),
         &e.ssn,
         &e.reader,
-        &e.chip_serial,
-        &e.atr,
         &e.card_id,
+        &e.atr,
         &e.card_number,
         &e.detail,
         &at.to_string(),
@@ -126,13 +127,7 @@ impl Journal {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db)?;
         conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS entries (
-               seq INTEGER PRIMARY KEY, event TEXT NOT NULL, line INTEGER NOT NULL,
-               ssn TEXT NOT NULL, reader TEXT NOT NULL, chip_serial TEXT NOT NULL,
-               atr TEXT NOT NULL, card_id TEXT NOT NULL, card_number TEXT NOT NULL,
-               detail TEXT NOT NULL, at INTEGER NOT NULL, hash TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS entries_serial ON entries (chip_serial);",
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )
         .map_err(db)?;
         let schema: Option<String> = conn
@@ -150,6 +145,12 @@ impl Journal {
                 .map_err(db)?;
             }
             Some(SCHEMA) => {}
+            Some(SCHEMA_V1) => {
+                return Err(CliError::BadInput(format!(
+                    "journal {} was written by an sscard before the specification protocol (layout {SCHEMA_V1}); the cards it records cannot be completed by this sscard: start a new journal (another --journal file)",
+                    path.display()
+                )))
+            }
             Some(other) => {
                 return Err(CliError::BadInput(format!(
                     "journal {}: unknown layout {other:?}",
@@ -157,6 +158,15 @@ impl Journal {
                 )))
             }
         }
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS entries (
+               seq INTEGER PRIMARY KEY, event TEXT NOT NULL, line INTEGER NOT NULL,
+               ssn TEXT NOT NULL, reader TEXT NOT NULL, card_id TEXT NOT NULL,
+               atr TEXT NOT NULL, card_number TEXT NOT NULL,
+               detail TEXT NOT NULL, at INTEGER NOT NULL, hash TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS entries_card ON entries (card_id);",
+        )
+        .map_err(db)?;
         let bound: String = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'input_sha256'",
@@ -184,7 +194,7 @@ impl Journal {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT seq, event, line, ssn, reader, chip_serial, atr, card_id, card_number,
+                "SELECT seq, event, line, ssn, reader, card_id, atr, card_number,
                         detail, at, hash FROM entries ORDER BY seq",
             )
             .map_err(db)?;
@@ -199,14 +209,13 @@ impl Journal {
                 line: line as u64,
                 ssn: r.get(3).map_err(db)?,
                 reader: r.get(4).map_err(db)?,
-                chip_serial: r.get(5).map_err(db)?,
+                card_id: r.get(5).map_err(db)?,
                 atr: r.get(6).map_err(db)?,
-                card_id: r.get(7).map_err(db)?,
-                card_number: r.get(8).map_err(db)?,
-                detail: r.get(9).map_err(db)?,
+                card_number: r.get(7).map_err(db)?,
+                detail: r.get(8).map_err(db)?,
             };
-            let at: i64 = r.get(10).map_err(db)?;
-            let hash: String = r.get(11).map_err(db)?;
+            let at: i64 = r.get(9).map_err(db)?;
+            let hash: String = r.get(10).map_err(db)?;
             let seq = seq as u64;
             if seq != expected_seq
                 || Event::parse(&event).is_none()
@@ -235,18 +244,17 @@ impl Journal {
         let hash = entry_hash(&self.head, seq, event.as_str(), entry, at);
         self.conn
             .execute(
-                "INSERT INTO entries (seq, event, line, ssn, reader, chip_serial, atr, card_id,
+                "INSERT INTO entries (seq, event, line, ssn, reader, card_id, atr,
                    card_number, detail, at, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     seq as i64,
                     event.as_str(),
                     entry.line as i64,
                     entry.ssn,
                     entry.reader,
-                    entry.chip_serial,
-                    entry.atr,
                     entry.card_id,
+                    entry.atr,
                     entry.card_number,
                     entry.detail,
                     at,
@@ -264,7 +272,7 @@ impl Journal {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT event, line, ssn, reader, chip_serial, atr, card_id, card_number, detail
+                "SELECT event, line, ssn, reader, card_id, atr, card_number, detail
                  FROM entries ORDER BY seq",
             )
             .map_err(db)?;
@@ -277,11 +285,10 @@ impl Journal {
                 line: line as u64,
                 ssn: r.get(2).map_err(db)?,
                 reader: r.get(3).map_err(db)?,
-                chip_serial: r.get(4).map_err(db)?,
+                card_id: r.get(4).map_err(db)?,
                 atr: r.get(5).map_err(db)?,
-                card_id: r.get(6).map_err(db)?,
-                card_number: r.get(7).map_err(db)?,
-                detail: r.get(8).map_err(db)?,
+                card_number: r.get(6).map_err(db)?,
+                detail: r.get(7).map_err(db)?,
             };
             if let Some(event) = Event::parse(&event) {
                 out.insert(entry.line, State { event, entry });
@@ -290,13 +297,13 @@ impl Journal {
         Ok(out)
     }
 
-    /// The latest entry about the card with this chip serial.
-    pub fn latest_for_card(&self, chip_serial: &str) -> CliResult<Option<State>> {
+    /// The latest entry about the card with this card identification code.
+    pub fn latest_for_card(&self, card_id: &str) -> CliResult<Option<State>> {
         self.conn
             .query_row(
-                "SELECT event, line, ssn, reader, chip_serial, atr, card_id, card_number, detail
-                 FROM entries WHERE chip_serial = ?1 ORDER BY seq DESC LIMIT 1",
-                params![chip_serial],
+                "SELECT event, line, ssn, reader, card_id, atr, card_number, detail
+                 FROM entries WHERE card_id = ?1 ORDER BY seq DESC LIMIT 1",
+                params![card_id],
                 |r| {
                     let event: String = r.get(0)?;
                     let line: i64 = r.get(1)?;
@@ -306,11 +313,10 @@ impl Journal {
                             line: line as u64,
                             ssn: r.get(2)?,
                             reader: r.get(3)?,
-                            chip_serial: r.get(4)?,
+                            card_id: r.get(4)?,
                             atr: r.get(5)?,
-                            card_id: r.get(6)?,
-                            card_number: r.get(7)?,
-                            detail: r.get(8)?,
+                            card_number: r.get(6)?,
+                            detail: r.get(7)?,
                         },
                     ))
                 },
