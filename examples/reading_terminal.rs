@@ -1,28 +1,33 @@
-//! A reading terminal (读卡终端): reads a social security card and prints the line of the
-//! standard reading interface `iReadCardBas`, then the fields.
+//! A reading terminal (读卡终端): reads a social security card and prints the `iReadCardBas`
+//! line of the reader interface (§1.1.2), then the fields.
 //!
 //! ```text
 //! cargo run --example reading_terminal
-//!     a simulated 2.0/SM4 card, personalized on the fly, read with a simulated PSAM, in process
+//!     a simulated 2.0/SM4 card, personalized on the fly with the TEST KEYS, read with a
+//!     simulated PSAM, everything in process
 //! cargo run --example reading_terminal -- --reader NAME [--psam NAME | --keys FILE]
 //!     the card in PC/SC reader NAME (a number, the full name or a unique part of it);
-//!     --psam: a PSAM in another reader proves the card genuine (and 3.0 cards need it or keys);
-//!     --keys: a development key file (chmod 600) instead of a PSAM
+//!     --psam: a PSAM in another reader proves the card genuine (INTERNAL AUTHENTICATION with
+//!             IRK, part 7 §5.4) and opens EF06 of 3.0 cards (RKSSSE);
+//!     --keys: a development key file (mode 0600) instead of a PSAM;
+//!     neither: a 1.0 or 2.0 card is read without keys (not proven genuine)
 //! ```
 //!
-//! Try it against the virtual reader of a private pcscd: `scripts/pcscd-private.sh start`,
-//! `eval "$(scripts/pcscd-private.sh env)"`, serve a card (`sscard sim serve`, or the vpcd API
-//! of `sscard::sim::vpcd`), then `--reader "Virtual PCD 00 00"`.
+//! Try it on the virtual readers of a private pcscd: `scripts/pcscd-private.sh start`,
+//! `eval "$(scripts/pcscd-private.sh env)"`, serve a card (`sscard sim serve`, or
+//! `sscard::sim::vpcd::VpcdCard`), then `--reader "Virtual PCD 00 00"`.
+#![allow(clippy::print_stdout)]
 
 use std::error::Error;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use sscard::keyholder::{KeyFile, KeyHolder, PsamKeyHolder};
+use sscard::keys::RootKeys;
 use sscard::lifecycle::{self, Card, CardData, PersonalizeOptions, ReadOptions};
 use sscard::pcsc::{OpenOptions, PcscTransport, ReaderSelector};
 use sscard::profile::Generation;
-use sscard::sim::{CardSpec, SimCard, SimPsam, SimTransport};
+use sscard::sim::{CardSpec, PsamSpec, SimCard, SimPsam, SimTransport};
 use sscard::transport::Transport;
 use sscard::Algorithm;
 
@@ -51,6 +56,9 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
             _ => return Err(format!("unknown argument {flag:?}").into()),
         }
     }
+    if args.reader.is_none() && (args.psam.is_some() || args.keys.is_some()) {
+        return Err("--psam and --keys go with --reader".into());
+    }
     Ok(args)
 }
 
@@ -76,7 +84,7 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<(), Box<dyn Error>> {
     let args = parse_args()?;
-    let (mut card, mut key_holder): Terminal = match &args.reader {
+    let (mut card, key_holder): Terminal = match &args.reader {
         Some(reader) => {
             let card = Card::open(pcsc_reader(reader)?)?;
             let key_holder: Option<Box<dyn KeyHolder>> = match (&args.psam, &args.keys) {
@@ -89,78 +97,83 @@ fn run() -> Result<(), Box<dyn Error>> {
         None => simulated()?,
     };
 
-    // (The closure shortens the key holder's trait-object lifetime to this borrow.)
-    let key_holder = key_holder.as_deref_mut().map(|k| k as &mut dyn KeyHolder);
-    let data = lifecycle::read(&mut card, key_holder, &ReadOptions::default())?;
+    card.reset_apdu_count();
+    let data = match key_holder {
+        Some(mut key_holder) => {
+            lifecycle::read_verified(&mut card, &mut key_holder, &ReadOptions::default())?
+        }
+        None => lifecycle::read(&mut card)?,
+    };
     println!("{}", data.basic_line());
     print_fields(&data);
     println!("({} APDUs to the card)", card.apdu_count());
     Ok(())
 }
 
-/// A blank simulated card personalized on the fly, and a simulated PSAM holding the same
-/// development keys, both in process.
+/// A blank simulated card personalized on the fly, and a simulated PSAM holding the national
+/// roots of the same development keys, both in process.
 fn simulated() -> Result<Terminal, Box<dyn Error>> {
-    let mut keys = KeyFile::from_json(TEST_KEYS)?;
+    let roots = RootKeys::from_json(TEST_KEYS)?;
     let spec = CardSpec::new(
         Generation::V2,
         Algorithm::Sm4,
         "639900".parse()?,
         [0x00, 0x12, 0x34, 0x56],
     );
-    let blank: Box<dyn Transport> = Box::new(SimTransport::new(SimCard::blank(spec, &mut keys)?));
+    let blank: Box<dyn Transport> = Box::new(SimTransport::new(SimCard::blank(spec, &roots)?));
     let mut card = Card::open(blank)?;
-    let person = sscard::data::PersonRecord::from_json(include_str!(
-        "../fixtures/persons/zhang-san-2.json"
-    ))?
-    .validate()?;
+    let person = sscard::data::PersonRecord::from_json(PERSON)?.validate()?;
     lifecycle::personalize(
         &mut card,
-        &mut keys,
+        &mut KeyFile::new(roots.clone()),
         &person,
         &PersonalizeOptions::default(),
     )?;
-    card.channel_mut().reset_apdu_count();
 
-    let psam = SimPsam::from_key_file(&keys, Algorithm::Sm4, "410100813475")?;
+    let psam = SimPsam::from_root_keys(&roots, &PsamSpec::new(Algorithm::Sm4, "410100813475"))?;
     let psam = PsamKeyHolder::open(SimTransport::new(psam))?;
     Ok((card, Some(Box::new(psam))))
 }
 
+/// The demo cardholder (a 2.0 card of region 639900).
+const PERSON: &str = r#"{
+    "ssn": "111111198101011110", "name": "张三", "sex": "1", "ethnicity": "01",
+    "birthplace": "110101", "birth_date": "19810101", "card_number": "KD5578904",
+    "generation": "2", "issue_date": "20150711", "expiry_date": "20350711",
+    "region": "639900", "initializing_body": "915600000263990063990001"
+}"#;
+
 fn print_fields(data: &CardData) {
-    let yes_no = |v: Option<bool>| match v {
-        Some(true) => "yes",
+    let (holder, issuing) = (&data.holder, &data.issuing);
+    let genuine = match data.genuine {
+        Some(true) => "yes (INTERNAL AUTHENTICATION with IRK)",
         Some(false) => "NO",
         None => "not checked (no key holder)",
     };
-    let (holder, issuing) = (&data.holder, &data.issuing);
-    println!("name:                         {}", holder.name);
-    println!("social security number:       {}", holder.ssn);
+    println!("name:                      {}", holder.name);
+    println!("social security number:    {}", holder.ssn);
     println!(
-        "sex / ethnicity:              {} / {}",
-        holder.sex, holder.ethnicity
+        "sex / ethnicity:           {} / {}",
+        holder.sex.name(),
+        holder.ethnicity.name_zh()
     );
     println!(
-        "birth date / birthplace:      {} / {}",
+        "birth date / birthplace:   {} / {}",
         holder.birth_date, holder.birthplace
     );
-    println!("card number:                  {}", issuing.card_number);
-    println!("card identification code:     {}", issuing.card_id);
+    println!("card number:               {}", issuing.card_number);
+    println!("card identification code:  {}", issuing.card_id);
+    println!("card type:                 {}", issuing.card_type);
     println!(
-        "issued / expires:             {} / {}",
+        "issued / expires:          {} / {}",
         issuing.issue_date, issuing.expiry_date
     );
     println!(
-        "generation / algorithm:       {} / {}",
-        data.generation, data.algorithm
+        "spec version / algorithm:  {} / {}",
+        issuing.spec_version, data.algorithm
     );
-    println!("application state:            {:?}", data.state);
-    println!("genuine (internal auth):      {}", yes_no(data.genuine));
-    println!(
-        "card id issuer MAC verified:  {}",
-        yes_no(data.card_id_mac_verified)
-    );
+    println!("genuine:                   {genuine}");
     if let Some(terminal) = &data.terminal_number {
-        println!("terminal number (PSAM):       {terminal}");
+        println!("terminal number (PSAM):    {terminal}");
     }
 }
