@@ -4,10 +4,10 @@
 //! Every test target includes this module with `mod common;` and uses only part of it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use sscard::crypto::{KeyLevel, Pin};
+use sscard::crypto::{self, KeyLevel, Pin, SecretKey};
 use sscard::data::{PersonRecord, Personalization, RegionCode};
 use sscard::keyholder::{KeyFile, PsamKeyHolder, PsamLevels};
-use sscard::keys::RootKeys;
+use sscard::keys::{KeyRole, RootKeys};
 use sscard::lifecycle::{self, Card, PersonalizeOptions};
 use sscard::profile::Generation;
 use sscard::sim::{CardSpec, PsamSpec, SimCard, SimPsam, SimTransport};
@@ -162,6 +162,62 @@ pub fn psam_key_holder_at(
     level: KeyLevel,
 ) -> PsamKeyHolder<SimTransport<SimPsam>> {
     psam_key_holder(algorithm, level).with_levels(PsamLevels::all(level))
+}
+
+/// The card key of `role` on the card of `spec` (the test roots diversified by its factors).
+pub fn card_key(spec: &CardSpec, role: KeyRole) -> SecretKey {
+    root_keys()
+        .card_key(spec.algorithm, role, &spec.factors())
+        .unwrap()
+        .unwrap()
+}
+
+/// `header ‖ Lc ‖ data` (a short case 3 command).
+pub fn with_lc(header: [u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut apdu = header.to_vec();
+    apdu.push(u8::try_from(data.len()).unwrap());
+    apdu.extend_from_slice(data);
+    apdu
+}
+
+/// The EXTERNAL AUTHENTICATION command (`0082 00 <key id> 10 <auth> <original>`) with the card
+/// key of `role` for the card's `challenge` (part 4 §8.4, §9.3; part 5 §6.4).
+pub fn external_auth_apdu(
+    spec: &CardSpec,
+    role: KeyRole,
+    challenge: &[u8],
+    original: [u8; 8],
+) -> Vec<u8> {
+    let auth =
+        crypto::authenticate(spec.algorithm, &card_key(spec, role), challenge, &original).unwrap();
+    let mut data = auth.to_vec();
+    data.extend_from_slice(&original);
+    with_lc([0x00, 0x82, 0x00, role.card_key_id().unwrap()], &data)
+}
+
+/// A maintenance command (`header Lc data ‖ MAC`) secured under the STKSSSE process key of the
+/// card's `challenge` ([design] D9, D12): `plain_pin`, if any, enciphered as `LD ‖ PIN` (part 4
+/// §8.3), then the MAC over `header Lc ‖ data` (part 4 §8.2).
+pub fn secured_apdu(
+    spec: &CardSpec,
+    challenge: &[u8],
+    header: [u8; 4],
+    plain_pin: Option<&Pin>,
+) -> Vec<u8> {
+    let alg = spec.algorithm;
+    let session = crypto::process_key(alg, &card_key(spec, KeyRole::Stkssse), challenge).unwrap();
+    let data = match plain_pin {
+        Some(pin) => crypto::encipher_data(alg, &session, &pin.to_bcd())
+            .unwrap()
+            .to_vec(),
+        None => Vec::new(),
+    };
+    let [cla, ins, p1, p2] = header;
+    let input = sscard::apdu::commands::mac_input(cla, ins, p1, p2, &data);
+    let mac = crypto::mac(alg, &session, &input).unwrap();
+    let mut full = data;
+    full.extend_from_slice(&mac);
+    with_lc(header, &full)
 }
 
 /// The status word ending a raw response.
