@@ -7,8 +7,8 @@ use crate::algorithm::UnsupportedAlgorithm;
 use crate::apdu::{ApduError, StatusWord};
 use crate::channel::ChannelError;
 use crate::crypto::CryptoError;
-use crate::data::{BcdDate, DataError};
 use crate::data::RegionCode;
+use crate::data::{BcdDate, DataError};
 use crate::keyholder::KeyHolderError;
 use crate::keys::KeyRole;
 use crate::transport::TransportError;
@@ -74,7 +74,9 @@ pub enum Error {
     PinBlocked,
     /// The social security application is permanently blocked (APPLICATION BLOCK; `9303`,
     /// part 7 §13.2).
-    #[error("the social security application is permanently blocked (9303): the card must be replaced")]
+    #[error(
+        "the social security application is permanently blocked (9303): the card must be replaced"
+    )]
     ApplicationBlocked,
     /// The whole card is blocked (CARD BLOCK; every command answers `6A81`, part 5 §6.2.1).
     #[error("the card is blocked (6A81 to every command): it must be replaced")]

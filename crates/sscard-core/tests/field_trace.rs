@@ -75,14 +75,11 @@ fn basic_read_steps() -> Vec<(&'static str, &'static str)> {
         // step two
         ("0082000A10774A08EDF447A1DEE603E2CAADAF02B6", "9000"),
         ("00A4020002EF05", "9000"),
-        ("00B2030006", "0304332E30309000"),      // [not in the trace]
-        ("00B2050006", "0504201702289000"),      // [not in the trace]
-        ("00B2060006", "0604202702289000"),      // [not in the trace]
-        ("00A4020002EF06", "9000"),              // [not in the trace]
-        (
-            "00B2080014",
-            "08123531303132323230313631303232353133309000",
-        ),
+        ("00B2030006", "0304332E30309000"), // [not in the trace]
+        ("00B2050006", "0504201702289000"), // [not in the trace]
+        ("00B2060006", "0604202702289000"), // [not in the trace]
+        ("00A4020002EF06", "9000"),         // [not in the trace]
+        ("00B2080014", "08123531303132323230313631303232353133309000"),
         (
             "00B2090020",
             "091EB0D7D5DCD3EE0000000000000000000000000000000000000000000000009000",
@@ -95,8 +92,7 @@ fn basic_read_steps() -> Vec<(&'static str, &'static str)> {
 }
 
 const HSM_READ_REQUEST: &str = "519900|3B6D000000814A444686605199000001AC|03|519900D15600000510000B26FFFFFFFF|32D9E876ADB31BBF|DBF7A936D0D18C9E|98B4D293D091C331|E603E2CAADAF02B6|00000000000000000000000000000000|";
-const HSM_READ_ANSWER: &str =
-    "F4A0CF965BDCEA30DBF7A936D0D18C9E|774A08EDF447A1DEE603E2CAADAF02B6|";
+const HSM_READ_ANSWER: &str = "F4A0CF965BDCEA30DBF7A936D0D18C9E|774A08EDF447A1DEE603E2CAADAF02B6|";
 
 #[test]
 fn basic_read_through_an_hsm_is_the_trace() {
@@ -142,10 +138,7 @@ fn pin_reload_through_an_hsm_is_the_trace() {
         ("0084000008", "E4A30F837E2CAFEC9000"),
         ("008200061050C45431554CBADC1B0D7286F2DC77AF", "9000"),
         ("0084000008", "2AFD6A015D2D9BAC9000"),
-        (
-            "84240001142bc19c17ae974cd2427039c301cff79ffd937aa7",
-            "9000",
-        ),
+        ("84240001142bc19c17ae974cd2427039c301cff79ffd937aa7", "9000"),
     ]);
     let mut card = Card::open(Replay::new(&steps)).unwrap();
     let step = hsm::read_basic_step1(&mut card).unwrap();
@@ -157,8 +150,13 @@ fn pin_reload_through_an_hsm_is_the_trace() {
         "03|0090|E4A30F837E2CAFEC|1B0D7286F2DC77AF|"
     );
     let pin = Pin::new("123456").unwrap();
-    let two =
-        hsm::pin_step2(&mut card, &one, "50C45431554CBADC1B0D7286F2DC77AF", Some(&pin)).unwrap();
+    let two = hsm::pin_step2(
+        &mut card,
+        &one,
+        "50C45431554CBADC1B0D7286F2DC77AF",
+        Some(&pin),
+    )
+    .unwrap();
     // the trace writes this request without the final separator the reader interface asks for
     assert_eq!(
         two.request.to_line(),

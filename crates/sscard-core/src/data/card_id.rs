@@ -72,7 +72,6 @@ impl CardIdentificationCode {
         ]);
         out
     }
-
 }
 
 impl fmt::Display for CardIdentificationCode {

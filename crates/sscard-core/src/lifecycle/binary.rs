@@ -35,10 +35,11 @@ pub fn read_binary_file<T: Transport>(
         let mut out = Vec::with_capacity(ef.size());
         while out.len() < ef.size() {
             let offset = u16::try_from(out.len()).unwrap_or(u16::MAX);
-            let (p1, p2) = commands::binary_p1_p2(None, offset).ok_or(Error::MalformedResponse {
-                command: "READ BINARY",
-                reason: format!("offset {offset} out of range"),
-            })?;
+            let (p1, p2) =
+                commands::binary_p1_p2(None, offset).ok_or(Error::MalformedResponse {
+                    command: "READ BINARY",
+                    reason: format!("offset {offset} out of range"),
+                })?;
             let want = (ef.size() - out.len()).min(256);
             let data = card.exchange("READ BINARY", &commands::read_binary(p1, p2, want))?;
             if data.is_empty() {

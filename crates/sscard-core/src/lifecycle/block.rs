@@ -23,7 +23,12 @@ pub fn block_application<T: Transport>(
             "APPLICATION BLOCK",
             &mut *key_holder,
             KeyRole::Stkssse,
-            [commands::CLA_SECURE, instruction::APPLICATION_BLOCK, 0x00, 0x01],
+            [
+                commands::CLA_SECURE,
+                instruction::APPLICATION_BLOCK,
+                0x00,
+                0x01,
+            ],
             None,
         )?;
         card.forget();

@@ -292,7 +292,10 @@ impl<T: Transport> Card<T> {
             [(t, value)] if *t == spec.tag => Ok(Some(value.to_vec())),
             [(t, _)] => Err(Error::MalformedResponse {
                 command: what,
-                reason: format!("asked for tag {:02X}, the card answered tag {t:02X}", spec.tag),
+                reason: format!(
+                    "asked for tag {:02X}, the card answered tag {t:02X}",
+                    spec.tag
+                ),
             }),
             _ => Err(Error::MalformedResponse {
                 command: what,

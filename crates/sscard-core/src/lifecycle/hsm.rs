@@ -148,8 +148,13 @@ pub fn read_basic_step2<T: Transport>(
     if !bool::from(step.card_answer.ct_eq(&expected)) {
         return Err(Error::NotGenuine);
     }
-    if let (Some(auth), HsmRequest::CardAuthentication { external: Some((_, original)), .. }) =
-        (ea, &step.request)
+    if let (
+        Some(auth),
+        HsmRequest::CardAuthentication {
+            external: Some((_, original)),
+            ..
+        },
+    ) = (ea, &step.request)
     {
         let key_id = KeyRole::Rkssse.card_key_id().unwrap_or(0x0A);
         card.send_external_authenticate(KeyRole::Rkssse, key_id, auth, *original)?;
@@ -271,7 +276,9 @@ pub fn pin_step2<T: Transport>(
         (PinMaintenance::Reload, None) => {
             return Err(Error::KeyHolderRequired("PIN reload without a new PIN"))
         }
-        (PinMaintenance::Unblock, _) => (commands::PIN_UNBLOCK_P2, 0, Zeroizing::new(String::new())),
+        (PinMaintenance::Unblock, _) => {
+            (commands::PIN_UNBLOCK_P2, 0, Zeroizing::new(String::new()))
+        }
     };
     let lc = u8::try_from(enc_len + 4).unwrap_or(u8::MAX);
     let header = [commands::CLA_SECURE, 0x24, 0x00, p2, lc];
@@ -293,9 +300,10 @@ pub fn pin_step2<T: Transport>(
 /// command header, reader interface §6.4.2 / §7.4.2).
 pub fn pin_step3<T: Transport>(card: &mut Card<T>, step: &PinStep, hsm_answer: &str) -> Result<()> {
     let text = hsm_answer.split('|').next().unwrap_or_default().trim();
-    let mut bytes = Zeroizing::new(hex::decode(text).map_err(|_| {
-        KeyHolderError::Hsm(HsmResponseError::Malformed("not hex".into()))
-    })?);
+    let mut bytes = Zeroizing::new(
+        hex::decode(text)
+            .map_err(|_| KeyHolderError::Hsm(HsmResponseError::Malformed("not hex".into())))?,
+    );
     let want = usize::from(step.header[4]);
     if bytes.len() == want + 5 && bytes[..5] == step.header {
         bytes.drain(..5);
@@ -308,7 +316,8 @@ pub fn pin_step3<T: Transport>(card: &mut Card<T>, step: &PinStep, hsm_answer: &
         .into());
     }
     let [cla, ins, p1, p2, _] = step.header;
-    let command = Command::new(cla, ins, p1, p2).with_sensitive_data(Zeroizing::new(bytes.to_vec()));
+    let command =
+        Command::new(cla, ins, p1, p2).with_sensitive_data(Zeroizing::new(bytes.to_vec()));
     let what = match step.kind {
         PinMaintenance::Reload => "PIN RELOAD",
         PinMaintenance::Unblock => "PIN UNBLOCK",

@@ -46,8 +46,7 @@ impl<T: Transport> Card<T> {
 impl<'c, T: Transport> AuthenticatedSession<'c, T> {
     fn check(&mut self) -> Result<()> {
         self.card.sync_epoch()?;
-        if self.card.epoch() != self.epoch || !self.card.authenticated.contains(&KeyRole::Ukssse)
-        {
+        if self.card.epoch() != self.epoch || !self.card.authenticated.contains(&KeyRole::Ukssse) {
             return Err(Error::CardReset);
         }
         Ok(())

@@ -15,8 +15,7 @@ use super::read::read_items;
 /// code and card number, and card-number ranges.
 pub trait Blocklist {
     /// Why the card is on the list, or `None` when it is not.
-    fn lookup(&self, card_id: &CardIdentificationCode, card_number: &CardNumber)
-        -> Option<String>;
+    fn lookup(&self, card_id: &CardIdentificationCode, card_number: &CardNumber) -> Option<String>;
 }
 
 /// What a terminal accepts (part 7 §5.4's list).
@@ -109,7 +108,11 @@ pub fn check_validity<T: Transport>(
     Ok((Verdict::Valid { pin }, issuing))
 }
 
-fn judge(issuing: &CardIssuingData, generation: Generation, policy: &ValidityPolicy<'_>) -> Option<Verdict> {
+fn judge(
+    issuing: &CardIssuingData,
+    generation: Generation,
+    policy: &ValidityPolicy<'_>,
+) -> Option<Verdict> {
     if let Some(list) = policy.blocklist {
         if let Some(reason) = list.lookup(&issuing.card_id, &issuing.card_number) {
             return Some(Verdict::Blocklisted { reason });
