@@ -1,13 +1,21 @@
-//! In-process benchmark (no PC/SC): one full card lifecycle (personalize + activate + read)
-//! through `Card<SimTransport<SimCard>>` with a key file, the simulator's APDUs per second
-//! (`SimCard::handle`), and crypto operations per second per algorithm.
+//! In-process benchmark (no PC/SC) of the specification's protocol:
+//!
+//! - one full card lifecycle per generation and algorithm: `personalize` (initial PIN by PIN
+//!   RELOAD with PUK/STKSSSE, the data items under UKSSSE, read-back), `read_verified`
+//!   (INTERNAL AUTHENTICATION with IRK, and RKSSSE on 3.0) and `activate` (CHANGE PIN), through
+//!   `Card<SimTransport<SimCard>>` with the key file as key holder; and the same on 2.0 with a
+//!   simulated PSAM (DELIVERY SESSION KEY + CIPHER DATA, part 9) as key holder;
+//! - the simulated card's APDUs per second (`SimCard::handle`) and the PSAM's key-holder
+//!   operations per second;
+//! - crypto operations per second per algorithm: diversification (one factor, and the three
+//!   levels of a card key), process key, authentication data, MAC, enciphered PIN, one block.
 //!
 //! Blank cards are made before the timed region (a printing station receives blank cards);
-//! the timed part opens the card, personalizes it (with read-back verification), activates it
-//! (initial PIN to a new PIN) and reads it with the key file (genuineness + card id MAC).
+//! the timed part opens the card and runs the three operations.
 //!
 //! `cargo bench --bench inprocess` (or `scripts/bench.sh`); prints a markdown table of medians.
-//! `SSCARD_BENCH_CARDS` sets the lifecycles per configuration (default 2000).
+//! `SSCARD_BENCH_CARDS` sets the lifecycles per configuration (default 2000);
+//! `SSCARD_BENCH_ONLY=lifecycle|simulator|crypto` runs one section.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -19,144 +27,162 @@ mod common;
 
 use std::hint::black_box;
 
-use common::{env_or, print_table, rate_row, rates, time, time_row, Row};
-use sscard::apdu::commands::{get_challenge, read_record, select_aid};
+use common::{
+    blank, env_or, generation_name, key_file, person, personalized, print_table, psam, rate_row,
+    rates, roots, time, time_row, Row,
+};
+use sscard::apdu::commands::{get_challenge, internal_authenticate, read_record, select_aid};
 use sscard::apdu::RecordRef;
-use sscard::crypto::{self, KeyId, Pin, SecretKey};
-use sscard::data::{BcdDate, PersonRecord, Personalization};
-use sscard::keyholder::KeyFile;
-use sscard::lifecycle::{self, Card, PersonalizeOptions, ReadOptions};
+use sscard::crypto::{self, CardFactors, Pin};
+use sscard::data::Personalization;
+use sscard::keyholder::{CardContext, KeyFile, KeyHolder, PsamKeyHolder};
+use sscard::keys::{KeyRole, RootKeys};
+use sscard::lifecycle::{self, ActivateOptions, Card, PersonalizeOptions, ReadOptions};
 use sscard::profile::{self, Ef, Generation};
-use sscard::sim::{CardSpec, SimCard, SimTransport};
+use sscard::sim::{SimCard, SimTransport};
 use sscard::Algorithm;
 
+/// The acceptance target of the in-process lifecycle (kept from the invented protocol's
+/// acceptance; the specification's protocol has more cryptography per lifecycle).
 const TARGET_US: f64 = 100.0;
 
-fn keys() -> KeyFile {
-    KeyFile::from_json(include_str!("../fixtures/keys/test-keys.json")).unwrap()
-}
-
-fn person(generation: Generation) -> Personalization {
-    let text = match generation {
-        Generation::V1 => include_str!("../fixtures/persons/li-si-1.json"),
-        Generation::V2 => include_str!("../fixtures/persons/zhang-san-2.json"),
-        Generation::V3 => include_str!("../fixtures/persons/wang-wu-3.json"),
-    };
-    PersonRecord::from_json(text).unwrap().validate().unwrap()
-}
-
-fn blank(generation: Generation, alg: Algorithm, i: u32, keys: &mut KeyFile) -> SimCard {
-    let spec = CardSpec::new(generation, alg, "639900".parse().unwrap(), i.to_be_bytes());
-    SimCard::blank(spec, keys).unwrap()
-}
-
-/// Personalize + activate + read one card; returns the card (dropped outside the timing) and
-/// the APDU count.
-fn lifecycle_once(
+/// Personalize + read + activate one card with `key_holder`; returns the card (dropped outside
+/// the timing) and its APDU count.
+fn lifecycle_once<K: KeyHolder>(
     sim: SimCard,
-    keys: &mut KeyFile,
+    key_holder: &mut K,
     data: &Personalization,
-    initial: &Pin,
     new_pin: &Pin,
-    today: BcdDate,
 ) -> (Card<SimTransport<SimCard>>, u64) {
     let mut card = Card::open(SimTransport::new(sim)).unwrap();
-    lifecycle::personalize(&mut card, keys, data, &PersonalizeOptions::default()).unwrap();
-    lifecycle::activate(&mut card, keys, initial, new_pin, today).unwrap();
-    let read = lifecycle::read(&mut card, Some(keys), &ReadOptions::default()).unwrap();
+    lifecycle::personalize(&mut card, key_holder, data, &PersonalizeOptions::default()).unwrap();
+    let read = lifecycle::read_verified(&mut card, key_holder, &ReadOptions::default()).unwrap();
     assert_eq!(read.genuine, Some(true));
+    lifecycle::activate(
+        &mut card,
+        Some(key_holder),
+        new_pin,
+        &ActivateOptions::default(),
+    )
+    .unwrap();
     let n = card.apdu_count();
     (card, n)
 }
 
-fn lifecycle_rows(rows: &mut Vec<Row>, cards: usize) {
-    let mut keys = keys();
-    let initial = Pin::initial();
+/// Times `cards` lifecycles on blank cards of `generation`/`alg` made in stacks of 250.
+fn measure<K: KeyHolder>(
+    generation: Generation,
+    alg: Algorithm,
+    cards: usize,
+    roots: &RootKeys,
+    key_holder: &mut K,
+) -> (Vec<std::time::Duration>, u64) {
+    let data = person(generation);
     let new_pin = Pin::new("258036").unwrap();
-    let today: BcdDate = "20261123".parse().unwrap();
+    let mut samples = Vec::with_capacity(cards);
+    let mut apdus = 0;
+    let mut made = 0u32;
+    for i in 0..50 {
+        // warm-up
+        let sim = blank(generation, alg, 0xF000_0000 + i, roots);
+        lifecycle_once(sim, key_holder, &data, &new_pin);
+    }
+    while samples.len() < cards {
+        let stack: Vec<SimCard> = (0..250.min(cards - samples.len()))
+            .map(|_| {
+                made += 1;
+                blank(generation, alg, made, roots)
+            })
+            .collect();
+        let mut done = Vec::with_capacity(stack.len());
+        for sim in stack {
+            let (card, n) = time(&mut samples, || {
+                lifecycle_once(sim, key_holder, &data, &new_pin)
+            });
+            apdus = n;
+            done.push(card);
+        }
+        drop(done);
+    }
+    (samples, apdus)
+}
+
+fn lifecycle_rows(rows: &mut Vec<Row>, cards: usize) {
+    let roots = roots();
     let configs = [
-        (Generation::V2, Algorithm::Sm4),
+        (Generation::V1, Algorithm::Tdes),
         (Generation::V2, Algorithm::Tdes),
+        (Generation::V3, Algorithm::Tdes),
+        (Generation::V1, Algorithm::Sm4),
+        (Generation::V2, Algorithm::Sm4),
         (Generation::V3, Algorithm::Sm4),
         (Generation::V3, Algorithm::Aes128),
     ];
-    let only_alg = std::env::var("SSCARD_BENCH_ALG").unwrap_or_default();
+    let mut keys = KeyFile::new(roots.clone());
     for (generation, alg) in configs {
-        if !only_alg.is_empty() && alg.to_string() != only_alg {
-            continue;
-        }
-        let data = person(generation);
-        let mut samples = Vec::with_capacity(cards);
-        let mut apdus = 0;
-        let chunk = 250;
-        let mut made = 0u32;
-        // warm-up
-        for i in 0..50 {
-            let sim = blank(generation, alg, 0xF000_0000 + i, &mut keys);
-            lifecycle_once(sim, &mut keys, &data, &initial, &new_pin, today);
-        }
-        while samples.len() < cards {
-            // a stack of blank cards, made outside the timed region
-            let stack: Vec<SimCard> = (0..chunk.min(cards - samples.len()))
-                .map(|_| {
-                    made += 1;
-                    blank(generation, alg, made, &mut keys)
-                })
-                .collect();
-            let mut done = Vec::with_capacity(stack.len());
-            for sim in stack {
-                let (card, n) = time(&mut samples, || {
-                    lifecycle_once(sim, &mut keys, &data, &initial, &new_pin, today)
-                });
-                apdus = n;
-                done.push(card);
-            }
-            drop(done);
-        }
+        let (samples, apdus) = measure(generation, alg, cards, &roots, &mut keys);
         let name = format!(
-            "in process: card lifecycle (personalize + activate + read), {}/{alg}",
+            "in process: lifecycle (personalize + read_verified + activate), key file, {}/{alg}",
             generation_name(generation)
         );
         let row = time_row(name, &samples, false).apdus(apdus);
         let pass = row.median <= TARGET_US;
         rows.push(row.target(format!("≤ {TARGET_US:.0} µs"), pass));
     }
-}
-
-fn generation_name(g: Generation) -> &'static str {
-    match g {
-        Generation::V1 => "1.0",
-        Generation::V2 => "2.0",
-        Generation::V3 => "3.0",
+    // The same with a PSAM: every cryptogram is two or three PSAM APDUs.
+    for alg in [Algorithm::Tdes, Algorithm::Sm4] {
+        let mut holder = PsamKeyHolder::open(SimTransport::new(psam(alg))).unwrap();
+        let before = holder.channel().apdu_count();
+        let (samples, apdus) = measure(Generation::V2, alg, cards / 4, &roots, &mut holder);
+        let psam_apdus = (holder.channel().apdu_count() - before) / (cards as u64 / 4 + 50);
+        let name = format!(
+            "in process: lifecycle (personalize + read_verified + activate), simulated PSAM, 2.0/{alg}"
+        );
+        rows.push(time_row(name, &samples, false).apdus(format!("{apdus} + {psam_apdus} PSAM")));
     }
 }
 
 fn simulator_rows(rows: &mut Vec<Row>) {
-    let mut keys = keys();
-    let data = person(Generation::V2);
-    let sim = blank(Generation::V2, Algorithm::Sm4, 7, &mut keys);
-    let mut card = Card::open(SimTransport::new(sim)).unwrap();
-    lifecycle::personalize(&mut card, &mut keys, &data, &PersonalizeOptions::default()).unwrap();
-    let mut sim = card.into_transport().into_card();
-    let select = select_aid(&profile::SSSE_AID).to_bytes().unwrap().to_vec();
-    assert!(sim.handle(&select).ends_with(&[0x90, 0x00]));
-    let one = read_record(Some(Ef::Ef05.sfi()), RecordRef::Tag(0x07))
-        .to_bytes()
-        .unwrap()
-        .to_vec();
-    let all = read_record(Some(Ef::Ef05.sfi()), RecordRef::AllFrom(1))
-        .to_bytes()
-        .unwrap()
-        .to_vec();
-    let challenge = get_challenge(16).to_bytes().unwrap().to_vec();
-    for (name, apdu) in [
-        ("READ RECORD (one element, EF05 tag 07)", &one),
-        ("READ RECORD (all records of EF05)", &all),
-        ("GET CHALLENGE (16 bytes)", &challenge),
-        ("SELECT SSSE (FCI)", &select),
-    ] {
+    let mut sim = personalized(Generation::V2, Algorithm::Sm4, 7);
+    let bytes = |c: sscard::apdu::Command| c.to_bytes().unwrap().to_vec();
+    let select = bytes(select_aid(&profile::SSSE_AID));
+    // T=0: SELECT answers 61xx and keeps the FCI for GET RESPONSE
+    assert_eq!(sim.handle(&select).first(), Some(&0x61));
+    let number = profile::element(Generation::V2, profile::tag::CARD_NUMBER).unwrap();
+    let one = bytes(read_record(
+        Some(Ef::Ef05.sfi()),
+        RecordRef::Tag(number.tag),
+        number.len + 2,
+    ));
+    let holder_name = profile::element(Generation::V2, profile::tag::NAME).unwrap();
+    let name = bytes(read_record(
+        Some(Ef::Ef06.sfi()),
+        RecordRef::Tag(holder_name.tag),
+        holder_name.len + 2,
+    ));
+    let challenge = bytes(get_challenge(8));
+    let ia = bytes(internal_authenticate([1; 8], [2; 8], None));
+    let probe = bytes(sscard::apdu::commands::verify_probe());
+    let cases: [(&str, &Vec<u8>, &[u8]); 6] = [
+        (
+            "READ RECORD EF05 07 (card number, exact Le)",
+            &one,
+            &[0x90, 0x00],
+        ),
+        ("READ RECORD EF06 09 (name, 32 bytes)", &name, &[0x90, 0x00]),
+        ("GET CHALLENGE (8 bytes)", &challenge, &[0x90, 0x00]),
+        (
+            "VERIFY without data (the PIN question)",
+            &probe,
+            &[0x63, 0xC3],
+        ),
+        ("SELECT SSSE (T=0: 61xx)", &select, &[0x61]),
+        ("INTERNAL AUTHENTICATION (IRK; T=0: 61xx)", &ia, &[0x61]),
+    ];
+    for (name, apdu, expect) in cases {
         let r = sim.handle(apdu);
-        assert!(r.ends_with(&[0x90, 0x00]), "{name}: {r:02X?}");
+        let tail = &r[r.len() - expect.len().max(2)..];
+        assert!(tail.starts_with(expect), "{name}: {r:02X?}");
         let mut rs = rates(41, 20_000, || {
             black_box(sim.handle(black_box(apdu)));
         });
@@ -169,54 +195,99 @@ fn simulator_rows(rows: &mut Vec<Row>) {
             .apdus(1),
         );
     }
-}
 
-fn crypto_rows(rows: &mut Vec<Row>) {
-    let keys = keys();
-    let factor = [0x86, 0x97, 0x15, 0x99, 0x00, 0xBF, 0x7C, 0x7A];
-    // a typical MAC'd command: PIN RELOAD header + a 16-byte PIN block
-    let message: Vec<u8> = (0..21u8).collect();
-    for alg in Algorithm::ALL {
-        let master: SecretKey = keys.master_key(alg, KeyId::UPDATE).unwrap().clone();
-        let block: Vec<u8> = (0..alg.block_len() as u8).collect();
-        let iv = vec![0u8; alg.block_len()];
-        let card_key = crypto::diversify(alg, &master, &factor).unwrap();
-        let (rounds, ops) = (41, 10_000);
-        let mut r = rates(rounds, ops, || {
-            black_box(crypto::diversify(alg, black_box(&master), black_box(&factor)).unwrap());
-        });
-        rows.push(rate_row(
-            format!("crypto {alg}: diversify (one factor)"),
-            &mut r,
-            "ops/s",
-        ));
-        let mut r = rates(rounds, ops, || {
+    // The PSAM as key holder, in process: one authentication data = SELECT-free DELIVERY
+    // SESSION KEY + CIPHER DATA (+ GET RESPONSE).
+    for alg in [Algorithm::Tdes, Algorithm::Sm4] {
+        let sim = personalized(Generation::V2, alg, 8);
+        let ctx = CardContext {
+            algorithm: alg,
+            atr: sim.atr(),
+            card_id: sscard::data::CardIdentificationCode::from_slice(
+                sim.image().card_id().unwrap(),
+            )
+            .unwrap(),
+        };
+        let mut holder = PsamKeyHolder::open(SimTransport::new(psam(alg))).unwrap();
+        let before = holder.channel().apdu_count();
+        holder
+            .authenticate(&ctx, KeyRole::Ukssse, &[3; 8], &[4; 8])
+            .unwrap();
+        let per_op = holder.channel().apdu_count() - before;
+        let mut rs = rates(21, 5_000, || {
             black_box(
-                crypto::external_auth_cryptogram(alg, black_box(&card_key), black_box(&block))
+                holder
+                    .authenticate(&ctx, KeyRole::Ukssse, black_box(&[3; 8]), &[4; 8])
                     .unwrap(),
             );
         });
-        rows.push(rate_row(
-            format!("crypto {alg}: external-auth cryptogram"),
-            &mut r,
-            "ops/s",
-        ));
+        rows.push(
+            rate_row(
+                format!("simulated PSAM: authentication data (UKSSSE, national root), {alg}"),
+                &mut rs,
+                "ops/s",
+            )
+            .apdus(per_op),
+        );
+    }
+}
+
+fn crypto_rows(rows: &mut Vec<Row>) {
+    let roots = roots();
+    let factor = [0x86, 0x97, 0x15, 0x99, 0x00, 0xBF, 0x7C, 0x7A];
+    let sim = blank(Generation::V2, Algorithm::Sm4, 9, &roots);
+    let factors: CardFactors = sim.factors().unwrap();
+    // PIN RELOAD's MAC input: 84 24 00 01 14 ‖ 16 enciphered bytes (SM4) — 21 bytes
+    let message: Vec<u8> = (0..21u8).collect();
+    let pin = Pin::new("258036").unwrap();
+    let keys = key_file();
+    for alg in Algorithm::ALL {
+        let root = keys.roots().root(alg, KeyRole::Ukssse).unwrap().clone();
+        let card_key = roots
+            .card_key(alg, KeyRole::Ukssse, &factors)
+            .unwrap()
+            .unwrap();
+        let session = crypto::process_key(alg, &card_key, &factor).unwrap();
+        let block: Vec<u8> = (0..alg.block_len() as u8).collect();
+        let (rounds, ops) = (41, 10_000);
+        let mut add = |what: &str, r: &mut Vec<f64>| {
+            rows.push(rate_row(format!("crypto {alg}: {what}"), r, "ops/s"));
+        };
         let mut r = rates(rounds, ops, || {
-            black_box(crypto::mac(alg, black_box(&card_key), &iv, black_box(&message)).unwrap());
+            black_box(crypto::diversify(alg, black_box(&root), black_box(&factor)).unwrap());
         });
-        rows.push(rate_row(
-            format!("crypto {alg}: MAC of 21 bytes"),
-            &mut r,
-            "ops/s",
-        ));
+        add("diversify (one factor, part 9 §7)", &mut r);
+        let mut r = rates(rounds, ops / 4, || {
+            black_box(
+                roots
+                    .card_key(alg, KeyRole::Ukssse, black_box(&factors))
+                    .unwrap(),
+            );
+        });
+        add("card key (national root, three diversifications)", &mut r);
+        let mut r = rates(rounds, ops, || {
+            black_box(crypto::process_key(alg, black_box(&card_key), black_box(&factor)).unwrap());
+        });
+        add("process key (part 4 §8.4)", &mut r);
+        let mut r = rates(rounds, ops, || {
+            black_box(
+                crypto::authenticate(alg, black_box(&card_key), &factor, black_box(&[7; 8]))
+                    .unwrap(),
+            );
+        });
+        add("authentication data (process key + §9.3)", &mut r);
+        let mut r = rates(rounds, ops, || {
+            black_box(crypto::mac(alg, black_box(&session), black_box(&message)).unwrap());
+        });
+        add("MAC of 21 bytes (part 4 §8.2)", &mut r);
+        let mut r = rates(rounds, ops, || {
+            black_box(crypto::encipher_data(alg, black_box(&session), &pin.to_bcd()).unwrap());
+        });
+        add("enciphered PIN (LD ‖ PIN, part 4 §8.3)", &mut r);
         let mut r = rates(rounds, ops, || {
             black_box(crypto::encipher(alg, black_box(&card_key), black_box(&block)).unwrap());
         });
-        rows.push(rate_row(
-            format!("crypto {alg}: encipher one block"),
-            &mut r,
-            "ops/s",
-        ));
+        add("encipher one block (key schedule included)", &mut r);
     }
 }
 
@@ -225,8 +296,6 @@ fn main() {
         return;
     }
     let cards = env_or("SSCARD_BENCH_CARDS", 2000);
-    // SSCARD_BENCH_ONLY=lifecycle|simulator|crypto runs one section (for profiling);
-    // SSCARD_BENCH_ALG=3des|sm4|aes restricts the lifecycle configurations.
     let only = std::env::var("SSCARD_BENCH_ONLY").unwrap_or_default();
     let section = |name: &str| only.is_empty() || only == name;
     let mut rows = Vec::new();
@@ -241,8 +310,9 @@ fn main() {
     }
     println!();
     println!(
-        "in process, release build; lifecycle: {cards} cards per configuration (blank cards made \
-         outside the timing), key file as key holder, read with genuineness check"
+        "in process, release build; lifecycle: {cards} cards per configuration with the key \
+         file ({} with the PSAM), blank T=0 cards made outside the timing",
+        cards / 4
     );
     print_table(&rows);
 }

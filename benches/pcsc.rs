@@ -1,23 +1,29 @@
-//! PC/SC round-trip benchmark (not a test): a personalized simulated 2.0/SM4 card served as a
-//! vpcd virtual card in a private pcscd, measured
+//! PC/SC benchmark (not a test) of the specification's protocol through a private pcscd, with
+//! sscard's simulated card and PSAM served as vpcd virtual cards:
 //!
 //! - APDU round trip of one READ RECORD: a bare `pcsc` crate loop (`pcsc::Card::transmit`),
-//!   our `PcscTransport::transmit`, and the same through `Channel::send`;
-//! - a whole read: `lifecycle::read` (APDU count and time) against the "field sequence" of
-//!   terminal code seen in the field (one SELECT + one READ RECORD per element) sent through
-//!   the same transport, and `lifecycle::read` in process without PC/SC for comparison;
-//! - `sscard read --reader "Virtual PCD 00 00"` as a whole process (start-up included) against
-//!   the same served card (needs the release binary: `cargo build --release -p sscard-cli`);
+//!   `PcscTransport::transmit`, and `Channel::send` over it (interleaved APDU by APDU);
+//! - whole reads of a 3.0/SM4 card (the field trace's card type): `lifecycle::read_verified`
+//!   with the key file (SFI addressing, the library's default; the field trace's SELECT EF
+//!   addressing; an exclusive connection), with the PSAM in the second reader, and the field
+//!   trace's own command sequence (`lifecycle::hsm` steps one and two, exactly the trace's
+//!   commands, the HSM's answers computed with the key file); `lifecycle::read` of a 2.0 card
+//!   without keys; in process for scale;
+//! - the whole lifecycle through pcscd with the PSAM as key holder (personalize +
+//!   read_verified + activate) on fresh blank cards (swapped in the virtual reader without
+//!   pcscd's insertion polling, see docs/performance.md);
+//! - `sscard read --reader NAME` as a whole process against the same served card (needs the
+//!   release binary: `cargo build --release -p sscard-cli`);
 //! - `sscard batch` through pcscd on 1 and 2 virtual readers, each fed by
-//!   `sscard sim serve --feeder DIR` (when the binary has `--feeder`).
+//!   `sscard sim serve --feeder`.
 //!
 //! Prints a markdown table of medians. Run `scripts/bench-pcsc.sh` (starts and stops a private
 //! pcscd) or `cargo bench --bench pcsc` (reuses `$SSCARD_PCSCD_DIR` if that pcscd runs, else
 //! starts its own; needs root for the mount namespace, see `scripts/pcscd-private.sh`).
-//! `SSCARD_BENCH_N` sets the number of round trips per APDU measurement (default 2000),
-//! `SSCARD_BENCH_RUNS` the `sscard read` processes (default 200), `SSCARD_BENCH_PCSC_BATCH`
-//! the persons per batch through pcscd (default 100) and `SSCARD_BENCH_BATCH_RUNS` the batches
-//! per reader count (default 3 here).
+//! `SSCARD_BENCH_N` sets the round trips per APDU row (default 2000), `SSCARD_BENCH_RUNS` the
+//! `sscard read` processes (default 200), `SSCARD_BENCH_PCSC_BATCH` the persons per batch
+//! through pcscd (default 100) and `SSCARD_BENCH_BATCH_RUNS` the batches per reader count
+//! (default 3 here).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -29,131 +35,113 @@ mod common;
 
 use std::error::Error;
 use std::ffi::CString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{batch_csv, env_or, median, print_table, scratch, spread, time, time_row, Row};
+use common::{
+    batch_csv, blank, env_or, key_file, median, person, personalized, print_table, psam, roots,
+    scratch, spread, time, time_row, Row,
+};
 
-use sscard::apdu::commands::{read_record, select_aid};
+use sscard::apdu::commands::read_record;
 use sscard::apdu::RecordRef;
 use sscard::channel::Channel;
-use sscard::data::PersonRecord;
-use sscard::keyholder::KeyFile;
-use sscard::lifecycle::{self, Card, PersonalizeOptions, ReadOptions};
+use sscard::crypto::Pin;
+use sscard::keyholder::{HsmRequest, KeyHolder, PsamKeyHolder};
+use sscard::keys::KeyRole;
+use sscard::lifecycle::{
+    self, hsm, ActivateOptions, Addressing, Card, PersonalizeOptions, ReadOptions,
+};
+use sscard::pcsc::testing::PrivatePcscd;
 use sscard::pcsc::{Disposition, PcscTransport, ReaderSelector, ShareMode};
 use sscard::profile::{self, Ef, Generation};
 use sscard::sim::vpcd::VpcdCard;
-use sscard::sim::{CardSpec, SimCard, SimTransport};
+use sscard::sim::{SimCard, SimTransport, VirtualCard};
 use sscard::transport::Transport;
 use sscard::Algorithm;
 
 const READER: &str = "Virtual PCD 00 00";
+const PSAM_READER: &str = "Virtual PCD 00 01";
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
-/// A private pcscd: the one `$SSCARD_PCSCD_DIR` names when it runs, else our own.
-struct Pcscd {
-    script: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    owned: bool,
+/// Serves `card` in virtual reader `slot` and waits until pcscd shows it.
+fn insert<C: VirtualCard + Send + 'static>(
+    pcscd: &PrivatePcscd,
+    slot: u16,
+    card: C,
+) -> Res<VpcdCard<C>> {
+    let served = VpcdCard::spawn(pcscd.addr(slot), card)?;
+    let name = [READER, PSAM_READER][usize::from(slot)];
+    sscard::pcsc::Pcsc::new().wait_for_card(
+        Some(&ReaderSelector::Exact(name.into())),
+        Duration::from_secs(10),
+    )?;
+    Ok(served)
 }
 
-impl Pcscd {
-    fn run(&self, action: &str) -> Res<()> {
-        let out = Command::new("bash")
-            .arg(&self.script)
-            .arg(action)
-            .env("SSCARD_PCSCD_DIR", &self.dir)
-            .env("SSCARD_VPCD_PORT", self.port.to_string())
-            .output()?;
-        if !out.status.success() {
-            return Err(format!(
-                "pcscd-private.sh {action}: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-            .into());
+/// Takes a served card out and waits until pcscd saw it go.
+fn take_out<C: VirtualCard + Send + 'static>(served: VpcdCard<C>, reader: &str) {
+    drop(served);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let present = sscard::pcsc::Pcsc::new()
+            .list_readers()
+            .map(|rs| rs.iter().any(|r| r.name == reader && r.card_present))
+            .unwrap_or(false);
+        if !present {
+            return;
         }
-        Ok(())
-    }
-
-    fn start() -> Res<Pcscd> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pcscd-private.sh");
-        let port = std::env::var("SSCARD_VPCD_PORT")
-            .ok()
-            .and_then(|p| p.parse().ok());
-        if let (Some(dir), Some(port)) = (std::env::var_os("SSCARD_PCSCD_DIR"), port) {
-            let shared = Pcscd {
-                script: script.clone(),
-                dir: PathBuf::from(dir),
-                port,
-                owned: false,
-            };
-            if shared.run("status").is_ok() {
-                std::env::set_var("PCSCLITE_CSOCK_NAME", shared.dir.join("pcscd.comm"));
-                return Ok(shared);
-            }
-        }
-        let own = Pcscd {
-            script,
-            dir: std::env::temp_dir().join(format!("sscard-pcscd-bench-{}", std::process::id())),
-            port: free_port_pair()?,
-            owned: true,
-        };
-        std::env::set_var("PCSCLITE_CSOCK_NAME", own.dir.join("pcscd.comm"));
-        own.run("start")?;
-        Ok(own)
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
-impl Drop for Pcscd {
-    fn drop(&mut self) {
-        if self.owned {
-            let _ = self.run("stop");
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// A base port with it and the next one free, for our own pcscd's two virtual readers.
-fn free_port_pair() -> Res<u16> {
-    (36800..37000)
-        .step_by(2)
-        .find(|&p| {
-            std::net::TcpListener::bind(("0.0.0.0", p)).is_ok()
-                && std::net::TcpListener::bind(("0.0.0.0", p + 1)).is_ok()
-        })
-        .ok_or_else(|| "no free port pair for the virtual readers".into())
-}
-
-/// A personalized 2.0/SM4 card made in process with the test keys.
-fn personalized_card(keys: &mut KeyFile) -> Res<SimCard> {
-    let person = PersonRecord::from_json(include_str!("../fixtures/persons/zhang-san-2.json"))?
-        .validate()?;
-    let spec = CardSpec::new(
-        Generation::V2,
-        Algorithm::Sm4,
-        "639900".parse()?,
-        [0x00, 0xBE, 0x0C, 0x01],
+/// The field trace's basic read (`docs/加密机方式指令流.txt`; `lifecycle::hsm`, whose commands
+/// `crates/sscard-core/tests/field_trace.rs` proves equal to the trace's), the HSM's answer
+/// computed with the key file. Returns the basic line.
+fn field_trace_read<T: Transport, K: KeyHolder>(card: &mut Card<T>, keys: &mut K) -> Res<String> {
+    let step = hsm::read_basic_step1(card)?;
+    let ctx = card.context()?;
+    let HsmRequest::CardAuthentication {
+        internal, external, ..
+    } = &step.request
+    else {
+        return Err("not a card authentication request".into());
+    };
+    let ia = keys.authenticate(&ctx, KeyRole::Irk, &internal.0, &internal.1)?;
+    let mut answer = format!(
+        "{}{}|",
+        hex::encode_upper(ia),
+        hex::encode_upper(internal.1)
     );
-    let mut card = Card::open(SimTransport::new(SimCard::blank(spec, keys)?))?;
-    lifecycle::personalize(&mut card, keys, &person, &PersonalizeOptions::default())?;
-    Ok(card.into_transport().into_card())
+    if let Some((factor, original)) = external {
+        let ea = keys.authenticate(&ctx, KeyRole::Rkssse, factor, original)?;
+        answer.push_str(&format!(
+            "{}{}|",
+            hex::encode_upper(ea),
+            hex::encode_upper(original)
+        ));
+    }
+    let info = hsm::read_basic_step2(card, &step, &answer)?;
+    Ok(info.line("", ""))
 }
 
-/// One SELECT + one READ RECORD per EF05 and EF06 element, as terminal code in the field does.
-fn field_sequence<T: Transport>(channel: &mut Channel<T>) -> Res<usize> {
-    let mut bytes = 0;
-    for ef in [Ef::Ef05, Ef::Ef06] {
-        for element in profile::records(Generation::V2, ef) {
-            channel.send_ok(&select_aid(&profile::SSSE_AID))?;
-            let record = read_record(Some(ef.sfi()), RecordRef::Tag(element.tag));
-            bytes += channel.send_ok(&record)?.len();
-        }
+/// A virtual card whose chip the bench can replace between two operations (a fresh blank
+/// card of the same ATR), without pcscd seeing a removal.
+struct Swappable(Arc<Mutex<SimCard>>);
+
+impl VirtualCard for Swappable {
+    fn atr(&self) -> Vec<u8> {
+        self.0.lock().unwrap().atr()
     }
-    Ok(bytes)
+    fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
+        self.0.lock().unwrap().handle(apdu)
+    }
+    fn reset(&mut self) {
+        self.0.lock().unwrap().reset()
+    }
 }
 
 fn main() -> Res<()> {
@@ -161,28 +149,46 @@ fn main() -> Res<()> {
         return Ok(());
     }
     let n = env_or("SSCARD_BENCH_N", 2000);
-    let pcscd = match Pcscd::start() {
-        Ok(p) => p,
-        Err(e) => {
-            println!("pcsc bench SKIPPED: no private pcscd here: {e}");
-            return Ok(());
-        }
+    let Some(pcscd) = PrivatePcscd::acquire("bench-pcsc", 36800..37000) else {
+        println!("pcsc bench SKIPPED: no private pcscd here");
+        return Ok(());
     };
-    let mut keys = KeyFile::from_json(include_str!("../fixtures/keys/test-keys.json"))?;
-    let sim = personalized_card(&mut keys)?;
-    let in_process = SimCard::from_image(sim.image().clone())?;
-    let vcard = VpcdCard::spawn(format!("127.0.0.1:{}", pcscd.port), sim)?;
-    sscard::pcsc::Pcsc::new().wait_for_card(
-        Some(&ReaderSelector::Exact(READER.into())),
-        Duration::from_secs(10),
+    let mut rows = Vec::new();
+    round_trips(&pcscd, n, &mut rows)?;
+    reads(&pcscd, (n / 10).max(20), &mut rows)?;
+    lifecycles(&pcscd, (n / 10).max(20), &mut rows)?;
+    processes(&pcscd, &mut rows)?;
+
+    // Batch through pcscd with `sscard sim serve --feeder` card feeders.
+    if let Some(bin) = common::sscard_bin() {
+        if let Err(e) = batch_through_pcscd(&bin, pcscd.port(), &mut rows) {
+            println!("batch through pcscd SKIPPED: {e}");
+        }
+    }
+    println!();
+    println!(
+        "{n} round trips per APDU row (interleaved), {} reads or lifecycles per row; simulated \
+         T=0 cards and PSAM in the vpcd readers of a private pcscd",
+        (n / 10).max(20)
+    );
+    print_table(&rows);
+    Ok(())
+}
+
+/// APDU round trips: bare `pcsc` loop, `PcscTransport`, `Channel`.
+fn round_trips(pcscd: &PrivatePcscd, n: usize, rows: &mut Vec<Row>) -> Res<()> {
+    let served = insert(
+        pcscd,
+        0,
+        personalized(Generation::V2, Algorithm::Sm4, 0x00BE_0C01),
     )?;
-
-    let select = select_aid(&profile::SSSE_AID).to_bytes()?.to_vec();
-    let record_cmd = read_record(Some(Ef::Ef05.sfi()), RecordRef::Tag(0x07));
+    let number = profile::element(Generation::V2, profile::tag::CARD_NUMBER).ok_or("no item")?;
+    let record_cmd = read_record(
+        Some(Ef::Ef05.sfi()),
+        RecordRef::Tag(number.tag),
+        number.len + 2,
+    );
     let record = record_cmd.to_bytes()?.to_vec();
-
-    // (a) bare pcsc crate, (b) PcscTransport, (c) Channel over PcscTransport: interleaved
-    // APDU by APDU so that drift (CPU frequency, other load) hits all three alike.
     let ctx = pcsc::Context::establish(pcsc::Scope::User)?;
     let bare = ctx.connect(
         &CString::new(READER)?,
@@ -192,8 +198,11 @@ fn main() -> Res<()> {
     let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
     let mut ours = PcscTransport::connect(READER, ShareMode::Shared)?;
     let mut channel = Channel::new(PcscTransport::connect(READER, ShareMode::Shared)?);
-    let expected = bare.transmit(&select, &mut buf)?.to_vec();
-    assert!(expected.ends_with(&[0x90, 0x00]), "SELECT: {expected:02X?}");
+    // READ RECORD by SFI reads in the current DF: select SSSE once (part 5 §6.10).
+    let mut select = Channel::new(PcscTransport::connect(READER, ShareMode::Shared)?);
+    select.send_ok(&sscard::apdu::commands::select_aid(&profile::SSSE_AID))?;
+    assert_eq!(select.apdu_count(), 2, "T=0: SELECT + GET RESPONSE");
+    select.into_inner().disconnect(Disposition::Leave)?;
     let expected = bare.transmit(&record, &mut buf)?.to_vec();
     assert!(
         expected.ends_with(&[0x90, 0x00]),
@@ -215,62 +224,9 @@ fn main() -> Res<()> {
     // Leave the card as it is (dropping would reset it, and the others would see CardReset).
     bare.disconnect(pcsc::Disposition::LeaveCard)
         .map_err(|(_, e)| e)?;
-    drop(ctx);
-
-    // Whole reads.
-    let reads = (n / 10).max(20);
-    let mut card = Card::open(ours)?;
-    let before = card.apdu_count();
-    lifecycle::read(&mut card, None, &ReadOptions::default())?;
-    let first_read_apdus = card.apdu_count() - before;
-    let mut t_read = Vec::new();
-    let before = card.apdu_count();
-    for _ in 0..reads {
-        time(&mut t_read, || {
-            lifecycle::read(&mut card, None, &ReadOptions::default()).unwrap();
-        });
-    }
-    let read_apdus = (card.apdu_count() - before) as f64 / reads as f64;
-
-    let mut t_read_keys = Vec::new();
-    let before = card.apdu_count();
-    for _ in 0..reads {
-        time(&mut t_read_keys, || {
-            lifecycle::read(&mut card, Some(&mut keys), &ReadOptions::default()).unwrap();
-        });
-    }
-    let read_keys_apdus = (card.apdu_count() - before) as f64 / reads as f64;
-    card.into_transport().disconnect(Disposition::Leave)?;
-
-    let mut t_field = Vec::new();
-    let before = channel.apdu_count();
-    for _ in 0..reads {
-        time(&mut t_field, || {
-            field_sequence(&mut channel).unwrap();
-        });
-    }
-    let field_apdus = (channel.apdu_count() - before) as f64 / reads as f64;
+    ours.disconnect(Disposition::Leave)?;
     channel.into_inner().disconnect(Disposition::Leave)?;
-
-    // An exclusive connection: transactions are implicit (no disconnect/connect per operation).
-    let mut exclusive = Card::open(PcscTransport::connect(READER, ShareMode::Exclusive)?)?;
-    lifecycle::read(&mut exclusive, None, &ReadOptions::default())?;
-    let mut t_exclusive = Vec::new();
-    for _ in 0..reads {
-        time(&mut t_exclusive, || {
-            lifecycle::read(&mut exclusive, None, &ReadOptions::default()).unwrap();
-        });
-    }
-    exclusive.into_transport().disconnect(Disposition::Leave)?;
-
-    let mut local = Card::open(SimTransport::new(in_process))?;
-    let mut t_local = Vec::new();
-    for _ in 0..reads {
-        time(&mut t_local, || {
-            lifecycle::read(&mut local, None, &ReadOptions::default()).unwrap();
-        });
-    }
-    let mut rows = Vec::new();
+    drop(ctx);
     let apdu_rows = [
         (
             "pcscd: READ RECORD round trip, bare `pcsc` crate loop",
@@ -301,30 +257,118 @@ fn main() -> Res<()> {
         ))
         .target("≤ 1.05×", per_apdu <= 1.05),
     );
+    take_out(served, READER);
+    Ok(())
+}
+
+/// Times `reads` calls of `f` on `card`; returns the samples and the APDUs of the last call.
+fn timed_reads<T: Transport>(
+    card: &mut Card<T>,
+    reads: usize,
+    mut f: impl FnMut(&mut Card<T>),
+) -> (Vec<Duration>, u64) {
+    f(card); // the first read of a card session selects SSSE
+    let mut samples = Vec::with_capacity(reads);
+    let mut apdus = 0;
+    for _ in 0..reads {
+        let before = card.apdu_count();
+        time(&mut samples, || f(card));
+        apdus = card.apdu_count() - before;
+    }
+    (samples, apdus)
+}
+
+/// Whole reads of a 3.0/SM4 card and of a 2.0/SM4 card.
+fn reads(pcscd: &PrivatePcscd, reads: usize, rows: &mut Vec<Row>) -> Res<()> {
+    let mut keys = key_file();
+    let sim = personalized(Generation::V3, Algorithm::Sm4, 0x0000_01AC);
+    let local = SimCard::from_image(sim.image().clone())?;
+    let served = insert(pcscd, 0, sim)?;
+    let served_psam = insert(pcscd, 1, psam(Algorithm::Sm4))?;
+    let options = ReadOptions::default();
+    let what = "3.0/SM4";
+
+    let mut card = Card::open(PcscTransport::connect(READER, ShareMode::Shared)?)?;
+    let (t_sfi, apdus_sfi) = timed_reads(&mut card, reads, |c| {
+        lifecycle::read_verified(c, &mut keys, &options).unwrap();
+    });
+    let mut card = Card::open(card.into_transport())?.with_addressing(Addressing::SelectEf);
+    let (t_select_ef, apdus_select_ef) = timed_reads(&mut card, reads, |c| {
+        lifecycle::read_verified(c, &mut keys, &options).unwrap();
+    });
+    let mut card = Card::open(card.into_transport())?;
+    let (t_trace, apdus_trace) = timed_reads(&mut card, reads, |c| {
+        field_trace_read(c, &mut keys).unwrap();
+    });
+    let mut holder = PsamKeyHolder::open(PcscTransport::connect(PSAM_READER, ShareMode::Shared)?)?;
+    let mut card = Card::open(card.into_transport())?;
+    let psam_before = holder.channel().apdu_count();
+    let (t_psam, apdus_psam) = timed_reads(&mut card, reads, |c| {
+        lifecycle::read_verified(c, &mut holder, &options).unwrap();
+    });
+    let psam_apdus = (holder.channel().apdu_count() - psam_before) / (reads as u64 + 1);
+    card.into_transport().disconnect(Disposition::Leave)?;
+    holder.into_inner().disconnect(Disposition::Leave)?;
+
+    // An exclusive connection: transactions are implicit (no disconnect/connect per operation).
+    let mut exclusive = Card::open(PcscTransport::connect(READER, ShareMode::Exclusive)?)?;
+    let (t_exclusive, _) = timed_reads(&mut exclusive, reads, |c| {
+        lifecycle::read_verified(c, &mut keys, &options).unwrap();
+    });
+    exclusive.into_transport().disconnect(Disposition::Leave)?;
+    let mut local = Card::open(SimTransport::new(local))?;
+    let (t_local, _) = timed_reads(&mut local, reads, |c| {
+        lifecycle::read_verified(c, &mut keys, &options).unwrap();
+    });
+    take_out(served, READER);
+    take_out(served_psam, PSAM_READER);
+
+    let served = insert(
+        pcscd,
+        0,
+        personalized(Generation::V2, Algorithm::Sm4, 0x00BE_0C02),
+    )?;
+    let mut card = Card::open(PcscTransport::connect(READER, ShareMode::Shared)?)?;
+    let (t_free, apdus_free) = timed_reads(&mut card, reads, |c| {
+        lifecycle::read(c).unwrap();
+    });
+    card.into_transport().disconnect(Disposition::Leave)?;
+    take_out(served, READER);
+
     let read_rows = [
         (
-            "pcscd: `lifecycle::read`, no key holder".to_string(),
-            format!("{read_apdus:.0} (first {first_read_apdus})"),
-            &t_read,
+            format!("pcscd: `read_verified` {what}, key file (IA + RKSSSE, SFI addressing)"),
+            apdus_sfi.to_string(),
+            &t_sfi,
         ),
         (
-            "pcscd: `lifecycle::read`, key file (genuine + card id MAC)".to_string(),
-            format!("{read_keys_apdus:.0}"),
-            &t_read_keys,
+            format!("pcscd: `read_verified` {what}, key file, the trace's SELECT EF addressing"),
+            apdus_select_ef.to_string(),
+            &t_select_ef,
         ),
         (
-            "pcscd: `lifecycle::read`, no key holder, exclusive connection".to_string(),
-            format!("{read_apdus:.0}"),
+            format!("pcscd: the field trace's basic read {what} (`hsm` steps, HSM = key file)"),
+            apdus_trace.to_string(),
+            &t_trace,
+        ),
+        (
+            format!("pcscd: `read_verified` {what}, PSAM in the second reader"),
+            format!("{apdus_psam} + {psam_apdus} PSAM"),
+            &t_psam,
+        ),
+        (
+            format!("pcscd: `read_verified` {what}, key file, exclusive connection"),
+            apdus_sfi.to_string(),
             &t_exclusive,
         ),
         (
-            "pcscd: field sequence (SELECT + READ RECORD per element), same transport".to_string(),
-            format!("{field_apdus:.0}"),
-            &t_field,
+            "pcscd: `read` 2.0/SM4 without keys (EF05 + EF06 by SFI)".to_string(),
+            apdus_free.to_string(),
+            &t_free,
         ),
         (
-            "in process: `lifecycle::read` (no PC/SC), for scale".to_string(),
-            format!("{read_apdus:.0}"),
+            format!("in process: `read_verified` {what}, key file (no PC/SC), for scale"),
+            apdus_sfi.to_string(),
             &t_local,
         ),
     ];
@@ -335,65 +379,116 @@ fn main() -> Res<()> {
         let mut v: Vec<f64> = v.iter().map(Duration::as_secs_f64).collect();
         median(&mut v)
     };
-    let read_vs_field = ms(&t_read) / ms(&t_field);
     rows.push(
         Row::info(
-            "pcscd: `lifecycle::read` / field sequence, time",
-            read_vs_field,
+            format!("pcscd: `read_verified` / the field trace's read, {what}, time"),
+            ms(&t_sfi) / ms(&t_trace),
             "×",
         )
         .noise(format!(
-            "with key file {:.3}; APDUs {read_apdus:.0} vs {field_apdus:.0}",
-            ms(&t_read_keys) / ms(&t_field)
-        ))
-        .target("≤ 0.33×", read_vs_field <= 1.0 / 3.0),
+            "APDUs {apdus_sfi} vs {apdus_trace}; the library reads all 14 items, the trace 9"
+        )),
     );
+    Ok(())
+}
 
-    // `sscard read` as a whole process through pcscd, against the same served card.
-    match common::sscard_bin() {
-        Some(bin) => {
-            let runs = env_or("SSCARD_BENCH_RUNS", 200);
-            let dir = scratch(&std::env::temp_dir(), "pcsc-read");
-            let cases: [(&str, &[&str]); 2] = [
-                (
-                    "process through pcscd: `sscard read --reader NAME --keys`",
-                    &["--reader", READER, "--keys", "keys.json", "read"],
-                ),
-                (
-                    "process through pcscd: `sscard read --reader NAME --no-verify`",
-                    &["--reader", READER, "read", "--no-verify"],
-                ),
-            ];
-            for (name, args) in cases {
-                let run = || common::run_timed(Command::new(&bin).current_dir(&dir).args(args));
-                for _ in 0..5 {
-                    run();
-                }
-                let samples: Vec<Duration> = (0..runs).map(|_| run()).collect();
-                rows.push(time_row(name, &samples, true));
+/// Whole lifecycles through pcscd with the PSAM: personalize + read_verified + activate.
+fn lifecycles(pcscd: &PrivatePcscd, count: usize, rows: &mut Vec<Row>) -> Res<()> {
+    let roots = roots();
+    for alg in [Algorithm::Sm4, Algorithm::Tdes] {
+        let data = person(Generation::V2);
+        let new_pin = Pin::new("258036")?;
+        let chip = Arc::new(Mutex::new(blank(Generation::V2, alg, 0x00BE_0D00, &roots)));
+        let served = insert(pcscd, 0, Swappable(Arc::clone(&chip)))?;
+        let served_psam = insert(pcscd, 1, psam(alg))?;
+        let mut holder =
+            PsamKeyHolder::open(PcscTransport::connect(PSAM_READER, ShareMode::Shared)?)?;
+        let mut transport = Some(PcscTransport::connect(READER, ShareMode::Shared)?);
+        let mut samples = Vec::with_capacity(count);
+        let (mut apdus, mut psam_apdus) = (0, 0);
+        for i in 0..count + 5 {
+            // the next blank card (same ATR), its chip powered up afresh
+            *chip.lock().unwrap() = blank(Generation::V2, alg, 0x00BE_0D00, &roots);
+            let psam_before = holder.channel().apdu_count();
+            let mut card = Card::open(transport.take().ok_or("no transport")?)?;
+            let start = Instant::now();
+            lifecycle::personalize(
+                &mut card,
+                &mut holder,
+                &data,
+                &PersonalizeOptions::default(),
+            )?;
+            let read = lifecycle::read_verified(&mut card, &mut holder, &ReadOptions::default())?;
+            lifecycle::activate(
+                &mut card,
+                Some(&mut holder),
+                &new_pin,
+                &ActivateOptions::default(),
+            )?;
+            let elapsed = start.elapsed();
+            assert_eq!(read.genuine, Some(true));
+            if i >= 5 {
+                samples.push(elapsed); // the first five warm up
             }
-            let _ = std::fs::remove_dir_all(&dir);
+            apdus = card.apdu_count();
+            psam_apdus = holder.channel().apdu_count() - psam_before;
+            transport = Some(card.into_transport());
         }
-        None => println!(
+        if let Some(t) = transport {
+            t.disconnect(Disposition::Leave)?;
+        }
+        holder.into_inner().disconnect(Disposition::Leave)?;
+        take_out(served, READER);
+        take_out(served_psam, PSAM_READER);
+        rows.push(
+            time_row(
+                format!(
+                    "pcscd: lifecycle (personalize + read_verified + activate), PSAM, 2.0/{alg}"
+                ),
+                &samples,
+                true,
+            )
+            .apdus(format!("{apdus} + {psam_apdus} PSAM")),
+        );
+    }
+    Ok(())
+}
+
+/// `sscard read` as a whole process through pcscd, against a served 2.0/SM4 card.
+fn processes(pcscd: &PrivatePcscd, rows: &mut Vec<Row>) -> Res<()> {
+    let Some(bin) = common::sscard_bin() else {
+        println!(
             "`sscard read` rows SKIPPED: no release binary (cargo build --release -p sscard-cli)"
+        );
+        return Ok(());
+    };
+    let served = insert(
+        pcscd,
+        0,
+        personalized(Generation::V2, Algorithm::Sm4, 0x00BE_0C03),
+    )?;
+    let runs = env_or("SSCARD_BENCH_RUNS", 200);
+    let dir = scratch(&std::env::temp_dir(), "pcsc-read");
+    let cases: [(&str, &[&str]); 2] = [
+        (
+            "process through pcscd: `sscard --reader NAME --keys FILE read` (genuine)",
+            &["--reader", READER, "--keys", "keys.json", "read"],
         ),
-    }
-    drop(vcard);
-
-    // Batch through pcscd with `sscard sim serve --feeder` card feeders.
-    if let Some(bin) = common::sscard_bin() {
-        match batch_through_pcscd(&bin, pcscd.port, &mut rows) {
-            Ok(()) => {}
-            Err(e) => println!("batch through pcscd SKIPPED: {e}"),
+        (
+            "process through pcscd: `sscard --reader NAME read` (no key holder)",
+            &["--reader", READER, "read"],
+        ),
+    ];
+    for (name, args) in cases {
+        let run = || common::run_timed(Command::new(&bin).current_dir(&dir).args(args));
+        for _ in 0..5 {
+            run();
         }
+        let samples: Vec<Duration> = (0..runs).map(|_| run()).collect();
+        rows.push(time_row(name, &samples, true));
     }
-
-    println!();
-    println!(
-        "{n} round trips per APDU row (interleaved), {reads} reads per read row; 2.0/SM4 \
-         simulated card in a vpcd reader of a private pcscd"
-    );
-    print_table(&rows);
+    let _ = std::fs::remove_dir_all(&dir);
+    take_out(served, READER);
     Ok(())
 }
 

@@ -4,9 +4,12 @@
 # again on exit), runs every benchmark and prints ONE markdown table of medians with the machine
 # it ran on:
 #
-#   benches/inprocess.rs  card lifecycle, simulator APDUs/s, crypto ops/s (no I/O)
-#   benches/pcsc.rs       through pcscd + vpcd: APDU round trips, reads vs the field sequence,
-#                         `sscard read` as a process, batch with `sscard sim serve --feeder`
+#   benches/inprocess.rs  card lifecycle per generation and algorithm (key file, PSAM),
+#                         simulator APDUs/s, PSAM and crypto ops/s (no I/O)
+#   benches/pcsc.rs       through pcscd + vpcd: APDU round trips (bare pcsc / PcscTransport /
+#                         Channel), reads vs the field trace's sequence, the lifecycle with the
+#                         PSAM in the second reader, `sscard read` as a process, batch with
+#                         `sscard sim serve --feeder` on 1 and 2 readers
 #   benches/cli.rs        `sscard read --reader sim:IMAGE` as a process, batch on 1 and 2
 #                         in-process feeders
 #

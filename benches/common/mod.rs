@@ -1,8 +1,88 @@
-//! Shared by the benchmarks: medians, rows and the one table format that `scripts/bench.sh`
-//! merges (`| name | median | unit | APDUs | target | result |`).
+//! Shared by the benchmarks: the test keys, cards and persons they run on; medians, rows and
+//! the one table format that `scripts/bench.sh` merges
+//! (`| benchmark | median | unit | APDUs | target | result | noise |`).
 #![allow(dead_code, clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
+
+use sscard::data::{PersonRecord, Personalization, RegionCode};
+use sscard::keyholder::KeyFile;
+use sscard::keys::RootKeys;
+use sscard::lifecycle::{self, Card, PersonalizeOptions};
+use sscard::profile::Generation;
+use sscard::sim::{CardSpec, PsamSpec, SimCard, SimPsam, SimTransport};
+use sscard::Algorithm;
+
+/// The development key file (TEST KEYS ONLY): national roots of 3DES, SM4 and AES.
+pub const TEST_KEYS: &str = include_str!("../../fixtures/keys/test-keys.json");
+/// The terminal number of the simulated PSAMs.
+pub const TERMINAL: &str = "410100813475";
+
+/// The national roots of the test keys.
+pub fn roots() -> RootKeys {
+    RootKeys::from_json(TEST_KEYS).unwrap()
+}
+
+/// The test keys as a key holder.
+pub fn key_file() -> KeyFile {
+    KeyFile::from_json(TEST_KEYS).unwrap()
+}
+
+/// The label of a generation: `1.0`, `2.0`, `3.0`.
+pub fn generation_name(g: Generation) -> &'static str {
+    match g {
+        Generation::V1 => "1.0",
+        Generation::V2 => "2.0",
+        Generation::V3 => "3.0",
+    }
+}
+
+/// The cardholder of the benchmarks' cards of `generation` (region 639900).
+pub fn person(generation: Generation) -> Personalization {
+    PersonRecord::from_json(&format!(
+        r#"{{"ssn":"111111198101011110","name":"张三","sex":"1","ethnicity":"01",
+        "birthplace":"110101","birth_date":"19810101","card_number":"KD5578904",
+        "generation":"{}","issue_date":"20150711","expiry_date":"20350711","region":"639900",
+        "initializing_body":"915600000263990063990001"}}"#,
+        generation.number()
+    ))
+    .unwrap()
+    .validate()
+    .unwrap()
+}
+
+/// A blank simulated card of region 639900 with ATR and card serial `serial` (T=0).
+pub fn blank(generation: Generation, alg: Algorithm, serial: u32, roots: &RootKeys) -> SimCard {
+    let spec = CardSpec::new(
+        generation,
+        alg,
+        RegionCode::parse("639900").unwrap(),
+        serial.to_be_bytes(),
+    )
+    .with_card_serial(serial.to_be_bytes());
+    SimCard::blank(spec, roots).unwrap()
+}
+
+/// A simulated card personalized for [`person`] with the key file (initial PIN `123456`).
+pub fn personalized(generation: Generation, alg: Algorithm, serial: u32) -> SimCard {
+    let roots = roots();
+    let mut card = Card::open(SimTransport::new(blank(generation, alg, serial, &roots))).unwrap();
+    lifecycle::personalize(
+        &mut card,
+        &mut KeyFile::new(roots),
+        &person(generation),
+        &PersonalizeOptions::default(),
+    )
+    .unwrap();
+    let mut sim = card.into_transport().into_card();
+    sim.reset();
+    sim
+}
+
+/// A simulated PSAM holding the national roots of `alg`.
+pub fn psam(alg: Algorithm) -> SimPsam {
+    SimPsam::from_root_keys(&roots(), &PsamSpec::new(alg, TERMINAL)).unwrap()
+}
 
 /// One row of the table.
 pub struct Row {
