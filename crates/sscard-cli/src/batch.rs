@@ -312,7 +312,32 @@ fn personalize_one(
     shared: &Shared<'_>,
     reader: &str,
 ) -> CliResult<Out> {
-    let entry = card_entry(card, row, reader)?;
+    let entry = match card_entry(card, row, reader) {
+        Ok(entry) => entry,
+        Err(e) => {
+            // Only SELECT and READ RECORD were sent: nothing was written to the card, so the
+            // person is certainly not on it and is retried on the next run.
+            let detail = match &e {
+                CliError::Card(c) if card_gone(c) => {
+                    "the card left the reader before personalization began (nothing was written): retried on the next run".to_owned()
+                }
+                other => format!(
+                    "the card's identification code could not be read ({other}); nothing was written: retried on the next run"
+                ),
+            };
+            shared.note(format!("line {}: {detail}", row.line));
+            let failed = Entry {
+                line: row.line,
+                ssn: row.ssn.clone(),
+                reader: reader.to_owned(),
+                atr: hex::encode_upper(card.atr()),
+                detail,
+                ..Entry::default()
+            };
+            shared.append(Event::Failed, &failed)?;
+            return Ok(Out::Rejected);
+        }
+    };
     shared.append(Event::Started, &entry)?;
     let mut kh = shared.key_holder.clone();
     let options = PersonalizeOptions {

@@ -8,10 +8,7 @@ use std::path::Path;
 
 use common::*;
 use sscard_core::profile::Ef;
-use sscard_sim::{AppState, CardImage};
-
-const EXIT_BAD_INPUT: i32 = 6;
-const EXIT_BATCH_INCOMPLETE: i32 = 9;
+use sscard_sim::CardImage;
 
 /// Return file rows by result.
 fn return_rows(path: &Path) -> Vec<HashMap<String, String>> {
@@ -30,13 +27,25 @@ fn return_rows(path: &Path) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-/// SSN of every personalized card a feeder took out, with how many cards carry it.
+/// SSN of every personalized card a feeder took out, with how many cards carry it. A filed
+/// card is complete: it has its card number (written last, [design] D15), its PIN, and it is
+/// named by its card identification code.
 fn cards_by_ssn(feeders: &[&Path]) -> HashMap<String, usize> {
     let mut out = HashMap::new();
     for f in feeders {
         for entry in std::fs::read_dir(f.join("cards")).unwrap() {
-            let image = CardImage::load(&entry.unwrap().path()).unwrap();
-            assert_eq!(image.app_state, AppState::Personalized);
+            let path = entry.unwrap().path();
+            let image = CardImage::load(&path).unwrap();
+            assert!(
+                image.record_value(Ef::Ef05, 0x07).is_some(),
+                "{}",
+                path.display()
+            );
+            assert!(!image.pin.value.is_empty());
+            assert_eq!(
+                path.file_stem().unwrap().to_str().unwrap(),
+                hex::encode_upper(image.card_id().unwrap())
+            );
             let ssn = image.record_value(Ef::Ef06, 0x08).unwrap();
             let ssn = String::from_utf8_lossy(ssn).trim().to_owned();
             *out.entry(ssn).or_insert(0) += 1;
@@ -80,12 +89,12 @@ fn malformed_rows_and_duplicates_are_reported_and_skipped() {
         s
     };
     text.push_str(&format!(
-        "{wrong_check},李四,1,01,110101,19900101,{},2,20240101,20340101,639900,639900000001\n",
+        "{wrong_check},李四,1,01,110101,19900101,{},2,20240101,20340101,639900,{INITIALIZING_BODY}\n",
         card_number(50)
     ));
     let s = ssn(60, "19900101");
     text.push_str(&format!(
-        "{s},李四,{},01,110101,19900101,{},2,2024-01-01,20340101,639900,639900000001\n",
+        "{s},李四,{},01,110101,19900101,{},2,2024-01-01,20340101,639900,{INITIALIZING_BODY}\n",
         sex_of(&s),
         card_number(60)
     ));
@@ -94,7 +103,7 @@ fn malformed_rows_and_duplicates_are_reported_and_skipped() {
     text.push_str("only,three,cells\n");
     let s = ssn(70, "19900101");
     text.push_str(&format!(
-        "{s},李四,{},01,110101,19900101,{},2,20240101,20340101,639900,639900000001\n",
+        "{s},李四,{},01,110101,19900101,{},2,20240101,20340101,639900,{INITIALIZING_BODY}\n",
         sex_of(&s),
         card_number(1)
     ));
@@ -153,8 +162,16 @@ fn malformed_rows_and_duplicates_are_reported_and_skipped() {
     );
     for r in rows.iter().take(4) {
         assert!(r["card_id"].starts_with("639900D156000005"));
-        assert!(r["atr"].starts_with("3B"));
+        // a feeder card's serial is its ATR serial (TA-TD) and its card id serial
+        assert!(r["atr"].starts_with("3B6D0000"), "{r:?}");
+        assert!(r["atr"].ends_with(&r["card_id"][16..24]), "{r:?}");
         assert!(!r["card_number"].is_empty());
+    }
+    for r in &rows[4..] {
+        assert!(
+            r["card_id"].is_empty() && r["card_number"].is_empty(),
+            "{r:?}"
+        );
     }
     assert_eq!(cards_by_ssn(&[&d.join("feeder")]).len(), 4);
 }
@@ -167,6 +184,19 @@ fn unknown_column_and_gbk_input() {
     let out = batch(d, &["feeder:feeder"], &[]);
     assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT));
     assert!(stderr(&out).contains("unknown column \"nmae\""));
+    // the EF0D columns of older sscard versions: refused with the reason, before any card
+    let mut text = format!("{CSV_HEADER},person_id,first_region\n");
+    text.push_str(&format!("{},P63990012345,639900\n", csv_row(0)));
+    std::fs::write(d.join("persons.csv"), text).unwrap();
+    let out = batch(d, &["feeder:feeder"], &[]);
+    assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT));
+    assert!(
+        stderr(&out).contains("\"person_id\" is not a data item"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!d.join("feeder").exists(), "no card was made");
+    assert!(!d.join("journal.db").exists(), "no journal was made");
 
     // GBK file with a BOM-less header: detected, and the return file is GBK too
     let utf8 = csv(3);
@@ -262,6 +292,96 @@ fn tampered_journal_is_refused() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn a_journal_of_sscard_before_the_specification_protocol_is_refused() {
+    let dir = workdir();
+    let d = dir.path();
+    std::fs::write(d.join("persons.csv"), csv(2)).unwrap();
+    let conn = rusqlite::Connection::open(d.join("journal.db")).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+         INSERT INTO meta VALUES ('schema', 'sscard.batch-journal/1'), ('input_sha256', 'x');
+         CREATE TABLE entries (seq INTEGER PRIMARY KEY, event TEXT NOT NULL, line INTEGER NOT NULL,
+           ssn TEXT NOT NULL, reader TEXT NOT NULL, chip_serial TEXT NOT NULL, atr TEXT NOT NULL,
+           card_id TEXT NOT NULL, card_number TEXT NOT NULL, detail TEXT NOT NULL,
+           at INTEGER NOT NULL, hash TEXT NOT NULL);",
+    )
+    .unwrap();
+    drop(conn);
+    let out = batch(d, &["feeder:f"], &[]);
+    assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("before the specification protocol"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("start a new journal"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!d.join("return.csv").exists());
+}
+
+#[test]
+fn feeder_cards_of_every_generation_and_algorithm() {
+    let dir = workdir();
+    let d = dir.path();
+    let mut text = String::from(CSV_HEADER);
+    text.push('\n');
+    for (i, generation) in [(0, "1"), (1, "2"), (2, "3")] {
+        let row = csv_row(i).replace(",2,20240101,", &format!(",{generation},20240101,"));
+        text.push_str(&row);
+        text.push('\n');
+    }
+    std::fs::write(d.join("persons.csv"), text).unwrap();
+    for alg in ["3des", "sm4"] {
+        let feeder = format!("feeder:f-{alg}");
+        let journal = format!("j-{alg}.db");
+        let out = sscard(d)
+            .args([
+                "--reader",
+                &feeder,
+                "--keys",
+                "keys.json",
+                "batch",
+                "--input",
+                "persons.csv",
+            ])
+            .args(["--journal", &journal, "--return-file", "return.csv"])
+            .args(["--feeder-algorithm", alg])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{alg}: {}", stderr(&out));
+        let rows = return_rows(&d.join("return.csv"));
+        assert!(rows.iter().all(|r| r["result"] == "OK"), "{rows:?}");
+        // every card reads back through the CLI (3.0 with RKSSSE from the key file)
+        for entry in std::fs::read_dir(d.join(format!("f-{alg}/cards"))).unwrap() {
+            let card = format!("sim:{}", entry.unwrap().path().display());
+            let out = sscard(d)
+                .args([
+                    "--reader",
+                    &card,
+                    "--keys",
+                    "keys.json",
+                    "--output-format",
+                    "json",
+                ])
+                .args(["read", "--check-validity"])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{alg}: {}", stderr(&out));
+            let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+            assert_eq!(doc["algorithm"], alg);
+            assert_eq!(doc["validity"]["verdict"], "valid");
+            assert_eq!(
+                doc["card_issuing_data"]["initializing_body"],
+                INITIALIZING_BODY
+            );
+        }
+    }
 }
 
 #[test]

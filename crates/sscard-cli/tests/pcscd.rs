@@ -10,9 +10,10 @@
 //!    "no card" and exit code 3; an unknown reader name → exit code 3;
 //! 2. `sim serve --image --psam` prints the readers it appeared in; `readers` shows the card's
 //!    ATR; then personalize (key file), read (text, JSON, basic line with the PSAM as key
-//!    holder: 11 fields, terminal number), activate and PIN unblock with the PSAM, verify (and a
-//!    wrong PIN: exit 4), `--trace` with VERIFY redacted, block / unblock, a raw SELECT (`90 00`);
-//!    the served image holds the final state once the server is stopped;
+//!    holder: 11 fields, terminal number; the validity check), activate and PIN unblock with the
+//!    PSAM, verify (and a wrong PIN: exit 4), `--trace` with VERIFY redacted, a raw SELECT
+//!    (`90 00`), the application block (permanent: a read then says `9303`, exit 5); the served
+//!    image holds the final state once the server is stopped;
 //! 3. a batch of 20 persons on two readers, each served by its own `sim serve --feeder`: every
 //!    person personalized, both readers used, the ejected cards filed by the feeders.
 //!
@@ -35,7 +36,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use common::{csv, fixture_person, pin_file, set_mode, stderr, stdout, workdir};
+use common::{csv, pin_file, set_mode, stderr, stdout, workdir};
 use sscard_pcsc::testing::PrivatePcscd;
 
 const CARD_READER: &str = "Virtual PCD 00 00";
@@ -279,8 +280,7 @@ fn single_card_lifecycle(pcscd: &PrivatePcscd, dir: &Path) {
         all.extend_from_slice(args);
         sscard(&all)
     };
-    let person = fixture_person("zhang-san-2.json");
-    let person = person.to_str().unwrap();
+    let person = "zhang-san-2.json";
 
     // a key file others can read is refused (exit 7); 0600 works
     std::fs::copy(dir.join("keys.json"), dir.join("open-keys.json")).unwrap();
@@ -302,8 +302,8 @@ fn single_card_lifecycle(pcscd: &PrivatePcscd, dir: &Path) {
         "{text}"
     );
     let doc = json_of(&on_card(&["--output-format", "json", "read"]));
-    assert_eq!(doc["schema"], "sscard.read/1");
-    assert_eq!(doc["state"], "personalized");
+    assert_eq!(doc["schema"], "sscard.read/2");
+    assert_eq!(doc["genuine"], serde_json::Value::Null);
     assert_eq!(doc["atr"], atr.as_str());
     assert_eq!(doc["holder"]["ssn"], "111111198101011110");
     let doc = json_of(&on_card(&[
@@ -312,9 +312,12 @@ fn single_card_lifecycle(pcscd: &PrivatePcscd, dir: &Path) {
         "--output-format",
         "json",
         "read",
+        "--check-validity",
     ]));
     assert_eq!(doc["genuine"], true);
-    assert_eq!(doc["card_id_mac_verified"], true);
+    assert_eq!(doc["validity"]["verdict"], "valid");
+    assert_eq!(doc["validity"]["tries_left"], 3);
+    assert_eq!(doc["terminal_number"], TERMINAL);
     let basic = stdout(&on_card(&[
         "--psam",
         PSAM_READER,
@@ -362,32 +365,39 @@ fn single_card_lifecycle(pcscd: &PrivatePcscd, dir: &Path) {
         .unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains('2'), "tries left: {}", stderr(&out));
+    let doc = json_of(&on_card(&["--output-format", "json", "pin", "status"]));
+    assert_eq!(doc["tries_left"], 2);
     on_card(&["--psam", PSAM_READER, "pin", "unblock"]);
-    let doc = json_of(&on_card(&["--output-format", "json", "pin", "tries"]));
+    let doc = json_of(&on_card(&["--output-format", "json", "pin", "status"]));
     assert_eq!(doc["tries_left"], 3);
 
-    // block / unblock
-    on_card(&["--keys", "keys.json", "block"]);
+    // a raw SELECT of the social security application
+    let out = on_card(&["apdu", "00A404000F7378312E73682EC9E7BBE1B1A3D5CF"]);
+    assert!(stdout(&out).contains("90 00"), "{}", stdout(&out));
+
+    // the application block with the PSAM (BK and STKSSSE): permanent
+    on_card(&["--psam", PSAM_READER, "block"]);
     let out = pcscd
         .sscard(dir)
         .args(["--reader", &reader, "read"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
-    on_card(&["--keys", "keys.json", "unblock"]);
-    on_card(&["read"]);
-
-    // a raw SELECT of the social security application
-    let out = on_card(&["apdu", "00A404000F7378312E73682EC9E7BBE1B1A3D5CF"]);
-    assert!(stdout(&out).contains("Received: 90 00"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("9303"), "{}", stderr(&out));
 
     // stopped like Ctrl-C: the image on disk holds the card's state
     let status = served.stop();
     assert!(status.success(), "sim serve: {status:?}");
     let image: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("card.json")).unwrap()).unwrap();
-    assert_eq!(image["app_state"], "activated", "{}", image["app_state"]);
-    println!("ok: sim serve card + PSAM; personalize, read (text/json/basic), activate, verify, trace, block/unblock, apdu");
+    assert_eq!(image["ssse_blocked"], true);
+    assert_eq!(
+        image["ef06"].as_array().unwrap().len(),
+        7,
+        "the holder data"
+    );
+    assert_ne!(image["pin"]["value"], "", "the holder's PIN");
+    println!("ok: sim serve card + PSAM; personalize, read (text/json/basic, validity), activate, verify, trace, pin unblock, apdu, block");
 }
 
 fn batch_on_two_feeders(pcscd: &PrivatePcscd, dir: &Path) {

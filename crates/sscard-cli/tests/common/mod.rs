@@ -1,10 +1,29 @@
 //! Helpers of the CLI end-to-end tests: the binary with a clean environment, a private key
-//! file, person records and batch files with valid check characters.
+//! file (the version-2 test keys), person records and batch files with valid check characters.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+
+/// Exit codes of docs/cli.md.
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_NO_CARD: i32 = 3;
+pub const EXIT_PIN: i32 = 4;
+pub const EXIT_REFUSED: i32 = 5;
+pub const EXIT_BAD_INPUT: i32 = 6;
+pub const EXIT_KEY_HOLDER: i32 = 7;
+pub const EXIT_BATCH_INCOMPLETE: i32 = 9;
+
+/// The repository's fixtures folder.
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures"))
+}
+
+/// This crate's test data (files written by sscard before the specification protocol).
+pub fn test_data(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data")).join(name)
+}
 
 /// The `sscard` binary, with no reader in the environment and a PC/SC socket that does not
 /// exist (so "no reader" is certain whatever runs on the machine).
@@ -17,19 +36,14 @@ pub fn sscard(dir: &Path) -> Command {
     cmd
 }
 
-/// A scratch folder with `keys.json` (the test keys, mode 0600).
+/// A scratch folder with `keys.json` (the version-2 test keys, mode 0600) and the person
+/// records `zhang-san-2.json`, `li-si-1.json`, `wang-wu-3.json`.
 pub fn workdir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys.json");
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../fixtures/keys/test-keys.json"
-        ),
-        &keys,
-    )
-    .unwrap();
+    std::fs::copy(fixtures().join("keys/test-keys.json"), &keys).unwrap();
     set_mode(&keys, 0o600);
+    write_persons(dir.path());
     dir
 }
 
@@ -39,13 +53,99 @@ pub fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// The fixture person record of generation 2.0 (zhang-san-2.json).
-pub fn fixture_person(name: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/persons"
-    ))
-    .join(name)
+/// The mode bits of a file.
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// The initializing body number of the test data: V2.0 notice §8.1.1.4, `9156000002` ‖ issuing
+/// region ‖ the initializing body's region ‖ sequence (24 digits).
+pub const INITIALIZING_BODY: &str = "915600000263990063990001";
+
+/// A person record (JSON) as the specification's data items (no EF0D fields).
+#[allow(clippy::too_many_arguments)]
+pub fn person_text(
+    ssn: &str,
+    name: &str,
+    sex: &str,
+    birth: &str,
+    card_number: &str,
+    generation: &str,
+    issue: &str,
+    expiry: &str,
+) -> String {
+    format!(
+        r#"{{"ssn": "{ssn}", "name": "{name}", "sex": "{sex}", "ethnicity": "01",
+            "birthplace": "110101", "birth_date": "{birth}", "card_number": "{card_number}",
+            "generation": "{generation}", "issue_date": "{issue}", "expiry_date": "{expiry}",
+            "region": "639900", "initializing_body": "{INITIALIZING_BODY}"}}"#
+    )
+}
+
+/// Writes the three person records of the tests into `dir`.
+pub fn write_persons(dir: &Path) {
+    let files = [
+        (
+            "zhang-san-2.json",
+            person_text(
+                "111111198101011110",
+                "张三",
+                "1",
+                "19810101",
+                "KD5578904",
+                "2",
+                "20150711",
+                "20350711",
+            ),
+        ),
+        (
+            "li-si-1.json",
+            person_text(
+                "11010119810101123X",
+                "李四",
+                "1",
+                "19810101",
+                "X00000019",
+                "1",
+                "20101001",
+                "20301001",
+            ),
+        ),
+        (
+            "wang-wu-3.json",
+            person_text(
+                "630102199003150028",
+                "阿卜杜热合曼·买买提依明·艾则孜",
+                "2",
+                "19900315",
+                "A10000015",
+                "3",
+                "20240101",
+                "20340101",
+            ),
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+/// Writes a person record (zhang-san) with the given issue and expiry dates.
+pub fn person_json(dir: &Path, file: &str, issue: &str, expiry: &str) -> PathBuf {
+    let path = dir.join(file);
+    let text = person_text(
+        "111111198101011110",
+        "张三",
+        "1",
+        "19810101",
+        "KD5578904",
+        "2",
+        issue,
+        expiry,
+    );
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
 /// A social security number with a valid GB 11643 check character.
@@ -61,7 +161,7 @@ pub fn ssn(seq: u32, birth: &str) -> String {
     format!("{base}{check}")
 }
 
-/// A card number with a valid check character (GB 11714 as docs/card-os.md describes).
+/// A card number with a valid check character (V2.0 notice appendix A).
 pub fn card_number(n: u32) -> String {
     let body = format!("A{n:07}");
     const W: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
@@ -91,11 +191,11 @@ pub fn sex_of(ssn: &str) -> &'static str {
 /// The CSV header of batch files.
 pub const CSV_HEADER: &str = "ssn,name,sex,ethnicity,birthplace,birth_date,card_number,generation,issue_date,expiry_date,region,initializing_body";
 
-/// One CSV row for person `i`.
+/// One CSV row for person `i` (generation 2.0, region 639900).
 pub fn csv_row(i: u32) -> String {
     let s = ssn(i, "19900101");
     format!(
-        "{s},王小明,{},01,110101,19900101,{},2,20240101,20340101,639900,639900000001",
+        "{s},王小明,{},01,110101,19900101,{},2,20240101,20340101,639900,{INITIALIZING_BODY}",
         sex_of(&s),
         card_number(i)
     )
@@ -112,19 +212,6 @@ pub fn csv(n: u32) -> String {
     text
 }
 
-/// Writes a person record JSON with the given expiry date.
-pub fn person_json(dir: &Path, file: &str, issue: &str, expiry: &str) -> PathBuf {
-    let path = dir.join(file);
-    let text = format!(
-        r#"{{"ssn": "111111198101011110", "name": "张三", "sex": "1", "ethnicity": "01",
-            "birthplace": "110101", "birth_date": "19810101", "card_number": "KD5578904",
-            "generation": "2", "issue_date": "{issue}", "expiry_date": "{expiry}",
-            "region": "639900", "initializing_body": "639900000001"}}"#
-    );
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 /// stdout of a finished command.
 pub fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -135,7 +222,7 @@ pub fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// Creates a personalized 2.0 card `card.json` (zhang-san) in `dir`.
+/// Creates a personalized 2.0 card `card.json` (zhang-san, initial PIN 123456) in `dir`.
 pub fn personalized_card(dir: &Path) -> PathBuf {
     sscard(dir)
         .args(["sim", "new", "--out", "card.json"])
@@ -149,8 +236,8 @@ pub fn personalized_card(dir: &Path) -> PathBuf {
             "keys.json",
             "personalize",
             "--person",
+            "zhang-san-2.json",
         ])
-        .arg(fixture_person("zhang-san-2.json"))
         .assert()
         .success();
     dir.join("card.json")
@@ -163,7 +250,7 @@ pub fn pin_file(dir: &Path, name: &str, pin: &str) -> PathBuf {
     path
 }
 
-/// A personalized and activated card whose PIN is `246813`.
+/// A personalized and activated card `card.json` whose PIN is `246813` (in `new.pin`).
 pub fn activated_card(dir: &Path) -> PathBuf {
     let card = personalized_card(dir);
     pin_file(dir, "new.pin", "246813");
@@ -180,4 +267,9 @@ pub fn activated_card(dir: &Path) -> PathBuf {
         .assert()
         .success();
     card
+}
+
+/// The card image at `path` as JSON.
+pub fn image_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
