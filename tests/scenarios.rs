@@ -1,8 +1,10 @@
-//! Declarative APDU scenarios: every `fixtures/scenarios/*.scn` file is a simulated card set up
-//! by its `@card` line(s) and a list of raw command APDUs with the exact response expected
-//! (format: `fixtures/scenarios/README.md`). The APDUs go straight to `SimCard::handle`, with no
-//! library code in between, so these files check the card OS against docs/card-os.md byte for
-//! byte. Adding a file adds a case.
+//! Declarative APDU scenarios: every `fixtures/scenarios/*.scn` file sets up simulated cards
+//! with its `@card` lines and lists raw command APDUs with the exact responses expected, written
+//! by hand from docs/card-os.md and the specification (format: `fixtures/scenarios/README.md`).
+//! The APDUs go straight to `SimCard::handle`, with no library code in between, so the files
+//! check the card OS byte for byte. Commands that carry cryptograms are computed from the test
+//! keys by the `>ea`, `>mac` and `>reload` directives, and the answer to INTERNAL
+//! AUTHENTICATION by `<ia`. Adding a file adds a case.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -12,24 +14,23 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use sscard::crypto::{key_factors, CardFactors, KeyId};
-use sscard::data::{BcdDate, PersonRecord};
-use sscard::keyholder::KeyHolder;
-use sscard::lifecycle::{self, PersonalizeOptions};
+use sscard::crypto::{self, Pin};
+use sscard::data::PersonRecord;
+use sscard::keys::KeyRole;
+use sscard::lifecycle::{self, ActivateOptions, Card, PersonalizeOptions};
 use sscard::profile::Generation;
-use sscard::sim::{SimCard, SimTransport};
+use sscard::sim::{CardSpec, FinancialApp, SimCard, SimTransport};
 use sscard::Algorithm;
 
 /// The PIN an `@card state=activated` card gets from its holder (the initial PIN is `123456`).
 const ACTIVATED_PIN: &str = "258036";
-/// The date activation runs on (before every fixture person's expiry date).
-const ACTIVATION_DAY: &str = "20261123";
+/// The expiry date of the financial application of an `@card financial=…` card.
+const FINANCIAL_EXPIRY: &str = "351231";
 
 // ---------------------------------------------------------------------------------------------
 // The scenario language
 // ---------------------------------------------------------------------------------------------
 
-/// Lifecycle state an `@card` line asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Blank,
@@ -37,27 +38,27 @@ enum State {
     Activated,
 }
 
-/// Block state an `@card` line asks for (set with the library and the test keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Block {
     None,
-    Temporary,
-    Permanent,
+    Application,
     Card,
 }
 
-/// One `@card` line: how to build the simulated card.
+/// One `@card` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct CardSetup {
     generation: Generation,
     algorithm: Algorithm,
-    serial: [u8; 4],
-    state: State,
-    /// File stem in `fixtures/persons`; `None`: the fixture person of the generation.
-    person: Option<String>,
     t0: bool,
-    all_records: bool,
+    region: String,
+    serial: [u8; 4],
+    card_serial: [u8; 4],
+    state: State,
+    person: Option<String>,
     block: Block,
+    financial: Option<String>,
+    seed: u64,
 }
 
 /// One expected response byte.
@@ -70,26 +71,47 @@ enum Pattern {
 /// What a response must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Expect {
-    /// `< ...`: data and SW exactly, `??` matching any byte.
+    /// `< …`: data and status word exactly, `??` matching any byte.
     Exact(Vec<Pattern>),
-    /// `<sw XXXX`: any data (none included), then this SW.
-    Sw([u8; 2]),
+    /// `<sw XXXX`: any data (or none), then this status word.
+    Sw(u16),
+    /// `<ia`: the IRK authentication data of the last INTERNAL AUTHENTICATION command, `9000`.
+    Ia,
+}
+
+/// A command of a `>` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Command {
+    /// `> hex`: sent as is.
+    Raw(Vec<u8>),
+    /// `>ea ROLE [wrong] [original=…] [version=XX]`: EXTERNAL AUTHENTICATION.
+    Ea {
+        role: KeyRole,
+        wrong: bool,
+        original: [u8; 8],
+        version: Option<u8>,
+    },
+    /// `>mac HEADER [DATA] [wrong]`: `HEADER Lc DATA MAC` under STKSSSE.
+    Mac {
+        header: [u8; 4],
+        data: Vec<u8>,
+        wrong: bool,
+    },
+    /// `>reload PIN|- [wrong]`: PIN RELOAD with the PIN enciphered (`-`: the empty PIN).
+    Reload { pin: Option<String>, wrong: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
-    /// `@card ...`: a new card (replaces the previous one).
     Card(CardSetup),
-    /// `@reset`: power-on reset of the current card.
     Reset,
-    /// `@auth XX`: GET CHALLENGE + EXTERNAL AUTHENTICATE with card key `XX`, the cryptogram
-    /// computed from the test keys; both must answer `9000`.
-    Auth { line: usize, key: u8 },
-    /// `> apdu` followed by `< response`.
-    Exchange {
-        /// Line of the `>`.
+    Auth {
         line: usize,
-        command: Vec<u8>,
+        role: KeyRole,
+    },
+    Exchange {
+        line: usize,
+        command: Command,
         expect: Expect,
     },
 }
@@ -114,17 +136,13 @@ fn err<T>(line: usize, message: impl Into<String>) -> Result<T, ParseError> {
     })
 }
 
-/// Hex digits with any whitespace in between; `??` allowed only when `wildcards`.
+/// Hex digits with any whitespace in between; `??` only when `wildcards`.
 fn parse_hex(line: usize, text: &str, wildcards: bool) -> Result<Vec<Pattern>, ParseError> {
     let digits: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() % 2 != 0 {
         return err(
             line,
-            format!(
-                "odd number of hex digits ({}) in {:?}",
-                digits.len(),
-                text.trim()
-            ),
+            format!("odd number of hex digits in {:?}", text.trim()),
         );
     }
     let mut out = Vec::with_capacity(digits.len() / 2);
@@ -134,19 +152,43 @@ fn parse_hex(line: usize, text: &str, wildcards: bool) -> Result<Vec<Pattern>, P
             ('?', '?') => return err(line, "`??` is only allowed in a response"),
             (hi, lo) => match (hi.to_digit(16), lo.to_digit(16)) {
                 (Some(h), Some(l)) => out.push(Pattern::Byte((h * 16 + l) as u8)),
-                _ => return err(line, format!("not a hex byte: {hi}{lo:?}")),
+                _ => return err(line, format!("not a hex byte: {hi}{lo}")),
             },
         }
     }
     Ok(out)
 }
 
-fn parse_on_off(line: usize, key: &str, value: &str) -> Result<bool, ParseError> {
-    match value {
-        "on" | "yes" | "true" => Ok(true),
-        "off" | "no" | "false" => Ok(false),
-        other => err(line, format!("{key}={other}: expected on or off")),
-    }
+fn bytes(line: usize, text: &str) -> Result<Vec<u8>, ParseError> {
+    Ok(parse_hex(line, text, false)?
+        .into_iter()
+        .map(|p| match p {
+            Pattern::Byte(b) => b,
+            Pattern::Any => 0,
+        })
+        .collect())
+}
+
+fn fixed<const N: usize>(line: usize, what: &str, text: &str) -> Result<[u8; N], ParseError> {
+    bytes(line, text)?
+        .try_into()
+        .or_else(|_| err(line, format!("{what}={text}: expected {N} bytes")))
+}
+
+fn role(line: usize, name: &str) -> Result<KeyRole, ParseError> {
+    KeyRole::from_name(name)
+        .filter(|r| r.card_key_id().is_some() || *r == KeyRole::Irk)
+        .map_or_else(
+            || {
+                err(
+                    line,
+                    format!(
+                        "unknown card key role {name:?} (IRK, RKSSSE, UKSSSE, PUK, STKSSSE, BK)"
+                    ),
+                )
+            },
+            Ok,
+        )
 }
 
 fn parse_card(line: usize, args: &str) -> Result<CardSetup, ParseError> {
@@ -154,12 +196,15 @@ fn parse_card(line: usize, args: &str) -> Result<CardSetup, ParseError> {
     let mut setup = CardSetup {
         generation: Generation::V2,
         algorithm: Algorithm::Tdes,
-        serial: [0x00, 0xBF, 0x7C, 0x7A],
+        t0: true,
+        region: "639900".into(),
+        serial: SERIAL,
+        card_serial: [0x00, 0x00, 0x00, 0x01],
         state: State::Blank,
         person: None,
-        t0: false,
-        all_records: true,
         block: Block::None,
+        financial: None,
+        seed: 1,
     };
     for word in args.split_whitespace() {
         let Some((key, value)) = word.split_once('=') else {
@@ -167,36 +212,36 @@ fn parse_card(line: usize, args: &str) -> Result<CardSetup, ParseError> {
         };
         match key {
             "generation" => {
-                generation = Some(
-                    value
-                        .parse::<Generation>()
-                        .or_else(|e| err(line, format!("generation={value}: {e}")))?,
-                )
+                generation = Some(match value {
+                    "1" | "1.0" => Generation::V1,
+                    "2" | "2.0" => Generation::V2,
+                    "3" | "3.0" => Generation::V3,
+                    other => return err(line, format!("generation={other}: expected 1, 2 or 3")),
+                })
             }
             "algorithm" => {
-                setup.algorithm = value.parse().or_else(|_| {
-                    err(
-                        line,
-                        format!("algorithm={value}: expected 3des, sm4 or aes"),
-                    )
-                })?
+                setup.algorithm = match value {
+                    "3des" => Algorithm::Tdes,
+                    "sm4" => Algorithm::Sm4,
+                    "aes" => Algorithm::Aes128,
+                    other => return err(line, format!("algorithm={other}: 3des, sm4 or aes")),
+                }
             }
-            "serial" => {
-                let bytes = parse_hex(line, value, false)?;
-                let bytes: Vec<u8> = bytes
-                    .iter()
-                    .map(|p| match p {
-                        Pattern::Byte(b) => *b,
-                        Pattern::Any => 0,
-                    })
-                    .collect();
-                setup.serial = bytes.as_slice().try_into().or_else(|_| {
-                    err(
-                        line,
-                        format!("serial={value}: expected 4 bytes (8 hex digits)"),
-                    )
-                })?;
+            "protocol" => {
+                setup.t0 = match value {
+                    "t0" => true,
+                    "t1" => false,
+                    other => return err(line, format!("protocol={other}: t0 or t1")),
+                }
             }
+            "region" => {
+                if value.parse::<sscard::data::RegionCode>().is_err() {
+                    return err(line, format!("region={value}: not a region code"));
+                }
+                setup.region = value.into();
+            }
+            "serial" => setup.serial = fixed(line, key, value)?,
+            "card-serial" => setup.card_serial = fixed(line, key, value)?,
             "state" => {
                 setup.state = match value {
                     "blank" => State::Blank,
@@ -205,361 +250,428 @@ fn parse_card(line: usize, args: &str) -> Result<CardSetup, ParseError> {
                     other => {
                         return err(
                             line,
-                            format!("state={other}: expected blank, personalized or activated"),
+                            format!("state={other}: blank, personalized or activated"),
                         )
                     }
                 }
             }
-            "person" => {
-                if value.is_empty()
-                    || !value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                {
-                    return err(
-                        line,
-                        format!("person={value}: expected a file stem of fixtures/persons"),
-                    );
-                }
-                setup.person = Some(value.to_string());
-            }
-            "t0" => setup.t0 = parse_on_off(line, key, value)?,
+            "person" => setup.person = Some(value.into()),
             "block" => {
                 setup.block = match value {
                     "none" => Block::None,
-                    "temporary" => Block::Temporary,
-                    "permanent" => Block::Permanent,
+                    "application" => Block::Application,
                     "card" => Block::Card,
-                    other => {
-                        return err(
-                            line,
-                            format!("block={other}: expected none, temporary, permanent or card"),
-                        )
-                    }
+                    other => return err(line, format!("block={other}: none, application or card")),
                 }
             }
-            "all-records" => setup.all_records = parse_on_off(line, key, value)?,
-            other => {
-                return err(
-                    line,
-                    format!(
-                        "@card: unknown key {other:?} (generation, algorithm, serial, state, \
-                         person, t0, all-records, block)"
-                    ),
-                )
+            "financial" => setup.financial = Some(value.into()),
+            "seed" => {
+                setup.seed = value
+                    .parse()
+                    .or_else(|_| err(line, format!("seed={value}: not a number")))?
             }
+            other => return err(line, format!("@card: unknown key {other:?}")),
         }
     }
-    setup.generation = match generation {
-        Some(g) => g,
-        None => return err(line, "@card needs generation=1|2|3"),
-    };
-    if setup.person.is_some() && setup.state == State::Blank {
-        return err(line, "person= needs state=personalized or activated");
-    }
-    if setup.block != Block::None && setup.state == State::Blank {
-        return err(line, "block= needs state=personalized or activated");
+    setup.generation = generation.ok_or(ParseError {
+        line,
+        message: "@card needs generation=".into(),
+    })?;
+    if setup.state == State::Blank && (setup.block != Block::None || setup.person.is_some()) {
+        return err(line, "block= and person= need a personalized card");
     }
     Ok(setup)
 }
 
-/// The non-empty lines without comments, with their 1-based numbers; an indented line that
-/// starts with a hex digit or `?` continues the `>` or `<` line before it.
-fn logical_lines(text: &str) -> Result<Vec<(usize, String)>, ParseError> {
-    let mut out: Vec<(usize, String)> = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        let content = raw.split('#').next().unwrap_or_default().trim();
-        if content.is_empty() {
-            continue;
+fn parse_command(line: usize, directive: &str, args: &str) -> Result<Command, ParseError> {
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let wrong = words.contains(&"wrong");
+    let rest: Vec<&str> = words.iter().copied().filter(|w| *w != "wrong").collect();
+    match directive {
+        ">" => {
+            if wrong {
+                return err(line, "`wrong` only goes with >ea, >mac and >reload");
+            }
+            let command = bytes(line, args)?;
+            if command.is_empty() {
+                return err(line, "an empty command APDU");
+            }
+            Ok(Command::Raw(command))
         }
-        let indented = raw.starts_with(char::is_whitespace);
-        let hex_start = content.starts_with(|c: char| c.is_ascii_hexdigit() || c == '?');
-        if indented && hex_start {
-            match out.last_mut() {
-                Some((_, previous)) if previous.starts_with(['>', '<']) => {
-                    previous.push(' ');
-                    previous.push_str(content);
-                }
-                _ => {
-                    return err(
-                        line,
-                        "an indented continuation line without a `>` or `<` line before it",
-                    )
+        ">ea" => {
+            let (name, options) = rest.split_first().ok_or(ParseError {
+                line,
+                message: ">ea needs a key role".into(),
+            })?;
+            let mut original = [0x4F; 8];
+            let mut version = None;
+            for option in options {
+                match option.split_once('=') {
+                    Some(("original", v)) => original = fixed(line, "original", v)?,
+                    Some(("version", v)) => version = Some(fixed::<1>(line, "version", v)?[0]),
+                    _ => return err(line, format!(">ea: unknown option {option:?}")),
                 }
             }
-            continue;
+            Ok(Command::Ea {
+                role: role(line, name)?,
+                wrong,
+                original,
+                version,
+            })
         }
-        out.push((line, content.to_string()));
+        ">mac" => {
+            let (header, data) = rest.split_first().ok_or(ParseError {
+                line,
+                message: ">mac needs a command header".into(),
+            })?;
+            Ok(Command::Mac {
+                header: fixed(line, "header", header)?,
+                data: bytes(line, &data.concat())?,
+                wrong,
+            })
+        }
+        ">reload" => match rest.as_slice() {
+            ["-"] => Ok(Command::Reload { pin: None, wrong }),
+            [digits] if Pin::new(digits).is_ok() => Ok(Command::Reload {
+                pin: Some((*digits).to_owned()),
+                wrong,
+            }),
+            _ => err(line, ">reload needs a PIN of 4 to 16 digits or `-`"),
+        },
+        other => err(line, format!("unknown command directive {other:?}")),
     }
-    Ok(out)
+}
+
+fn parse_expect(line: usize, directive: &str, args: &str) -> Result<Expect, ParseError> {
+    match directive {
+        "<" => {
+            let patterns = parse_hex(line, args, true)?;
+            if patterns.len() < 2 {
+                return err(line, "a response has at least SW1 SW2");
+            }
+            Ok(Expect::Exact(patterns))
+        }
+        "<sw" => {
+            let sw: [u8; 2] = fixed(line, "sw", args)?;
+            Ok(Expect::Sw(u16::from_be_bytes(sw)))
+        }
+        "<ia" if args.trim().is_empty() => Ok(Expect::Ia),
+        "<ia" => err(line, "<ia takes no arguments"),
+        other => err(line, format!("unknown response directive {other:?}")),
+    }
 }
 
 /// Parses a scenario file.
 fn parse(text: &str) -> Result<Vec<Step>, ParseError> {
+    // join continuation lines (indented, starting with a hex digit or `?`) to the line above
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or_default();
+        if line.trim().is_empty() {
+            continue;
+        }
+        let continues = line.starts_with([' ', '\t'])
+            && line
+                .trim_start()
+                .starts_with(|c: char| c.is_ascii_hexdigit() || c == '?');
+        match lines.last_mut() {
+            Some((_, previous)) if continues => {
+                previous.push(' ');
+                previous.push_str(line.trim());
+            }
+            _ if continues => return err(i + 1, "a continuation line without a line to continue"),
+            _ => lines.push((i + 1, line.trim().to_owned())),
+        }
+    }
     let mut steps = Vec::new();
-    let mut pending: Option<(usize, Vec<u8>)> = None;
-    let mut have_card = false;
-    for (line, content) in logical_lines(text)? {
-        let content = content.as_str();
-        if let Some(rest) = content.strip_prefix('<') {
-            let Some((command_line, command)) = pending.take() else {
-                return err(line, "a response `<` without a command `>` before it");
-            };
-            let expect = if let Some(sw) = rest.strip_prefix("sw") {
-                let bytes = parse_hex(line, sw, false)?;
-                match bytes.as_slice() {
-                    [Pattern::Byte(a), Pattern::Byte(b)] => Expect::Sw([*a, *b]),
-                    _ => return err(line, "`<sw` needs exactly one status word (4 hex digits)"),
-                }
-            } else {
-                let patterns = parse_hex(line, rest, true)?;
-                if patterns.len() < 2 {
-                    return err(line, "a response needs at least the status word (2 bytes)");
-                }
-                Expect::Exact(patterns)
+    let mut pending: Option<(usize, Command)> = None;
+    for (line, text) in lines {
+        let (directive, args) = match text.find(char::is_whitespace) {
+            Some(i) => (&text[..i], text[i..].trim()),
+            None => (text.as_str(), ""),
+        };
+        if directive.starts_with('<') {
+            let Some((at, command)) = pending.take() else {
+                return err(line, "a response without a command");
             };
             steps.push(Step::Exchange {
-                line: command_line,
+                line: at,
                 command,
-                expect,
+                expect: parse_expect(line, directive, args)?,
             });
             continue;
         }
-        if let Some((command_line, _)) = &pending {
-            return err(
-                line,
-                format!("the command on line {command_line} has no expected response `<`"),
-            );
+        if let Some((at, _)) = pending {
+            return err(at, "a command without its response line");
         }
-        if let Some(rest) = content.strip_prefix('>') {
-            if !have_card {
-                return err(line, "a command before the first `@card` line");
-            }
-            let command: Vec<u8> = parse_hex(line, rest, false)?
-                .into_iter()
-                .map(|p| match p {
-                    Pattern::Byte(b) => b,
-                    Pattern::Any => 0,
-                })
-                .collect();
-            if command.len() < 4 {
-                return err(
-                    line,
-                    format!(
-                        "a command APDU needs at least CLA INS P1 P2, got {} bytes",
-                        command.len()
-                    ),
-                );
-            }
-            pending = Some((line, command));
-        } else if let Some(rest) = content.strip_prefix("@card") {
-            if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
-                return err(line, format!("unknown directive {content:?}"));
-            }
-            steps.push(Step::Card(parse_card(line, rest)?));
-            have_card = true;
-        } else if content == "@reset" {
-            if !have_card {
-                return err(line, "@reset before the first `@card` line");
-            }
-            steps.push(Step::Reset);
-        } else if let Some(rest) = content.strip_prefix("@auth") {
-            if !have_card {
-                return err(line, "@auth before the first `@card` line");
-            }
-            let key = match parse_hex(line, rest, false)?.as_slice() {
-                [Pattern::Byte(key)] => *key,
-                _ => return err(line, "@auth needs one key id in hex, e.g. `@auth 0A`"),
-            };
-            steps.push(Step::Auth { line, key });
-        } else if content.starts_with('@') {
-            return err(
+        match directive {
+            "@card" => steps.push(Step::Card(parse_card(line, args)?)),
+            "@reset" if args.is_empty() => steps.push(Step::Reset),
+            "@auth" => steps.push(Step::Auth {
                 line,
-                format!("unknown directive {content:?} (known: @card, @reset, @auth)"),
-            );
-        } else {
-            return err(
-                line,
-                format!("expected `@card`, `@reset`, `> command` or `< response`, got {content:?}"),
-            );
+                role: role(line, args)?,
+            }),
+            d if d.starts_with('>') => pending = Some((line, parse_command(line, d, args)?)),
+            other => return err(line, format!("unknown directive {other:?}")),
         }
     }
-    if let Some((command_line, _)) = pending {
-        return err(
-            command_line,
-            "the last command has no expected response `<`",
-        );
+    if let Some((at, _)) = pending {
+        return err(at, "a command without its response line");
     }
-    if !steps.iter().any(|s| matches!(s, Step::Exchange { .. })) {
-        return err(1, "no APDUs in this scenario");
+    if !matches!(steps.first(), Some(Step::Card(_)) | None) {
+        return err(1, "the first step must be @card");
     }
     Ok(steps)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Replay
+// Running a scenario
 // ---------------------------------------------------------------------------------------------
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+fn persons_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/persons")
 }
 
-fn setup_card(setup: &CardSetup) -> SimCard {
-    let mut sim = blank_sim(setup.generation, setup.algorithm, setup.serial);
+fn default_person(generation: Generation) -> &'static str {
+    match generation {
+        Generation::V1 => "li-si-1",
+        Generation::V2 => "zhang-san-2",
+        Generation::V3 => "wang-wu-3",
+    }
+}
+
+/// Builds the card of an `@card` line: made blank by the "manufacturer" with the test keys,
+/// then (set-up only, not part of what the scenario checks) personalized, activated and blocked
+/// with the library; powered afresh.
+fn build(setup: &CardSetup) -> Result<(SimCard, CardSpec), String> {
+    let region = setup.region.parse().map_err(|e| format!("{e}"))?;
+    let mut spec = CardSpec::new(setup.generation, setup.algorithm, region, setup.serial)
+        .with_card_serial(setup.card_serial);
+    if !setup.t0 {
+        spec = spec.with_t1();
+    }
+    if let Some(pan) = &setup.financial {
+        let app = FinancialApp::debit(pan, FINANCIAL_EXPIRY).map_err(|e| e.to_string())?;
+        spec = spec.with_financial(app);
+    }
+    let mut sim = blank_sim_of(spec.clone());
     if setup.state != State::Blank {
+        let stem = setup
+            .person
+            .clone()
+            .unwrap_or_else(|| default_person(setup.generation).to_owned());
+        let text = std::fs::read_to_string(persons_dir().join(format!("{stem}.json")))
+            .map_err(|e| format!("person {stem}: {e}"))?;
+        let data = PersonRecord::from_json(&text)
+            .and_then(|r| r.validate())
+            .map_err(|e| format!("person {stem}: {e}"))?;
+        let mut card = Card::open(SimTransport::new(sim)).map_err(|e| e.to_string())?;
         let mut keys = test_keys();
-        let data = match &setup.person {
-            None => person(setup.generation),
-            Some(stem) => {
-                let path = root().join("fixtures/persons").join(format!("{stem}.json"));
-                let text = std::fs::read_to_string(&path)
-                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                PersonRecord::from_json(&text)
-                    .and_then(|r| r.validate())
-                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-            }
-        };
-        let mut card = lifecycle::Card::open(SimTransport::new(sim)).unwrap();
         lifecycle::personalize(&mut card, &mut keys, &data, &PersonalizeOptions::default())
-            .unwrap_or_else(|e| panic!("personalize: {e}"));
+            .map_err(|e| format!("personalize: {e}"))?;
         if setup.state == State::Activated {
-            let today: BcdDate = ACTIVATION_DAY.parse().unwrap();
-            lifecycle::activate(
-                &mut card,
-                &mut keys,
-                &pin("123456"),
-                &pin(ACTIVATED_PIN),
-                today,
-            )
-            .unwrap_or_else(|e| panic!("activate: {e}"));
+            let new = Pin::new(ACTIVATED_PIN).map_err(|e| e.to_string())?;
+            lifecycle::activate(&mut card, None, &new, &ActivateOptions::default())
+                .map_err(|e| format!("activate: {e}"))?;
         }
         match setup.block {
-            Block::None => {}
-            Block::Temporary | Block::Permanent => {
-                let permanent = setup.block == Block::Permanent;
-                lifecycle::block_application(&mut card, &mut keys, permanent)
-                    .unwrap_or_else(|e| panic!("block application: {e}"))
-            }
-            Block::Card => lifecycle::block_card(&mut card, &mut keys)
-                .unwrap_or_else(|e| panic!("block card: {e}")),
+            Block::None => Ok(()),
+            Block::Application => lifecycle::block_application(&mut card, &mut keys),
+            Block::Card => lifecycle::block_card(&mut card, &mut keys),
         }
+        .map_err(|e| format!("block: {e}"))?;
         sim = card.into_transport().into_card();
     }
-    let mut options = sim.image().options;
-    options.t0_mode = setup.t0;
-    options.all_records_mode = setup.all_records;
-    sim.set_options(options);
-    sim.seed_rng(0x5C4E_A810);
-    // the scenario starts at power-on: nothing selected, nothing authenticated
     sim.reset();
-    sim
+    sim.seed_rng(setup.seed);
+    Ok((sim, spec))
 }
 
-fn hex_spaced(bytes: &[u8]) -> String {
-    hex::encode_upper(bytes)
+/// The card under test and what the directives need to compute cryptograms.
+struct Runner {
+    sim: SimCard,
+    spec: CardSpec,
+    challenge: Option<Vec<u8>>,
+    internal: Option<([u8; 8], [u8; 8])>,
 }
 
-/// A response as `DATA SW` (the SW set apart).
-fn show_response(bytes: &[u8]) -> String {
-    match bytes.len() {
-        0..=1 => hex_spaced(bytes),
-        n => {
-            let (data, sw) = bytes.split_at(n - 2);
-            if data.is_empty() {
-                hex_spaced(sw)
-            } else {
-                format!("{} {}", hex_spaced(data), hex_spaced(sw))
+fn hex_upper(b: &[u8]) -> String {
+    hex::encode_upper(b)
+}
+
+fn render(patterns: &[Pattern]) -> String {
+    patterns
+        .iter()
+        .map(|p| match p {
+            Pattern::Byte(b) => format!("{b:02X}"),
+            Pattern::Any => "??".into(),
+        })
+        .collect()
+}
+
+impl Runner {
+    /// The bytes of a command (cryptograms from the test keys and the last challenge).
+    fn command(&self, command: &Command) -> Vec<u8> {
+        // without a challenge the cryptograms are computed for 00…00; a challenge longer than
+        // a block (16 bytes on a 3DES card, which refuses it, D7) for its first block
+        let mut challenge = self.challenge.clone().unwrap_or_else(|| vec![0; 8]);
+        challenge.truncate(self.spec.algorithm.block_len());
+        match command {
+            Command::Raw(bytes) => bytes.clone(),
+            Command::Ea {
+                role,
+                wrong,
+                original,
+                version,
+            } => {
+                let mut apdu = external_auth_apdu(&self.spec, *role, &challenge, *original);
+                if *wrong {
+                    apdu[5] ^= 0x01;
+                }
+                if let Some(v) = version {
+                    apdu[4] += 1;
+                    apdu.push(*v);
+                }
+                apdu
+            }
+            Command::Mac {
+                header,
+                data,
+                wrong,
+            } => {
+                let alg = self.spec.algorithm;
+                let stk = card_key(&self.spec, KeyRole::Stkssse);
+                let session = crypto::process_key(alg, &stk, &challenge).unwrap();
+                let [cla, ins, p1, p2] = *header;
+                let input = sscard::apdu::commands::mac_input(cla, ins, p1, p2, data);
+                let mut mac = crypto::mac(alg, &session, &input).unwrap();
+                if *wrong {
+                    mac[0] ^= 0x01;
+                }
+                let mut body = data.clone();
+                body.extend_from_slice(&mac);
+                with_lc(*header, &body)
+            }
+            Command::Reload { pin, wrong } => {
+                let header = [0x84, 0x24, 0x00, 0x01];
+                let mut apdu = match pin {
+                    Some(digits) => secured_apdu(
+                        &self.spec,
+                        &challenge,
+                        header,
+                        Some(&Pin::new(digits).unwrap()),
+                    ),
+                    None => {
+                        // the empty PIN: LD = 00 (part 5 §6.8.3)
+                        let alg = self.spec.algorithm;
+                        let stk = card_key(&self.spec, KeyRole::Stkssse);
+                        let session = crypto::process_key(alg, &stk, &challenge).unwrap();
+                        let data = crypto::encipher_data(alg, &session, &[]).unwrap().to_vec();
+                        let input =
+                            sscard::apdu::commands::mac_input(0x84, 0x24, 0x00, 0x01, &data);
+                        let mac = crypto::mac(alg, &session, &input).unwrap();
+                        let mut body = data;
+                        body.extend_from_slice(&mac);
+                        with_lc(header, &body)
+                    }
+                };
+                if *wrong {
+                    let last = apdu.len() - 1;
+                    apdu[last] ^= 0x01;
+                }
+                apdu
             }
         }
     }
-}
 
-fn show_expect(expect: &Expect) -> String {
-    match expect {
-        Expect::Sw(sw) => format!("<any data> {}", hex_spaced(sw)),
-        Expect::Exact(patterns) => {
-            let text = |ps: &[Pattern]| -> String {
-                ps.iter()
-                    .map(|p| match p {
-                        Pattern::Byte(b) => format!("{b:02X}"),
-                        Pattern::Any => "??".into(),
-                    })
-                    .collect()
-            };
-            let (data, sw) = patterns.split_at(patterns.len() - 2);
-            if data.is_empty() {
-                text(sw)
-            } else {
-                format!("{} {}", text(data), text(sw))
-            }
+    /// Sends `command`; remembers challenges and INTERNAL AUTHENTICATION inputs.
+    fn send(&mut self, command: &[u8]) -> Vec<u8> {
+        let response = self.sim.handle(command);
+        if command.get(1) == Some(&0x84) && response.ends_with(&[0x90, 0x00]) {
+            self.challenge = Some(response[..response.len() - 2].to_vec());
         }
+        if command.get(1) == Some(&0x88) && command.len() >= 21 {
+            let pf = command[5..13].try_into().unwrap();
+            let original = command[13..21].try_into().unwrap();
+            self.internal = Some((pf, original));
+        }
+        response
+    }
+
+    fn expected_ia(&self) -> Result<Vec<u8>, String> {
+        let (pf, original) = self
+            .internal
+            .ok_or("<ia without an INTERNAL AUTHENTICATION command before it")?;
+        let irk = card_key(&self.spec, KeyRole::Irk);
+        let mut out = crypto::authenticate(self.spec.algorithm, &irk, &pf, &original)
+            .map_err(|e| e.to_string())?
+            .to_vec();
+        out.extend_from_slice(&[0x90, 0x00]);
+        Ok(out)
     }
 }
 
-fn matches(expect: &Expect, actual: &[u8]) -> bool {
-    match expect {
-        Expect::Sw(sw) => actual.len() >= 2 && actual[actual.len() - 2..] == sw[..],
-        Expect::Exact(patterns) => {
-            patterns.len() == actual.len()
-                && patterns.iter().zip(actual).all(|(p, a)| match p {
-                    Pattern::Any => true,
-                    Pattern::Byte(b) => b == a,
-                })
-        }
-    }
+/// What a scenario run did.
+#[derive(Debug, Default)]
+struct Outcome {
+    exchanges: usize,
+    cards: usize,
+    failures: Vec<String>,
 }
 
-/// `@auth key`: authenticates with card key `key` through raw APDUs; the cryptogram comes from
-/// the test master keys (docs/card-os.md §4: `E_SK(R)`, `SK = Div(CK, R[0..8])`).
-fn authenticate(sim: &mut SimCard, key: u8) -> Result<(), String> {
-    let algorithm = sim.image().algorithm;
-    let b = algorithm.block_len();
-    let get_challenge = [0x00, 0x84, 0x00, 0x00, b as u8];
-    let answer = sim.handle(&get_challenge);
-    let challenge = match answer.split_last_chunk::<2>() {
-        Some((challenge, [0x90, 0x00])) if challenge.len() == b => challenge.to_vec(),
-        _ => {
-            return Err(format!(
-                "> {}: {}",
-                hex_spaced(&get_challenge),
-                show_response(&answer)
-            ))
+/// Runs the scenario `text` (named `name` in messages).
+fn run(name: &str, text: &str) -> Outcome {
+    let mut outcome = Outcome::default();
+    let steps = match parse(text) {
+        Ok(steps) => steps,
+        Err(e) => {
+            outcome.failures.push(format!("{name}:{e}"));
+            return outcome;
         }
     };
-    let factors = CardFactors::new(&sim.atr(), &sim.image().region).map_err(|e| e.to_string())?;
-    let mut path = key_factors(KeyId(key), &factors.card, &factors.city);
-    path.push(challenge[..8].try_into().unwrap());
-    let cryptogram = test_keys()
-        .encipher(algorithm, KeyId(key), &path, &challenge)
-        .map_err(|e| e.to_string())?;
-    let mut command = vec![0x00, 0x82, 0x00, key, b as u8];
-    command.extend_from_slice(&cryptogram);
-    let answer = sim.handle(&command);
-    if answer != [0x90, 0x00] {
-        return Err(format!(
-            "> {}: {}",
-            hex_spaced(&command),
-            show_response(&answer)
-        ));
-    }
-    Ok(())
-}
-
-/// Replays `steps`; returns the number of APDUs sent and one message per failing step.
-fn replay(file: &str, steps: &[Step]) -> (usize, Vec<String>) {
-    let mut card: Option<SimCard> = None;
-    let mut sent = 0;
-    let mut failures = Vec::new();
+    let mut runner: Option<Runner> = None;
     for step in steps {
         match step {
-            Step::Card(setup) => card = Some(setup_card(setup)),
-            Step::Reset => card.as_mut().expect("parser: @reset after @card").reset(),
-            Step::Auth { line, key } => {
-                let sim = card.as_mut().expect("parser: @auth after @card");
-                sent += 2;
-                if let Err(e) = authenticate(sim, *key) {
-                    failures.push(format!("{file}:{line}: @auth {key:02X} failed: {e}"));
+            Step::Card(setup) => match build(&setup) {
+                Ok((sim, spec)) => {
+                    outcome.cards += 1;
+                    runner = Some(Runner {
+                        sim,
+                        spec,
+                        challenge: None,
+                        internal: None,
+                    });
+                }
+                Err(e) => {
+                    outcome
+                        .failures
+                        .push(format!("{name}: @card {setup:?}: {e}"));
+                    return outcome;
+                }
+            },
+            Step::Reset => {
+                if let Some(r) = runner.as_mut() {
+                    r.sim.reset();
+                    r.challenge = None;
+                }
+            }
+            Step::Auth { line, role } => {
+                let Some(r) = runner.as_mut() else { continue };
+                let challenge = r.send(&[0x00, 0x84, 0x00, 0x00, 0x08]);
+                let ea = r.command(&Command::Ea {
+                    role,
+                    wrong: false,
+                    original: [0x4F; 8],
+                    version: None,
+                });
+                let answer = r.send(&ea);
+                outcome.exchanges += 2;
+                if !challenge.ends_with(&[0x90, 0x00]) || answer != [0x90, 0x00] {
+                    outcome.failures.push(format!(
+                        "{name}:{line}: @auth {role}: GET CHALLENGE {}, EXTERNAL AUTHENTICATION {}",
+                        hex_upper(&challenge),
+                        hex_upper(&answer)
+                    ));
                 }
             }
             Step::Exchange {
@@ -567,235 +679,179 @@ fn replay(file: &str, steps: &[Step]) -> (usize, Vec<String>) {
                 command,
                 expect,
             } => {
-                let sim = card.as_mut().expect("parser: commands after @card");
-                let actual = sim.handle(command);
-                sent += 1;
-                if !matches(expect, &actual) {
-                    failures.push(format!(
-                        "{file}:{line}: > {}\n    expected: {}\n    actual:   {}",
-                        hex_spaced(command),
-                        show_expect(expect),
-                        show_response(&actual)
+                let Some(r) = runner.as_mut() else { continue };
+                let apdu = r.command(&command);
+                let response = r.send(&apdu);
+                outcome.exchanges += 1;
+                let (ok, wanted) = match &expect {
+                    Expect::Exact(patterns) => (
+                        patterns.len() == response.len()
+                            && patterns.iter().zip(&response).all(|(p, b)| match p {
+                                Pattern::Byte(x) => x == b,
+                                Pattern::Any => true,
+                            }),
+                        render(patterns),
+                    ),
+                    Expect::Sw(sw) => (
+                        response.len() >= 2 && sw_of(&response) == *sw,
+                        format!("… {sw:04X}"),
+                    ),
+                    Expect::Ia => match r.expected_ia() {
+                        Ok(expected) => (response == expected, hex_upper(&expected)),
+                        Err(e) => (false, e),
+                    },
+                };
+                if !ok {
+                    outcome.failures.push(format!(
+                        "{name}:{line}: > {}\n    expected {wanted}\n    got      {}",
+                        hex_upper(&apdu),
+                        hex_upper(&response)
                     ));
                 }
             }
         }
     }
-    (sent, failures)
+    outcome
 }
 
 fn scenario_files() -> Vec<PathBuf> {
-    let dir = root().join("fixtures/scenarios");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "scn"))
         .collect();
     files.sort();
-    assert!(
-        !files.is_empty(),
-        "no .scn scenario files in {}",
-        dir.display()
-    );
     files
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name().unwrap().to_string_lossy().into_owned()
-}
-
+/// Every scenario file passes; each sets up at least one card and exchanges APDUs.
 #[test]
-fn every_scenario_file_replays_against_the_simulated_card() {
-    let mut total = 0;
-    let mut report = Vec::new();
+fn every_scenario_file_passes() {
     let files = scenario_files();
+    let mut failures = Vec::new();
+    let mut total = 0;
     for path in &files {
-        let name = file_name(path);
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let steps = match parse(&text) {
-            Ok(steps) => steps,
-            Err(e) => {
-                report.push(format!("{name}:{}: syntax error: {}", e.line, e.message));
-                continue;
-            }
-        };
-        let (sent, failures) = replay(&name, &steps);
-        println!("{name}: {sent} APDUs, {} failing", failures.len());
-        total += sent;
-        report.extend(failures);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        let outcome = run(&name, &text);
+        if outcome.cards == 0 || outcome.exchanges == 0 {
+            failures.push(format!("{name}: no card or no exchange"));
+        }
+        total += outcome.exchanges;
+        failures.extend(outcome.failures);
     }
-    println!("{} scenario files, {total} APDUs checked", files.len());
     assert!(
-        report.is_empty(),
-        "{} failing scenario step(s):\n{}",
-        report.len(),
-        report.join("\n")
+        failures.is_empty(),
+        "{} failing step(s) of {total}:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
+    assert!(files.len() >= 10, "{} scenario files", files.len());
+    assert!(total >= 300, "{total} exchanges in all");
 }
 
 // ---------------------------------------------------------------------------------------------
-// The parser itself
+// The runner itself: a wrong expectation fails, syntax errors are caught
 // ---------------------------------------------------------------------------------------------
 
+/// A scenario whose expectations are wrong fails, at the right lines; `??` and `<sw` match
+/// what they should.
 #[test]
-fn parser_reads_a_small_scenario() {
-    let text = "# a comment\n\
-                @card generation=3 algorithm=sm4 serial=01020304 state=personalized t0=on  # x\n\
-                > 00A4 0400 0F 7378312E73682EC9E7BBE1B1A3D5CF\n\
-                < 9000\n\
-                \n\
-                @reset\n\
-                > 00840000 08\n\
-                <sw 6700\n\
-                > 0084000004\n\
-                < ?? ?? ?? ?? 9000\n";
-    let steps = parse(text).unwrap();
-    assert_eq!(steps.len(), 5);
-    match &steps[0] {
-        Step::Card(setup) => {
-            assert_eq!(setup.generation, Generation::V3);
-            assert_eq!(setup.algorithm, Algorithm::Sm4);
-            assert_eq!(setup.serial, [1, 2, 3, 4]);
-            assert_eq!(setup.state, State::Personalized);
-            assert!(setup.t0);
-            assert!(setup.all_records);
-        }
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(steps[2], Step::Reset);
-    assert_eq!(
-        steps[3],
-        Step::Exchange {
-            line: 7,
-            command: vec![0x00, 0x84, 0x00, 0x00, 0x08],
-            expect: Expect::Sw([0x67, 0x00]),
-        }
+fn a_wrong_expectation_fails_at_its_line() {
+    let text = "\
+@card generation=2 algorithm=sm4 protocol=t1
+> 00A404000F 7378312E73682EC9E7BBE1B1A3D5CF 00
+< 6F19 840F 7378312E73682EC9E7BBE1B1A3D5CF A506 9F0C03 860103  9000
+> 0084000008
+< ???????? ???????? 9000
+> 0084000008
+<sw 9000
+> 00B2012812
+< 0110 639900 D156000005 00000001 FFFFFFFF 9001
+> 0084000004
+< ?? 9000
+";
+    let outcome = run("inline", text);
+    assert_eq!(outcome.exchanges, 5);
+    assert_eq!(outcome.failures.len(), 2, "{:?}", outcome.failures);
+    assert!(
+        outcome.failures[0].starts_with("inline:8:"),
+        "{}",
+        outcome.failures[0]
     );
-    match &steps[4] {
-        Step::Exchange { expect, .. } => {
-            assert!(matches(expect, &[1, 2, 3, 4, 0x90, 0x00]));
-            assert!(!matches(expect, &[1, 2, 3, 0x90, 0x00]));
-            assert!(!matches(expect, &[1, 2, 3, 4, 0x6A, 0x82]));
-        }
-        other => panic!("{other:?}"),
+    assert!(
+        outcome.failures[1].starts_with("inline:10:"),
+        "{}",
+        outcome.failures[1]
+    );
+}
+
+/// The crypto directives compute what the card accepts, and their `wrong` forms what it
+/// refuses: a broken directive would fail here rather than silently in the files.
+#[test]
+fn crypto_directives_are_accepted_and_their_wrong_forms_refused() {
+    for algorithm in ["3des", "sm4", "aes"] {
+        let text = format!(
+            "\
+@card generation=3 algorithm={algorithm} state=personalized protocol=t1
+> 00A404000F 7378312E73682EC9E7BBE1B1A3D5CF
+<sw 9000
+> 0084000008
+<sw 9000
+>ea PUK wrong
+< 63C2
+> 0084000008
+<sw 9000
+>ea PUK
+< 9000
+> 0084000008
+<sw 9000
+>reload 2468 wrong
+< 6988
+> 0084000008
+<sw 9000
+>reload 2468
+< 9000
+> 0020000002 2468
+< 9000
+> 0088000010 0102030405060708 1112131415161718
+<ia
+"
+        );
+        let outcome = run(algorithm, &text);
+        assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+        assert_eq!(outcome.exchanges, 11);
     }
 }
 
 #[test]
-fn parser_rejects_malformed_lines_with_the_line_and_the_reason() {
-    let card = "@card generation=2\n";
-    let cases: &[(&str, usize, &str)] = &[
-        ("> 00A4000002EF05\n< 9000\n", 1, "before the first `@card`"),
-        ("@card\n> 00A4000002EF05\n< 9000\n", 1, "needs generation"),
-        ("@card generation=7\n", 1, "generation=7"),
-        ("@card generation=2 algorithm=ssf33\n", 1, "algorithm=ssf33"),
-        ("@card generation=2 serial=0102\n", 1, "4 bytes"),
-        ("@card generation=2 state=lost\n", 1, "state=lost"),
-        ("@card generation=2 colour=red\n", 1, "unknown key"),
-        ("@card generation=2 t0\n", 1, "key=value"),
-        ("@card generation=2 t0=maybe\n", 1, "on or off"),
-        ("@card generation=2 person=zhang-san-2\n", 1, "needs state"),
-        ("@cards generation=2\n", 1, "unknown directive"),
-        ("@card generation=2\n@power-off\n", 2, "unknown directive"),
+fn syntax_errors_name_their_line() {
+    for (text, line, what) in [
+        ("> 00A40400\n< 9000\n", 1, "@card"),
+        ("@card generation=2\n>\n< 9000\n", 2, "empty command"),
+        (
+            "@card generation=2\n> 00A40400\n",
+            2,
+            "without its response",
+        ),
+        (
+            "@card generation=2\n> 00A40400\n> 00A40400\n< 9000\n",
+            2,
+            "without its response",
+        ),
         ("@card generation=2\n< 9000\n", 2, "without a command"),
-        (
-            "@card generation=2\n> 00A4000002EF0\n< 9000\n",
-            2,
-            "odd number",
-        ),
-        (
-            "@card generation=2\n> 00A4000002EFG5\n< 9000\n",
-            2,
-            "not a hex byte",
-        ),
-        (
-            "@card generation=2\n> 00A4000002EF??\n< 9000\n",
-            2,
-            "only allowed in a response",
-        ),
-        (
-            "@card generation=2\n> 00A400\n< 9000\n",
-            2,
-            "at least CLA INS P1 P2",
-        ),
-        (
-            "@card generation=2\n> 00A4000002EF05\n< 90\n",
-            3,
-            "at least the status word",
-        ),
-        (
-            "@card generation=2\n> 00A4000002EF05\n<sw 90\n",
-            3,
-            "exactly one status word",
-        ),
-        (
-            "@card generation=2\n> 00A4000002EF05\n<sw ??00\n",
-            3,
-            "only allowed in a response",
-        ),
-        (
-            "@card generation=2\n> 00A4000002EF05\n> 00A4000002EF06\n< 9000\n",
-            3,
-            "line 2 has no expected response",
-        ),
-        (
-            "@card generation=2\n> 00A4000002EF05\n# end\n",
-            2,
-            "no expected response",
-        ),
-        (
-            "@card generation=2\n00A4000002EF05\n",
-            2,
-            "expected `@card`",
-        ),
-        (
-            "@card generation=2\n  00A4000002EF05\n",
-            2,
-            "continuation line without",
-        ),
-        (
-            "@card generation=2\n> 00A4000002EF05\n< 9000\n@reset\n  9000\n",
-            5,
-            "continuation line without",
-        ),
-        ("@card generation=2 block=card\n", 1, "block= needs state"),
-        (
-            "@card generation=2 state=personalized block=lost\n",
-            1,
-            "block=lost",
-        ),
-        ("@auth 0A\n", 1, "before the first `@card`"),
-        ("@card generation=2\n@auth\n", 2, "one key id"),
-        ("@card generation=2\n@auth 0A0D\n", 2, "one key id"),
-        (card, 1, "no APDUs"),
-    ];
-    for (text, line, reason) in cases {
-        match parse(text) {
-            Ok(steps) => panic!("accepted {text:?}: {steps:?}"),
-            Err(e) => {
-                assert_eq!(e.line, *line, "{text:?}: {e}");
-                assert!(
-                    e.message.contains(reason),
-                    "{text:?}: {e} (expected to mention {reason:?})"
-                );
-                assert!(e.to_string().starts_with(&format!("line {line}: ")));
-            }
-        }
+        ("@card generation=4\n", 1, "generation"),
+        ("@card generation=2 colour=red\n", 1, "unknown key"),
+        ("@card generation=2\n> 00A4040G\n< 9000\n", 2, "hex"),
+        ("@card generation=2\n> 00A404??\n< 9000\n", 2, "??"),
+        ("@card generation=2\n>ea FOO\n< 9000\n", 2, "role"),
+        ("@card generation=2\n>reload 12\n< 9000\n", 2, "PIN"),
+        ("@card generation=2\n@frobnicate\n", 2, "unknown directive"),
+        ("@card generation=2 block=card\n", 1, "personalized"),
+    ] {
+        let e = parse(text).unwrap_err();
+        assert_eq!(e.line, line, "{text:?}: {e}");
+        assert!(e.message.contains(what), "{text:?}: {e}");
     }
-}
-
-#[test]
-fn failures_name_the_file_line_apdu_expected_and_actual() {
-    let steps = parse(
-        "@card generation=2\n\
-         > 00A4000002EF05   # EF before SSSE\n\
-         < 9000\n",
-    )
-    .unwrap();
-    let (sent, failures) = replay("example.scn", &steps);
-    assert_eq!(sent, 1);
-    assert_eq!(
-        failures,
-        ["example.scn:2: > 00A4000002EF05\n    expected: 9000\n    actual:   6A82"]
-    );
 }
