@@ -337,6 +337,9 @@ pub struct BlockArgs {
     /// social security application (APPLICATION BLOCK: 9303).
     #[arg(long)]
     pub card: bool,
+    /// Accepted for scripts of older versions: every block is permanent.
+    #[arg(long, hide = true)]
+    pub permanent: bool,
 }
 
 /// `apdu` options.
@@ -380,7 +383,7 @@ pub struct SimNewArgs {
     pub region: Option<String>,
     /// The ATR serial (historical bytes TA-TD, part 2 table 16), 8 hex digits (default:
     /// random).
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", alias = "serial")]
     pub atr_serial: Option<String>,
     /// The serial of the card identification code (V2.0 notice table 10), 8 hex digits
     /// (default: the ATR serial).
