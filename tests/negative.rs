@@ -586,3 +586,86 @@ fn version_one_key_file_and_image_are_refused_clearly() {
         "639900D1560000052B1196EBD23EA4FE"
     );
 }
+
+/// PINs and keys never reach a trace: the data of VERIFY, CHANGE PIN, EXTERNAL AUTHENTICATION,
+/// PIN RELOAD and of the PSAM's DELIVERY SESSION KEY and CIPHER DATA (and its answers) are
+/// `REDACTED`, on the card's channel and on the PSAM's.
+#[test]
+fn secrets_never_reach_the_traces() {
+    use std::sync::{Arc, Mutex};
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let tracer = |lines: &Arc<Mutex<Vec<String>>>| -> sscard::channel::Tracer {
+        let lines = Arc::clone(lines);
+        Box::new(move |event| lines.lock().unwrap().push(event.to_string()))
+    };
+    let spec = card_spec(Generation::V3, Algorithm::Sm4, SERIAL);
+    let mut card = Card::open(SimTransport::new(blank_sim_of(spec.clone()))).unwrap();
+    card.set_tracer(Some(tracer(&lines)));
+    let mut psam = psam_key_holder(Algorithm::Sm4, sscard::crypto::KeyLevel::City);
+    psam.channel_mut().set_tracer(Some(tracer(&lines)));
+
+    lifecycle::personalize(
+        &mut card,
+        &mut psam,
+        &person(Generation::V3),
+        &PersonalizeOptions::default(),
+    )
+    .unwrap();
+    lifecycle::activate(
+        &mut card,
+        Some(&mut psam),
+        &pin("975310"),
+        &Default::default(),
+    )
+    .unwrap();
+    lifecycle::verify_pin(&mut card, &pin("975310")).unwrap();
+    lifecycle::change_pin(&mut card, &pin("975310"), &pin("8642097531")).unwrap();
+    lifecycle::reload_pin(&mut card, &mut psam, &pin("24681357")).unwrap();
+    lifecycle::verify_pin(&mut card, &pin("24681357")).unwrap();
+
+    let text = lines.lock().unwrap().join("\n");
+    assert!(text.contains("REDACTED"), "{text}");
+    // the commands sent (without INTERNAL AUTHENTICATION, whose data are the terminal's
+    // randoms, and without the answers, which carry the card's)
+    let commands: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("A>> ") && !l.starts_with("A>> 00 88"))
+        .collect();
+    for secret in ["12 34 56", "97 53 10", "86 42 09 75 31", "24 68 13 57"] {
+        assert!(
+            commands.iter().all(|l| !l.contains(secret)),
+            "PIN {secret} in the trace"
+        );
+    }
+    for role in [
+        KeyRole::Irk,
+        KeyRole::Ukssse,
+        KeyRole::Puk,
+        KeyRole::Stkssse,
+        KeyRole::Rkssse,
+    ] {
+        let key = hex::encode_upper(card_key(&spec, role).expose_bytes());
+        let spaced: Vec<String> = key
+            .as_bytes()
+            .chunks(2)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        assert!(!text.contains(&key[..8]), "{role} key in the trace");
+        assert!(
+            !text.contains(&spaced[..4].join(" ")),
+            "{role} key in the trace"
+        );
+    }
+    // every VERIFY, CHANGE PIN, EXTERNAL AUTHENTICATION and PIN RELOAD had its data redacted
+    for line in text.lines().filter(|l| l.starts_with("A>> ")) {
+        let secret_command = ["00 20 ", "80 5E ", "00 82 ", "84 24 ", "BF DE ", "80 FA "]
+            .iter()
+            .any(|p| line[4..].starts_with(p));
+        if secret_command && line.len() > 20 {
+            assert!(line.contains("REDACTED"), "{line}");
+        }
+    }
+    // and the key holders' Debug output holds no key either
+    let debug = format!("{:?} {:?}", test_keys(), psam);
+    assert!(!debug.contains("98E758AB"), "{debug}");
+}
