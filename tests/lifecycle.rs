@@ -612,7 +612,7 @@ fn validity_verdicts() {
             ),
             Err(Error::NotGenuine)
         ));
-        // a blank card has no PIN: no PIN is asked for
+        // a blank card has no card issuing data to check
         let mut blank = blank_card(generation, algorithm, SERIAL);
         assert!(matches!(
             lifecycle::check_validity(&mut blank, &mut keys, &base()),
