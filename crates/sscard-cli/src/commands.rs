@@ -390,7 +390,7 @@ pub fn activate(global: &GlobalOpts, args: &ActivateArgs) -> CliResult<()> {
     }
     let today = today()?;
     let mut card = open_card(global)?;
-    let result = (|| -> CliResult<String> {
+    let result = (|| -> CliResult<Option<String>> {
         let mut number = None;
         if let Some(kh) = key_holder.as_mut() {
             let policy = ValidityPolicy {
@@ -428,7 +428,7 @@ pub fn activate(global: &GlobalOpts, args: &ActivateArgs) -> CliResult<()> {
             check_genuine: false,
         };
         match lifecycle::activate(&mut card, None, &new, &options) {
-            Ok(()) => Ok(number.unwrap_or_else(|| "in the reader".into())),
+            Ok(()) => Ok(number),
             Err(sscard_core::Error::WrongPin { tries_left }) => Err(CliError::Refused(format!(
                 "the card's PIN is not the initial PIN 123456: the card was activated already (or its PIN changed); the attempt cost a PIN try, {tries_left} tries left"
             ))),
@@ -436,10 +436,14 @@ pub fn activate(global: &GlobalOpts, args: &ActivateArgs) -> CliResult<()> {
         }
     })();
     let number = finish_card(card, result)?;
+    let message = match &number {
+        Some(n) => format!("card {n} activated: the holder's PIN is set"),
+        None => "card activated (not checked: --no-verify): the holder's PIN is set".into(),
+    };
     simple_output(
         global,
         "sscard.activate/1",
-        &format!("card {number} activated: the holder's PIN is set"),
+        &message,
         json!({"card_number": number, "validity_checked": !args.no_verify}),
     );
     Ok(())

@@ -953,8 +953,8 @@ fn expired_cards_fail_the_validity_check_and_activation() {
         EXIT_REFUSED,
     );
     assert!(err.contains("expired"), "{err}");
-    // --no-verify skips the check (the operator takes the responsibility)
-    ok(
+    // --no-verify skips the check (the operator takes the responsibility), and says so
+    let out = ok(
         d,
         &[
             "-r",
@@ -965,6 +965,7 @@ fn expired_cards_fail_the_validity_check_and_activation() {
             "new.pin",
         ],
     );
+    assert!(stdout(&out).contains("not checked"), "{}", stdout(&out));
     ok(
         d,
         &[
