@@ -826,9 +826,11 @@ fn hsm_key_holder_reads_and_reloads() {
             let lines = Rc::new(RefCell::new(Vec::new()));
             let seen = Rc::clone(&lines);
             let mut keys = test_keys();
-            let mut hsm = HsmKeyHolder::new(move |r: &HsmRequest| {
+            let mut hsm = HsmKeyHolder::new(move |card: &CardContext, r: &HsmRequest| {
+                // the card the library asks about is the card in the reader
+                assert_eq!(card, &ctx);
                 seen.borrow_mut().push(r.to_line());
-                hsm_answer(&mut keys, &ctx, r)
+                hsm_answer(&mut keys, card, r)
             });
             let read = lifecycle::read_verified(&mut card, &mut hsm, &ReadOptions::default())
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -890,7 +892,7 @@ fn hsm_key_holder_refuses_the_aes_extension() {
     let spec = card_spec(Generation::V2, Algorithm::Aes128, SERIAL);
     let mut card = Card::open(SimTransport::new(personalized_sim_of(spec))).unwrap();
     let mut asked = 0;
-    let mut hsm = HsmKeyHolder::new(|_: &HsmRequest| {
+    let mut hsm = HsmKeyHolder::new(|_: &CardContext, _: &HsmRequest| {
         asked += 1;
         Err("not reached".to_owned())
     });

@@ -243,8 +243,10 @@ impl HsmRequest {
     }
 }
 
-/// A key holder that asks an HSM through a callback: `ask` gets each [`HsmRequest`] and returns
-/// the HSM's answer text (or an error text).
+/// A key holder that asks an HSM through a callback: `ask` gets the card (the HSM service needs
+/// to know which card's keys to use: the reader interface's host messages carry the card
+/// identification code beside the request) and each [`HsmRequest`], and returns the HSM's
+/// answer text (or an error text).
 ///
 /// This is the step-wise, external-key-holder mode of the reader interface's `_HSM_` functions
 /// made into a [`KeyHolder`] for Rust programs.
@@ -264,7 +266,7 @@ impl<F> fmt::Debug for HsmKeyHolder<F> {
     }
 }
 
-impl<F: FnMut(&HsmRequest) -> Result<String, String>> HsmKeyHolder<F> {
+impl<F: FnMut(&CardContext, &HsmRequest) -> Result<String, String>> HsmKeyHolder<F> {
     /// An HSM holding keys for DES and SM4 cards, key group 1 ([design] D3).
     pub fn new(ask: F) -> Self {
         HsmKeyHolder {
@@ -287,8 +289,12 @@ impl<F: FnMut(&HsmRequest) -> Result<String, String>> HsmKeyHolder<F> {
         self
     }
 
-    fn ask(&mut self, request: &HsmRequest) -> Result<String, HsmResponseError> {
-        (self.ask)(request).map_err(HsmResponseError::Failed)
+    fn ask(
+        &mut self,
+        card: &CardContext,
+        request: &HsmRequest,
+    ) -> Result<String, HsmResponseError> {
+        (self.ask)(card, request).map_err(HsmResponseError::Failed)
     }
 
     fn address(&self, role: KeyRole) -> Result<u16, HsmResponseError> {
@@ -306,7 +312,7 @@ fn first_eight(data: &[u8]) -> [u8; 8] {
     out
 }
 
-impl<F: FnMut(&HsmRequest) -> Result<String, String>> KeyHolder for HsmKeyHolder<F> {
+impl<F: FnMut(&CardContext, &HsmRequest) -> Result<String, String>> KeyHolder for HsmKeyHolder<F> {
     fn supports(&self, alg: Algorithm) -> bool {
         self.algorithms.contains(&alg)
     }
@@ -334,7 +340,7 @@ impl<F: FnMut(&HsmRequest) -> Result<String, String>> KeyHolder for HsmKeyHolder
                 external: None,
                 terminal_code: self.terminal_code,
             };
-            let answer = self.ask(&request)?;
+            let answer = self.ask(card, &request)?;
             return Ok(request.parse_card_authentication(&answer)?.0);
         }
         let request = HsmRequest::ExternalAuthentication {
@@ -343,7 +349,7 @@ impl<F: FnMut(&HsmRequest) -> Result<String, String>> KeyHolder for HsmKeyHolder
             process_factor: pf,
             original: *original,
         };
-        let answer = self.ask(&request)?;
+        let answer = self.ask(card, &request)?;
         let field = answer.split('|').next().unwrap_or_default();
         Ok(auth_and_original(field, original)?)
     }
@@ -370,7 +376,7 @@ impl<F: FnMut(&HsmRequest) -> Result<String, String>> KeyHolder for HsmKeyHolder
             header: [cla, ins, p1, p2, lc],
             plaintext: Zeroizing::new(new_pin.map(|p| p.expose().to_owned()).unwrap_or_default()),
         };
-        let answer = Zeroizing::new(self.ask(&request)?);
+        let answer = Zeroizing::new(self.ask(card, &request)?);
         let mut text = answer
             .split('|')
             .next()
@@ -464,7 +470,7 @@ mod tests {
             card_id: "519900D15600000510000B26FFFFFFFF".parse().unwrap(),
         };
         let mut seen = Vec::new();
-        let mut hsm = HsmKeyHolder::new(|r: &HsmRequest| {
+        let mut hsm = HsmKeyHolder::new(|_: &CardContext, r: &HsmRequest| {
             seen.push(r.to_line());
             Ok(match r {
                 HsmRequest::ExternalAuthentication { .. } => {

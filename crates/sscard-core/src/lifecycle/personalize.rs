@@ -126,7 +126,13 @@ fn personalize_once<T: Transport>(
         let text = crate::codec::decode_an(number_spec.field, &value).unwrap_or_default();
         if text == data.card_number().as_str() {
             if options.read_back {
-                verify(card, key_holder, g, &items)?;
+                // the card number was just read: the rest is compared
+                let rest: Vec<_> = items
+                    .iter()
+                    .filter(|(spec, _)| spec.tag != profile::tag::CARD_NUMBER)
+                    .cloned()
+                    .collect();
+                verify(card, key_holder, g, &rest)?;
             }
             return Ok(report(true));
         }
