@@ -5,8 +5,10 @@
 //! - Every card step is recorded in the journal ([`journal`]) before and after it happens, so a
 //!   batch stopped in any way (Ctrl-C, kill -9, power loss, card pulled) resumes where it stood:
 //!   a card found half-personalized is completed for its person, a card found personalized but
-//!   not recorded is recognised by its chip serial and recorded, and a card that left the reader
-//!   mid-way makes its person "undecided" (never personalized twice automatically).
+//!   not recorded is recognised by its card identification code, read back and recorded, and a
+//!   card that left the reader mid-way makes its person "undecided" (never personalized twice
+//!   automatically). Blank, partial and personalized cards are told apart without keys
+//!   ([`crate::cardstate`]).
 //! - One worker thread per `--reader`; the key holder is shared.
 //! - The return file (回盘) is rewritten from the journal at the end: every row of the input
 //!   exactly once, with its result.

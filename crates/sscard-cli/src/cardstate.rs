@@ -2,8 +2,8 @@
 //! simulated card feeder need to know it.
 //!
 //! The specification has no application state: a card leaves initialization with its keys, an
-//! empty PIN and only the card identification code ([design] D14), and personalization sets the
-//! initial PIN first (PIN RELOAD) and writes the card number last ([design] D15). So:
+//! empty PIN and only the card identification code (\[design\] D14), and personalization sets the
+//! initial PIN first (PIN RELOAD) and writes the card number last (\[design\] D15). So:
 //!
 //! - **blank**: no PIN and no data item besides the card identification code;
 //! - **personalized**: the card number (EF05 tag 07) is written;

@@ -4,8 +4,8 @@
 //!
 //! - `--image IMAGE`: one card, saved after every persistent write, until Ctrl-C / SIGTERM.
 //! - `--feeder DIR`: a simulated card feeder for batches through pcscd. The reader holds a blank
-//!   card (`DIR/in-reader.json`). Once that card is personalized (application state
-//!   personalized or later) and, after having answered at least one command since it was
+//!   card (`DIR/in-reader.json`). Once that card is personalized (its card number is written,
+//!   \[design\] D15) and, after having answered at least one command since it was
 //!   inserted, sees a reset or power-off from pcscd (the terminal disconnects with a reset, as
 //!   `sscard batch` does, or pcscd powers an idle card down), the feeder ejects it: the vpcd
 //!   connection is closed (card removed), it waits until pcscd reports the reader empty, files
