@@ -244,7 +244,12 @@ impl SimCard {
         }
         let record = records.into_iter().nth(index).unwrap_or_default();
         // without Le the T=0 header still has P3 = 00
-        if a.le.unwrap_or(256) != record.len() {
+        let le = a.le.unwrap_or(256);
+        // the financial application follows JR/T 0025 (ISO 7816-4): on T=1, Le 00 asks for
+        // the whole record (on T=0 P3 = 00 is a wrong length, 6Cxx); SSSE follows part 5
+        // §6.10.4 (Le 00 answers 6Cxx on either protocol)
+        let financial = matches!(file, File::PseDir | File::AdfRecords) && !self.image.t0;
+        if le != record.len() && !(financial && le == 256 && record.len() <= 256) {
             return Err(sw::wrong_le(record.len()).into());
         }
         Ok(Reply::Exact(Zeroizing::new(record)))
