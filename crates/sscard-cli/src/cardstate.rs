@@ -74,3 +74,94 @@ pub fn image_state(image: &CardImage) -> CardState {
 pub fn image_card_id(image: &CardImage) -> String {
     image.card_id().map(hex::encode_upper).unwrap_or_default()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use sscard_core::data::{PersonRecord, RegionCode};
+    use sscard_core::lifecycle::PersonalizeOptions;
+    use sscard_core::Algorithm;
+    use sscard_sim::{CardSpec, SimCard, SimTransport, Tear};
+
+    fn person() -> sscard_core::data::Personalization {
+        PersonRecord {
+            ssn: "111111198101011110".into(),
+            name: "张三".into(),
+            sex: "1".into(),
+            ethnicity: "01".into(),
+            birthplace: "110101".into(),
+            birth_date: "19810101".into(),
+            card_number: "KD5578904".into(),
+            card_type: "3".into(),
+            generation: "2".into(),
+            issue_date: "20150711".into(),
+            expiry_date: "20350711".into(),
+            region: "639900".into(),
+            initializing_body: "915600000263990063990001".into(),
+        }
+        .validate()
+        .unwrap()
+    }
+
+    /// The state read through the card's commands agrees with the state of its image, for a
+    /// blank card, a personalization torn at every write, and a complete one.
+    #[test]
+    fn states_through_the_card_and_of_the_image_agree() {
+        let mut keys = crate::context::test_keys().unwrap();
+        let spec = || {
+            CardSpec::new(
+                Generation::V2,
+                Algorithm::Sm4,
+                RegionCode::parse("639900").unwrap(),
+                [1, 2, 3, 4],
+            )
+        };
+        let blank = SimCard::blank(spec(), keys.roots()).unwrap();
+        assert_eq!(image_state(blank.image()), CardState::Blank);
+        assert_eq!(
+            image_card_id(blank.image()),
+            "639900D15600000500000001FFFFFFFF"
+        );
+        let mut card = Card::open(SimTransport::new(blank)).unwrap();
+        assert_eq!(card_state(&mut card).unwrap(), CardState::Blank);
+
+        let options = PersonalizeOptions::default();
+        let mut seen = Vec::new();
+        for n in 1.. {
+            let mut sim = SimCard::blank(spec(), keys.roots()).unwrap();
+            sim.arm_tear(Tear::AtWrite(n));
+            let mut card = Card::open(SimTransport::new(sim)).unwrap();
+            let torn = lifecycle::personalize(&mut card, &mut keys, &person(), &options).is_err();
+            let mut sim = card.into_transport().into_card();
+            sim.reset();
+            let state = image_state(sim.image());
+            let mut card = Card::open(SimTransport::new(sim)).unwrap();
+            assert_eq!(card_state(&mut card).unwrap(), state, "torn at write {n}");
+            seen.push(state);
+            if !torn {
+                break;
+            }
+        }
+        // power lost at write n means writes 1..n-1 are done: the counted EXTERNAL
+        // AUTHENTICATION with PUK (decrement, restore) and the PIN RELOAD leave a blank card,
+        // then it is partial until the card number, the last write
+        assert_eq!(
+            &seen[..4],
+            [
+                CardState::Blank,
+                CardState::Blank,
+                CardState::Blank,
+                CardState::Partial
+            ]
+        );
+        assert_eq!(seen.last(), Some(&CardState::Personalized));
+        assert_eq!(
+            seen.iter()
+                .filter(|s| **s == CardState::Personalized)
+                .count(),
+            1,
+            "{seen:?}"
+        );
+    }
+}
