@@ -515,6 +515,36 @@ fn personalize_region_mismatch() {
     );
 }
 
+/// Data of a later generation on a 1.0 card: the card refuses the name extension (4E), and the
+/// error says so; running personalization again with 1.0 data completes the card.
+#[test]
+fn personalize_generation_mismatch_is_explained_and_recoverable() {
+    let mut card = blank_card(Generation::V1, Algorithm::Sm4, SERIAL);
+    let mut keys = test_keys();
+    match lifecycle::personalize(
+        &mut card,
+        &mut keys,
+        &person(Generation::V2),
+        &PersonalizeOptions::default(),
+    ) {
+        Err(Error::WrongCard(message)) => {
+            assert!(message.contains("4E") && message.contains("1.0"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // no card number was written: the card is not taken for personalized
+    let report = lifecycle::personalize(
+        &mut card,
+        &mut keys,
+        &person(Generation::V1),
+        &PersonalizeOptions::default(),
+    )
+    .unwrap();
+    assert!(!report.already_done);
+    let read = lifecycle::read_verified(&mut card, &mut keys, &ReadOptions::default()).unwrap();
+    assert_eq!(read.generation, Generation::V1);
+}
+
 /// A terminal's blocklist (part 8 §7) keyed by card number.
 struct NumberBlocklist(Vec<&'static str>);
 

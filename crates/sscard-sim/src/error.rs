@@ -25,7 +25,7 @@ pub enum SimError {
     )]
     VersionOne,
     /// Another format, or a version this simulator does not read.
-    #[error("unsupported image: format {format:?}, version {version:?} (this simulator reads \"{expected}\" version 2)")]
+    #[error("unsupported image: format {}, version {} (this simulator reads \"{expected}\" version 2)", .format.as_deref().unwrap_or("none"), .version.map_or("none".to_owned(), |v| v.to_string()))]
     Unsupported {
         /// The `format` field, if it is a string.
         format: Option<String>,

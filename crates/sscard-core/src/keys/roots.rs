@@ -34,7 +34,7 @@ pub enum KeyFileError {
     #[error("this is a version-1 key file (keys by id 00/04/06/…), written before sscard spoke the national specification; its keys belong to cards that no spec terminal can use. Create a version-2 file of root keys by role (see fixtures/keys/README.md; `sscard keys new` writes one)")]
     VersionOne,
     /// Another format or version.
-    #[error("unsupported key file: format {format:?}, version {version:?} (this sscard reads format \"{KEY_FILE_FORMAT}\" version {KEY_FILE_VERSION})")]
+    #[error("unsupported key file: format {}, version {} (this sscard reads format \"{KEY_FILE_FORMAT}\" version {KEY_FILE_VERSION})", .format.as_deref().unwrap_or("none"), .version.map_or("none".to_owned(), |v| v.to_string()))]
     Unsupported {
         /// The `format` field, if any.
         format: Option<String>,

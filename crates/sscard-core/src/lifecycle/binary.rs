@@ -24,7 +24,7 @@ pub fn read_binary_file<T: Transport>(
         });
     }
     card.operation(|card| {
-        card.select()?;
+        card.application()?;
         let generation = card.generation()?.unwrap_or(crate::profile::Generation::V2);
         if let Access::Key(role) = ef.read_access(generation) {
             if role == KeyRole::Rkssse && !card.authenticated.contains(&role) {

@@ -17,7 +17,7 @@ pub fn block_application<T: Transport>(
     key_holder: &mut dyn KeyHolder,
 ) -> Result<()> {
     card.operation(|card| {
-        card.select()?;
+        card.application()?;
         card.external_authenticate(&mut *key_holder, KeyRole::Bk)?;
         card.send_secured(
             "APPLICATION BLOCK",
@@ -40,7 +40,7 @@ pub fn block_application<T: Transport>(
 /// with its MAC under STKSSSE. Permanent: afterwards every command answers `6A81`.
 pub fn block_card<T: Transport>(card: &mut Card<T>, key_holder: &mut dyn KeyHolder) -> Result<()> {
     card.operation(|card| {
-        card.select()?;
+        card.application()?;
         card.external_authenticate(&mut *key_holder, KeyRole::Bk)?;
         card.send_secured(
             "CARD BLOCK",

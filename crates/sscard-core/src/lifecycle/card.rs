@@ -270,6 +270,9 @@ impl<T: Transport> Card<T> {
         let le = spec.len + 2;
         let command = match self.addressing {
             Addressing::Sfi => {
+                // a command addressing a file by SFI makes it the current EF (ISO/IEC 7816-4
+                // §7.2.2, part 3 §5.2.3), also when it fails: the library no longer knows
+                self.current_ef = None;
                 commands::read_record(Some(spec.ef.sfi()), RecordRef::Tag(spec.tag), le)
             }
             Addressing::SelectEf => {
@@ -302,6 +305,11 @@ impl<T: Transport> Card<T> {
                 reason: format!("{} records instead of one", records.len()),
             }),
         }
+    }
+
+    /// Forgets which EF is current (after a command addressed a file by SFI).
+    pub(crate) fn forget_current_ef(&mut self) {
+        self.current_ef = None;
     }
 
     /// SELECT an EF of SSSE by file identifier, unless it is the current EF.

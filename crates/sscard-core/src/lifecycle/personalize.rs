@@ -101,7 +101,7 @@ fn personalize_once<T: Transport>(
     data: &Personalization,
     options: &PersonalizeOptions,
 ) -> Result<PersonalizeReport> {
-    card.select()?;
+    card.application()?;
     let card_id = card.card_id()?;
     if card_id.region != data.region() {
         return Err(Error::RegionMismatch {
@@ -161,7 +161,25 @@ fn personalize_once<T: Transport>(
         session.write_item(number_spec, &vec![0u8; number_spec.len])?;
     }
     for (spec, value) in &items {
-        session.write_item(spec, value)?;
+        match session.write_item(spec, value) {
+            // a card without the name extension is a 1.0 card (V2.0 notice table 9): the data
+            // is for a later generation
+            Err(Error::Card { sw, .. })
+                if spec.tag == profile::tag::NAME_EXTENSION
+                    && matches!(
+                        sw,
+                        crate::apdu::StatusWord::WrongData
+                            | crate::apdu::StatusWord::RecordNotFound
+                            | crate::apdu::StatusWord::NotEnoughMemory
+                            | crate::apdu::StatusWord::FileNotFound
+                    ) =>
+            {
+                return Err(Error::WrongCard(format!(
+                    "the card refused the name extension (4E, {sw}): it is a 1.0 card and the data is for {g}"
+                )))
+            }
+            other => other?,
+        }
     }
     if options.read_back {
         verify(card, key_holder, g, &items)?;

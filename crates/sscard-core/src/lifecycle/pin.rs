@@ -110,7 +110,7 @@ pub fn activate<T: Transport>(
     }
     if let (Some(kh), true) = (key_holder, options.check_genuine) {
         card.operation(|card| {
-            card.select()?;
+            card.application()?;
             card.internal_authenticate(&mut *kh)
         })?;
     }
@@ -126,7 +126,7 @@ pub fn reload_pin<T: Transport>(
     new: &Pin,
 ) -> Result<()> {
     card.operation(|card| {
-        card.select()?;
+        card.application()?;
         card.external_authenticate(&mut *key_holder, KeyRole::Puk)?;
         card.send_secured(
             "PIN RELOAD",
@@ -147,7 +147,7 @@ pub fn reload_pin<T: Transport>(
 /// `8424 0000 04 <MAC>` under STKSSSE. Only the try counter is reset.
 pub fn unblock_pin<T: Transport>(card: &mut Card<T>, key_holder: &mut dyn KeyHolder) -> Result<()> {
     card.operation(|card| {
-        card.select()?;
+        card.application()?;
         card.external_authenticate(&mut *key_holder, KeyRole::Puk)?;
         card.send_secured(
             "PIN UNBLOCK",

@@ -135,7 +135,7 @@ pub(crate) fn read_inner<T: Transport>(
     mut key_holder: Option<&mut dyn KeyHolder>,
     options: &ReadOptions,
 ) -> Result<CardData> {
-    let app = card.select()?;
+    let app = card.application()?;
     let generation = card
         .generation()?
         .ok_or(Error::Blank("no spec version (EF05 03)"))?;

@@ -73,6 +73,7 @@ impl<'c, T: Transport> AuthenticatedSession<'c, T> {
             });
         }
         let tlv = codec::tlv(spec.tag, value);
+        self.card.forget_current_ef();
         let command = commands::update_record(Some(spec.ef.sfi()), RecordRef::Tag(spec.tag), tlv);
         self.card
             .exchange(update_name(spec.ef), &command)

@@ -81,7 +81,7 @@ pub fn check_validity<T: Transport>(
     policy: &ValidityPolicy<'_>,
 ) -> Result<(Verdict, CardIssuingData)> {
     let (verdict, issuing) = card.operation(|card| {
-        card.select()?;
+        card.application()?;
         let generation = card
             .generation()?
             .ok_or(Error::Blank("no spec version (EF05 03)"))?;
