@@ -136,8 +136,7 @@ fn sscard_library_drives_the_cleanroom_card() {
             "519900D15600000510000B26FFFFFFFF"
         );
         // read with internal authentication (and RKSSSE on 3.0)
-        let data =
-            lifecycle::read_verified(&mut card, &mut keys, &ReadOptions::default()).unwrap();
+        let data = lifecycle::read_verified(&mut card, &mut keys, &ReadOptions::default()).unwrap();
         assert_eq!(data.genuine, Some(true), "{what}");
         assert_eq!(
             data.basic_line(),
@@ -165,8 +164,7 @@ fn sscard_library_drives_the_cleanroom_card() {
         );
         // activation, PIN verify, change, reload, unblock
         let holder_pin = Pin::new("975310").unwrap();
-        lifecycle::activate(&mut card, Some(&mut keys), &holder_pin, &Default::default())
-            .unwrap();
+        lifecycle::activate(&mut card, Some(&mut keys), &holder_pin, &Default::default()).unwrap();
         assert!(matches!(
             lifecycle::verify_pin(&mut card, &Pin::initial()),
             Err(Error::WrongPin { tries_left: 2 })
@@ -212,7 +210,10 @@ fn sscard_library_blocks_the_cleanroom_card() {
     let mut card = Card::open(CleanroomTransport(card)).unwrap();
     let mut keys = KeyFile::from_json(KEYS).unwrap();
     lifecycle::block_card(&mut card, &mut keys).unwrap();
-    assert!(matches!(lifecycle::read(&mut card), Err(Error::CardBlocked)));
+    assert!(matches!(
+        lifecycle::read(&mut card),
+        Err(Error::CardBlocked)
+    ));
 }
 
 fn sim_card(alg: Algorithm, generation: Generation) -> SimCard {
@@ -250,7 +251,8 @@ fn cleanroom_terminal_drives_the_sscard_simulated_card() {
         if generation != Generation::V1 {
             items.push((0x4E, Vec::new()));
         }
-        t.personalize(&items).unwrap_or_else(|e| panic!("{what}: {e}"));
+        t.personalize(&items)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
         let line = t.basic_line().unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(
             line,
@@ -261,17 +263,20 @@ fn cleanroom_terminal_drives_the_sscard_simulated_card() {
             ),
             "{what}"
         );
-        t.check_validity("20261201").unwrap_or_else(|e| panic!("{what}: {e}"));
+        t.check_validity("20261201")
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
         t.change_pin("123456", "975310").unwrap();
         assert_eq!(t.verify_pin("975310").unwrap(), CrPinStatus::Accepted);
         assert!(matches!(
             t.verify_pin("000000").unwrap(),
             CrPinStatus::Rejected { tries_left: 2 }
         ));
-        t.reload_pin("24680").unwrap_or_else(|e| panic!("{what}: {e}"));
+        t.reload_pin("24680")
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(t.verify_pin("24680").unwrap(), CrPinStatus::Accepted);
         t.unblock_pin().unwrap_or_else(|e| panic!("{what}: {e}"));
-        t.block_application().unwrap_or_else(|e| panic!("{what}: {e}"));
+        t.block_application()
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert!(t.basic_line().is_err());
         // the library sees what the clean-room terminal did
         let SimReader(sim) = t.into_reader();
