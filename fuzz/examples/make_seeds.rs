@@ -5,7 +5,7 @@
 //! cargo run --manifest-path fuzz/Cargo.toml --example make_seeds
 //! ```
 //!
-//! Each target's directory is emptied first. Recorded `replay_*` sessions replay to success
+//! Each target's seeds are rewritten (kept crash inputs, `regression-*`, stay). Recorded `replay_*` sessions replay to success
 //! (checked here before writing; their names are `sscard_fuzz::SUCCEEDING_SEEDS`); the
 //! `sim_handler` seeds are the library's commands against a card whose random generator the
 //! harness seeds the same way, so their authentications succeed again (checked too). The
@@ -250,7 +250,11 @@ fn response_parsing() {
     let wrong_le = card.handle(&hex::decode("00B2010C00").unwrap());
     write(t, "bank-record-6cxx", &wrong_le);
     let le = wrong_le.get(1).copied().unwrap_or(0);
-    write(t, "bank-record", &card.handle(&[0x00, 0xB2, 0x01, 0x0C, le]));
+    write(
+        t,
+        "bank-record",
+        &card.handle(&[0x00, 0xB2, 0x01, 0x0C, le]),
+    );
     // status words and commands
     for (name, bytes) in [
         ("sw-9000", &[0x90u8, 0x00][..]),
@@ -1003,10 +1007,15 @@ fn person_record() {
 }
 
 fn main() {
+    // the seeds are rewritten; kept crash inputs (regression-*) stay
     for target in TARGETS {
         let dir = root().join("fixtures/fuzz").join(target);
-        if dir.exists() {
-            fs::remove_dir_all(&dir).unwrap();
+        for entry in fs::read_dir(&dir).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.starts_with("regression-") {
+                fs::remove_file(&path).unwrap();
+            }
         }
     }
     response_parsing();

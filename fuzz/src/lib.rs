@@ -1366,3 +1366,116 @@ pub fn person_row(index: usize) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file of `fixtures/fuzz/<target>/`, with its name.
+    fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = [here.join("../fixtures/fuzz"), here.join("fixtures/fuzz")]
+            .into_iter()
+            .find(|d| d.is_dir())
+            .expect("fixtures/fuzz")
+            .join(target);
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&path).unwrap())
+            })
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "{} has seeds", dir.display());
+        files
+    }
+
+    #[test]
+    fn every_seed_and_regression_input_passes_its_property() {
+        for (_, bytes) in corpus("response_parsing") {
+            check_parsers(&bytes);
+        }
+        for (_, bytes) in corpus("sim_handler") {
+            check_sim_handler(&bytes);
+        }
+        for (_, bytes) in corpus("person_record") {
+            check_person_record(&bytes);
+        }
+    }
+
+    /// The recorded sessions replay to what they did: exactly the seeds named in
+    /// [`SUCCEEDING_SEEDS`] succeed.
+    #[test]
+    fn recorded_sessions_replay_to_their_outcome() {
+        let mut succeeded = Vec::new();
+        for (name, bytes) in corpus("replay_read") {
+            if check_replay_read(&bytes) {
+                succeeded.push(name);
+            }
+        }
+        for (name, bytes) in corpus("replay_personalize") {
+            if check_replay_personalize(&bytes) {
+                succeeded.push(name);
+            }
+        }
+        succeeded.sort();
+        let mut expected: Vec<String> = SUCCEEDING_SEEDS.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(succeeded, expected);
+    }
+
+    /// The fake card ends every operation: past the stream the card is gone.
+    #[test]
+    fn the_replay_card_ends_when_the_stream_ends() {
+        assert!(!check_replay_read(&[]));
+        assert!(!check_replay_read(&[0x02, 0x02, 0x90, 0x00]));
+        assert!(!check_replay_personalize(&[0x00]));
+    }
+
+    /// The personalization property sees a card number written before the rest.
+    #[test]
+    fn an_early_card_number_is_seen() {
+        let select = commands::select_aid(&profile::SSSE_AID)
+            .to_bytes()
+            .unwrap()
+            .to_vec();
+        let update = |tag: u8, value: &[u8]| {
+            commands::update_record(
+                Some(5),
+                sscard_core::apdu::RecordRef::Tag(tag),
+                codec::tlv(tag, value),
+            )
+            .to_bytes()
+            .unwrap()
+            .to_vec()
+        };
+        let g = Generation::V2;
+        let others: Vec<Vec<u8>> = Ef::RECORD_FILES
+            .iter()
+            .flat_map(|ef| profile::records(g, *ef))
+            .filter(|s| s.tag != profile::tag::CARD_ID && s.tag != profile::tag::CARD_NUMBER)
+            .map(|s| update(s.tag, &vec![0x31; s.len]))
+            .collect();
+        let number = update(profile::tag::CARD_NUMBER, b"KD5578904");
+        let cleared = update(profile::tag::CARD_NUMBER, &[0; 9]);
+        // the library's order, an overwrite's cleared number first
+        let mut good = vec![select.clone(), cleared];
+        good.extend(others.iter().cloned());
+        good.push(number.clone());
+        assert_eq!(card_number_written_last(&good, g), Ok(()));
+        // the number before the last item
+        let mut bad = vec![select.clone()];
+        bad.extend(others[..others.len() - 1].iter().cloned());
+        bad.push(number.clone());
+        bad.extend(others.last().cloned());
+        assert!(card_number_written_last(&bad, g).is_err());
+        // items written before a new SELECT (a restart) do not count for the next attempt
+        let mut restarted = vec![select.clone()];
+        restarted.extend(others.iter().cloned());
+        restarted.push(select);
+        restarted.push(number);
+        assert!(card_number_written_last(&restarted, g).is_err());
+    }
+}
