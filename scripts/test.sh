@@ -4,7 +4,8 @@
 # 1. installs what a fresh Debian machine lacks (libpcsclite-dev, pcscd, vsmartcard-vpcd, opensc);
 # 2. checks formatting and clippy;
 # 3. starts a PRIVATE pcscd (own socket, own reader ports: a system pcscd is never touched);
-# 4. runs the whole workspace test suite (unit, property, scenario, lifecycle, PC/SC + vpcd);
+# 4. runs the whole workspace test suite (unit, property, scenario, lifecycle, interop, PC/SC +
+#    vpcd) and replays the fuzz seeds and regression inputs;
 # 5. stops the private pcscd, also when a test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,9 @@ eval "$(bash scripts/pcscd-private.sh env)"
 
 echo "== cargo test"
 cargo test --workspace "$@"
+
+echo "== fuzz seeds and regressions (fuzz/ is its own workspace; stable toolchain)"
+cargo test --manifest-path fuzz/Cargo.toml
 
 echo "== tear sweeps (operations x tear points: tried, recovered, corrupted)"
 cat target/tmp/tearing-*.md 2>/dev/null || true

@@ -528,7 +528,10 @@ fn personalize_generation_mismatch_is_explained_and_recoverable() {
         &PersonalizeOptions::default(),
     ) {
         Err(Error::WrongCard(message)) => {
-            assert!(message.contains("4E") && message.contains("1.0"), "{message}")
+            assert!(
+                message.contains("4E") && message.contains("1.0"),
+                "{message}"
+            )
         }
         other => panic!("{other:?}"),
     }

@@ -58,11 +58,21 @@ impl Name {
 
     /// The name read from a card: the value of tag 09 followed by the value of tag 4E (when
     /// present), each with its `00`/`FF`/`20` padding stripped, decoded from GBK.
+    ///
+    /// When the extension carries text, the name continues there: tag 09 then loses only its
+    /// `00`/`FF` padding, so a space at the split point (`… IBRAHIMOV| KHAN`) stays.
     pub fn from_parts(name: &[u8], extension: Option<&[u8]>) -> Result<Name, DataError> {
-        let mut gbk = codec::strip_padding(name).to_vec();
-        if let Some(ext) = extension {
-            gbk.extend_from_slice(codec::strip_padding(ext));
-        }
+        let ext = extension.map(codec::strip_padding).unwrap_or_default();
+        let mut gbk = if ext.is_empty() {
+            codec::strip_padding(name).to_vec()
+        } else {
+            let end = name
+                .iter()
+                .rposition(|&b| !matches!(b, 0x00 | 0xFF))
+                .map_or(0, |i| i + 1);
+            name.get(..end).unwrap_or_default().to_vec()
+        };
+        gbk.extend_from_slice(ext);
         let text = codec::from_gbk(FIELD, &gbk)?;
         Name::new(&text)
     }
@@ -230,5 +240,25 @@ mod tests {
         );
         assert!(Name::from_parts(&[0; 30], None).is_err());
         assert!(Name::from_parts(&[0xD5], None).is_err(), "half a character");
+    }
+
+    #[test]
+    fn a_space_at_the_split_point_is_kept() {
+        // the fuzz finding: a 2.0 name whose 30th byte is a space
+        let text = "ABDURAHMAN MUHAMMAD IBRAHIMOV KHAN";
+        let name = Name::new(text).unwrap();
+        let (n09, n4e) = name.split(Generation::V2).unwrap();
+        let mut v09 = n09.clone();
+        v09.resize(30, 0);
+        let mut v4e = n4e.clone().unwrap_or_default();
+        v4e.resize(20, 0);
+        assert_eq!(Name::from_parts(&v09, Some(&v4e)).unwrap().as_str(), text);
+        // without text in 4E, trailing spaces are padding
+        assert_eq!(
+            Name::from_parts(b"AB  \0\0", Some(&[0u8; 20]))
+                .unwrap()
+                .as_str(),
+            "AB"
+        );
     }
 }

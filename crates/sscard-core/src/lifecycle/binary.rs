@@ -45,6 +45,12 @@ pub fn read_binary_file<T: Transport>(
             if data.is_empty() {
                 break;
             }
+            if data.len() > want {
+                return Err(Error::MalformedResponse {
+                    command: "READ BINARY",
+                    reason: format!("{} bytes asked for, {} answered", want, data.len()),
+                });
+            }
             out.extend_from_slice(&data);
         }
         Ok(out)
