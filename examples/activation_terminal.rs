@@ -33,6 +33,8 @@ use zeroize::Zeroizing;
 
 /// The public development keys of the simulator (TEST KEYS ONLY).
 const TEST_KEYS: &str = include_str!("../fixtures/keys/test-keys.json");
+/// What a failed CHANGE PIN from the initial PIN means at the counter.
+const NOT_INITIAL: &str = "the card no longer has the initial PIN (already activated?)";
 /// The PIN the demo holder chooses in the simulated mode.
 const DEMO_NEW_PIN: &str = "258036";
 
@@ -104,13 +106,13 @@ fn run() -> Result<(), Box<dyn Error>> {
         check_genuine: false,
         ..ActivateOptions::default()
     };
-    match lifecycle::activate(&mut card, None, &new_pin, &options) {
-        Ok(()) => {}
-        Err(sscard::Error::WrongPin { tries_left }) => return Err(format!(
-            "the card no longer has the initial PIN (already activated?); {tries_left} tries left"
-        )
-        .into()),
-        Err(e) => return Err(e.into()),
+    if let Err(e) = lifecycle::activate(&mut card, None, &new_pin, &options) {
+        return Err(match e {
+            sscard::Error::WrongPin { tries_left } => {
+                format!("{NOT_INITIAL}: {tries_left} tries left").into()
+            }
+            e => e.into(),
+        });
     }
     // The holder tries the new PIN once at the counter.
     lifecycle::verify_pin(&mut card, &new_pin)?;
