@@ -108,6 +108,10 @@ pub enum Error {
     /// The card has no holder data: it is blank (initialized, not personalized).
     #[error("the card is blank (not personalized): {0}")]
     Blank(&'static str),
+    /// The card carries part of a personalization: the card number, written last, is missing
+    /// (a torn or interrupted personalization, [design] D15).
+    #[error("personalization of this card was interrupted (no card number): run personalization again to complete it")]
+    PersonalizationIncomplete,
     /// The card is personalized for someone else and overwriting was not asked for.
     #[error("the card is already personalized (card number {card_number}); ask for re-personalization explicitly")]
     AlreadyPersonalized {

@@ -55,8 +55,10 @@ pub struct CardSpec {
 
 impl CardSpec {
     /// A T=0 card without financial application, with the default T1-T7 (the field trace
-    /// card's, [`crate::atr`]), card serial `00000001` and authentication code `FFFFFFFF` (the
-    /// field trace card's; opaque, \[design\] D15).
+    /// card's, [`crate::atr`]), the card serial equal to the ATR serial (two cards with
+    /// different ATRs get different card identification codes; [`CardSpec::with_card_serial`]
+    /// sets another) and authentication code `FFFFFFFF` (the field trace card's; opaque,
+    /// \[design\] D15).
     pub fn new(
         generation: Generation,
         algorithm: Algorithm,
@@ -68,7 +70,7 @@ impl CardSpec {
             algorithm,
             region,
             atr_serial,
-            card_serial: [0x00, 0x00, 0x00, 0x01],
+            card_serial: atr_serial,
             auth_code: [0xFF; 4],
             chip_provider: DEFAULT_CHIP_PROVIDER,
             cos: DEFAULT_COS,

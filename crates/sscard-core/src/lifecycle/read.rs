@@ -136,9 +136,9 @@ pub(crate) fn read_inner<T: Transport>(
     options: &ReadOptions,
 ) -> Result<CardData> {
     let app = card.application()?;
-    let generation = card
-        .generation()?
-        .ok_or(Error::Blank("no spec version (EF05 03)"))?;
+    let generation = card.generation()?.ok_or(Error::Blank(
+        "no card issuing data (or a personalization interrupted before it was written: run it again)",
+    ))?;
     let card_id = card.card_id()?;
     let mut genuine = None;
     let mut terminal_number = None;
@@ -160,6 +160,15 @@ pub(crate) fn read_inner<T: Transport>(
         .spec_version_value()
         .ok_or(Error::Blank("no spec version (EF05 03)"))?;
     ef05.push((profile::tag::SPEC_VERSION, version));
+    // the card number is written last ([design] D15): without it the personalization is not
+    // complete
+    let number = ef05
+        .iter()
+        .find(|(t, _)| *t == profile::tag::CARD_NUMBER)
+        .map(|(_, v)| v.iter().any(|&b| b != 0));
+    if number != Some(true) {
+        return Err(Error::PersonalizationIncomplete);
+    }
     let issuing = CardIssuingData::from_records(generation, &borrowed(&ef05))?;
     if Ef::Ef06.read_access(generation) != profile::Access::Free {
         let kh = key_holder.as_mut().ok_or(Error::ReadKeyRequired)?;
