@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(image_state(blank.image()), CardState::Blank);
         assert_eq!(
             image_card_id(blank.image()),
-            "639900D15600000500000001FFFFFFFF"
+            "639900D15600000501020304FFFFFFFF"
         );
         let mut card = Card::open(SimTransport::new(blank)).unwrap();
         assert_eq!(card_state(&mut card).unwrap(), CardState::Blank);
