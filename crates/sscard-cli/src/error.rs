@@ -135,6 +135,7 @@ pub fn card_error_code(e: &CardError) -> i32 {
         | CardError::Expired { .. }
         | CardError::NotSocialSecurityCard
         | CardError::Blank(_)
+        | CardError::PersonalizationIncomplete
         | CardError::AlreadyPersonalized { .. }
         | CardError::RegionMismatch { .. }
         | CardError::WrongCard(_)
@@ -159,6 +160,9 @@ fn card_hint(e: &CardError) -> Option<&'static str> {
         }
         CardError::AlreadyPersonalized { .. } => {
             "to write another person's data over it, run again with --overwrite"
+        }
+        CardError::PersonalizationIncomplete => {
+            "run `sscard personalize` (or the batch) again with the same person to complete the card"
         }
         CardError::PinBlocked => {
             "the issuer can unblock it (`sscard pin unblock`) or set a new one (`sscard pin reload`); both need PUK and STKSSSE"

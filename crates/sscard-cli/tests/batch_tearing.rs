@@ -221,7 +221,9 @@ fn assess(path: &Path, persons: &[Person], keys: &mut KeyFile) -> Result<(String
         Found::Blank
     } else if !numbered {
         match lifecycle::read_verified(&mut card, keys, &ReadOptions::default()) {
-            Err(Error::Blank(_) | Error::Data(_)) => {}
+            // without the card number (written last) the card says the personalization was
+            // interrupted; before the card issuing data it reads as blank
+            Err(Error::Blank(_) | Error::PersonalizationIncomplete) => {}
             other => return Err(what(format!("a partial card reads {other:?}"))),
         }
         // every record and the PIN on it belong to a person's personalization of this card
