@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the fuzz targets of fuzz/ (docs/reliability.md, "Fuzzing"). Not part of CI: the same
-# properties run bounded in `cargo test` (tests/properties.rs).
+# Runs the fuzz targets of fuzz/ (docs/reliability.md, "Fuzzing"). Not part of CI: CI replays
+# the seeds and regression inputs (the fuzz crate's tests) and bounded property tests
+# (tests/properties.rs).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
@@ -31,8 +32,9 @@
 #
 # Reproduce a crash:  cargo fuzz run -s none <target> fuzz/artifacts/<target>/crash-...
 # Minimise it:        cargo fuzz tmin -s none <target> fuzz/artifacts/<target>/crash-...
-# Then fix it and keep the input as fixtures/fuzz/<target>/regression-<what>: the property tests
-# (tests/properties.rs) replay every file of fixtures/fuzz/ in CI.
+# Then fix it and keep the input as fixtures/fuzz/<target>/regression-<what>: the fuzz crate's
+# tests (`cargo test --manifest-path fuzz/Cargo.toml`, run by scripts/test.sh in CI) replay
+# every file of fixtures/fuzz/.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -6,13 +6,9 @@ use zeroize::Zeroizing;
 use super::{decipher, encipher, CryptoError, SecretKey};
 use crate::Algorithm;
 
-/// Formats and enciphers `plain` (part 4 §8.3.3): the length byte LD, the data, then `80` and
-/// `00` bytes only when the last block is short, ECB with the process key `session`.
-pub fn encipher_data(
-    alg: Algorithm,
-    session: &SecretKey,
-    plain: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+/// The plaintext blocks of part 4 §8.3.3 for `plain`: the length byte LD, the data, then `80`
+/// and `00` bytes only when the last block is short. What a terminal hands a PSAM's CIPHER DATA.
+pub fn ld_blocks(alg: Algorithm, plain: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let ld = u8::try_from(plain.len()).map_err(|_| CryptoError::DataTooLong(plain.len()))?;
     let block = alg.block_len();
     let mut data = Zeroizing::new(Vec::with_capacity(plain.len() + block + 1));
@@ -23,7 +19,17 @@ pub fn encipher_data(
         let padded = data.len().div_ceil(block) * block;
         data.resize(padded, 0x00);
     }
-    encipher(alg, session, &data)
+    Ok(data)
+}
+
+/// Formats `plain` with [`ld_blocks`] and enciphers it in ECB mode with the process key
+/// `session` (part 4 §8.3.3).
+pub fn encipher_data(
+    alg: Algorithm,
+    session: &SecretKey,
+    plain: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    encipher(alg, session, &ld_blocks(alg, plain)?)
 }
 
 /// Deciphers data enciphered by [`encipher_data`] and recovers the plaintext from LD

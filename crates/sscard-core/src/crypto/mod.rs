@@ -26,7 +26,7 @@ use thiserror::Error;
 
 pub use block::{decipher, encipher};
 pub use diversify::{diversify, diversify_path};
-pub use enciphered_data::{decipher_data, encipher_data};
+pub use enciphered_data::{decipher_data, encipher_data, ld_blocks};
 pub use factors::{
     card_factor_from_atr, city_factor, historical_bytes, province_factor, CardFactors, KeyLevel,
 };

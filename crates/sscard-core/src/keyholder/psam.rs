@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::{CardContext, KeyHolder, KeyHolderError, SecureMessage};
 use crate::apdu::{commands, StatusWord};
 use crate::channel::Channel;
-use crate::crypto::{pad_80, reduce_mac, CardFactors, KeyLevel, Pin, MAC_LEN};
+use crate::crypto::{ld_blocks, pad_80, reduce_mac, CardFactors, KeyLevel, Pin, MAC_LEN};
 use crate::fci::Fci;
 use crate::keys::KeyRole;
 use crate::profile::PSAM_AID;
@@ -344,15 +344,7 @@ impl<T: Transport> KeyHolder for PsamKeyHolder<T> {
             Some(pin) => {
                 self.deliver(role, &factors, challenge)?;
                 // part 4 §8.3.3: LD ‖ data, 80 00… only when the last block is short
-                let bcd = pin.to_bcd();
-                let mut plain = Zeroizing::new(Vec::with_capacity(2 * block));
-                plain.push(u8::try_from(bcd.len()).unwrap_or(u8::MAX));
-                plain.extend_from_slice(&bcd);
-                if plain.len() % block != 0 {
-                    plain.push(0x80);
-                    let padded = plain.len().div_ceil(block) * block;
-                    plain.resize(padded, 0);
-                }
+                let plain = ld_blocks(self.algorithm, &pin.to_bcd())?;
                 let out = self.cipher(commands::CIPHER_ENCIPHER, &plain, plain.len())?;
                 if out.len() != plain.len() {
                     return Err(KeyHolderError::MalformedResponse {
