@@ -9,5 +9,5 @@
 mod role;
 mod roots;
 
-pub use role::{KeyRole, KeyScope};
+pub use role::{AreaKey, AreaKeyKind, KeyRole, KeyScope, AREA_KEYS};
 pub use roots::{KeyFileError, RootKeys, KEY_FILE_FORMAT, KEY_FILE_VERSION};
