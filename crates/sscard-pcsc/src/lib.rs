@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod pinpad;
 mod reader;
 mod transport;
 

@@ -215,6 +215,13 @@ impl PcscTransport {
         }
     }
 
+    /// The connected card handle, connecting first when needed (`SCardControl` of
+    /// [`crate::pinpad`]).
+    pub(crate) fn card_handle(&mut self) -> Result<&Card, TransportError> {
+        self.ensure_card()?;
+        self.card.as_ref().ok_or(TransportError::NoCard)
+    }
+
     /// Opens the connection (a new PC/SC context first, if the old one died).
     fn connect_card(&mut self) -> Result<(), TransportError> {
         let result =
