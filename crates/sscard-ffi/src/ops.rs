@@ -1,0 +1,556 @@
+//! The interface's functions in safe Rust: each takes the call's state and configuration and
+//! the already decoded parameters, talks to the card (and the PSAM), and returns the text for
+//! `pOutInfo` or a [`Failure`]. `exports.rs` only moves bytes across the C boundary.
+//!
+//! The card is opened and powered down within each call (reader interface §6.3), except
+//! between the steps of an HSM function: step one leaves the card powered with the card's
+//! challenges in it, and the last step (or any failure) closes it.
+
+use sscard_core::apdu::StatusWord;
+use sscard_core::codec;
+use sscard_core::crypto::Pin;
+use sscard_core::keyholder::HsmRequest;
+use sscard_core::lifecycle::hsm::{self, BasicReadStep, PinMaintenance, PinStep};
+use sscard_core::lifecycle::{self, ReadOptions};
+use sscard_core::profile::{self, Generation};
+use sscard_pcsc::pinpad::{self, ModifyPin, PinFormat, PinPadOutcome, VerifyPin};
+
+use crate::codes::{
+    status_code, wrong_pin, Failure, DATA_MISMATCH, NOT_CONNECTED, NOT_SUPPORTED, PIN_CANCELLED,
+    PIN_LENGTH, PIN_MISMATCH, PIN_TIMEOUT,
+};
+use crate::config::{Config, PinSource, CONFIG_ERROR};
+use crate::device::{self, OpenCard};
+use crate::pin::{self, Prompt, Registered};
+use crate::text::{self, BasicReadKey, CardInfo, CardType, PayInfo};
+
+/// The terminal number of `iReadCardBas_HSM_Step2` without a PSAM: 12 zeros, "6 个 0x00 对应的
+/// 字符" (§1.3.2).
+pub const NO_TERMINAL_NUMBER: &str = "000000000000";
+
+/// A card between the steps of an HSM function.
+enum Pending {
+    /// After `iReadCardBas_HSM_Step1`.
+    ReadBasic(OpenCard, BasicReadStep),
+    /// After step one of a PIN reload or unblock: external authentication with PUK is next.
+    PinAuthentication(OpenCard, PinStep, PinMaintenance),
+    /// After step two: the secured command is next.
+    PinCommand(OpenCard, PinStep, PinMaintenance),
+}
+
+impl Pending {
+    fn close(self) {
+        match self {
+            Pending::ReadBasic(card, _)
+            | Pending::PinAuthentication(card, _, _)
+            | Pending::PinCommand(card, _, _) => device::close_card(card),
+        }
+    }
+}
+
+/// What lives between calls: the card of an unfinished HSM function and the PIN callback.
+pub struct State {
+    pending: Option<Pending>,
+    /// The callback registered with `iSetPinCallback`.
+    pub callback: Option<Registered>,
+}
+
+impl State {
+    /// Nothing pending, no callback.
+    pub const fn new() -> State {
+        State {
+            pending: None,
+            callback: None,
+        }
+    }
+
+    /// Ends an unfinished HSM function (a new function starts over), powering its card down.
+    pub fn abandon(&mut self) {
+        if let Some(p) = self.pending.take() {
+            p.close();
+        }
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+/// Runs `f` on `card`, then powers it down whatever happened.
+fn with_card<R>(
+    mut card: OpenCard,
+    f: impl FnOnce(&mut OpenCard) -> Result<R, Failure>,
+) -> Result<R, Failure> {
+    let result = f(&mut card);
+    device::close_card(card);
+    result
+}
+
+/// The card number as the card holds it (EF05 `07`, its first 9 characters, §10.4).
+fn card_number_on(card: &mut OpenCard) -> Result<String, Failure> {
+    let spec = profile::element(Generation::V1, profile::tag::CARD_NUMBER).ok_or_else(|| {
+        Failure::new(crate::codes::UNKNOWN, "the profile has no card number item")
+    })?;
+    let value = card
+        .read_item(spec)?
+        .ok_or_else(|| Failure::from(sscard_core::Error::PersonalizationIncomplete))?;
+    let text = codec::decode_an(spec.field, &value).map_err(sscard_core::Error::from)?;
+    Ok(text.chars().take(9).collect())
+}
+
+/// Step (5) of §2.1.3 and the PIN functions: the card identification code and card number read
+/// from the card must be `pCardInfo`'s (`-22` otherwise).
+fn check_card(card: &mut OpenCard, info: &CardInfo) -> Result<(), Failure> {
+    card.application()?;
+    let id = card.card_id()?;
+    let number = card_number_on(card)?;
+    if id != info.card_id || number != info.card_number.as_str() {
+        return Err(Failure::new(
+            DATA_MISMATCH,
+            format!(
+                "pCardInfo names {}|{}|, the card is {id}|{number}|",
+                info.card_id, info.card_number
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `iReadCardBas` (§1.1): internal authentication through the PSAM (and RKSSSE for 3.0 cards),
+/// then the basic information line with the PSAM's terminal number.
+pub fn read_card_bas(state: &mut State, config: &Config, itype: i32) -> Result<String, Failure> {
+    state.abandon();
+    let card_type = CardType::from_itype(itype)?;
+    let card = device::open_card(config, card_type)?;
+    with_card(card, |card| {
+        let mut psam = device::open_psam(config)?;
+        let result = lifecycle::read_verified(card, &mut psam, &ReadOptions::default());
+        device::close_psam(psam);
+        let data = result?;
+        Ok(with_device_number(
+            &data.basic_line(),
+            &config.device_number,
+        ))
+    })
+}
+
+/// The library's line ends `…|terminal number||` (no device number): put `device` in.
+fn with_device_number(line: &str, device: &str) -> String {
+    match line.strip_suffix('|') {
+        Some(head) => format!("{head}{device}|"),
+        None => line.to_owned(),
+    }
+}
+
+/// `iReadCardBas_HSM_Step1` (§1.2): the card's authentication data for the HSM.
+pub fn read_card_bas_step1(
+    state: &mut State,
+    config: &Config,
+    itype: i32,
+) -> Result<String, Failure> {
+    state.abandon();
+    let card_type = CardType::from_itype(itype)?;
+    let mut card = device::open_card(config, card_type)?;
+    let step = match hsm::read_basic_step1(&mut card) {
+        Ok(step) => step,
+        Err(e) => {
+            device::close_card(card);
+            return Err(e.into());
+        }
+    };
+    let line = step.request.to_interface_line().unwrap_or_default();
+    state.pending = Some(Pending::ReadBasic(card, step));
+    Ok(line)
+}
+
+/// The PSAM's terminal number if a PSAM is there, else 12 zeros (§1.3.2).
+fn terminal_number(config: &Config) -> String {
+    if config.psam_reader.is_none() {
+        return NO_TERMINAL_NUMBER.to_owned();
+    }
+    match device::open_psam(config) {
+        Ok(mut psam) => {
+            use sscard_core::keyholder::KeyHolder;
+            let number = psam.terminal_number().ok().flatten();
+            device::close_psam(psam);
+            number.unwrap_or_else(|| NO_TERMINAL_NUMBER.to_owned())
+        }
+        Err(_) => NO_TERMINAL_NUMBER.to_owned(),
+    }
+}
+
+fn no_step(what: &str) -> Failure {
+    Failure::new(
+        NOT_CONNECTED,
+        format!("call {what} first (and without another interface function in between)"),
+    )
+}
+
+/// `iReadCardBas_HSM_Step2` (§1.3): the HSM's answers authenticate, then the basic line.
+pub fn read_card_bas_step2(
+    state: &mut State,
+    config: &Config,
+    key: &str,
+) -> Result<String, Failure> {
+    let (card, step) = match state.pending.take() {
+        Some(Pending::ReadBasic(card, step)) => (card, step),
+        other => {
+            if let Some(p) = other {
+                p.close();
+            }
+            return Err(no_step("iReadCardBas_HSM_Step1"));
+        }
+    };
+    with_card(card, |card| {
+        let key = BasicReadKey::parse(key)?;
+        let needs_external = matches!(
+            step.request,
+            HsmRequest::CardAuthentication {
+                external: Some(_),
+                ..
+            }
+        );
+        if needs_external && key.external.is_none() {
+            return Err(Failure::parameter(
+                "this 3.0 card needs the external authentication result (RKSSSE) too: pKey = 内部认证结果|外部认证结果|",
+            ));
+        }
+        let info = hsm::read_basic_step2(card, &step, &key.to_line())?;
+        Ok(info.line(&terminal_number(config), &config.device_number))
+    })
+}
+
+/// The SW of a PIN pad's answer as the interface's result.
+fn pinpad_result(answer: &[u8]) -> Result<(), Failure> {
+    let sw = match answer {
+        [.., a, b] => [*a, *b],
+        _ => {
+            return Err(Failure::new(
+                crate::codes::CARD_NO_ANSWER,
+                "the PIN pad answered without a status word",
+            ))
+        }
+    };
+    if let Some(outcome) = PinPadOutcome::of(sw) {
+        return Err(match outcome {
+            PinPadOutcome::Timeout => Failure::new(PIN_TIMEOUT, "on the PIN pad"),
+            PinPadOutcome::Cancelled => Failure::new(PIN_CANCELLED, "on the PIN pad"),
+            PinPadOutcome::Mismatch => Failure::new(PIN_MISMATCH, "on the PIN pad"),
+            PinPadOutcome::WrongLength => Failure::new(PIN_LENGTH, "on the PIN pad"),
+        });
+    }
+    match StatusWord::from_bytes(sw[0], sw[1]) {
+        StatusWord::Ok => Ok(()),
+        StatusWord::VerificationFailed { tries_left: 0 } | StatusWord::AuthMethodBlocked => {
+            Err(Failure::from(sscard_core::Error::PinBlocked))
+        }
+        StatusWord::VerificationFailed { tries_left } => Err(wrong_pin(tries_left)),
+        sw => Err(Failure::new(
+            status_code(sw),
+            format!(
+                "the card answered {:02X}{:02X}",
+                sw.to_bytes()[0],
+                sw.to_bytes()[1]
+            ),
+        )),
+    }
+}
+
+/// The PIN pad's control codes when the configuration lets it serve and the reader has one.
+fn pinpad_features(
+    config: &Config,
+    card: &mut OpenCard,
+) -> Result<Option<pinpad::PinPadFeatures>, Failure> {
+    if !matches!(config.pin_source, PinSource::Auto | PinSource::PinPad) {
+        return Ok(None);
+    }
+    let features =
+        pinpad::features(card.raw_channel().transport_mut()).map_err(sscard_core::Error::from)?;
+    Ok(Some(features))
+}
+
+fn pinpad_format(config: &Config) -> (PinFormat, u8) {
+    let digits = config.pinpad_pin_length;
+    let block = digits.div_ceil(2);
+    (
+        PinFormat {
+            offset: 0,
+            bcd: true,
+            block_size: block,
+            min_digits: digits,
+            max_digits: digits,
+        },
+        block,
+    )
+}
+
+fn no_pinpad() -> Failure {
+    Failure::new(
+        CONFIG_ERROR,
+        "pin_source = pinpad, but the card's reader offers no secure PIN entry (FEATURE_VERIFY_PIN_DIRECT / FEATURE_MODIFY_PIN_DIRECT)",
+    )
+}
+
+/// `iVerifyPIN` (§4.1): VERIFY with the holder's PIN (`-51` with the tries left, `-52` blocked).
+pub fn verify_pin(state: &mut State, config: &Config, itype: i32) -> Result<String, Failure> {
+    state.abandon();
+    let card_type = CardType::from_itype(itype)?;
+    let callback = state.callback;
+    let card = device::open_card(config, card_type)?;
+    with_card(card, |card| {
+        card.application()?;
+        if let Some(features) = pinpad_features(config, card)? {
+            if let Some(code) = features.verify_direct {
+                let (format, block) = pinpad_format(config);
+                let mut apdu = vec![0x00, 0x20, 0x00, 0x00, block];
+                apdu.extend(std::iter::repeat_n(0xFF, usize::from(block)));
+                let structure = VerifyPin {
+                    timeout: config.pin_timeout,
+                    format,
+                    apdu,
+                };
+                let answer = pinpad::control(
+                    card.raw_channel().transport_mut(),
+                    code,
+                    &structure.to_bytes(),
+                )
+                .map_err(sscard_core::Error::from)?;
+                return pinpad_result(&answer).map(|()| String::new());
+            }
+            if config.pin_source == PinSource::PinPad {
+                return Err(no_pinpad());
+            }
+        }
+        let pin = pin::ask(config, callback, Prompt::Pin)?;
+        lifecycle::verify_pin(card, &pin)?;
+        Ok(String::new())
+    })
+}
+
+/// `iChangePIN` (§5.1): the current PIN, the new PIN twice (`-34` when they differ), CHANGE PIN.
+pub fn change_pin(state: &mut State, config: &Config, itype: i32) -> Result<String, Failure> {
+    state.abandon();
+    let card_type = CardType::from_itype(itype)?;
+    let callback = state.callback;
+    let card = device::open_card(config, card_type)?;
+    with_card(card, |card| {
+        card.application()?;
+        if let Some(features) = pinpad_features(config, card)? {
+            if let Some(code) = features.modify_direct {
+                let (format, block) = pinpad_format(config);
+                // part 5 §6.3: 805E 0100 Lc <current PIN> FF <new PIN>
+                let mut apdu = vec![0x80, 0x5E, 0x01, 0x00, 2 * block + 1];
+                apdu.extend(std::iter::repeat_n(0xFF, usize::from(2 * block + 1)));
+                let structure = ModifyPin {
+                    timeout: config.pin_timeout,
+                    format,
+                    new_offset: block + 1,
+                    apdu,
+                };
+                let answer = pinpad::control(
+                    card.raw_channel().transport_mut(),
+                    code,
+                    &structure.to_bytes(),
+                )
+                .map_err(sscard_core::Error::from)?;
+                return pinpad_result(&answer).map(|()| String::new());
+            }
+            if config.pin_source == PinSource::PinPad {
+                return Err(no_pinpad());
+            }
+        }
+        let old = pin::ask(config, callback, Prompt::OldPin)?;
+        let new = pin::ask_new(config, callback)?;
+        lifecycle::change_pin(card, &old, &new)?;
+        Ok(String::new())
+    })
+}
+
+/// `iReloadPIN` (§6.1) and `iUnblockPIN` (§7.1) with the PSAM.
+pub fn maintain_pin(
+    state: &mut State,
+    config: &Config,
+    itype: i32,
+    card_info: &str,
+    kind: PinMaintenance,
+) -> Result<String, Failure> {
+    state.abandon();
+    let card_type = CardType::from_itype(itype)?;
+    let info = CardInfo::parse(card_info)?;
+    let callback = state.callback;
+    let card = device::open_card(config, card_type)?;
+    with_card(card, |card| {
+        let mut psam = device::open_psam(config)?;
+        let result = (|| {
+            check_card(card, &info)?;
+            match kind {
+                PinMaintenance::Reload => {
+                    let new = pin::ask_new(config, callback)?;
+                    lifecycle::reload_pin(card, &mut psam, &new)?;
+                }
+                PinMaintenance::Unblock => lifecycle::unblock_pin(card, &mut psam)?,
+            }
+            Ok(String::new())
+        })();
+        device::close_psam(psam);
+        result
+    })
+}
+
+fn step_name(kind: PinMaintenance, step: u8) -> String {
+    match kind {
+        PinMaintenance::Reload => format!("iReloadPIN_HSM_Step{step}"),
+        PinMaintenance::Unblock => format!("iUnblockPIN_HSM_Step{step}"),
+    }
+}
+
+/// Step one of the HSM PIN reload / unblock (§6.2, §7.2): the external authentication request
+/// with PUK (`算法标识|0090|过程因子|原始信息|`).
+pub fn pin_step1(
+    state: &mut State,
+    config: &Config,
+    itype: i32,
+    card_info: &str,
+    kind: PinMaintenance,
+) -> Result<String, Failure> {
+    state.abandon();
+    let card_type = CardType::from_itype(itype)?;
+    let info = CardInfo::parse(card_info)?;
+    let mut card = device::open_card(config, card_type)?;
+    match hsm::pin_step1(&mut card, kind, Some((&info.card_id, &info.card_number))) {
+        Ok(step) => {
+            let line = step.request.to_line();
+            state.pending = Some(Pending::PinAuthentication(card, step, kind));
+            Ok(line)
+        }
+        Err(e) => {
+            device::close_card(card);
+            Err(e.into())
+        }
+    }
+}
+
+/// Step two (§6.3, §7.3): EXTERNAL AUTHENTICATION with the HSM's answer; for a reload the new
+/// PIN (twice); the secure messaging request under STKSSSE
+/// (`算法标识|0173|过程因子|命令头|明文|`).
+pub fn pin_step2(
+    state: &mut State,
+    config: &Config,
+    key: &str,
+    kind: PinMaintenance,
+) -> Result<String, Failure> {
+    let (mut card, step) = match state.pending.take() {
+        Some(Pending::PinAuthentication(card, step, k)) if k == kind => (card, step),
+        other => {
+            if let Some(p) = other {
+                p.close();
+            }
+            return Err(no_step(&step_name(kind, 1)));
+        }
+    };
+    let result = (|| {
+        let key = text::authentication_key(key)?;
+        let new: Option<Pin> = match kind {
+            PinMaintenance::Reload => Some(pin::ask_new(config, state.callback)?),
+            PinMaintenance::Unblock => None,
+        };
+        Ok(hsm::pin_step2(&mut card, &step, &key, new.as_ref())?)
+    })();
+    match result {
+        Ok(next) => {
+            let line = next.request.to_line();
+            state.pending = Some(Pending::PinCommand(card, next, kind));
+            Ok(line)
+        }
+        Err(e) => {
+            device::close_card(card);
+            Err(e)
+        }
+    }
+}
+
+/// Step three (§6.4, §7.4): the secured command with the HSM's enciphered data and MAC.
+pub fn pin_step3(state: &mut State, key: &str, kind: PinMaintenance) -> Result<String, Failure> {
+    let (card, step) = match state.pending.take() {
+        Some(Pending::PinCommand(card, step, k)) if k == kind => (card, step),
+        other => {
+            if let Some(p) = other {
+                p.close();
+            }
+            return Err(no_step(&step_name(kind, 2)));
+        }
+    };
+    with_card(card, |card| {
+        let sizes: &[usize] = match kind {
+            PinMaintenance::Reload => &[8, 16],
+            PinMaintenance::Unblock => &[0],
+        };
+        let key = text::secure_messaging_key(key, sizes)?;
+        hsm::pin_step3(card, &step, &key)?;
+        Ok(String::new())
+    })
+}
+
+/// What a function whose library support has not landed answers, after checking its
+/// parameters: `-13` naming the issue it waits for.
+pub fn pending_issue(function: &str, issue: &str) -> Failure {
+    Failure::new(
+        NOT_SUPPORTED,
+        format!("{function} is not implemented by libsscard yet ({issue})"),
+    )
+}
+
+/// The parameter checks of `iReadCard` / `iWriteCard` and their HSM steps, then `-13`.
+pub fn file_function(
+    state: &mut State,
+    function: &str,
+    itype: Option<i32>,
+    card_info: Option<&str>,
+    file_address: Option<&str>,
+    write_data: Option<&str>,
+) -> Result<String, Failure> {
+    state.abandon();
+    if let Some(t) = itype {
+        CardType::from_itype(t)?;
+    }
+    if let Some(c) = card_info {
+        CardInfo::parse(c)?;
+    }
+    let files = match file_address {
+        Some(a) => Some(text::parse_file_addresses(a)?),
+        None => None,
+    };
+    if let (Some(files), Some(data)) = (&files, write_data) {
+        text::check_write_data(files, data)?;
+    }
+    Err(pending_issue(
+        function,
+        "pending issue 15: the data areas and the file-address syntax",
+    ))
+}
+
+/// The parameter checks of the purchase functions, then `-13`.
+pub fn debit_function(
+    state: &mut State,
+    function: &str,
+    itype: Option<i32>,
+    card_info: Option<&str>,
+    pay_info: Option<&str>,
+) -> Result<String, Failure> {
+    state.abandon();
+    if let Some(t) = itype {
+        CardType::from_itype(t)?;
+    }
+    if let Some(c) = card_info {
+        CardInfo::parse(c)?;
+    }
+    if let Some(p) = pay_info {
+        PayInfo::parse(p)?;
+    }
+    Err(pending_issue(
+        function,
+        "pending issue 10: the medical insurance account",
+    ))
+}
