@@ -31,6 +31,11 @@ pub struct ValidityPolicy<'a> {
     pub today: Option<BcdDate>,
     /// The blocklist, if the terminal keeps one.
     pub blocklist: Option<&'a dyn Blocklist>,
+    /// When the card is on the blocklist, block its social security application there and
+    /// then (APPLICATION BLOCK with BK and STKSSSE, part 7 §13.2), as the loss report intends:
+    /// the verdict is then [`Verdict::BlocklistedAndBlocked`]. For terminals whose key holder
+    /// holds BK; off by default.
+    pub block_blocklisted: bool,
 }
 
 impl std::fmt::Debug for ValidityPolicy<'_> {
@@ -41,6 +46,7 @@ impl std::fmt::Debug for ValidityPolicy<'_> {
             .field("generations", &self.generations)
             .field("today", &self.today)
             .field("blocklist", &self.blocklist.is_some())
+            .field("block_blocklisted", &self.block_blocklisted)
             .finish()
     }
 }
@@ -69,6 +75,12 @@ pub enum Verdict {
     UnsupportedVersion(String),
     /// The card has expired.
     Expired(BcdDate),
+    /// The card is on the blocklist and the terminal blocked its social security application
+    /// ([`ValidityPolicy::block_blocklisted`]): it answers `9303` from now on.
+    BlocklistedAndBlocked {
+        /// Why it is on the list.
+        reason: String,
+    },
 }
 
 /// Runs part 7 §5.4 step by step: INTERNAL AUTHENTICATION with IRK; the card issuing data
@@ -102,6 +114,15 @@ pub fn check_validity<T: Transport>(
         Ok((judge(&issuing, generation, policy), issuing))
     })?;
     if let Some(v) = verdict {
+        if let (Verdict::Blocklisted { reason }, true) = (&v, policy.block_blocklisted) {
+            super::block::block_application(card, key_holder)?;
+            return Ok((
+                Verdict::BlocklistedAndBlocked {
+                    reason: reason.clone(),
+                },
+                issuing,
+            ));
+        }
         return Ok((v, issuing));
     }
     let pin = pin_status(card)?;
