@@ -4,6 +4,9 @@
 //!
 //! Software addresses records by tag, never by number, because record numbers differ between
 //! generations; [`record_number`] is there for diagnostics and for the simulator.
+//!
+//! [`areas`] holds every DF, EF and data item of the V2.0 notice (SSSE and the data areas
+//! DF01-DF04, DF07, appendix B's DF05) as one table, with the code tables of [`codes`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,6 +15,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::DataError;
 use crate::keys::KeyRole;
+
+pub mod areas;
+pub mod codes;
+
+pub use areas::{
+    AreaError, AreaProfile, Compat, DfId, DfSpec, FileId, FileSpec, ItemSpec, ReadRule, Reading,
+    Structure, Value, WriteRule,
+};
 
 /// AID of the social security application SSSE: `"sx1.sh.社会保障"` in GBK.
 pub const SSSE_AID: [u8; 15] = [
