@@ -734,7 +734,7 @@ pub unsafe extern "system" fn iReadDebitRecord(iType: c_int, pOutInfo: *mut c_ch
 /// called from any thread that calls the interface; `pUser` is whatever it expects.
 #[no_mangle]
 pub unsafe extern "system" fn iSetPinCallback(
-    callback: Option<SscardPinCallback>,
+    callback: SscardPinCallback,
     pUser: *mut c_void,
 ) -> c_long {
     if IN_CALL.with(Cell::get) {

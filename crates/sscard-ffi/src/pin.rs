@@ -17,21 +17,26 @@ use crate::config::{Config, PinSource, CONFIG_ERROR};
 /// 3 请输入新密码, 4 请再次输入新密码), a buffer `pPin` of `iPinSize` bytes for the PIN's digits
 /// (NUL-terminated) and the `pUser` pointer given at registration. It returns 0 when the holder
 /// entered a PIN, or an appendix A code: -31 (the holder cancelled), -32 (timeout). libsscard
-/// wipes the buffer afterwards.
+/// wipes the buffer afterwards. NULL removes a registered callback.
 #[allow(non_snake_case)]
-pub type SscardPinCallback = extern "system" fn(
-    iPrompt: c_int,
-    pPin: *mut c_char,
-    iPinSize: c_int,
-    pUser: *mut c_void,
-) -> c_long;
+pub type SscardPinCallback = Option<
+    extern "system" fn(
+        iPrompt: c_int,
+        pPin: *mut c_char,
+        iPinSize: c_int,
+        pUser: *mut c_void,
+    ) -> c_long,
+>;
+
+/// A registered PIN callback (never NULL).
+pub type PinFn = extern "system" fn(c_int, *mut c_char, c_int, *mut c_void) -> c_long;
 
 /// A registered callback and its user pointer (kept as an address: libsscard never
 /// dereferences it, it only hands it back).
 #[derive(Debug, Clone, Copy)]
 pub struct Registered {
     /// The callback.
-    pub callback: SscardPinCallback,
+    pub callback: PinFn,
     /// The `pUser` pointer, as an address.
     pub user: usize,
 }
