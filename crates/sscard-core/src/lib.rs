@@ -21,6 +21,7 @@ pub mod crypto;
 pub mod data;
 pub mod error;
 pub mod fci;
+pub mod fileaddr;
 pub mod keyholder;
 pub mod keys;
 pub mod lifecycle;
