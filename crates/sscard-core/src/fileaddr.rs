@@ -238,7 +238,7 @@ fn resolve_tokens(file: &FileSpec, tokens: &[String]) -> Result<Vec<Target>, Fil
             tokens
                 .iter()
                 .map(|t| match t.trim().parse::<u8>() {
-                    Ok(n) if n >= 1 && n < 0xFF => Ok(Target::Record(n)),
+                    Ok(n) if (1..0xFF).contains(&n) => Ok(Target::Record(n)),
                     _ => Err(syntax(
                         t,
                         "an item of a cyclic file is a record number (1 the newest)".into(),
