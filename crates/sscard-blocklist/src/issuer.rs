@@ -72,6 +72,98 @@ fn keys_of(part: &Part) -> impl Iterator<Item = (Key, u32)> + '_ {
         .chain(part.ranges.iter().map(|(r, m)| (Key::Range(*r), *m)))
 }
 
+/// The validity period and issue day of a publication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// The day it is published.
+    pub issued: BcdDate,
+    /// First valid day.
+    pub valid_from: BcdDate,
+    /// Last valid day.
+    pub valid_until: BcdDate,
+}
+
+fn header(kind: Kind, version: u64, period: Period, key: &IssuerKey) -> Result<Header> {
+    if period.valid_from > period.valid_until {
+        return Err(Error::BadEntry(format!(
+            "validity period {}-{} ends before it starts",
+            period.valid_from, period.valid_until
+        )));
+    }
+    if version == 0 {
+        return Err(Error::BadEntry("list versions start at 1".into()));
+    }
+    Ok(Header {
+        kind,
+        version,
+        base: if kind == Kind::Delta { version - 1 } else { 0 },
+        issued: Some(period.issued),
+        valid_from: Some(period.valid_from),
+        valid_until: Some(period.valid_until),
+        key_id: key.public()?.key_id(),
+    })
+}
+
+fn sorted_keys(entries: impl IntoIterator<Item = (Entry, u32)>) -> Result<Vec<(Key, u32)>> {
+    let mut keys: Vec<(Key, u32)> = entries.into_iter().map(|(e, m)| (key_of(&e), m)).collect();
+    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    if let Some(w) = keys.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Error::BadEntry(format!(
+            "{} is listed twice",
+            entry_of(&w[0].0).map(|e| e.to_string()).unwrap_or_default()
+        )));
+    }
+    Ok(keys)
+}
+
+/// Signs a full list of `entries` in one go (an issuer migrating an existing list, or
+/// benchmarks): no working list needed. An entry given twice is refused.
+pub fn sign_full(
+    key: &IssuerKey,
+    version: u64,
+    period: Period,
+    entries: impl IntoIterator<Item = (Entry, Mark)>,
+) -> Result<Vec<u8>> {
+    let keys = sorted_keys(entries.into_iter().map(|(e, m)| (e, m.pack())))?;
+    let header = header(Kind::Full, version, period, key)?;
+    format::encode(
+        &header,
+        &[encode_part(keys.iter().map(|(k, m)| (k, *m)))],
+        Some(key),
+    )
+}
+
+/// Signs the delta producing `version` from `version - 1`: entries added (or re-marked) and
+/// entries removed. An entry in both is refused.
+pub fn sign_delta(
+    key: &IssuerKey,
+    version: u64,
+    period: Period,
+    added: impl IntoIterator<Item = (Entry, Mark)>,
+    removed: impl IntoIterator<Item = Entry>,
+) -> Result<Vec<u8>> {
+    let added = sorted_keys(added.into_iter().map(|(e, m)| (e, m.pack())))?;
+    let removed = sorted_keys(removed.into_iter().map(|e| (e, 0)))?;
+    if let Some((k, _)) = removed
+        .iter()
+        .find(|(k, _)| added.binary_search_by(|(a, _)| a.cmp(k)).is_ok())
+    {
+        return Err(Error::BadEntry(format!(
+            "{} is both added and removed",
+            entry_of(k).map(|e| e.to_string()).unwrap_or_default()
+        )));
+    }
+    let header = header(Kind::Delta, version, period, key)?;
+    format::encode(
+        &header,
+        &[
+            encode_part(added.iter().map(|(k, m)| (k, *m))),
+            encode_part(removed.iter().map(|(k, m)| (k, *m))),
+        ],
+        Some(key),
+    )
+}
+
 /// What one publication produced.
 #[derive(Debug, Clone)]
 pub struct Publication {
@@ -169,21 +261,13 @@ impl IssuerList {
         valid_from: BcdDate,
         valid_until: BcdDate,
     ) -> Result<Publication> {
-        if valid_from > valid_until {
-            return Err(Error::BadEntry(format!(
-                "validity period {valid_from}-{valid_until} ends before it starts"
-            )));
-        }
-        let version = self.version + 1;
-        let header = Header {
-            kind: Kind::Full,
-            version,
-            base: 0,
-            issued: Some(issued),
-            valid_from: Some(valid_from),
-            valid_until: Some(valid_until),
-            key_id: key.public()?.key_id(),
+        let period = Period {
+            issued,
+            valid_from,
+            valid_until,
         };
+        let version = self.version + 1;
+        let header = header(Kind::Full, version, period, key)?;
         let full = format::encode(
             &header,
             &[encode_part(self.entries.iter().map(|(k, m)| (k, *m)))],

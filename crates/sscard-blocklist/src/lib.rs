@@ -51,7 +51,7 @@ pub mod terminal;
 pub use entry::{CardRange, Entry, Mark, Reason};
 pub use error::{Error, Result};
 pub use format::{Header, Kind};
-pub use issuer::{IssuerList, Publication};
+pub use issuer::{sign_delta, sign_full, IssuerList, Period, Publication};
 pub use keys::{IssuerKey, KeyId, TrustedKey};
 pub use store::{CrashPoint, Store};
 pub use terminal::{Applied, Counts, Hit, TerminalList};
