@@ -1,0 +1,342 @@
+/* Calls every function of libsscard, the success paths and the failure paths (no card, wrong
+ * PIN, blocked PIN, blocked card, no PSAM, wrong algorithm, malformed parameters, HSM steps out
+ * of order, concurrent callers), against the simulated card and PSAM in a private pcscd.
+ *
+ * Run by crates/sscard-ffi/tests/through_pcscd.rs, which plays the HSM and the person at the
+ * card slot over this program's standard input and output:
+ *   "HSM <request>"  the harness answers the HSM's answer (computed with the test keys);
+ *   "STEP <action>"  the harness removes / inserts / swaps a card or changes the configuration
+ *                    and answers "done";
+ *   "LINE <name> <text>" a result the harness compares with `sscard read`;
+ *   "ok - …" / "not ok - …", and at the end "N passed, M failed".
+ * The PINs come from the callback registered with iSetPinCallback (pin_source = callback). */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sscard.h"
+
+static int passed, failed;
+
+static void check(int cond, const char *what, long rc, const char *out)
+{
+    printf("%s - %s (rc %ld: %s)\n", cond ? "ok" : "not ok", what, rc, out ? out : "");
+    fflush(stdout);
+    if (cond)
+        passed++;
+    else
+        failed++;
+}
+
+/* Expects `rc` to be `want`. */
+static void expect(long rc, long want, const char *what, const char *out)
+{
+    char text[256];
+    snprintf(text, sizeof text, "%s -> %ld", what, want);
+    check(rc == want, text, rc, out);
+}
+
+static void read_reply(char *buf, size_t n)
+{
+    if (!fgets(buf, (int)n, stdin)) {
+        fprintf(stderr, "the harness went away\n");
+        exit(2);
+    }
+    buf[strcspn(buf, "\r\n")] = 0;
+}
+
+static void step(const char *action)
+{
+    char reply[64];
+    printf("STEP %s\n", action);
+    fflush(stdout);
+    read_reply(reply, sizeof reply);
+}
+
+static void hsm(const char *request, char *answer, size_t n)
+{
+    printf("HSM %s\n", request);
+    fflush(stdout);
+    read_reply(answer, n);
+}
+
+/* ---- the PIN callback: answers the PINs queued by pins(), "CANCEL" cancels, "REENTER" calls
+ * back into the library (which must refuse) ---- */
+static const char *queue[8];
+static int queued, next_pin;
+static long reentered_rc = 1;
+
+static void pins(int n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++)
+        queue[i] = va_arg(ap, const char *);
+    va_end(ap);
+    queued = n;
+    next_pin = 0;
+}
+
+static long SSCARD_CALL pin_callback(int iPrompt, char *pPin, int iPinSize, void *pUser)
+{
+    int *calls = pUser;
+    (*calls)++;
+    if (iPrompt < 1 || iPrompt > 4 || next_pin >= queued)
+        return -31;
+    const char *pin = queue[next_pin++];
+    if (strcmp(pin, "CANCEL") == 0)
+        return -31;
+    if (strcmp(pin, "REENTER") == 0) {
+        char inner[512];
+        reentered_rc = iVerifyPIN(1, inner);
+        return -31;
+    }
+    snprintf(pPin, (size_t)iPinSize, "%s", pin);
+    return 0;
+}
+
+/* field `i` (from 0) of a |-separated line */
+static void field(const char *line, int i, char *out, size_t n)
+{
+    const char *p = line;
+    for (; i > 0 && p; i--) {
+        p = strchr(p, '|');
+        if (p)
+            p++;
+    }
+    size_t len = p ? strcspn(p, "|") : 0;
+    if (len >= n)
+        len = n - 1;
+    memcpy(out, p ? p : "", len);
+    out[len] = 0;
+}
+
+/* The HSM read of appendix C.1: step one, the HSM, step two. `corrupt` flips the first digit
+ * of the HSM's internal authentication data (a card that is not genuine, or a wrong HSM). */
+static long hsm_read(char *out, int corrupt, int without_external)
+{
+    char request[1024], answer[256];
+    long rc = iReadCardBas_HSM_Step1(1, request);
+    expect(rc, 0, "iReadCardBas_HSM_Step1", request);
+    if (rc != 0)
+        return rc;
+    hsm(request, answer, sizeof answer);
+    if (corrupt)
+        answer[0] = answer[0] == '0' ? '1' : '0';
+    if (without_external) {
+        char *bar = strchr(answer, '|');
+        if (bar)
+            strcpy(bar, "||");
+    }
+    return iReadCardBas_HSM_Step2(answer, out);
+}
+
+struct worker {
+    const char *expected;
+    int ok;
+};
+
+static void *read_in_thread(void *arg)
+{
+    struct worker *w = arg;
+    char out[1024];
+    for (int i = 0; i < 5; i++)
+        if (iReadCardBas(1, out) == 0 && strcmp(out, w->expected) == 0)
+            w->ok++;
+    return NULL;
+}
+
+int main(void)
+{
+    char out[20480], line[1024], card_info[128], request[1024], answer[256];
+    int calls = 0;
+    long rc;
+
+    expect(iSetPinCallback(pin_callback, &calls), 0, "iSetPinCallback", "");
+
+    /* ---- iReadCardBas with the PSAM ---- */
+    rc = iReadCardBas(1, line);
+    expect(rc, 0, "iReadCardBas (contact card, PSAM)", line);
+    printf("LINE psam %s\n", line);
+    char id[64], number[16];
+    field(line, 3, id, sizeof id);
+    field(line, 2, number, sizeof number);
+    snprintf(card_info, sizeof card_info, "%s|%s|", id, number);
+    rc = iReadCardBas(3, out);
+    check(rc == 0 && strcmp(out, line) == 0, "iReadCardBas iType 3 finds the contact card", rc, out);
+    expect(iReadCardBas(2, out), -11, "iReadCardBas iType 2 without a contactless reader", out);
+    expect(iReadCardBas(0, out), -1, "iReadCardBas iType 0", out);
+    expect(iReadCardBas(5, out), -1, "iReadCardBas iType 5", out);
+    expect(iReadCardBas(1, NULL), -14, "iReadCardBas with pOutInfo NULL", "");
+
+    /* ---- iVerifyPIN / iChangePIN (the initial PIN 123456) ---- */
+    pins(1, "123456");
+    expect(iVerifyPIN(1, out), 0, "iVerifyPIN right PIN", out);
+    pins(1, "000000");
+    rc = iVerifyPIN(1, out);
+    check(rc == -51 && strstr(out, "剩余次数 2 次") != NULL, "iVerifyPIN wrong PIN -> -51, 2 tries left", rc, out);
+    pins(1, "12");
+    expect(iVerifyPIN(1, out), -33, "iVerifyPIN 2 digits", out);
+    pins(1, "CANCEL");
+    expect(iVerifyPIN(1, out), -31, "iVerifyPIN cancelled", out);
+    pins(1, "REENTER");
+    expect(iVerifyPIN(1, out), -31, "iVerifyPIN whose callback calls the library", out);
+    expect(reentered_rc, -14, "a call from inside the PIN callback is refused", "");
+    pins(3, "123456", "258036", "258037");
+    expect(iChangePIN(1, out), -34, "iChangePIN two different new PINs", out);
+    pins(3, "123456", "258036", "258036");
+    expect(iChangePIN(1, out), 0, "iChangePIN", out);
+    pins(1, "258036");
+    expect(iVerifyPIN(1, out), 0, "iVerifyPIN the new PIN", out);
+
+    /* ---- the PIN blocked, unblocked and reloaded with the PSAM ---- */
+    pins(1, "111111");
+    rc = iVerifyPIN(1, out);
+    check(rc == -51 && strstr(out, "剩余次数 2 次"), "wrong PIN 1 -> -51, 2 left", rc, out);
+    pins(1, "111111");
+    rc = iVerifyPIN(1, out);
+    check(rc == -51 && strstr(out, "剩余次数 1 次"), "wrong PIN 2 -> -51, 1 left", rc, out);
+    pins(1, "111111");
+    expect(iVerifyPIN(1, out), -52, "wrong PIN 3: blocked", out);
+    pins(1, "258036");
+    expect(iVerifyPIN(1, out), -52, "the right PIN on a blocked PIN", out);
+    expect(iUnblockPIN(1, "xyz", out), -14, "iUnblockPIN malformed pCardInfo", out);
+    {
+        char other[128];
+        snprintf(other, sizeof other, "%s|X00000019|", id);
+        expect(iUnblockPIN(1, other, out), -22, "iUnblockPIN another card's number", out);
+    }
+    expect(iUnblockPIN(1, card_info, out), 0, "iUnblockPIN (PSAM)", out);
+    pins(1, "258036");
+    expect(iVerifyPIN(1, out), 0, "iVerifyPIN after the unblock", out);
+    pins(2, "654321", "654321");
+    expect(iReloadPIN(1, card_info, out), 0, "iReloadPIN (PSAM)", out);
+    pins(1, "654321");
+    expect(iVerifyPIN(1, out), 0, "iVerifyPIN the reloaded PIN", out);
+
+    /* ---- PIN reload and unblock through the HSM ---- */
+    expect(iReloadPIN_HSM_Step2("50C45431554CBADC1B0D7286F2DC77AF", out), -12, "iReloadPIN_HSM_Step2 without step 1", out);
+    expect(iReloadPIN_HSM_Step3("8424000114", out), -12, "iReloadPIN_HSM_Step3 without step 2", out);
+    expect(iReloadPIN_HSM_Step1(1, "1234|KD5578904|", out), -20, "iReloadPIN_HSM_Step1 malformed card id", out);
+    expect(iReloadPIN_HSM_Step1(1, card_info, request), 0, "iReloadPIN_HSM_Step1", request);
+    expect(iReloadPIN_HSM_Step2("ZZC45431554CBADC1B0D7286F2DC77AF", out), -41, "iReloadPIN_HSM_Step2 non-hex pKey", out);
+    expect(iReloadPIN_HSM_Step1(1, card_info, request), 0, "iReloadPIN_HSM_Step1 again", request);
+    check(strncmp(request, "03|0090|", 8) == 0, "step 1 asks for PUK (0090)", 0, request);
+    hsm(request, answer, sizeof answer);
+    expect(iUnblockPIN_HSM_Step2(answer, out), -12, "iUnblockPIN_HSM_Step2 after a reload's step 1", out);
+    expect(iReloadPIN_HSM_Step1(1, card_info, request), 0, "iReloadPIN_HSM_Step1 once more", request);
+    hsm(request, answer, sizeof answer);
+    expect(iReloadPIN_HSM_Step2("50C4", out), -42, "iReloadPIN_HSM_Step2 short pKey", out);
+    expect(iReloadPIN_HSM_Step1(1, card_info, request), 0, "iReloadPIN_HSM_Step1 for good", request);
+    hsm(request, answer, sizeof answer);
+    pins(2, "135790", "135790");
+    expect(iReloadPIN_HSM_Step2(answer, request), 0, "iReloadPIN_HSM_Step2", "(the request carries the new PIN)");
+    check(strncmp(request, "03|0173|", 8) == 0 && strstr(request, "|8424000114|135790|") != NULL,
+          "step 2 asks STKSSSE (0173) to secure 8424000114 with the new PIN", 0, "");
+    hsm(request, answer, sizeof answer);
+    expect(iReloadPIN_HSM_Step3(answer, out), 0, "iReloadPIN_HSM_Step3", out);
+    pins(1, "135790");
+    expect(iVerifyPIN(1, out), 0, "iVerifyPIN the PIN reloaded through the HSM", out);
+    for (int i = 0; i < 3; i++) {
+        pins(1, "999999");
+        iVerifyPIN(1, out);
+    }
+    pins(1, "135790");
+    expect(iVerifyPIN(1, out), -52, "blocked again", out);
+    expect(iUnblockPIN_HSM_Step1(1, card_info, request), 0, "iUnblockPIN_HSM_Step1", request);
+    hsm(request, answer, sizeof answer);
+    expect(iUnblockPIN_HSM_Step2(answer, request), 0, "iUnblockPIN_HSM_Step2", request);
+    check(strstr(request, "|8424000004||") != NULL, "unblock step 2: header 8424000004, no plaintext", 0, request);
+    hsm(request, answer, sizeof answer);
+    expect(iUnblockPIN_HSM_Step3(answer, out), 0, "iUnblockPIN_HSM_Step3", out);
+    pins(1, "135790");
+    expect(iVerifyPIN(1, out), 0, "iVerifyPIN after the HSM unblock", out);
+
+    /* ---- no PSAM: -2201, then the HSM read of appendix C.1 ---- */
+    step("remove-psam");
+    expect(iReadCardBas(1, out), -2201, "iReadCardBas without the PSAM", out);
+    expect(iReloadPIN(1, card_info, out), -2201, "iReloadPIN without the PSAM", out);
+    expect(iReadCardBas_HSM_Step2("F4A0CF965BDCEA30DBF7A936D0D18C9E||", out), -12, "iReadCardBas_HSM_Step2 without step 1", out);
+    expect(hsm_read(out, 1, 0), -21, "iReadCardBas_HSM_Step2 with a wrong internal authentication answer", out);
+    rc = hsm_read(out, 0, 0);
+    expect(rc, 0, "iReadCardBas_HSM_Step2", out);
+    printf("LINE hsm %s\n", out);
+    step("insert-psam");
+
+    /* ---- a 3.0 3DES card with an SM4 PSAM: -2202, then the HSM with RKSSSE ---- */
+    step("card-v3");
+    expect(iReadCardBas(1, out), -2202, "iReadCardBas: the PSAM lacks the card's algorithm", out);
+    expect(hsm_read(out, 0, 1), -14, "iReadCardBas_HSM_Step2 without the RKSSSE answer (3.0 card)", out);
+    rc = hsm_read(out, 0, 0);
+    check(rc == 0 && strstr(out, "|3.00|") != NULL, "iReadCardBas_HSM_Step2 on a 3.0 card (external authentication with RKSSSE)", rc, out);
+    printf("LINE hsm-v3 %s\n", out);
+    step("card-v2");
+
+    /* ---- no card, blocked card ---- */
+    step("remove-card");
+    expect(iReadCardBas(1, out), -2, "iReadCardBas without a card", out);
+    pins(1, "135790");
+    expect(iVerifyPIN(1, out), -2, "iVerifyPIN without a card", out);
+    expect(iReadCardBas_HSM_Step1(1, out), -2, "iReadCardBas_HSM_Step1 without a card", out);
+    step("insert-card");
+    step("card-blocked");
+    expect(iReadCardBas(1, out), -37635, "iReadCardBas on a permanently blocked card (9303)", out);
+    pins(1, "123456");
+    expect(iVerifyPIN(1, out), -37635, "iVerifyPIN on a permanently blocked card", out);
+    step("card-v2");
+
+    /* ---- functions waiting for other parts of sscard: parameters checked, then -13 ---- */
+    expect(iReadCard(1, 1, card_info, "DF01EF0A|37|$", out), -13, "iReadCard (pending issue 15)", out);
+    expect(iReadCard(1, 1, card_info, "DF01EF0A|37|", out), -14, "iReadCard malformed pFileAddr", out);
+    expect(iReadCard(1, 1, NULL, "DF01EF0A|37|$", out), -14, "iReadCard NULL pCardInfo", out);
+    expect(iReadCard_HSM_Step1(1, card_info, "DF01EF0A|37|$", out), -13, "iReadCard_HSM_Step1", out);
+    expect(iReadCard_HSM_Step2("00112233445566778899AABBCCDDEEFF", out), -13, "iReadCard_HSM_Step2", out);
+    expect(iWriteCard(1, card_info, "DF01EF07|29|$", "DF01EF07|1|$", out), -13, "iWriteCard (pending issue 15)", out);
+    expect(iWriteCard(1, card_info, "DF01EF07|29|$", "DF01EF07|1|2|$", out), -14, "iWriteCard pWriteData unlike pFileAddr", out);
+    expect(iWriteCard_HSM_Step1(1, card_info, "DF01EF07|29|$", out), -13, "iWriteCard_HSM_Step1", out);
+    expect(iWriteCard_HSM_Step2("00112233445566778899AABBCCDDEEFF", "DF01EF07|1|$", out), -13, "iWriteCard_HSM_Step2", out);
+    expect(iDoDebit(1, card_info, "12.30|10.00|20261123101500|", out), -13, "iDoDebit (pending issue 10)", out);
+    expect(iDoDebit(1, card_info, "12.3|10.00|20261123101500|", out), -23, "iDoDebit malformed amount", out);
+    expect(iDoDebit_HSM_Step1(1, card_info, "12.30|10.00|20261123101500|", out), -13, "iDoDebit_HSM_Step1", out);
+    expect(iDoDebit_HSM_Step2("00000001|20261123101500|11223344|", out), -13, "iDoDebit_HSM_Step2", out);
+    expect(iReadDebitRecord(1, out), -13, "iReadDebitRecord (pending issue 10)", out);
+
+    /* ---- a pKey longer than the interface allows ---- */
+    {
+        char longkey[400];
+        memset(longkey, 'A', sizeof longkey - 1);
+        longkey[sizeof longkey - 1] = 0;
+        expect(iReadCardBas_HSM_Step2(longkey, out), -14, "a 399-character pKey", out);
+    }
+
+    /* ---- four threads at once: serialized, every read whole ---- */
+    {
+        pthread_t threads[4];
+        struct worker workers[4];
+        for (int i = 0; i < 4; i++) {
+            workers[i].expected = line;
+            workers[i].ok = 0;
+            pthread_create(&threads[i], NULL, read_in_thread, &workers[i]);
+        }
+        int ok = 0;
+        for (int i = 0; i < 4; i++) {
+            pthread_join(threads[i], NULL);
+            ok += workers[i].ok;
+        }
+        char n[32];
+        snprintf(n, sizeof n, "%d of 20", ok);
+        check(ok == 20, "4 threads x 5 iReadCardBas give the same line", 0, n);
+    }
+
+    /* ---- GBK output ---- */
+    step("config encoding=gbk");
+    rc = iReadCardBas(1, out);
+    check(rc == 0 && strstr(out, "\xD5\xC5\xC8\xFD") != NULL, "iReadCardBas in GBK (张三 = D5C5 C8FD)", rc, "");
+    step("config encoding=utf-8");
+
+    check(calls > 0, "the PIN callback was called", calls, "");
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
