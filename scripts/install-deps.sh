@@ -5,13 +5,16 @@
 #   pcscd            the PC/SC daemon (the tests run a PRIVATE instance, see pcscd-private.sh)
 #   vsmartcard-vpcd  the virtual reader driver a simulated card plugs into over TCP
 #   opensc           opensc-tool, used by the interoperability test
+#   python3, default-jdk-headless, libjna-java
+#                    the Python (ctypes) and Java (JNA) programs run against libsscard
+#                    (crates/sscard-ffi/tests/through_pcscd.rs)
 #
 # Idempotent: packages that `dpkg -s` reports as installed are skipped; `apt-get update` runs at
 # most once, and only when something is missing. Non-interactive (works without a terminal).
 # Needs root (or sudo) only when something must be installed.
 set -euo pipefail
 
-PACKAGES=(libpcsclite-dev pkg-config pcscd vsmartcard-vpcd opensc)
+PACKAGES=(libpcsclite-dev pkg-config pcscd vsmartcard-vpcd opensc python3 default-jdk-headless libjna-java)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
