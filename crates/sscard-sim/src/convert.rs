@@ -195,6 +195,8 @@ impl CardImage {
             ssse_blocked: block_state != "none",
             card_blocked,
             financial: None,
+            areas: Default::default(),
+            extensions: Default::default(),
         };
         image.keys = card_keys(keys, algorithm, &image.factors()?)?;
         image.validate()?;

@@ -35,6 +35,9 @@ use sscard_core::keys::KeyRole;
 use sscard_core::profile::{self, Ef, Generation};
 use sscard_core::Algorithm;
 
+use sscard_core::profile::areas::{AreaProfile, DfId, Extensions};
+
+use crate::areas::AreaImage;
 use crate::atr::{self, HistoricalBytes, HISTORICAL_LEN};
 use crate::error::SimError;
 use crate::financial::FinancialApp;
@@ -142,6 +145,13 @@ pub struct CardImage {
     /// The financial application of a bank-issued card ([`crate::financial`]).
     #[serde(default)]
     pub financial: Option<FinancialApp>,
+    /// The data areas below SSSE by DF (`DF01` …; `SSSE` for SSSE's regional EFs), see
+    /// [`crate::areas`]. None on cards made without them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub areas: BTreeMap<String, AreaImage>,
+    /// The region's extensions of the file structure (V2.0 notice §6).
+    #[serde(default, skip_serializing_if = "Extensions::is_empty")]
+    pub extensions: Extensions,
 }
 
 impl CardImage {
@@ -204,6 +214,18 @@ impl CardImage {
         let mut out = stored.0.clone();
         out.resize(ef.size().max(out.len()), 0x00);
         Some(out)
+    }
+
+    /// The file structure of the card's data areas: the notice's and the region's
+    /// extensions.
+    pub fn area_profile(&self) -> Result<AreaProfile, SimError> {
+        AreaProfile::with_extensions(&self.extensions)
+            .map_err(|e| SimError::InvalidImage(e.to_string()))
+    }
+
+    /// The data area `df` (`DfId::Ssse` holds SSSE's regional EFs only).
+    pub fn area(&self, df: DfId) -> Option<&AreaImage> {
+        self.areas.get(&df.name())
     }
 
     /// The card identification code (EF05 tag `01`), if written.
@@ -299,6 +321,9 @@ impl CardImage {
             return bad("the PIN is not 4 to 16 digits in cn".into());
         }
         check_counter("the PIN", self.pin.tries_left, self.pin.max_tries)?;
+        if !self.areas.is_empty() || !self.extensions.is_empty() {
+            crate::areas::validate(&self.areas, &self.area_profile()?, self.algorithm)?;
+        }
         if let Some(app) = &self.financial {
             app.validate()
                 .map_err(|e| SimError::InvalidImage(e.to_string()))?;

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod apdu;
+pub mod areas;
 pub mod atr;
 pub mod card;
 mod convert;
@@ -40,6 +41,7 @@ mod proptests;
 #[cfg(test)]
 mod test_support;
 
+pub use areas::{AreaImage, DataAreas, FileContent};
 pub use atr::HistoricalBytes;
 pub use card::SimCard;
 pub use error::SimError;

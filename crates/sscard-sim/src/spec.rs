@@ -12,6 +12,7 @@ use sscard_core::keys::RootKeys;
 use sscard_core::profile::{self, Ef, Generation};
 use sscard_core::Algorithm;
 
+use crate::areas::DataAreas;
 use crate::atr::{self, HistoricalBytes, DEFAULT_CHIP_PROVIDER, DEFAULT_COS, DEFAULT_MANUFACTURER};
 use crate::error::SimError;
 use crate::financial::FinancialApp;
@@ -51,6 +52,8 @@ pub struct CardSpec {
     pub t0: bool,
     /// The financial application of a bank-issued card.
     pub financial: Option<FinancialApp>,
+    /// The data areas below SSSE (V2.0 notice §5.3-5.7, §6); none by default.
+    pub areas: Option<DataAreas>,
 }
 
 impl CardSpec {
@@ -77,7 +80,15 @@ impl CardSpec {
             manufacturer: DEFAULT_MANUFACTURER,
             t0: true,
             financial: None,
+            areas: None,
         }
+    }
+
+    /// Gives the card the data areas (DF01-DF04, DF07 with their keys, files empty; appendix
+    /// B's DF05 and regional extensions as `areas` says).
+    pub fn with_data_areas(mut self, areas: DataAreas) -> CardSpec {
+        self.areas = Some(areas);
+        self
     }
 
     /// Sets the issuer's serial of the card identification code.
@@ -192,6 +203,14 @@ impl CardImage {
             app.validate()?;
         }
         let has_binaries = spec.generation.has_transparent_files();
+        let factors = spec.factors();
+        let (areas, extensions) = match &spec.areas {
+            Some(a) => (
+                crate::areas::blank_areas(a, keys, spec.algorithm, &factors)?,
+                a.extensions.clone(),
+            ),
+            None => Default::default(),
+        };
         let image = CardImage {
             format: CARD_IMAGE_FORMAT.into(),
             version: IMAGE_VERSION,
@@ -200,7 +219,7 @@ impl CardImage {
             t0: spec.t0,
             historical_bytes: HexBytes(spec.historical().to_bytes().to_vec()),
             region: spec.region,
-            keys: card_keys(keys, spec.algorithm, &spec.factors())?,
+            keys: card_keys(keys, spec.algorithm, &factors)?,
             ef05: vec![HexBytes(codec::tlv(profile::tag::CARD_ID, &spec.card_id()))],
             ef06: Vec::new(),
             ef07: has_binaries.then(HexBytes::default),
@@ -209,6 +228,8 @@ impl CardImage {
             ssse_blocked: false,
             card_blocked: false,
             financial: spec.financial.clone(),
+            areas,
+            extensions,
         };
         image.validate()?;
         Ok(image)

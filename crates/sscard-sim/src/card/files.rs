@@ -15,7 +15,7 @@ const MF_FID: [u8; 2] = [0x3F, 0x00];
 
 /// Which record P1 names, by number or by record identifier (part 5 table 32, part 3 §5.3).
 #[derive(Debug, Clone, Copy)]
-enum Address {
+pub(crate) enum Address {
     /// Mode `100`: record number P1 (`00`: the current record).
     Number(u8),
     /// Modes `000`-`011`: an occurrence of the record identifier P1.
@@ -23,7 +23,7 @@ enum Address {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Occurrence {
+pub(crate) enum Occurrence {
     First,
     Last,
     Next,
@@ -34,7 +34,7 @@ impl Address {
     /// Decodes P1 and the mode bits b3-b1 of P2. READ RECORD's modes `101` and `110` (several
     /// records at once) are `6A81`: the card returns one record whole (\[design\] D16); the
     /// other values are `6A86`.
-    fn decode(p1: u8, p2: u8) -> Result<Address, u16> {
+    pub(crate) fn decode(p1: u8, p2: u8) -> Result<Address, u16> {
         Ok(match p2 & 0x07 {
             0b100 => Address::Number(p1),
             0b000 => Address::Identifier(p1, Occurrence::First),
@@ -49,7 +49,7 @@ impl Address {
 
 /// Finds the record `address` names among `records` (whole records, the identifier is the
 /// first byte, part 3 §5.3.1), with `pointer` the current record.
-fn find(records: &[Vec<u8>], address: Address, pointer: Option<usize>) -> Option<usize> {
+pub(crate) fn find(records: &[Vec<u8>], address: Address, pointer: Option<usize>) -> Option<usize> {
     match address {
         Address::Number(0) => pointer.filter(|p| *p < records.len()),
         Address::Number(n) => Some(usize::from(n) - 1).filter(|i| *i < records.len()),
@@ -70,10 +70,19 @@ fn find(records: &[Vec<u8>], address: Address, pointer: Option<usize>) -> Option
     }
 }
 
+/// The SFI READ/UPDATE BINARY names in P1 (`100xxxxx`), 0 for the current EF.
+fn binary_sfi(p1: u8) -> u8 {
+    if p1 & 0xE0 == 0x80 {
+        p1 & 0x1F
+    } else {
+        0
+    }
+}
+
 impl SimCard {
     /// Makes `df` current. Another DF drops the security state and the challenge (\[design\]
     /// D10, part 5 §6.11.1); the same DF keeps them. Either way no EF is current.
-    fn enter(&mut self, df: Df) {
+    pub(crate) fn enter(&mut self, df: Df) {
         if self.vol.df != df {
             self.vol.authenticated.clear();
             self.vol.challenge = None;
@@ -115,6 +124,11 @@ impl SimCard {
                     [hi, lo] => [*hi, *lo] == MF_FID,
                     _ => return Err(sw::WRONG_LENGTH.into()),
                 };
+                if let ([hi, lo], false, false) = (a.data, mf, next) {
+                    if let Some(outcome) = self.select_area_by_fid(u16::from_be_bytes([*hi, *lo])) {
+                        return outcome;
+                    }
+                }
                 if !mf || next {
                     return Err(sw::FILE_NOT_FOUND.into());
                 }
@@ -129,6 +143,11 @@ impl SimCard {
                     [hi, lo] => u16::from_be_bytes([*hi, *lo]),
                     _ => return Err(sw::WRONG_LENGTH.into()),
                 };
+                if !next {
+                    if let Some(outcome) = self.select_area_ef(fid) {
+                        return outcome;
+                    }
+                }
                 let ef = Ef::from_fid(fid)
                     .filter(|ef| self.vol.df == Df::Ssse && !next && self.has_ef(*ef))
                     .ok_or(sw::FILE_NOT_FOUND)?;
@@ -149,6 +168,9 @@ impl SimCard {
                         return Err(sw::APP_BLOCKED.into());
                     }
                     return Ok(Reply::Outgoing(Zeroizing::new(self.ssse_fci())));
+                }
+                if let Some(outcome) = self.select_area_by_name(a.data) {
+                    return outcome;
                 }
                 let app = self.financial().cloned().ok_or(sw::FILE_NOT_FOUND)?;
                 if a.data == PSE_NAME.as_slice() {
@@ -182,7 +204,7 @@ impl SimCard {
                 .map(File::Ssse),
             Df::Pse if sfi == RECORD_SFI => Some(File::PseDir),
             Df::Adf if sfi == RECORD_SFI => Some(File::AdfRecords),
-            Df::Mf | Df::Pse | Df::Adf => None,
+            Df::Mf | Df::Pse | Df::Adf | Df::Area(_) => None,
         };
         file.ok_or(sw::FILE_NOT_FOUND)
     }
@@ -221,6 +243,7 @@ impl SimCard {
                 .financial()
                 .map(FinancialApp::adf_records)
                 .unwrap_or_default()),
+            File::Area(..) => Err(sw::INCOMPATIBLE_FILE),
         }
     }
 
@@ -229,6 +252,9 @@ impl SimCard {
     /// anything but the record's length, `00` included, answers `6Cxx` with that length (part 5
     /// §6.10.4, \[design\] D16). Reading by identifier moves the record pointer (part 3 §5.3).
     pub(crate) fn read_record(&mut self, a: &Apdu<'_>) -> Outcome {
+        if self.in_area(a.p2 >> 3) {
+            return self.area_read_record(a);
+        }
         a.no_data()?;
         let address = Address::decode(a.p1, a.p2)?;
         let file = self.addressed_file(a.p2 >> 3)?;
@@ -261,6 +287,9 @@ impl SimCard {
     /// number, the record's tag may not change (`6A80`) and number *count + 1* adds a record; a
     /// value longer than the item is `6A84` (\[design\] D13). One transaction.
     pub(crate) fn update_record(&mut self, a: &Apdu<'_>) -> Outcome {
+        if self.in_area(a.p2 >> 3) {
+            return self.area_update_record(a);
+        }
         if a.data.is_empty() {
             return Err(sw::WRONG_LENGTH.into());
         }
@@ -272,7 +301,7 @@ impl SimCard {
         let records = self.file_records(file)?;
         let ef = match file {
             File::Ssse(ef) => ef,
-            File::PseDir | File::AdfRecords => return Err(sw::SECURITY.into()),
+            File::PseDir | File::AdfRecords | File::Area(..) => return Err(sw::SECURITY.into()),
         };
         if !self.satisfied(ef.write_access()) {
             return Err(sw::SECURITY.into());
@@ -338,6 +367,9 @@ impl SimCard {
     /// offset at or past the end is `6B00`; Le `00` (or none) reads up to 256 bytes (§6.9.4);
     /// an Le past the end answers `6Cxx` with what is left (table 30).
     pub(crate) fn read_binary(&mut self, a: &Apdu<'_>) -> Outcome {
+        if self.in_area(binary_sfi(a.p1)) {
+            return self.area_read_binary(a);
+        }
         a.no_data()?;
         let (ef, offset) = self.binary_target(a.p1, a.p2)?;
         if !self.satisfied(ef.read_access(self.image.generation)) {
@@ -361,6 +393,9 @@ impl SimCard {
     /// UPDATE BINARY (part 5 §6.12) of EF07 or EF08 with UKSSSE authenticated. An offset at
     /// or past the end is `6B00`, data running past the end `6700`. One transaction.
     pub(crate) fn update_binary(&mut self, a: &Apdu<'_>) -> Outcome {
+        if self.in_area(binary_sfi(a.p1)) {
+            return self.area_update_binary(a);
+        }
         if a.data.is_empty() {
             return Err(sw::WRONG_LENGTH.into());
         }

@@ -47,6 +47,7 @@
 //! RESPONSE (part 2 §9.3.2.2, `t0`); a T=1 card sends the data at once (`6Cxx` when a
 //! non-zero Le is too small).
 
+mod areas;
 mod files;
 mod security;
 #[cfg(test)]
@@ -60,6 +61,7 @@ use zeroize::Zeroizing;
 
 use sscard_core::crypto::{CardFactors, Pin};
 use sscard_core::keys::{KeyRole, RootKeys};
+use sscard_core::profile::areas::{AreaProfile, DfId};
 use sscard_core::profile::Ef;
 
 use crate::apdu::{sw, Apdu};
@@ -120,6 +122,8 @@ pub(crate) enum Df {
     Pse,
     /// The financial application.
     Adf,
+    /// A data area DF below SSSE (`DF01` …, V2.0 notice §5.3-5.7; regional DFs, §6).
+    Area(u16),
 }
 
 /// An elementary file as the current EF.
@@ -131,6 +135,8 @@ pub(crate) enum File {
     PseDir,
     /// The record file of the financial application (SFI 1 of the ADF).
     AdfRecords,
+    /// An EF of a data area DF, or a regional EF of SSSE ([`areas`]).
+    Area(DfId, u16),
 }
 
 /// One atomic change of persistent memory ([`crate::tear`]).
@@ -158,6 +164,8 @@ pub(crate) enum Change {
     SsseBlocked,
     /// CARD BLOCK.
     CardBlocked,
+    /// A change in a data area.
+    Area(areas::AreaChange),
 }
 
 /// Why a command stopped: a status word, or simulated power loss.
@@ -215,6 +223,8 @@ impl Volatile {
 /// A simulated social security card (see the module documentation).
 pub struct SimCard {
     image: CardImage,
+    /// The file structure of the data areas (the notice's and the image's extensions).
+    profile: AreaProfile,
     vol: Volatile,
     rng: StdRng,
     writes: u64,
@@ -250,6 +260,7 @@ impl SimCard {
     pub fn from_image(image: CardImage) -> Result<SimCard, SimError> {
         image.validate()?;
         Ok(SimCard {
+            profile: image.area_profile()?,
             image,
             vol: Volatile::power_on(),
             rng: StdRng::from_os_rng(),
@@ -390,6 +401,7 @@ impl SimCard {
             }
             Change::SsseBlocked => image.ssse_blocked = true,
             Change::CardBlocked => image.card_blocked = true,
+            Change::Area(change) => areas::apply(image, change)?,
         }
         Ok(())
     }
@@ -422,7 +434,10 @@ impl SimCard {
             [cla, ins, _, _, ..] => (*cla, *ins),
             _ => return Err(sw::WRONG_LENGTH.into()),
         };
-        if self.vol.df == Df::Ssse && self.image.ssse_blocked && ins_byte != ins::SELECT {
+        if matches!(self.vol.df, Df::Ssse | Df::Area(_))
+            && self.image.ssse_blocked
+            && ins_byte != ins::SELECT
+        {
             return Err(sw::APP_BLOCKED.into());
         }
         if !matches!(cla, 0x00 | 0x80 | 0x84) {

@@ -24,7 +24,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 impl SimCard {
     /// The card key of `role` (`6A88` when missing).
     fn card_key(&self, role: KeyRole) -> Result<SecretKey, Abort> {
-        let key = self.image.key(role).ok_or(sw::NOT_FOUND)?;
+        let key = self.current_key(role).ok_or(sw::NOT_FOUND)?;
         SecretKey::from_bytes(key.value.expose()).map_err(|_| Abort::Status(sw::NOT_FOUND))
     }
 
@@ -59,6 +59,9 @@ impl SimCard {
     /// The SSSE key EXTERNAL AUTHENTICATION names with P2 (part 5 table 14, \[design\] D2): `6A88`
     /// for an unknown id, outside SSSE, and for IRK, which only INTERNAL AUTHENTICATION uses.
     fn external_role(&self, p2: u8) -> Result<KeyRole, Abort> {
+        if let Df::Area(fid) = self.vol.df {
+            return self.area_external_role(fid, p2);
+        }
         if self.vol.df != Df::Ssse {
             return Err(sw::NOT_FOUND.into());
         }
@@ -77,7 +80,7 @@ impl SimCard {
     ) -> Result<(&'a [u8; 8], &'a [u8; 8]), Abort> {
         let (first, rest) = data.split_first_chunk::<8>().ok_or(sw::WRONG_LENGTH)?;
         let (second, version) = rest.split_first_chunk::<8>().ok_or(sw::WRONG_LENGTH)?;
-        let key = self.image.key(role).ok_or(sw::NOT_FOUND)?;
+        let key = self.current_key(role).ok_or(sw::NOT_FOUND)?;
         match version {
             [] => {}
             [v] if *v == key.version => {}
@@ -104,7 +107,7 @@ impl SimCard {
         let role = self.external_role(a.p2)?;
         let (auth, original) = self.auth_fields(a.data, role)?;
         let key = self.card_key(role)?;
-        let (tries, max) = match self.image.key(role) {
+        let (tries, max) = match self.current_key(role) {
             Some(k) => (k.tries_left, k.max_tries),
             None => return Err(sw::NOT_FOUND.into()),
         };
@@ -114,10 +117,7 @@ impl SimCard {
         let challenge = self.take_challenge()?;
         let counted = role.failures_count();
         if counted {
-            self.persist(Change::KeyTries {
-                role,
-                tries: tries - 1,
-            })?;
+            self.persist(self.key_tries(role, tries - 1))?;
         }
         let expected = crypto::authenticate(self.alg(), &key, &challenge, original)
             .map_err(|_| Abort::Status(sw::NO_CHALLENGE))?;
@@ -130,7 +130,7 @@ impl SimCard {
             .into());
         }
         if counted {
-            self.persist(Change::KeyTries { role, tries: max })?;
+            self.persist(self.key_tries(role, max))?;
         }
         self.vol.authenticated.insert(role);
         Ok(Reply::Done)
@@ -176,13 +176,15 @@ impl SimCard {
     /// VERIFY `0020 0000 Lc <PIN cn>` (part 5 §6.14, part 7 §5.6-§5.8). Lc `02`-`08` compares
     /// (a PIN that is not right, the empty PIN's case included, spends a try: `63Cx`, then
     /// `6983`); no data (Lc `00`) asks: `9000` for an empty PIN, `63Cx` with the tries left
-    /// otherwise, nothing spent. Outside SSSE there is no PIN: `6A88`.
+    /// otherwise, nothing spent. The PIN is SSSE's, also in its data area DFs (the reader
+    /// interface verifies it after EXTERNAL AUTHENTICATION there, §2.1.3(6)); elsewhere there
+    /// is no PIN: `6A88`.
     pub(crate) fn verify(&mut self, a: &Apdu<'_>) -> Outcome {
         a.p1p2(0, 0)?;
         if !matches!(a.data.len(), 0 | 2..=8) {
             return Err(sw::WRONG_LENGTH.into());
         }
-        if self.vol.df != Df::Ssse {
+        if !matches!(self.vol.df, Df::Ssse | Df::Area(_)) {
             return Err(sw::NOT_FOUND.into());
         }
         if a.data.is_empty() {
