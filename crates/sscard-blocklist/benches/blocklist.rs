@@ -117,7 +117,9 @@ fn row(name: &str, value: f64, unit: &str, target: Option<(f64, &str)>, note: &s
         ),
         None => (String::new(), ""),
     };
-    let shown = if value >= 100.0 {
+    let shown = if unit == "B" {
+        format!("{value:.2}")
+    } else if value >= 100.0 {
         format!("{value:.0}")
     } else if value >= 10.0 {
         format!("{value:.1}")

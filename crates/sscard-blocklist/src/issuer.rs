@@ -106,7 +106,7 @@ fn header(kind: Kind, version: u64, period: Period, key: &IssuerKey) -> Result<H
 
 fn sorted_keys(entries: impl IntoIterator<Item = (Entry, u32)>) -> Result<Vec<(Key, u32)>> {
     let mut keys: Vec<(Key, u32)> = entries.into_iter().map(|(e, m)| (key_of(&e), m)).collect();
-    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    keys.sort_unstable_by_key(|k| k.0);
     if let Some(w) = keys.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(Error::BadEntry(format!(
             "{} is listed twice",

@@ -54,4 +54,4 @@ pub use format::{Header, Kind};
 pub use issuer::{sign_delta, sign_full, IssuerList, Period, Publication};
 pub use keys::{IssuerKey, KeyId, TrustedKey};
 pub use store::{CrashPoint, Store};
-pub use terminal::{Applied, Counts, Hit, TerminalList};
+pub use terminal::{Applied, Counts, Delta, Hit, TerminalList};

@@ -540,6 +540,65 @@ impl TerminalList {
     }
 }
 
+/// The contents of a delta file.
+#[derive(Debug, Clone)]
+pub struct Delta {
+    /// Its header.
+    pub header: Header,
+    /// Entries added or re-marked, with their marks.
+    pub added: Vec<(Entry, Mark)>,
+    /// Entries removed.
+    pub removed: Vec<Entry>,
+}
+
+fn part_entries(part: &Part) -> Vec<(Entry, u32)> {
+    let cards = part.cards.iter().filter_map(|(k, m)| {
+        let (card_id, card_number) = entry::narrow_card(entry::unpermute(k))?;
+        Some((
+            Entry::Card {
+                card_id,
+                card_number,
+            },
+            m,
+        ))
+    });
+    let wide = part.wide.iter().filter_map(|(k, m)| {
+        let (card_id, card_number) = entry::wide_card(k)?;
+        Some((
+            Entry::Card {
+                card_id,
+                card_number,
+            },
+            *m,
+        ))
+    });
+    let ranges = part.ranges.iter().map(|(r, m)| (Entry::Range(*r), *m));
+    cards.chain(wide).chain(ranges).collect()
+}
+
+/// Reads a delta file (showing it, checking it without a list of its base version).
+pub fn read_delta(bytes: Vec<u8>, trust: Trust<'_>) -> Result<Delta> {
+    let file = format::parse(bytes, trust)?;
+    if file.header.kind != Kind::Delta {
+        return Err(Error::WrongKind(format!(
+            "a {} file where a delta is needed",
+            file.header.kind.name()
+        )));
+    }
+    let mut parts = file.parts.iter();
+    let (Some(add), Some(remove)) = (parts.next(), parts.next()) else {
+        return Err(Error::Malformed("a delta without its two parts".into()));
+    };
+    Ok(Delta {
+        header: file.header,
+        added: part_entries(add)
+            .into_iter()
+            .filter_map(|(e, m)| Some((e, Mark::unpack(m)?)))
+            .collect(),
+        removed: part_entries(remove).into_iter().map(|(e, _)| e).collect(),
+    })
+}
+
 impl sscard_core::lifecycle::Blocklist for TerminalList {
     fn lookup(&self, card_id: &CardIdentificationCode, card_number: &CardNumber) -> Option<String> {
         TerminalList::lookup(self, card_id, card_number).map(|h| h.describe())

@@ -234,7 +234,8 @@ fn bad_files_are_refused_and_the_list_is_kept() {
         .clone()
         .publish(&f.key, date(TODAY), date("20270101"), date("20270131"))
         .unwrap();
-    let cases: Vec<(&str, Vec<u8>, fn(&Error) -> bool)> = vec![
+    type Case<'a> = (&'a str, Vec<u8>, fn(&Error) -> bool);
+    let cases: Vec<Case<'_>> = vec![
         ("tampered entry", tampered, |e| {
             matches!(e, Error::BadSignature)
         }),

@@ -101,8 +101,7 @@ pub enum Command {
     /// Activate a card at the bank outlet: the holder replaces the initial PIN 123456.
     Activate(ActivateArgs),
     /// PIN management: verify, change, status, unblock, reload.
-    #[command(subcommand)]
-    Pin(PinCommand),
+    Pin(PinArgs),
     /// Block a lost card for good: APPLICATION BLOCK of the social security application, or
     /// the whole card (--card, CARD BLOCK). Needs BK and STKSSSE. There is no unblock.
     Block(BlockArgs),
@@ -119,6 +118,10 @@ pub enum Command {
     /// Development key files.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The blocklist of lost and replaced cards (part 8 §7): issue, publish signed full lists
+    /// and deltas, apply them at a terminal, verify, show, stats, diff.
+    #[command(subcommand)]
+    Blocklist(crate::blocklist::BlocklistCommand),
     /// The main job on an embedded simulated card: personalize, read, activate, PIN, block
     /// (no hardware, no pcscd).
     Demo,
@@ -152,6 +155,9 @@ pub struct ReadArgs {
     /// code 5 when the card is not valid.
     #[arg(long)]
     pub check_validity: bool,
+    /// The validity check with a blocklist (implies --check-validity).
+    #[command(flatten)]
+    pub blocklist: crate::blocklist::BlocklistArgs,
 }
 
 /// `personalize` options.
@@ -303,8 +309,22 @@ pub struct ActivateArgs {
     pub new_pin: NewPinSource,
     /// Activate without a key holder, skipping the validity check (genuineness with IRK,
     /// expiry).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "blocklist")]
     pub no_verify: bool,
+    /// The validity check with a blocklist.
+    #[command(flatten)]
+    pub blocklist: crate::blocklist::BlocklistArgs,
+}
+
+/// `pin` options and subcommand.
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// With a blocklist, the card must pass the validity check first (needs a key holder).
+    #[command(flatten)]
+    pub blocklist: crate::blocklist::BlocklistArgs,
+    /// The PIN operation.
+    #[command(subcommand)]
+    pub command: PinCommand,
 }
 
 /// `pin` subcommands.

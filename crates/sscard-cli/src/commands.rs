@@ -126,7 +126,7 @@ fn pin_status_json(status: PinStatus) -> serde_json::Value {
 }
 
 /// The verdict of the validity check in words, `None` when the card is valid.
-fn verdict_problem(verdict: &Verdict) -> Option<String> {
+pub(crate) fn verdict_problem(verdict: &Verdict) -> Option<String> {
     Some(match verdict {
         Verdict::Valid { .. } => return None,
         Verdict::NotGenuine => {
@@ -134,6 +134,9 @@ fn verdict_problem(verdict: &Verdict) -> Option<String> {
         }
         Verdict::Expired(date) => format!("the card expired on {date} (part 7 §5.4)"),
         Verdict::Blocklisted { reason } => format!("the card is on the blocklist: {reason}"),
+        Verdict::BlocklistedAndBlocked { reason } => format!(
+            "the card is on the blocklist ({reason}); its application is now blocked (9303)"
+        ),
         Verdict::UnsupportedInitializingBody(body) => {
             format!("initializing body {body} is not supported")
         }
@@ -148,7 +151,7 @@ fn verdict_json(verdict: &Verdict) -> serde_json::Value {
         Verdict::Valid { .. } => "valid",
         Verdict::NotGenuine => "not_genuine",
         Verdict::Expired(_) => "expired",
-        Verdict::Blocklisted { .. } => "blocklisted",
+        Verdict::Blocklisted { .. } | Verdict::BlocklistedAndBlocked { .. } => "blocklisted",
         Verdict::UnsupportedInitializingBody(_) => "unsupported_initializing_body",
         Verdict::UnsupportedCardType(_) => "unsupported_card_type",
         Verdict::UnsupportedVersion(_) => "unsupported_version",
@@ -251,7 +254,9 @@ fn print_read_text(data: &CardData, today: Option<BcdDate>, verdict: Option<&Ver
 
 /// `sscard read`.
 pub fn read(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
-    let mut key_holder = if args.check_validity {
+    let list = crate::blocklist::load_for(&args.blocklist)?;
+    let check_validity = args.check_validity || list.is_some();
+    let mut key_holder = if check_validity {
         Some(require_key_holder(
             global,
             "the validity check (INTERNAL AUTHENTICATION with IRK)",
@@ -266,7 +271,7 @@ pub fn read(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
             return Ok((lifecycle::read(&mut card)?, None));
         };
         let kh: &mut dyn KeyHolder = kh;
-        if !args.check_validity {
+        if !check_validity {
             let options = ReadOptions {
                 internal_authentication: !args.no_verify,
             };
@@ -274,6 +279,7 @@ pub fn read(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
         }
         let policy = ValidityPolicy {
             today,
+            blocklist: list.as_ref().map(|l| l as &dyn lifecycle::Blocklist),
             ..ValidityPolicy::default()
         };
         let (verdict, _) = lifecycle::check_validity(&mut card, &mut *kh, &policy)?;
@@ -389,12 +395,14 @@ pub fn activate(global: &GlobalOpts, args: &ActivateArgs) -> CliResult<()> {
         return Err(sscard_core::Error::WeakPin.into());
     }
     let today = today()?;
+    let list = crate::blocklist::load_for(&args.blocklist)?;
     let mut card = open_card(global)?;
     let result = (|| -> CliResult<Option<String>> {
         let mut number = None;
         if let Some(kh) = key_holder.as_mut() {
             let policy = ValidityPolicy {
                 today: Some(today),
+                blocklist: list.as_ref().map(|l| l as &dyn lifecycle::Blocklist),
                 ..ValidityPolicy::default()
             };
             let (verdict, issuing) = lifecycle::check_validity(&mut card, kh.as_mut(), &policy)?;

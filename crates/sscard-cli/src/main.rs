@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod batch;
+mod blocklist;
 mod cardstate;
 mod cli;
 mod commands;
@@ -28,7 +29,10 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Personalize(a) => commands::personalize(g, a),
         Command::Batch(a) => batch::run(g, a),
         Command::Activate(a) => commands::activate(g, a),
-        Command::Pin(c) => commands::pin_command(g, c),
+        Command::Pin(a) => {
+            blocklist::check_before(g, &a.blocklist, "the PIN operation")?;
+            commands::pin_command(g, &a.command)
+        }
         Command::Block(a) => commands::block(g, a),
         Command::Unblock(_) => commands::unblock_removed(),
         Command::BankAccount => commands::bank_account(g),
@@ -38,6 +42,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Sim(SimCommand::Convert(a)) => simulated::sim_convert(g, a),
         Command::Sim(SimCommand::Serve(a)) => serve::sim_serve(g, a),
         Command::Keys(KeysCommand::New(a)) => simulated::keys_new(g, a),
+        Command::Blocklist(c) => blocklist::run(g, c),
         Command::Demo => demo::demo(g),
         Command::Man => {
             let man = clap_mangen::Man::new(Cli::command());

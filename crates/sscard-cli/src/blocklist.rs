@@ -1,0 +1,849 @@
+//! `sscard blocklist`: the issuer's list of refused cards (黑名单, part 8 §7) — create, add,
+//! remove, publish signed full lists and deltas — and the terminal's side — apply updates to a
+//! store, verify, show, stats, diff; and the `--blocklist FILE --blocklist-key PUBKEY` options
+//! that make `read`, `activate` and `pin` run the validity check of part 7 §5.4 against it.
+//! (The account commands, when they exist, take the same [`BlocklistArgs`].)
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+use sscard_blocklist::format::{self as list_format, Trust};
+use sscard_blocklist::{
+    CardRange, Entry, Error as ListError, IssuerKey, IssuerList, Kind, Mark, Reason, Store,
+    TerminalList, TrustedKey,
+};
+use sscard_core::data::{BcdDate, CardIdentificationCode, CardNumber};
+use sscard_core::lifecycle::{self, ValidityPolicy, Verdict};
+
+use crate::cli::{GlobalOpts, OutputFormat};
+use crate::commands::{basic_not_supported, print_json, simple_output, today};
+use crate::context::{finish_card, open_card, require_key_holder};
+use crate::error::{CliError, CliResult};
+
+/// The options of the commands that check a card against a blocklist.
+#[derive(Debug, Args, Clone, Default)]
+pub struct BlocklistArgs {
+    /// Run the validity check of part 7 §5.4 with this blocklist: a signed full list (.ssbl)
+    /// or a terminal's store directory (`sscard blocklist apply`). A listed card is refused
+    /// (exit 5). Needs a key holder (INTERNAL AUTHENTICATION with IRK comes first).
+    #[arg(long, value_name = "FILE", requires = "blocklist_key")]
+    pub blocklist: Option<PathBuf>,
+    /// The issuer's public key (SPKI PEM) the blocklist must be signed with.
+    #[arg(long, value_name = "PUBKEY", requires = "blocklist")]
+    pub blocklist_key: Option<PathBuf>,
+}
+
+/// `blocklist` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BlocklistCommand {
+    /// Make the issuer's SM2 signing key (PKCS#8 PEM, mode 0600, never overwritten) and the
+    /// public key terminals hold (SPKI PEM).
+    Keygen(KeygenArgs),
+    /// Create an empty working list (the issuer's, unsigned).
+    New(ListArg),
+    /// Add a card (card identification code and card number) or a card-number range, with the
+    /// reason and the date; adding a listed entry again changes its reason and date.
+    Add(AddArgs),
+    /// Take a card or a range off the list.
+    Remove(RemoveArgs),
+    /// Publish the next version: the signed full list and the signed delta from the previous
+    /// version, each valid for a period.
+    Publish(PublishArgs),
+    /// Terminal side: apply signed updates (full lists or deltas) to a store directory,
+    /// atomically; a refused file leaves the store as it was.
+    Apply(ApplyArgs),
+    /// Check a signed file (or a store): signature, format, layout, validity period.
+    Verify(FileArgs),
+    /// Print the entries of a signed file, a store or a working list.
+    Show(ShowArgs),
+    /// Counts by kind and reason, version, validity, size.
+    Stats(FileArgs),
+    /// What changed between two full lists (or stores): added, removed, re-marked entries.
+    Diff(DiffArgs),
+}
+
+/// `blocklist keygen` options.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the signing key (must not exist).
+    #[arg(long, value_name = "KEY")]
+    pub out: PathBuf,
+    /// Where to write the public key for terminals.
+    #[arg(long, value_name = "PUBKEY")]
+    pub public_out: PathBuf,
+}
+
+/// The working list.
+#[derive(Debug, Args)]
+pub struct ListArg {
+    /// The issuer's working list.
+    #[arg(long, value_name = "LIST")]
+    pub list: PathBuf,
+}
+
+/// What to add or remove: a card or a range.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["card_id", "range"])))]
+pub struct Target {
+    /// The card identification code (32 hex digits, EF05 01).
+    #[arg(long, value_name = "HEX", requires = "card_number")]
+    pub card_id: Option<String>,
+    /// The card number (9 characters, EF05 07).
+    #[arg(long, value_name = "NUMBER", requires = "card_id")]
+    pub card_number: Option<String>,
+    /// A card-number range: the first and last card numbers (or their first 8 characters).
+    #[arg(long, num_args = 2, value_names = ["FIRST", "LAST"], conflicts_with = "card_id")]
+    pub range: Option<Vec<String>>,
+}
+
+/// `blocklist add` options.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    list: ListArg,
+    #[command(flatten)]
+    target: Target,
+    /// Why: lost, damaged, replaced, revoked.
+    #[arg(long)]
+    pub reason: String,
+    /// The date of the report, YYYYMMDD (default: today).
+    #[arg(long, value_name = "YYYYMMDD")]
+    pub date: Option<String>,
+}
+
+/// `blocklist remove` options.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    #[command(flatten)]
+    list: ListArg,
+    #[command(flatten)]
+    target: Target,
+}
+
+/// `blocklist publish` options.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    list: ListArg,
+    /// The issuer's signing key.
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// Where to write `full-<version>.ssbl` and `delta-<version>.ssbl`.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Days the files stay valid, from today (a terminal refuses an expired list).
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub valid_days: u32,
+}
+
+/// `blocklist apply` options.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The terminal's store directory (created from the first full list given).
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// The issuer's public key.
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: PathBuf,
+    /// Signed updates, applied in order.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// A file to check.
+#[derive(Debug, Args)]
+pub struct FileArgs {
+    /// A signed full list or delta, or a store directory.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The issuer's public key (without it, `show` and `stats` say the signature is not
+    /// checked; `verify` needs it).
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<PathBuf>,
+}
+
+/// `blocklist show` options.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    file: FileArgs,
+    /// Print at most N entries.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// `blocklist diff` options.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older full list (or store).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The newer full list (or store).
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// The issuer's public key (without it the signatures are not checked).
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<PathBuf>,
+}
+
+fn list_error(what: &Path, e: ListError) -> CliError {
+    match e {
+        ListError::Permissions { .. } => CliError::KeyHolder(e.to_string()),
+        ListError::Io { .. } => CliError::Other(e.to_string()),
+        other => CliError::BadInput(format!("{}: {other}", what.display())),
+    }
+}
+
+fn load_public(path: &Path) -> CliResult<TrustedKey> {
+    TrustedKey::load(path).map_err(|e| CliError::BadInput(e.to_string()))
+}
+
+fn load_working(path: &Path) -> CliResult<IssuerList> {
+    IssuerList::load(path).map_err(|e| list_error(path, e))
+}
+
+fn save_working(list: &IssuerList, path: &Path) -> CliResult<()> {
+    list.save(path).map_err(|e| list_error(path, e))
+}
+
+fn parse_date(text: &str) -> CliResult<BcdDate> {
+    text.parse()
+        .map_err(|e| CliError::BadInput(format!("date {text:?}: {e}")))
+}
+
+fn target_entry(t: &Target) -> CliResult<Entry> {
+    if let Some(r) = &t.range {
+        let [first, last] = r.as_slice() else {
+            return Err(CliError::Usage("--range takes FIRST and LAST".into()));
+        };
+        return CardRange::new(first, last)
+            .map(Entry::Range)
+            .map_err(|e| CliError::BadInput(e.to_string()));
+    }
+    let (Some(id), Some(number)) = (&t.card_id, &t.card_number) else {
+        return Err(CliError::Usage(
+            "give --card-id and --card-number, or --range FIRST LAST".into(),
+        ));
+    };
+    let card_id: CardIdentificationCode = id
+        .parse()
+        .map_err(|e| CliError::BadInput(format!("--card-id: {e}")))?;
+    // as read from a card: any check character (the list keeps it exactly)
+    let card_number = CardNumber::from_card(number)
+        .map_err(|e| CliError::BadInput(format!("--card-number: {e}")))?;
+    Ok(Entry::Card {
+        card_id,
+        card_number,
+    })
+}
+
+/// Days after a date.
+fn plus_days(date: BcdDate, days: u32) -> CliResult<BcdDate> {
+    let mut d = date;
+    for _ in 0..days {
+        let (y, m, day) = (d.year(), d.month(), d.day());
+        d = BcdDate::new(y, m, day + 1)
+            .or_else(|_| BcdDate::new(y, m + 1, 1))
+            .or_else(|_| BcdDate::new(y + 1, 1, 1))
+            .map_err(|e| CliError::Other(format!("date arithmetic: {e}")))?;
+    }
+    Ok(d)
+}
+
+/// Runs one `sscard blocklist` subcommand.
+pub fn run(global: &GlobalOpts, command: &BlocklistCommand) -> CliResult<()> {
+    basic_not_supported(global, "blocklist")?;
+    match command {
+        BlocklistCommand::Keygen(a) => keygen(global, a),
+        BlocklistCommand::New(a) => new(global, a),
+        BlocklistCommand::Add(a) => add(global, a),
+        BlocklistCommand::Remove(a) => remove(global, a),
+        BlocklistCommand::Publish(a) => publish(global, a),
+        BlocklistCommand::Apply(a) => apply(global, a),
+        BlocklistCommand::Verify(a) => verify(global, a),
+        BlocklistCommand::Show(a) => show(global, a),
+        BlocklistCommand::Stats(a) => stats(global, a),
+        BlocklistCommand::Diff(a) => diff(global, a),
+    }
+}
+
+fn keygen(global: &GlobalOpts, a: &KeygenArgs) -> CliResult<()> {
+    if a.public_out.exists() {
+        return Err(CliError::Other(format!(
+            "{} exists: not overwritten",
+            a.public_out.display()
+        )));
+    }
+    let key = IssuerKey::generate();
+    key.save(&a.out).map_err(|e| list_error(&a.out, e))?;
+    let public = key.public().map_err(|e| CliError::Other(e.to_string()))?;
+    let pem = public
+        .to_pem()
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    std::fs::write(&a.public_out, pem)
+        .map_err(|e| crate::error::io_err("public key", &a.public_out, e))?;
+    simple_output(
+        global,
+        "sscard.blocklist-keygen/1",
+        &format!(
+            "signing key {} (mode 0600; keep it offline), public key {} for terminals, key id {}",
+            a.out.display(),
+            a.public_out.display(),
+            public.key_id()
+        ),
+        json!({"key_id": public.key_id().to_string()}),
+    );
+    Ok(())
+}
+
+fn new(global: &GlobalOpts, a: &ListArg) -> CliResult<()> {
+    if a.list.exists() {
+        return Err(CliError::Other(format!(
+            "{} exists: not overwritten",
+            a.list.display()
+        )));
+    }
+    save_working(&IssuerList::new(), &a.list)?;
+    simple_output(
+        global,
+        "sscard.blocklist/1",
+        &format!("empty blocklist {} (never published)", a.list.display()),
+        json!({}),
+    );
+    Ok(())
+}
+
+fn add(global: &GlobalOpts, a: &AddArgs) -> CliResult<()> {
+    let mut list = load_working(&a.list.list)?;
+    let entry = target_entry(&a.target)?;
+    let reason: Reason = a
+        .reason
+        .parse()
+        .map_err(|e: ListError| CliError::BadInput(e.to_string()))?;
+    let date = match &a.date {
+        Some(d) => parse_date(d)?,
+        None => today()?,
+    };
+    let mark = Mark::new(reason, date).map_err(|e| CliError::BadInput(e.to_string()))?;
+    let previous = list.add(&entry, mark);
+    save_working(&list, &a.list.list)?;
+    let message = match previous {
+        Some(p) if p == mark => format!("{entry} is listed already ({mark})"),
+        Some(p) => format!("{entry}: {p} → {mark} (published with the next version)"),
+        None => format!("{entry} listed: {mark} (published with the next version)"),
+    };
+    simple_output(global, "sscard.blocklist/1", &message, json!({}));
+    Ok(())
+}
+
+fn remove(global: &GlobalOpts, a: &RemoveArgs) -> CliResult<()> {
+    let mut list = load_working(&a.list.list)?;
+    let entry = target_entry(&a.target)?;
+    let mark = list
+        .remove(&entry)
+        .map_err(|e| CliError::BadInput(e.to_string()))?;
+    save_working(&list, &a.list.list)?;
+    simple_output(
+        global,
+        "sscard.blocklist/1",
+        &format!("{entry} ({mark}) taken off the list (published with the next version)"),
+        json!({}),
+    );
+    Ok(())
+}
+
+fn publish(global: &GlobalOpts, a: &PublishArgs) -> CliResult<()> {
+    let mut list = load_working(&a.list.list)?;
+    let key = IssuerKey::load(&a.key).map_err(|e| list_error(&a.key, e))?;
+    let today = today()?;
+    let until = plus_days(today, a.valid_days - 1)?;
+    let publication = list
+        .publish(&key, today, today, until)
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    std::fs::create_dir_all(&a.out_dir)
+        .map_err(|e| crate::error::io_err("output folder", &a.out_dir, e))?;
+    let v = publication.version;
+    let full = a.out_dir.join(format!("full-{v:010}.ssbl"));
+    sscard_blocklist::store::write_atomic(&full, &publication.full)
+        .map_err(|e| list_error(&full, e))?;
+    let delta = match &publication.delta {
+        Some(bytes) => {
+            let path = a.out_dir.join(format!("delta-{v:010}.ssbl"));
+            sscard_blocklist::store::write_atomic(&path, bytes)
+                .map_err(|e| list_error(&path, e))?;
+            Some(path)
+        }
+        None => None,
+    };
+    // the list remembers the publication only once both files are on disk
+    save_working(&list, &a.list.list)?;
+    let mut message = format!(
+        "version {v} ({} entries), valid {today}-{until}: {}",
+        list.len(),
+        full.display()
+    );
+    if let Some(d) = &delta {
+        message.push_str(&format!(
+            ", delta {} (+{} −{})",
+            d.display(),
+            publication.added,
+            publication.removed
+        ));
+    }
+    simple_output(
+        global,
+        "sscard.blocklist-publish/1",
+        &message,
+        json!({
+            "version": v,
+            "entries": list.len(),
+            "full": full.display().to_string(),
+            "delta": delta.map(|d| d.display().to_string()),
+            "valid_from": today.to_string(),
+            "valid_until": until.to_string(),
+        }),
+    );
+    Ok(())
+}
+
+fn apply(global: &GlobalOpts, a: &ApplyArgs) -> CliResult<()> {
+    let key = load_public(&a.key)?;
+    let today = today()?;
+    let mut messages = Vec::new();
+    let mut store = if a.store.join(sscard_blocklist::store::POINTER).exists() {
+        Some(Store::open(&a.store, &key).map_err(|e| list_error(&a.store, e))?)
+    } else {
+        None
+    };
+    for file in &a.files {
+        let bytes = std::fs::read(file).map_err(|e| crate::error::io_err("update", file, e))?;
+        match store.as_mut() {
+            Some(s) => {
+                let applied = s
+                    .apply(bytes, Some(today))
+                    .map_err(|e| list_error(file, e))?;
+                messages.push(format!(
+                    "{}: {} {} → {} (+{} −{})",
+                    file.display(),
+                    applied.kind.name(),
+                    applied.from,
+                    applied.to,
+                    applied.added,
+                    applied.removed
+                ));
+            }
+            None => {
+                let s = Store::create(&a.store, bytes, &key, Some(today))
+                    .map_err(|e| list_error(file, e))?;
+                messages.push(format!(
+                    "{}: store created at version {}",
+                    file.display(),
+                    s.list().version()
+                ));
+                store = Some(s);
+            }
+        }
+    }
+    let version = store.as_ref().map_or(0, |s| s.list().version());
+    messages.push(format!("the terminal holds version {version}"));
+    simple_output(
+        global,
+        "sscard.blocklist-apply/1",
+        &messages.join("\n"),
+        json!({"version": version}),
+    );
+    Ok(())
+}
+
+/// A signed file or a store, opened for reading.
+enum Opened {
+    List(TerminalList, Option<Vec<u8>>),
+    Delta(sscard_blocklist::Header, Vec<u8>),
+    Working(IssuerList),
+}
+
+fn open_any(path: &Path, key: Option<&TrustedKey>) -> CliResult<Opened> {
+    if path.is_dir() {
+        let key = key.ok_or_else(|| {
+            CliError::Usage("a store is read with its key: give --key PUBKEY".into())
+        })?;
+        let store = Store::open(path, key).map_err(|e| list_error(path, e))?;
+        return Ok(Opened::List(store.list().clone(), None));
+    }
+    let bytes = std::fs::read(path).map_err(|e| crate::error::io_err("blocklist", path, e))?;
+    let trust = key.map_or(Trust::Unverified, Trust::Key);
+    let header = list_format::read_header(&bytes, trust).map_err(|e| list_error(path, e))?;
+    match header.kind {
+        Kind::Full => {
+            let size = bytes.clone();
+            let list = match key {
+                Some(k) => TerminalList::from_full(bytes, k, None),
+                None => TerminalList::from_full_unverified(bytes),
+            }
+            .map_err(|e| list_error(path, e))?;
+            Ok(Opened::List(list, Some(size)))
+        }
+        Kind::Delta => Ok(Opened::Delta(header, bytes)),
+        Kind::Working => Ok(Opened::Working(
+            IssuerList::from_bytes(bytes).map_err(|e| list_error(path, e))?,
+        )),
+    }
+}
+
+fn key_opt(path: &Option<PathBuf>) -> CliResult<Option<TrustedKey>> {
+    path.as_deref().map(load_public).transpose()
+}
+
+fn verify(global: &GlobalOpts, a: &FileArgs) -> CliResult<()> {
+    let Some(key) = key_opt(&a.key)? else {
+        return Err(CliError::Usage(
+            "verify needs the issuer's public key: --key PUBKEY".into(),
+        ));
+    };
+    let today = today()?;
+    let (header, entries) = match open_any(&a.file, Some(&key))? {
+        Opened::List(list, _) => {
+            list.check_current(today)
+                .map_err(|e| list_error(&a.file, e))?;
+            (*list.header(), list.len())
+        }
+        Opened::Delta(header, bytes) => {
+            // the signature was checked; the layout is checked by reading the entries
+            let (added, removed) = delta_entries(bytes, Some(&key))?;
+            (header, (added.len() + removed.len()) as u64)
+        }
+        Opened::Working(_) => {
+            return Err(CliError::BadInput(format!(
+                "{}: the issuer's working list is not signed: publish it",
+                a.file.display()
+            )))
+        }
+    };
+    let period = |d: Option<BcdDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    if header.kind == Kind::Delta {
+        if let (Some(from), Some(until)) = (header.valid_from, header.valid_until) {
+            if today > until || today < from {
+                return Err(CliError::BadInput(format!(
+                    "{}: the delta is valid {from}-{until}; today is {today}",
+                    a.file.display()
+                )));
+            }
+        }
+    }
+    let message = format!(
+        "valid: {} list version {}{}, signed by key id {}, valid {}-{}{}",
+        header.kind.name(),
+        header.version,
+        if header.kind == Kind::Delta {
+            format!(" (from {})", header.base)
+        } else {
+            String::new()
+        },
+        header.key_id,
+        period(header.valid_from),
+        period(header.valid_until),
+        if header.kind == Kind::Full {
+            format!(", {entries} entries")
+        } else {
+            format!(", {entries} changes")
+        }
+    );
+    simple_output(
+        global,
+        "sscard.blocklist-verify/1",
+        &message,
+        json!({
+            "kind": header.kind.name(),
+            "version": header.version,
+            "base": header.base,
+            "key_id": header.key_id.to_string(),
+            "valid_from": period(header.valid_from),
+            "valid_until": period(header.valid_until),
+        }),
+    );
+    Ok(())
+}
+
+fn entry_line(entry: &Entry, mark: &Mark) -> String {
+    format!("{entry} {} {}", mark.reason, mark.date)
+}
+
+fn entry_json(entry: &Entry, mark: &Mark) -> serde_json::Value {
+    match entry {
+        Entry::Card {
+            card_id,
+            card_number,
+        } => {
+            json!({"kind": "card", "card_id": card_id.to_string(), "card_number": card_number.to_string(), "reason": mark.reason.name(), "date": mark.date.to_string()})
+        }
+        Entry::Range(r) => {
+            json!({"kind": "range", "first": r.first(), "last": r.last(), "reason": mark.reason.name(), "date": mark.date.to_string()})
+        }
+    }
+}
+
+/// The entries a delta adds (or re-marks) and removes.
+/// Entries with their marks.
+type Marked = Vec<(Entry, Mark)>;
+
+fn delta_entries(bytes: Vec<u8>, key: Option<&TrustedKey>) -> CliResult<(Marked, Vec<Entry>)> {
+    sscard_blocklist::terminal::read_delta(bytes, key.map_or(Trust::Unverified, Trust::Key))
+        .map(|d| (d.added, d.removed))
+        .map_err(|e| CliError::BadInput(e.to_string()))
+}
+
+fn show(global: &GlobalOpts, a: &ShowArgs) -> CliResult<()> {
+    let key = key_opt(&a.file.key)?;
+    let limit = a.limit.unwrap_or(usize::MAX);
+    let verified = if key.is_some() {
+        "signature verified"
+    } else {
+        "signature NOT verified (no --key)"
+    };
+    let (title, added, removed): (String, Vec<(Entry, Mark)>, Vec<Entry>) = match open_any(
+        &a.file.file,
+        key.as_ref(),
+    )? {
+        Opened::List(list, _) => (
+            format!(
+                "full list version {}, {} entries; {verified}",
+                list.version(),
+                list.len()
+            ),
+            list.entries(),
+            Vec::new(),
+        ),
+        Opened::Delta(header, bytes) => {
+            let (added, removed) = delta_entries(bytes, key.as_ref())?;
+            (
+                format!(
+                    "delta {} → {}: {} added, {} removed; {verified}",
+                    header.base,
+                    header.version,
+                    added.len(),
+                    removed.len()
+                ),
+                added,
+                removed,
+            )
+        }
+        Opened::Working(list) => {
+            let (changed, gone) = list.pending();
+            (
+                    format!(
+                        "working list, last published version {}, {} entries, {changed} changed and {gone} removed since",
+                        list.version(),
+                        list.len()
+                    ),
+                    list.entries().collect(),
+                    Vec::new(),
+                )
+        }
+    };
+    match global.output_format {
+        OutputFormat::Json => print_json(&json!({
+            "schema": "sscard.blocklist-show/1",
+            "title": title,
+            "entries": added.iter().take(limit).map(|(e, m)| entry_json(e, m)).collect::<Vec<_>>(),
+            "removed": removed.iter().take(limit).map(|e| e.to_string()).collect::<Vec<_>>(),
+        })),
+        _ => {
+            println!("# {title}");
+            for (e, m) in added.iter().take(limit) {
+                println!("{}", entry_line(e, m));
+            }
+            for e in removed.iter().take(limit) {
+                println!("removed {e}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn stats(global: &GlobalOpts, a: &FileArgs) -> CliResult<()> {
+    let key = key_opt(&a.key)?;
+    let (header, entries, bytes): (
+        Option<sscard_blocklist::Header>,
+        Vec<(Entry, Mark)>,
+        Option<usize>,
+    ) = match open_any(&a.file, key.as_ref())? {
+        Opened::List(list, raw) => (Some(*list.header()), list.entries(), raw.map(|r| r.len())),
+        Opened::Delta(header, raw) => {
+            let n = raw.len();
+            let (added, _) = delta_entries(raw, key.as_ref())?;
+            (Some(header), added, Some(n))
+        }
+        Opened::Working(list) => (None, list.entries().collect(), None),
+    };
+    let mut by_reason: BTreeMap<&str, u64> = BTreeMap::new();
+    let (mut cards, mut ranges) = (0u64, 0u64);
+    for (e, m) in &entries {
+        *by_reason.entry(m.reason.name()).or_default() += 1;
+        match e {
+            Entry::Card { .. } => cards += 1,
+            Entry::Range(_) => ranges += 1,
+        }
+    }
+    let per_entry = bytes
+        .filter(|_| !entries.is_empty())
+        .map(|b| b as f64 / entries.len() as f64);
+    match global.output_format {
+        OutputFormat::Json => print_json(&json!({
+            "schema": "sscard.blocklist-stats/1",
+            "kind": header.map(|h| h.kind.name()).unwrap_or("working"),
+            "version": header.map(|h| h.version),
+            "valid_from": header.and_then(|h| h.valid_from).map(|d| d.to_string()),
+            "valid_until": header.and_then(|h| h.valid_until).map(|d| d.to_string()),
+            "key_id": header.map(|h| h.key_id.to_string()),
+            "signature_verified": key.is_some(),
+            "cards": cards,
+            "ranges": ranges,
+            "by_reason": by_reason,
+            "bytes": bytes,
+            "bytes_per_entry": per_entry,
+        })),
+        _ => {
+            if let Some(h) = header {
+                println!(
+                    "{} list version {}, valid {}-{}, key id {} ({})",
+                    h.kind.name(),
+                    h.version,
+                    h.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+                    h.valid_until.map(|d| d.to_string()).unwrap_or_default(),
+                    h.key_id,
+                    if key.is_some() {
+                        "signature verified"
+                    } else {
+                        "signature NOT verified"
+                    }
+                );
+            } else {
+                println!("working list");
+            }
+            println!("single cards       {cards}");
+            println!("card-number ranges {ranges}");
+            for (reason, n) in &by_reason {
+                println!("  {reason:<16} {n}");
+            }
+            if let (Some(b), Some(p)) = (bytes, per_entry) {
+                println!("size               {b} bytes, {p:.2} bytes per entry");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn diff(global: &GlobalOpts, a: &DiffArgs) -> CliResult<()> {
+    let key = key_opt(&a.key)?;
+    type Keyed = BTreeMap<String, (Entry, Mark)>;
+    let entries = |path: &Path| -> CliResult<(u64, Keyed)> {
+        match open_any(path, key.as_ref())? {
+            Opened::List(list, _) => Ok((
+                list.version(),
+                list.entries()
+                    .into_iter()
+                    .map(|(e, m)| (e.to_string(), (e, m)))
+                    .collect(),
+            )),
+            _ => Err(CliError::BadInput(format!(
+                "{}: diff compares two full lists (or stores)",
+                path.display()
+            ))),
+        }
+    };
+    let (v_old, old) = entries(&a.old)?;
+    let (v_new, new) = entries(&a.new)?;
+    let mut lines = Vec::new();
+    let (mut added, mut removed, mut changed) = (0, 0, 0);
+    for (k, (e, m)) in &new {
+        match old.get(k) {
+            None => {
+                added += 1;
+                lines.push(format!("+ {}", entry_line(e, m)));
+            }
+            Some((_, om)) if om != m => {
+                changed += 1;
+                lines.push(format!("~ {e} {om} → {m}"));
+            }
+            Some(_) => {}
+        }
+    }
+    for (k, (e, m)) in &old {
+        if !new.contains_key(k) {
+            removed += 1;
+            lines.push(format!("- {}", entry_line(e, m)));
+        }
+    }
+    match global.output_format {
+        OutputFormat::Json => print_json(&json!({
+            "schema": "sscard.blocklist-diff/1",
+            "old_version": v_old,
+            "new_version": v_new,
+            "added": added,
+            "removed": removed,
+            "changed": changed,
+            "lines": lines,
+        })),
+        _ => {
+            println!(
+                "# version {v_old} → {v_new}: {added} added, {removed} removed, {changed} changed"
+            );
+            for l in &lines {
+                println!("{l}");
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// the validity check with a blocklist, for read, activate and pin
+
+/// The list of `--blocklist FILE --blocklist-key PUBKEY`, current today; `None` without the
+/// options.
+pub fn load_for(args: &BlocklistArgs) -> CliResult<Option<TerminalList>> {
+    let (Some(path), Some(key)) = (&args.blocklist, &args.blocklist_key) else {
+        return Ok(None);
+    };
+    let key = load_public(key)?;
+    let today = today()?;
+    sscard_blocklist::store::load(path, &key, today)
+        .map(Some)
+        .map_err(|e| {
+            CliError::BadInput(format!(
+                "blocklist {}: {e} (no card is checked against a list that cannot be trusted)",
+                path.display()
+            ))
+        })
+}
+
+/// Before a command that does not run the validity check itself (`pin`): with
+/// `--blocklist`, run it (part 7 §5.4, a key holder for IRK) and refuse a card that is not
+/// valid, saying why.
+pub fn check_before(global: &GlobalOpts, args: &BlocklistArgs, what: &str) -> CliResult<()> {
+    let Some(list) = load_for(args)? else {
+        return Ok(());
+    };
+    let mut kh = require_key_holder(
+        global,
+        "the validity check with --blocklist (INTERNAL AUTHENTICATION with IRK)",
+    )?;
+    let policy = ValidityPolicy {
+        today: Some(today()?),
+        blocklist: Some(&list),
+        ..ValidityPolicy::default()
+    };
+    let mut card = open_card(global)?;
+    let result = lifecycle::check_validity(&mut card, kh.as_mut(), &policy);
+    let (verdict, issuing) = finish_card(card, result.map_err(CliError::from))?;
+    match verdict {
+        Verdict::Valid { .. } => Ok(()),
+        other => Err(CliError::Refused(format!(
+            "card {} refused before {what}: {}",
+            issuing.card_number,
+            crate::commands::verdict_problem(&other).unwrap_or_default()
+        ))),
+    }
+}
