@@ -49,6 +49,9 @@ use sscard_sim::{
     CardImage, CardSpec, FinancialApp, PsamSpec, SimCard, SimPsam, SimTransport, Tear,
 };
 
+/// libsscard's string parsers (the fuzz target `ffi_strings`).
+pub mod ffi_strings;
+
 /// The version-2 test key file (TEST KEYS ONLY).
 pub const TEST_KEYS: &str = include_str!("../../fixtures/keys/test-keys.json");
 

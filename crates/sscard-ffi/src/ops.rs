@@ -9,9 +9,11 @@
 use sscard_core::apdu::StatusWord;
 use sscard_core::codec;
 use sscard_core::crypto::Pin;
+use sscard_core::fileaddr::{FileAddress, FileData};
 use sscard_core::keyholder::HsmRequest;
 use sscard_core::lifecycle::hsm::{self, BasicReadStep, PinMaintenance, PinStep};
 use sscard_core::lifecycle::{self, ReadOptions};
+use sscard_core::profile::areas::FileId;
 use sscard_core::profile::{self, Generation};
 use sscard_pcsc::pinpad::{self, ModifyPin, PinFormat, PinPadOutcome, VerifyPin};
 
@@ -502,6 +504,28 @@ pub fn pending_issue(function: &str, issue: &str) -> Failure {
     )
 }
 
+/// §3.1.2 (4): `pWriteData` has `pFileAddr`'s shape, the same files in the same order and one
+/// value per item named (a file named without items takes its values as they are).
+fn same_shape(address: &FileAddress, data: &FileData) -> Result<(), Failure> {
+    // an address prints in the syntax data parses: its items become the "values"
+    let items = FileData::parse(&address.to_string())
+        .map_err(|e| Failure::parameter(format!("pFileAddr: {e}")))?;
+    let wanted: Vec<(FileId, usize)> = items.files().map(|(f, t)| (f, t.len())).collect();
+    let given: Vec<(FileId, usize)> = data.files().map(|(f, v)| (f, v.len())).collect();
+    let files_match = wanted.len() == given.len()
+        && wanted
+            .iter()
+            .zip(&given)
+            .all(|((wf, wn), (gf, gn))| wf == gf && (*wn == 0 || wn == gn));
+    if files_match {
+        Ok(())
+    } else {
+        Err(Failure::parameter(format!(
+            "pWriteData {data} does not have the shape of pFileAddr {address} (§3.1.2 (4))"
+        )))
+    }
+}
+
 /// The parameter checks of `iReadCard` / `iWriteCard` and their HSM steps, then `-13`.
 pub fn file_function(
     state: &mut State,
@@ -518,12 +542,19 @@ pub fn file_function(
     if let Some(c) = card_info {
         CardInfo::parse(c)?;
     }
-    let files = match file_address {
-        Some(a) => Some(text::parse_file_addresses(a)?),
+    let address = match file_address {
+        Some(a) => Some(
+            FileAddress::parse(a.trim())
+                .map_err(|e| Failure::parameter(format!("pFileAddr: {e}")))?,
+        ),
         None => None,
     };
-    if let (Some(files), Some(data)) = (&files, write_data) {
-        text::check_write_data(files, data)?;
+    if let Some(data) = write_data {
+        let data = FileData::parse(data.trim())
+            .map_err(|e| Failure::parameter(format!("pWriteData: {e}")))?;
+        if let Some(address) = &address {
+            same_shape(address, &data)?;
+        }
     }
     Err(pending_issue(
         function,
