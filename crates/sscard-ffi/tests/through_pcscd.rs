@@ -250,22 +250,24 @@ fn hsm_answer(keys: &mut KeyFile, atr: &[u8], card_id: &str, request: &str) -> S
     }
 }
 
-/// The configuration file of the programs: the two virtual readers, PINs from the callback.
-fn write_config(path: &Path, encoding: &str, log: &Path) {
-    std::fs::write(
-        path,
-        format!(
-            "# written by tests/through_pcscd.rs\n\
-             contact_reader = {CARD_READER}\n\
-             psam_reader = {PSAM_READER}\n\
-             pin_source = callback\n\
-             encoding = {encoding}\n\
-             log = info\n\
-             log_file = {}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
+/// The configuration file of the programs: the two virtual readers, PINs from the callback,
+/// UTF-8, every call logged; `changes` (`key=value`) on top.
+fn write_config(path: &Path, log: &Path, changes: &[String]) {
+    let mut text = format!(
+        "# written by tests/through_pcscd.rs\n\
+         contact_reader = {CARD_READER}\n\
+         psam_reader = {PSAM_READER}\n\
+         pin_source = callback\n\
+         encoding = utf-8\n\
+         log = info\n\
+         log_file = {}\n",
+        log.display()
+    );
+    for change in changes {
+        text.push_str(&change.replace('=', " = "));
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
 }
 
 /// Compiles `sources` against libsscard into `exe`.
@@ -325,7 +327,7 @@ fn terminal_programs_through_pcscd() {
     std::fs::create_dir_all(&work).unwrap();
     let config = work.join("sscard.conf");
     let log = work.join("libsscard.log");
-    write_config(&config, "utf-8", &log);
+    write_config(&config, &log, &[]);
 
     let v2 = personalized(
         ZHANG_SAN,
@@ -411,6 +413,7 @@ fn terminal_programs_through_pcscd() {
     let mut keys = KeyFile::from_json(KEYS).unwrap();
     let mut transcript = Vec::new();
     let mut lines = HashMap::new();
+    let mut changes: Vec<String> = Vec::new();
     for line in from_child.lines() {
         let line = line.unwrap();
         println!("C| {line}");
@@ -438,10 +441,11 @@ fn terminal_programs_through_pcscd() {
                 "card-v3" => slot.insert("v3"),
                 "card-blocked" => slot.insert("blocked"),
                 other => {
-                    let encoding = other
-                        .strip_prefix("config encoding=")
-                        .expect("a known step");
-                    write_config(&config, encoding, &log);
+                    let change = other.strip_prefix("config ").expect("a known step");
+                    let key = change.split('=').next();
+                    changes.retain(|c: &String| c.split('=').next() != key);
+                    changes.push(change.to_owned());
+                    write_config(&config, &log, &changes);
                 }
             }
             writeln!(to_child, "done").unwrap();

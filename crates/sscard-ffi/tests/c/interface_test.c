@@ -336,6 +336,19 @@ int main(void)
     check(rc == 0 && strstr(out, "\xD5\xC5\xC8\xFD") != NULL, "iReadCardBas in GBK (张三 = D5C5 C8FD)", rc, "");
     step("config encoding=utf-8");
 
+    /* ---- PIN sources: auto asks the reader for secure PIN entry (the virtual reader has no
+     * PIN pad) and falls back to the callback; pinpad alone cannot serve ---- */
+    step("config pin_source=auto");
+    pins(1, "135790");
+    expect(iVerifyPIN(1, out), 0, "iVerifyPIN, pin_source auto: no PIN pad, the callback", out);
+    step("config pin_source=pinpad");
+    expect(iVerifyPIN(1, out), -5, "iVerifyPIN, pin_source pinpad on a reader without one", out);
+    expect(iChangePIN(1, out), -5, "iChangePIN, pin_source pinpad on a reader without one", out);
+    step("config pin_source=callback");
+    step("config pin_sorce=callback");
+    expect(iReadCardBas(1, out), -5, "a misspelt configuration key", out);
+    check(strstr(out, "pin_sorce") != NULL, "the message names it", 0, out);
+
     check(calls > 0, "the PIN callback was called", calls, "");
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
