@@ -1482,3 +1482,6 @@ mod tests {
         assert!(card_number_written_last(&restarted, g).is_err());
     }
 }
+
+/// The blocklist file parser (the fuzz target `blocklist_file`).
+pub mod blocklist;

@@ -364,8 +364,21 @@ pub(crate) fn parse_wide(
         if mark > MARK_MASK || (removals && mark != 0) {
             return Err(Error::Malformed(format!("wide record {i}: bad mark")));
         }
-        if crate::entry::wide_card(&key).is_none() {
-            return Err(Error::Malformed(format!("wide record {i}: not a card")));
+        match crate::entry::wide_card(&key) {
+            None => return Err(Error::Malformed(format!("wide record {i}: not a card"))),
+            // a card the compact table can hold belongs there (the look-up searches it there)
+            Some((id, number)) if crate::entry::narrow_key(&id, &number).is_some() => {
+                return Err(Error::Malformed(format!(
+                    "wide record {i}: a card of the compact table"
+                )))
+            }
+            // canonical: what the look-up computes for that card (capital letters)
+            Some((id, number)) if crate::entry::wide_key(&id, &number) != key => {
+                return Err(Error::Malformed(format!(
+                    "wide record {i}: not in canonical form"
+                )))
+            }
+            Some(_) => {}
         }
         if out.last().is_some_and(|(k, _)| *k >= key) {
             return Err(Error::Malformed(format!(
