@@ -103,7 +103,11 @@ pub fn check_ffi_strings(data: &[u8]) {
             };
             if let Ok(parsed) = FileAddress::parse(address) {
                 let printed = parsed.to_string();
-                assert_eq!(FileAddress::parse(&printed).as_ref(), Ok(&parsed), "{printed}");
+                assert_eq!(
+                    FileAddress::parse(&printed).as_ref(),
+                    Ok(&parsed),
+                    "{printed}"
+                );
             }
             if let Ok(data) = FileData::parse(write.unwrap_or(address)) {
                 let printed = data.to_string();
@@ -111,11 +115,8 @@ pub fn check_ffi_strings(data: &[u8]) {
             }
         }
         _ => {
-            let itype = i32::from_le_bytes(
-                [rest, &[0; 4]].concat()[..4]
-                    .try_into()
-                    .unwrap_or([0; 4]),
-            );
+            let itype =
+                i32::from_le_bytes([rest, &[0; 4]].concat()[..4].try_into().unwrap_or([0; 4]));
             match CardType::from_itype(itype) {
                 Ok(_) => assert!((1..=4).contains(&itype)),
                 Err(f) => {
