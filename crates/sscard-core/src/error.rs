@@ -150,6 +150,10 @@ pub enum Error {
     /// The card has no financial (bank) application.
     #[error("the card has no financial application (A000000333010101)")]
     NoFinancialApplication,
+    /// A data area file or item cannot be read or written as asked (V2.0 notice; the message
+    /// names the file and the item).
+    #[error(transparent)]
+    Area(#[from] crate::profile::AreaError),
 }
 
 fn hex_sw(sw: StatusWord) -> String {

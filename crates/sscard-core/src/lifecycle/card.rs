@@ -55,6 +55,9 @@ pub struct Card<T: Transport> {
     current_ef: Option<Ef>,
     /// Keys the card currently counts as authenticated.
     pub(crate) authenticated: Vec<KeyRole>,
+    /// The data area DF selected below SSSE (`0xDF01` …), `None` when SSSE (or nothing) is
+    /// the current DF ([`crate::lifecycle::areas`]).
+    pub(crate) area: Option<u16>,
     pub(crate) addressing: Addressing,
 }
 
@@ -84,6 +87,7 @@ impl<T: Transport> Card<T> {
             version_value: None,
             current_ef: None,
             authenticated: Vec::new(),
+            area: None,
             addressing: Addressing::Sfi,
         })
     }
@@ -152,6 +156,7 @@ impl<T: Transport> Card<T> {
         self.version_value = None;
         self.current_ef = None;
         self.authenticated.clear();
+        self.area = None;
     }
 
     /// The current card-session number (changes on every reset or card swap).
@@ -164,6 +169,10 @@ impl<T: Transport> Card<T> {
     /// its record of it too.
     pub fn select(&mut self) -> Result<Application> {
         self.sync_epoch()?;
+        if self.area.take().is_some() {
+            // leaving a data area DF: the card drops its security state (part 7 §6.6)
+            self.authenticated.clear();
+        }
         let command = match self.addressing {
             Addressing::Sfi => commands::select_aid(&profile::SSSE_AID),
             Addressing::SelectEf => commands::select_aid_no_le(&profile::SSSE_AID),
@@ -222,13 +231,18 @@ impl<T: Transport> Card<T> {
     pub fn application(&mut self) -> Result<Application> {
         self.sync_epoch()?;
         match &self.app {
-            Some(app) => Ok(app.clone()),
-            None => self.select(),
+            Some(app) if self.area.is_none() => Ok(app.clone()),
+            _ => self.select(),
         }
     }
 
-    /// The card's algorithm.
+    /// The card's algorithm (what selecting SSSE said in this card session; SSSE is selected
+    /// when it has not been).
     pub fn algorithm(&mut self) -> Result<Algorithm> {
+        self.sync_epoch()?;
+        if let Some(app) = &self.app {
+            return Ok(app.algorithm);
+        }
         Ok(self.application()?.algorithm)
     }
 

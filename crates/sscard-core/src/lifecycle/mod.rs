@@ -10,10 +10,14 @@
 //! - PIN: [`pin_status`], [`verify_pin`], [`change_pin`], [`reload_pin`], [`unblock_pin`];
 //! - blocking a lost card: [`block_application`], [`block_card`] (part 7 §13);
 //! - [`read_bank_account`]: the financial application's account number;
-//! - [`hsm`]: the reader interface's step-wise HSM flows.
+//! - [`hsm`]: the reader interface's step-wise HSM flows;
+//! - [`areas`]: the data areas of the V2.0 notice (DF01-DF04, DF07, regional extensions):
+//!   items by area, file and tag, cyclic records, the photo, the file-address syntax of
+//!   `iReadCard`/`iWriteCard`.
 //!
 //! Writes are only possible through an [`AuthenticatedSession`], which a card reset ends.
 
+pub mod areas;
 mod binary;
 mod block;
 mod card;

@@ -1220,6 +1220,24 @@ pub enum AreaError {
     /// A regional extension that breaks the rules of §6.
     #[error("regional extension: {0}")]
     Extension(String),
+    /// Reading the file needs a PIN or a key that was not given.
+    #[error("{file} is read with {rule}: give {what}")]
+    AccessNeeded {
+        /// The file.
+        file: String,
+        /// Its read rule (`PIN or RK1DF02`).
+        rule: String,
+        /// What to give (`the holder's PIN or a key holder`).
+        what: String,
+    },
+    /// The card answered that it has no such DF (`6A82` to SELECT).
+    #[error("the card has no {df} ({name}): it was issued without this data area")]
+    AreaMissing {
+        /// The DF (`DF02`).
+        df: String,
+        /// Its name (`就业与失业信息区`).
+        name: String,
+    },
 }
 
 impl AreaError {

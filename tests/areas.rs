@@ -1,0 +1,587 @@
+//! The data areas of the V2.0 notice through the library and the simulated card: every DF and
+//! EF (DF01-DF04, DF07, appendix B's DF05) written with its update key, read back with the
+//! PIN or its read key, refused without them (by the library and by the card), cyclic files
+//! wrapping around; the file-address syntax of `iReadCard`/`iWriteCard`; the photo; regional
+//! extensions; appendix C records of old cards.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use sscard::apdu::{Command, StatusWord};
+use sscard::crypto::Pin;
+use sscard::fileaddr::{CardInfo, FileAddress, FileData, Target};
+use sscard::lifecycle::areas::{self, AreaAccess, FileContents, PhotoFormat, ReadAuth};
+use sscard::lifecycle::Card;
+use sscard::profile::areas::{
+    Area, AreaError, DfId, FileId, FileSpec, ItemSpec, ReadRule, Structure, ValueKind, WriteRule,
+    NATIONAL,
+};
+use sscard::profile::{Format, Generation};
+use sscard::sim::{CardSpec, DataAreas, SimCard, SimTransport};
+use sscard::{Algorithm, Error};
+
+type SimCardT = Card<SimTransport<SimCard>>;
+
+const SERIAL_AREAS: [u8; 4] = [0x0A, 0x12, 0x34, 0x56];
+
+fn area_spec(generation: Generation, algorithm: Algorithm, areas: DataAreas) -> CardSpec {
+    card_spec(generation, algorithm, SERIAL_AREAS).with_data_areas(areas)
+}
+
+/// A personalized card (initial PIN 123456) with the data areas.
+fn area_card(algorithm: Algorithm, areas: DataAreas) -> SimCardT {
+    let sim = personalized_sim_of(area_spec(Generation::V3, algorithm, areas));
+    Card::open(SimTransport::new(sim)).unwrap()
+}
+
+fn sim(card: &mut SimCardT) -> &mut SimCard {
+    card.raw_channel().transport_mut().card_mut()
+}
+
+/// Power off and on: the card forgets its security state and the library sees a new session.
+fn power_cycle(card: &mut SimCardT) {
+    card.raw_channel().transport_mut().power_cycle();
+}
+
+/// A valid value of `item` in the text form, the `n`-th of a series; dates and serials grow
+/// with `n` (so cyclic records come in order).
+fn sample(item: &ItemSpec, n: usize) -> String {
+    if item.is_group() {
+        return item
+            .parts
+            .iter()
+            .map(|p| format!("{}^", sample(p, n)))
+            .collect();
+    }
+    let month = 1 + n % 12;
+    let year = 2000 + n / 12;
+    match item.kind {
+        ValueKind::Code(t) => t.codes[n % t.codes.len()].0.to_owned(),
+        ValueKind::Date => format!("{year:04}{month:02}15"),
+        ValueKind::DateTime => format!("{year:04}{month:02}15093000"),
+        ValueKind::Region => "110101".to_owned(),
+        ValueKind::Months => format!("{:03}", n % 1000),
+        ValueKind::Amount => format!("{}", 100 + n),
+        ValueKind::Binary => {
+            let mut bytes = vec![0u8; item.len];
+            let be = (n as u64).to_be_bytes();
+            let k = bytes.len().min(8);
+            let start = bytes.len() - k;
+            bytes[start..].copy_from_slice(&be[8 - k..]);
+            hex::encode_upper(bytes)
+        }
+        ValueKind::Text => match item.format {
+            Format::AnGbk if item.len >= 8 => format!("测试{}", n % 10),
+            Format::AnGbk => "A型".chars().take(item.len.min(2)).collect(),
+            Format::Cn => "12345678"
+                .chars()
+                .take((item.len * 2).min(6))
+                .collect::<String>(),
+            _ => {
+                let text = format!("X{n}9876543210ABCDEF");
+                text.chars().take(item.len.min(6)).collect()
+            }
+        },
+    }
+}
+
+/// Everything needed to read and write: the holder's PIN and the test keys.
+fn full_access<'a>(pin: &'a Pin, keys: &'a mut sscard::keyholder::KeyFile) -> AreaAccess<'a> {
+    AreaAccess::new().with_pin(pin).with_key_holder(keys)
+}
+
+/// The address of every item occurrence of a record file, and sample values for them.
+fn all_items(file: &FileSpec, n: usize) -> (FileAddress, FileData, Vec<String>) {
+    let mut targets = Vec::new();
+    let mut values = Vec::new();
+    for item in file.items.iter() {
+        for occurrence in 1..=item.occurs {
+            targets.push(Target::Item {
+                tag: item.tag,
+                occurrence,
+            });
+            values.push(sample(item, n + usize::from(occurrence)));
+        }
+    }
+    let address = FileAddress::new().with(file.id, &targets);
+    let mut data = FileData::new();
+    data.push(file.id, values.clone());
+    (address, data, values)
+}
+
+fn texts(data: &FileData) -> Vec<String> {
+    data.files().flat_map(|(_, v)| v.to_vec()).collect()
+}
+
+/// The card answers `6982` to a read of `file` in its DF when nothing is authenticated.
+fn card_refuses_read(card: &mut SimCardT, file: &FileSpec) -> u16 {
+    power_cycle(card);
+    let df = NATIONAL.iter().find(|d| d.id == file.id.df).unwrap();
+    let channel = card.raw_channel();
+    let select = Command::new(0x00, 0xA4, 0x04, 0x00)
+        .with_data(df.df_name.to_vec())
+        .with_le(256);
+    assert_eq!(channel.send(&select).unwrap().sw(), StatusWord::Ok);
+    let read = match file.structure {
+        Structure::Transparent { .. } => Command::new(0x00, 0xB0, 0x80 | file.sfi, 0).with_le(16),
+        Structure::Cyclic { record_len, .. } => {
+            Command::new(0x00, 0xB2, 1, (file.sfi << 3) | 4).with_le(record_len)
+        }
+        _ => {
+            let item = &file.items[0];
+            Command::new(0x00, 0xB2, item.tag, file.sfi << 3).with_le(item.len + 2)
+        }
+    };
+    let sw = u16::from_be_bytes(channel.send(&read).unwrap().sw().to_bytes());
+    power_cycle(card);
+    sw
+}
+
+/// Writes, reads back, refuses and (cyclic files) wraps around every file of DF `fid`.
+fn exercise_df(fid: u16, areas: DataAreas) {
+    for algorithm in [Algorithm::Tdes, Algorithm::Sm4] {
+        let mut card = area_card(algorithm, areas.clone());
+        let df = NATIONAL.iter().find(|d| d.id == DfId::Df(fid)).unwrap();
+        let holder_pin = pin("123456");
+        for file in df.files.iter() {
+            exercise_file(&mut card, file, &holder_pin);
+        }
+    }
+}
+
+fn exercise_file(card: &mut SimCardT, file: &FileSpec, holder_pin: &Pin) {
+    let label = file.label();
+    let mut keys = test_keys();
+    // 1. write with the update key (through the key holder) and read back with the PIN
+    match file.structure {
+        Structure::Variable | Structure::Fixed => {
+            let (address, data, values) = all_items(file, 1);
+            areas::write_address(
+                card,
+                &mut full_access(holder_pin, &mut keys),
+                &address,
+                &data,
+            )
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+            let read = areas::read_address(card, &mut full_access(holder_pin, &mut keys), &address)
+                .unwrap();
+            assert_eq!(texts(&read), values, "{label}");
+        }
+        Structure::Transparent { size } => {
+            let content: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8 + 1).collect();
+            let address = FileAddress::new().with(file.id, &[Target::Content]);
+            let mut data = FileData::new();
+            data.push(file.id, vec![hex::encode_upper(&content)]);
+            areas::write_address(
+                card,
+                &mut full_access(holder_pin, &mut keys),
+                &address,
+                &data,
+            )
+            .unwrap();
+            let read =
+                areas::read_file(card, &mut full_access(holder_pin, &mut keys), file.id).unwrap();
+            assert_eq!(read.contents, FileContents::Binary(content), "{label}");
+        }
+        Structure::Cyclic {
+            min_records,
+            record_len,
+        } => {
+            // more records than the file keeps: the newest stay, record 1 the newest
+            let total = min_records + 2;
+            let records: Vec<String> = (1..=total)
+                .map(|n| {
+                    file.items
+                        .iter()
+                        .map(|i| format!("{}^", sample(i, n)))
+                        .collect()
+                })
+                .collect();
+            if file.write == WriteRule::Internal {
+                let e = areas::append_records(
+                    card,
+                    &mut full_access(holder_pin, &mut keys),
+                    file.id,
+                    &records[..1],
+                )
+                .unwrap_err();
+                assert!(
+                    matches!(e, Error::Area(AreaError::NotWritable(_))),
+                    "{label}: {e}"
+                );
+                for r in &records {
+                    let bytes = file.encode_record(r).unwrap();
+                    assert_eq!(bytes.len(), record_len);
+                    sim(card).card_os_append(file.id, &bytes).unwrap();
+                }
+            } else {
+                areas::append_records(
+                    card,
+                    &mut full_access(holder_pin, &mut keys),
+                    file.id,
+                    &records,
+                )
+                .unwrap_or_else(|e| panic!("{label}: {e}"));
+            }
+            let read =
+                areas::read_file(card, &mut full_access(holder_pin, &mut keys), file.id).unwrap();
+            let FileContents::Records(got) = read.contents else {
+                panic!("{label}: not records")
+            };
+            let got: Vec<String> = got.iter().map(|v| v.text()).collect();
+            let expected: Vec<String> = records.iter().rev().take(min_records).cloned().collect();
+            assert_eq!(
+                got, expected,
+                "{label}: the newest {min_records} records, newest first"
+            );
+        }
+    }
+    // 2. refused without the PIN or the key: by the library, and by the card
+    power_cycle(card);
+    let rule = file.read_rule(Generation::V3);
+    let nothing = areas::read_file(card, &mut AreaAccess::new(), file.id);
+    match rule {
+        ReadRule::Free => assert!(nothing.is_ok(), "{label}"),
+        _ => {
+            let e = nothing.unwrap_err();
+            assert!(
+                matches!(e, Error::Area(AreaError::AccessNeeded { .. })),
+                "{label}: {e}"
+            );
+            assert!(e.to_string().contains(&file.id.to_string()), "{e}");
+            assert_eq!(card_refuses_read(card, file), 0x6982, "{label}");
+        }
+    }
+    // 3. the key alternative of "PIN or RK", and "PIN & RK" with both
+    if let ReadRule::PinOrKey(_) | ReadRule::Key(_) | ReadRule::PinAndKey(_) = rule {
+        let mut access = full_access(holder_pin, &mut keys).prefer(ReadAuth::Key);
+        if let ReadRule::Key(_) = rule {
+            access = AreaAccess::new().with_key_holder(&mut keys);
+        }
+        areas::read_file(card, &mut access, file.id).unwrap_or_else(|e| panic!("{label}: {e}"));
+    }
+    // 4. writing without the right update key writes nothing
+    if let WriteRule::Key(uk) = file.write {
+        let before = sim(card).image().clone();
+        let mut wrong = keys_with_wrong(&[uk.name()]);
+        let mut access = AreaAccess::new()
+            .with_pin(holder_pin)
+            .with_key_holder(&mut wrong);
+        let result = match file.structure {
+            Structure::Variable | Structure::Fixed => {
+                let (address, data, _) = all_items(file, 5);
+                areas::write_address(card, &mut access, &address, &data)
+            }
+            Structure::Cyclic { .. } => {
+                let record: String = file
+                    .items
+                    .iter()
+                    .map(|i| format!("{}^", sample(i, 99)))
+                    .collect();
+                areas::append_records(card, &mut access, file.id, &[record])
+            }
+            Structure::Transparent { .. } => {
+                let address = FileAddress::new().with(file.id, &[Target::Content]);
+                let mut data = FileData::new();
+                data.push(file.id, vec!["AA".into()]);
+                areas::write_address(card, &mut access, &address, &data)
+            }
+        };
+        let e = result.unwrap_err();
+        assert!(
+            matches!(e, Error::AuthenticationFailed { role, .. } if role == uk),
+            "{label}: {e}"
+        );
+        let after = sim(card).image().clone();
+        let files = |i: &sscard::sim::CardImage| {
+            i.areas
+                .iter()
+                .map(|(df, a)| (df.clone(), a.files.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(files(&before), files(&after), "{label}: nothing written");
+        // the failed try is counted; a successful authentication restores the counter
+        power_cycle(card);
+    }
+}
+
+#[test]
+fn df01_public_data_files() {
+    exercise_df(0xDF01, DataAreas::national());
+}
+
+#[test]
+fn df02_employment_files() {
+    exercise_df(0xDF02, DataAreas::national());
+}
+
+#[test]
+fn df03_insurance_files() {
+    exercise_df(0xDF03, DataAreas::national());
+}
+
+#[test]
+fn df04_medical_files() {
+    exercise_df(0xDF04, DataAreas::national());
+}
+
+#[test]
+fn df07_talent_files() {
+    exercise_df(0xDF07, DataAreas::national());
+}
+
+#[test]
+fn df05_health_files_of_appendix_b() {
+    exercise_df(0xDF05, DataAreas::national().with_health());
+}
+
+/// The reader interface's examples, written and read through the file-address syntax.
+#[test]
+fn file_addresses_of_the_reader_interface() {
+    let mut card = area_card(Algorithm::Sm4, DataAreas::national());
+    let holder_pin = pin("123456");
+    let mut keys = test_keys();
+    let address = FileAddress::parse("DF01EF07|29|$DF01EF0A|37|$DF01EF15|2A|40:1|40:2|$").unwrap();
+    let data = FileData::parse(
+        "DF01EF07|1|$DF01EF0A|CHN|$DF01EF15|21|401^080901^清华大学^|402^080902^北京大学^|$",
+    )
+    .unwrap();
+    areas::write_address(
+        &mut card,
+        &mut full_access(&holder_pin, &mut keys),
+        &address,
+        &data,
+    )
+    .unwrap();
+    let read = areas::read_address(
+        &mut card,
+        &mut full_access(&holder_pin, &mut keys),
+        &FileAddress::parse("SSSEEF05|07|$DF01EF0A|37|$DF01EF15|2A|40:2|$").unwrap(),
+    )
+    .unwrap();
+    let number = person_record(Generation::V3).card_number;
+    assert_eq!(
+        read.to_string(),
+        format!("SSSEEF05|{number}|$DF01EF0A|CHN|$DF01EF15|21|402^080902^北京大学^|$")
+    );
+    // cyclic records: fields ended by ^, records by |
+    let records =
+        "DF02EF07|2010100^20150301^20191231^某某有限公司^|2020100^20200101^^某某科技公司^|$";
+    areas::write_address(
+        &mut card,
+        &mut full_access(&holder_pin, &mut keys),
+        &FileAddress::parse("DF02EF07|$").unwrap(),
+        &FileData::parse(records).unwrap(),
+    )
+    .unwrap();
+    let read = areas::read_address(
+        &mut card,
+        &mut full_access(&holder_pin, &mut keys),
+        &FileAddress::parse("DF02EF07|$DF02EF07|2|$").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        read.to_string(),
+        "DF02EF07|2020100^20200101^^某某科技公司^|2010100^20150301^20191231^某某有限公司^|$\
+         DF02EF07|2010100^20150301^20191231^某某有限公司^|$"
+    );
+    // iReadCard checks pCardInfo first
+    let id = card.card_id().unwrap().to_string();
+    areas::check_card_info(
+        &mut card,
+        &CardInfo::parse(&format!("{id}|{number}|")).unwrap(),
+    )
+    .unwrap();
+    let e = areas::check_card_info(
+        &mut card,
+        &CardInfo::parse(&format!("{id}|X00000000|")).unwrap(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::WrongCard(_)), "{e}");
+}
+
+/// `iAuthType` 1 reads a "PIN or RK" file with VERIFY, 2 with EXTERNAL AUTHENTICATION; "PIN &
+/// RK" authenticates the key first, then the PIN (reader interface §2.1.3(6)).
+#[test]
+fn pin_or_key_and_pin_and_key() {
+    let spec = area_spec(Generation::V3, Algorithm::Sm4, DataAreas::national());
+    let mut card = recorded(personalized_sim_of(spec));
+    let holder_pin = pin("123456");
+    let mut keys = test_keys();
+    let employment = FileId::area(0xDF02, 0xEF06);
+    for (prefer, ins) in [(ReadAuth::Pin, 0x20u8), (ReadAuth::Key, 0x82)] {
+        card.raw_channel().transport_mut().inner.power_cycle();
+        card.raw_channel().transport_mut().log.clear();
+        areas::read_file(
+            &mut card,
+            &mut full_access(&holder_pin, &mut keys).prefer(prefer),
+            employment,
+        )
+        .unwrap();
+        let log = &card.raw_channel().transport_mut().log;
+        let inss: Vec<u8> = log.iter().map(|e| e.ins()).collect();
+        assert!(inss.contains(&ins), "{prefer:?}: {inss:02X?}");
+        assert!(
+            !inss.contains(&if ins == 0x20 { 0x82 } else { 0x20 }),
+            "{prefer:?}"
+        );
+        if prefer == ReadAuth::Key {
+            let ea = log.iter().find(|e| e.ins() == 0x82).unwrap();
+            assert_eq!(ea.command[3], 0x89, "RK1DF02's card key id [design D20]");
+        }
+    }
+    card.raw_channel().transport_mut().inner.power_cycle();
+    card.raw_channel().transport_mut().log.clear();
+    areas::read_file(
+        &mut card,
+        &mut full_access(&holder_pin, &mut keys),
+        FileId::area(0xDF04, 0xEF06),
+    )
+    .unwrap();
+    let inss: Vec<u8> = card
+        .raw_channel()
+        .transport_mut()
+        .log
+        .iter()
+        .map(|e| e.ins())
+        .collect();
+    let ea = inss.iter().position(|i| *i == 0x82).unwrap();
+    let verify = inss.iter().position(|i| *i == 0x20).unwrap();
+    assert!(ea < verify, "the key first: {inss:02X?}");
+    // the DF is selected by its AID
+    let log = &card.raw_channel().transport_mut().log;
+    assert!(log.iter().any(|e| e
+        .command
+        .starts_with(&hex::decode("00A4040006D15600000503").unwrap())));
+}
+
+#[test]
+fn a_whole_area_and_all_areas() {
+    let mut card = area_card(Algorithm::Tdes, DataAreas::national());
+    let holder_pin = pin("123456");
+    let mut keys = test_keys();
+    areas::write_items(
+        &mut card,
+        &mut full_access(&holder_pin, &mut keys),
+        FileId::area(0xDF01, 0xEF08),
+        &[(
+            Target::Item {
+                tag: 0x2B,
+                occurrence: 1,
+            },
+            "2".into(),
+        )],
+    )
+    .unwrap();
+    let mut access = AreaAccess::new().with_pin(&holder_pin);
+    for area in Area::NATIONAL {
+        let files = areas::read_area(&mut card, &mut access, area);
+        match area {
+            // DF07 is read with its keys only, DF04 EF06 with the PIN and RK1DF04
+            Area::Talent | Area::Medical => assert!(
+                matches!(files, Err(Error::Area(AreaError::AccessNeeded { .. }))),
+                "{area}"
+            ),
+            _ => assert_eq!(
+                files.unwrap().len(),
+                access.profile().area(area).unwrap().files.len()
+            ),
+        }
+    }
+    let public = areas::read_area(&mut card, &mut access, Area::Public).unwrap();
+    let marriage = public.iter().find(|f| f.file.ef == 0xEF08).unwrap();
+    let FileContents::Items(items) = &marriage.contents else {
+        panic!()
+    };
+    let r = items[0].reading.as_ref().unwrap();
+    assert_eq!((r.value.text(), r.meaning), ("2".to_owned(), Some("已婚")));
+}
+
+#[test]
+fn the_photo_is_written_and_read_back() {
+    let mut card = area_card(Algorithm::Sm4, DataAreas::national());
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    jpeg.extend((0..3000u32).map(|i| (i % 200) as u8));
+    jpeg.extend([0xFF, 0xD9]);
+    areas::write_photo(&mut card, &mut test_keys(), &jpeg).unwrap();
+    let photo = areas::read_photo(&mut card, &mut test_keys()).unwrap();
+    assert_eq!((photo.format, photo.bytes), (PhotoFormat::Jpeg, jpeg));
+}
+
+#[test]
+fn regional_extensions_through_the_library() {
+    let ext: sscard::profile::areas::Extensions = serde_json::from_str(
+        r#"{ "dfs": [ { "df": "DF0A", "df_name": "D1560000050A", "name": "本地应用" } ],
+             "files": [ { "file": "DF0AEF05", "name": "本地信息", "structure": { "kind": "variable" },
+                          "read": "PIN or RK1DF01", "write": "UK1DF01",
+                          "items": [ { "tag": "01", "name": "local", "format": "gbk", "len": 20 } ] } ],
+             "items": [ { "file": "DF01EF05", "items": [ { "tag": "C1", "name": "street", "format": "gbk", "len": 20 } ] } ] }"#,
+    )
+    .unwrap();
+    let mut card = area_card(
+        Algorithm::Sm4,
+        DataAreas::national().with_extensions(ext.clone()),
+    );
+    let profile = sscard::profile::AreaProfile::with_extensions(&ext).unwrap();
+    let holder_pin = pin("123456");
+    let mut keys = test_keys();
+    let mut access = full_access(&holder_pin, &mut keys).with_profile(profile.clone());
+    let address = FileAddress::parse("DF0AEF05|01|$DF01EF05|C1|20|$").unwrap();
+    let data = FileData::parse("DF0AEF05|本地值|$DF01EF05|人民路1号|11|$").unwrap();
+    areas::write_address(&mut card, &mut access, &address, &data).unwrap();
+    let read = areas::read_address(&mut card, &mut access, &address).unwrap();
+    assert_eq!(read, data);
+    // a terminal without the region's declarations does not know the file
+    let e = areas::read_address(
+        &mut card,
+        &mut full_access(&holder_pin, &mut keys),
+        &address,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("unknown file DF0AEF05"), "{e}");
+}
+
+/// Appendix C: a 1.0-era record rewritten with the 2.0 item (padded with `E`) reads as the
+/// 2.0 value; one still holding the 1.0 definition reads raw, marked as such.
+#[test]
+fn appendix_c_records_of_old_cards() {
+    let mut card = area_card(Algorithm::Sm4, DataAreas::national());
+    let mut image = sim(&mut card).image().clone();
+    let files = &mut image.areas.get_mut("DF01").unwrap().files;
+    files.insert(
+        "EF09".into(),
+        sscard::sim::FileContent::Records(vec![sscard::sim::HexBytes(
+            hex::decode("32033131EE").unwrap(),
+        )]),
+    );
+    files.insert(
+        "EF0A".into(),
+        sscard::sim::FileContent::Records(vec![sscard::sim::HexBytes(
+            hex::decode("370411223344").unwrap(),
+        )]),
+    );
+    let mut card = Card::open(SimTransport::new(SimCard::from_image(image).unwrap())).unwrap();
+    let holder_pin = pin("123456");
+    let mut access = AreaAccess::new().with_pin(&holder_pin);
+    let read = areas::read_address(
+        &mut card,
+        &mut access,
+        &FileAddress::parse("DF01EF09|32|$DF01EF0A|37|$").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(read.to_string(), "DF01EF09|11|$DF01EF0A|11223344|$");
+    let file = areas::read_file(&mut card, &mut access, FileId::area(0xDF01, 0xEF09)).unwrap();
+    let FileContents::Items(items) = file.contents else {
+        panic!()
+    };
+    let r = items
+        .iter()
+        .find(|i| i.tag == 0x32)
+        .unwrap()
+        .reading
+        .clone()
+        .unwrap();
+    assert_eq!(r.compat, sscard::profile::Compat::Rewritten);
+    assert_eq!(r.meaning, Some("国家公务员"));
+}
