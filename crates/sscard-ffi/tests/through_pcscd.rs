@@ -385,11 +385,14 @@ fn terminal_programs_through_pcscd() {
     assert!(c_line.contains("|张三|") && c_line.contains(&format!("|{TERMINAL}||")));
     assert_eq!(without_terminal(&c_line), without_terminal(&cli_plain));
 
-    // 2. the Python and Java examples (the PIN typed on standard input)
+    // 2. the Python and Java examples (the PIN typed on standard input, through their callback)
     python_example(&dir, &config, &c_line);
     java_example(&dir, &config, &c_line);
 
-    // 3. every function
+    // 3. the PIN typed at a terminal prompt (pin_source = prompt; `script` gives a terminal)
+    prompt_pin(&dir, &config, &work);
+
+    // 4. every function
     let test = work.join("interface_test");
     cc(
         &dir,
@@ -564,4 +567,41 @@ fn java_example(dir: &Path, config: &Path, expected: &str) {
         "{stdout}"
     );
     assert!(stdout.contains("iVerifyPIN: 0"), "{stdout}");
+}
+
+/// `tests/c/prompt_pin.c` under `script` (a pseudo-terminal): libsscard prompts, the PIN typed
+/// there verifies, and it is not echoed.
+fn prompt_pin(dir: &Path, config: &Path, work: &Path) {
+    if Command::new("script").arg("--version").output().is_err() {
+        println!("SKIPPED the prompt: no `script` (util-linux) to give the program a terminal");
+        return;
+    }
+    let exe = work.join("prompt_pin");
+    cc(
+        dir,
+        &[Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/prompt_pin.c")],
+        &exe,
+    );
+    let mut child = Command::new("script")
+        .args(["-qec"])
+        .arg(exe.display().to_string())
+        .arg("/dev/null")
+        .env("SSCARD_CONFIG", config)
+        .env("SSCARD_PIN_SOURCE", "prompt")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // the prompt comes first; then the PIN as typed
+    std::thread::sleep(Duration::from_millis(500));
+    stdin.write_all(b"123456\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("prompt: {text}");
+    assert!(text.contains("请输入密码"), "{text}");
+    assert!(text.contains("iVerifyPIN: 0"), "{text}");
+    assert!(!text.contains("123456"), "the PIN is not echoed: {text}");
 }
