@@ -818,6 +818,11 @@ fn write_file_inner<T: Transport>(
                     .into_iter()
                     .next()
                     .flatten();
+                if newest.as_deref() == Some(record.as_slice()) {
+                    // already the newest record: a rerun after a lost answer or a torn
+                    // write does not append it twice ([design] D23)
+                    continue;
+                }
                 file.check_order(newest.as_deref(), record)?;
                 let command = Command::new(0x00, 0xDC, 0x00, (file.sfi << 3) | 0b011)
                     .with_data(record.clone());
