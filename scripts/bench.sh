@@ -12,6 +12,9 @@
 #                         `sscard sim serve --feeder` on 1 and 2 readers
 #   benches/cli.rs        `sscard read --reader sim:IMAGE` as a process, batch on 1 and 2
 #                         in-process feeders
+#   crates/sscard-blocklist/benches/blocklist.rs
+#                         the blocklist at 10 million entries: look-up, load/verify, bytes
+#                         per entry, a 10 000-entry delta, against a HashSet<String> terminal
 #
 # Options are environment variables (see each bench's header): SSCARD_BENCH_N,
 # SSCARD_BENCH_CARDS, SSCARD_BENCH_RUNS, SSCARD_BENCH_BATCH, SSCARD_BENCH_PCSC_BATCH,
@@ -29,6 +32,7 @@ bash scripts/install-deps.sh >&2 || echo "bench: install-deps failed; PC/SC rows
 echo "bench: building release (sscard CLI + benches)" >&2
 cargo build --release -p sscard-cli >&2
 cargo bench --no-run --bench inprocess --bench pcsc --bench cli >&2
+cargo bench --no-run -p sscard-blocklist --bench blocklist >&2
 
 export SSCARD_PCSCD_DIR="${SSCARD_PCSCD_DIR:-/tmp/sscard-pcscd-bench}"
 export SSCARD_VPCD_PORT="${SSCARD_VPCD_PORT:-35995}"
@@ -50,6 +54,9 @@ for bench in inprocess pcsc cli; do
     cargo bench --bench "$bench" >"$OUT/$bench.md" 2>"$OUT/$bench.log" \
         || { echo "bench: $bench failed, see $OUT/$bench.log" >&2; tail -20 "$OUT/$bench.log" >&2; }
 done
+echo "bench: running blocklist" >&2
+cargo bench -p sscard-blocklist --bench blocklist >"$OUT/blocklist.md" 2>"$OUT/blocklist.log" \
+    || { echo "bench: blocklist failed, see $OUT/blocklist.log" >&2; tail -20 "$OUT/blocklist.log" >&2; }
 
 pcsc_version="$(dpkg-query -W -f '${Version}' pcscd 2>/dev/null || pcscd --version 2>/dev/null | head -1 || echo unknown)"
 vpcd_version="$(dpkg-query -W -f '${Version}' vsmartcard-vpcd 2>/dev/null || echo unknown)"
@@ -59,7 +66,7 @@ echo "Machine: $(nproc) CPU(s), ${cpu:-unknown CPU}; Linux $(uname -r); pcsc-lit
 echo
 echo "| benchmark | median | unit | APDUs | target | result | noise |"
 echo "|---|---:|---|---:|---|---|---|"
-for bench in inprocess pcsc cli; do
+for bench in inprocess pcsc cli blocklist; do
     grep -E '^\| ' "$OUT/$bench.md" | grep -vE '^\| benchmark \||^\|---' || true
 done
 echo
