@@ -58,6 +58,8 @@ struct CardSetup {
     person: Option<String>,
     block: Block,
     financial: Option<String>,
+    /// `areas=national|health`: the data areas of the V2.0 notice (and appendix B's DF05).
+    areas: Option<String>,
     seed: u64,
 }
 
@@ -204,6 +206,7 @@ fn parse_card(line: usize, args: &str) -> Result<CardSetup, ParseError> {
         person: None,
         block: Block::None,
         financial: None,
+        areas: None,
         seed: 1,
     };
     for word in args.split_whitespace() {
@@ -265,6 +268,10 @@ fn parse_card(line: usize, args: &str) -> Result<CardSetup, ParseError> {
                 }
             }
             "financial" => setup.financial = Some(value.into()),
+            "areas" => match value {
+                "national" | "health" => setup.areas = Some(value.into()),
+                other => return err(line, format!("areas={other}: national or health")),
+            },
             "seed" => {
                 setup.seed = value
                     .parse()
@@ -453,6 +460,13 @@ fn build(setup: &CardSetup) -> Result<(SimCard, CardSpec), String> {
     if let Some(pan) = &setup.financial {
         let app = FinancialApp::debit(pan, FINANCIAL_EXPIRY).map_err(|e| e.to_string())?;
         spec = spec.with_financial(app);
+    }
+    if let Some(areas) = &setup.areas {
+        let national = sscard::sim::DataAreas::national();
+        spec = spec.with_data_areas(match areas.as_str() {
+            "health" => national.with_health(),
+            _ => national,
+        });
     }
     let mut sim = blank_sim_of(spec.clone());
     if setup.state != State::Blank {
