@@ -56,8 +56,9 @@ long SSCARD_CALL iReadCardBas_HSM_Step1(int iType, char *pOutInfo);
 // writable buffer of 1024 bytes.
 long SSCARD_CALL iReadCardBas_HSM_Step2(char *pKey, char *pOutInfo);
 
-// `iReadCard` 通用读卡 (§2.1, table 4). Pending issue 15 (the data areas): checks its
-// parameters, then answers `-13`.
+// `iReadCard` 通用读卡 (§2.1, table 4): `pCardInfo` checked against the card, then the files and
+// items of `pFileAddr` with the PIN (configured source) or the PSAM's RK key as each file's read
+// rule and `iAuthType` (1 PIN, 2 RK) say; `pOutInfo` in `pFileAddr`'s shape.
 //
 // # Safety
 //
@@ -65,14 +66,17 @@ long SSCARD_CALL iReadCardBas_HSM_Step2(char *pKey, char *pOutInfo);
 // lengths; `pOutInfo` is NULL or a writable buffer of 20480 bytes.
 long SSCARD_CALL iReadCard(int iType, int iAuthType, char *pCardInfo, char *pFileAddr, char *pOutInfo);
 
-// `iReadCard_HSM_Step1` 基于加密机的通用读卡（步骤一） (§2.2, table 5). Pending issue 15.
+// `iReadCard_HSM_Step1` 基于加密机的通用读卡（步骤一） (§2.2, table 5): `-2204` for a file free
+// to read or read with the PIN (§2.2.3 note); key-protected files are pending (`-13`): the
+// library has no HSM steps for the data areas yet.
 //
 // # Safety
 //
 // As [`iReadCard`], `pOutInfo` of 1024 bytes.
 long SSCARD_CALL iReadCard_HSM_Step1(int iType, char *pCardInfo, char *pFileAddr, char *pOutInfo);
 
-// `iReadCard_HSM_Step2` 基于加密机的通用读卡（步骤二） (§2.3, table 6). Pending issue 15.
+// `iReadCard_HSM_Step2` 基于加密机的通用读卡（步骤二） (§2.3, table 6). Pending (`-13`): HSM steps
+// for the data areas.
 //
 // # Safety
 //
@@ -80,7 +84,9 @@ long SSCARD_CALL iReadCard_HSM_Step1(int iType, char *pCardInfo, char *pFileAddr
 // writable buffer of 20480 bytes.
 long SSCARD_CALL iReadCard_HSM_Step2(char *pKey, char *pOutInfo);
 
-// `iWriteCard` 通用写卡 (§3.1, table 7). Pending issue 15.
+// `iWriteCard` 通用写卡 (§3.1, table 7): `pCardInfo` checked against the card, then `pWriteData`
+// (in `pFileAddr`'s shape) written with each file's update key through the PSAM; every value is
+// checked before the first write.
 //
 // # Safety
 //
@@ -88,14 +94,16 @@ long SSCARD_CALL iReadCard_HSM_Step2(char *pKey, char *pOutInfo);
 // strings of at most those lengths; `pOutInfo` is NULL or a writable buffer of 1024 bytes.
 long SSCARD_CALL iWriteCard(int iType, char *pCardInfo, char *pFileAddr, char *pWriteData, char *pOutInfo);
 
-// `iWriteCard_HSM_Step1` 基于加密机的通用写卡（步骤一） (§3.2, table 8). Pending issue 15.
+// `iWriteCard_HSM_Step1` 基于加密机的通用写卡（步骤一） (§3.2, table 8). Pending (`-13`): HSM
+// steps for the data areas.
 //
 // # Safety
 //
 // As [`iReadCard_HSM_Step1`].
 long SSCARD_CALL iWriteCard_HSM_Step1(int iType, char *pCardInfo, char *pFileAddr, char *pOutInfo);
 
-// `iWriteCard_HSM_Step2` 基于加密机的通用写卡（步骤二） (§3.3, table 9). Pending issue 15.
+// `iWriteCard_HSM_Step2` 基于加密机的通用写卡（步骤二） (§3.3, table 9). Pending (`-13`): HSM
+// steps for the data areas.
 //
 // # Safety
 //

@@ -15,6 +15,7 @@ use std::fmt;
 use sscard_core::apdu::StatusWord;
 use sscard_core::keyholder::{HsmResponseError, KeyHolderError};
 use sscard_core::keys::KeyRole;
+use sscard_core::profile::AreaError;
 use sscard_core::transport::TransportError;
 use sscard_core::Error;
 
@@ -221,6 +222,20 @@ fn key_holder(e: &KeyHolderError) -> i32 {
     }
 }
 
+fn area(e: &AreaError) -> i32 {
+    match e {
+        AreaError::Invalid { .. } | AreaError::OutOfOrder { .. } => BAD_DATA,
+        AreaError::UnknownTag { .. } | AreaError::UnknownFile(_) | AreaError::Occurrence { .. } => {
+            BAD_PARAMETER
+        }
+        AreaError::NotWritable(_) | AreaError::AccessNeeded { .. } => {
+            status_code(StatusWord::SecurityNotSatisfied)
+        }
+        AreaError::AreaMissing { .. } => status_code(StatusWord::FileNotFound),
+        _ => UNKNOWN,
+    }
+}
+
 /// The return code of a library error.
 pub fn code_of(e: &Error) -> i32 {
     match e {
@@ -247,6 +262,7 @@ pub fn code_of(e: &Error) -> i32 {
             status_code(StatusWord::RecordNotFound)
         }
         Error::WrongCard(_) => DATA_MISMATCH,
+        Error::Area(a) => area(a),
         Error::WeakPin | Error::Data(_) => BAD_DATA,
         Error::InitialPin => -36,
         _ => UNKNOWN,

@@ -299,8 +299,9 @@ pub unsafe extern "system" fn iReadCardBas_HSM_Step2(
     })
 }
 
-/// `iReadCard` 通用读卡 (§2.1, table 4). Pending issue 15 (the data areas): checks its
-/// parameters, then answers `-13`.
+/// `iReadCard` 通用读卡 (§2.1, table 4): `pCardInfo` checked against the card, then the files and
+/// items of `pFileAddr` with the PIN (configured source) or the PSAM's RK key as each file's read
+/// rule and `iAuthType` (1 PIN, 2 RK) say; `pOutInfo` in `pFileAddr`'s shape.
 ///
 /// # Safety
 ///
@@ -316,15 +317,16 @@ pub unsafe extern "system" fn iReadCard(
 ) -> c_long {
     let card_info = input!(pCardInfo, IN_CARD_INFO);
     let file_addr = input!(pFileAddr, IN_FILE_ADDR);
-    let _ = iAuthType;
     call!("iReadCard", pOutInfo, OUT_20K, |state, config| {
         let c = card_info.required("pCardInfo", config)?;
         let f = file_addr.required("pFileAddr", config)?;
-        ops::file_function(state, "iReadCard", Some(iType), Some(&c), Some(&f), None)
+        ops::read_card(state, config, iType, iAuthType, &c, &f)
     })
 }
 
-/// `iReadCard_HSM_Step1` 基于加密机的通用读卡（步骤一） (§2.2, table 5). Pending issue 15.
+/// `iReadCard_HSM_Step1` 基于加密机的通用读卡（步骤一） (§2.2, table 5): `-2204` for a file free
+/// to read or read with the PIN (§2.2.3 note); key-protected files are pending (`-13`): the
+/// library has no HSM steps for the data areas yet.
 ///
 /// # Safety
 ///
@@ -338,26 +340,15 @@ pub unsafe extern "system" fn iReadCard_HSM_Step1(
 ) -> c_long {
     let card_info = input!(pCardInfo, IN_CARD_INFO);
     let file_addr = input!(pFileAddr, IN_FILE_ADDR);
-    call!(
-        "iReadCard_HSM_Step1",
-        pOutInfo,
-        OUT_1024,
-        |state, config| {
-            let c = card_info.required("pCardInfo", config)?;
-            let f = file_addr.required("pFileAddr", config)?;
-            ops::file_function(
-                state,
-                "iReadCard_HSM_Step1",
-                Some(iType),
-                Some(&c),
-                Some(&f),
-                None,
-            )
-        }
-    )
+    call!("iReadCard_HSM_Step1", pOutInfo, OUT_1024, |_s, config| {
+        let c = card_info.required("pCardInfo", config)?;
+        let f = file_addr.required("pFileAddr", config)?;
+        ops::read_card_hsm_step1(config, iType, &c, &f)
+    })
 }
 
-/// `iReadCard_HSM_Step2` 基于加密机的通用读卡（步骤二） (§2.3, table 6). Pending issue 15.
+/// `iReadCard_HSM_Step2` 基于加密机的通用读卡（步骤二） (§2.3, table 6). Pending (`-13`): HSM steps
+/// for the data areas.
 ///
 /// # Safety
 ///
@@ -376,7 +367,9 @@ pub unsafe extern "system" fn iReadCard_HSM_Step2(
     })
 }
 
-/// `iWriteCard` 通用写卡 (§3.1, table 7). Pending issue 15.
+/// `iWriteCard` 通用写卡 (§3.1, table 7): `pCardInfo` checked against the card, then `pWriteData`
+/// (in `pFileAddr`'s shape) written with each file's update key through the PSAM; every value is
+/// checked before the first write.
 ///
 /// # Safety
 ///
@@ -393,22 +386,16 @@ pub unsafe extern "system" fn iWriteCard(
     let card_info = input!(pCardInfo, IN_CARD_INFO);
     let file_addr = input!(pFileAddr, IN_FILE_ADDR);
     let write_data = input!(pWriteData, IN_WRITE_DATA);
-    call!("iWriteCard", pOutInfo, OUT_1024, |state, config| {
+    call!("iWriteCard", pOutInfo, OUT_1024, |_state, config| {
         let c = card_info.required("pCardInfo", config)?;
         let f = file_addr.required("pFileAddr", config)?;
         let w = write_data.required("pWriteData", config)?;
-        ops::file_function(
-            state,
-            "iWriteCard",
-            Some(iType),
-            Some(&c),
-            Some(&f),
-            Some(&w),
-        )
+        ops::write_card(config, iType, &c, &f, &w)
     })
 }
 
-/// `iWriteCard_HSM_Step1` 基于加密机的通用写卡（步骤一） (§3.2, table 8). Pending issue 15.
+/// `iWriteCard_HSM_Step1` 基于加密机的通用写卡（步骤一） (§3.2, table 8). Pending (`-13`): HSM
+/// steps for the data areas.
 ///
 /// # Safety
 ///
@@ -422,26 +409,22 @@ pub unsafe extern "system" fn iWriteCard_HSM_Step1(
 ) -> c_long {
     let card_info = input!(pCardInfo, IN_CARD_INFO);
     let file_addr = input!(pFileAddr, IN_FILE_ADDR);
-    call!(
-        "iWriteCard_HSM_Step1",
-        pOutInfo,
-        OUT_1024,
-        |state, config| {
-            let c = card_info.required("pCardInfo", config)?;
-            let f = file_addr.required("pFileAddr", config)?;
-            ops::file_function(
-                state,
-                "iWriteCard_HSM_Step1",
-                Some(iType),
-                Some(&c),
-                Some(&f),
-                None,
-            )
-        }
-    )
+    call!("iWriteCard_HSM_Step1", pOutInfo, OUT_1024, |s, config| {
+        let c = card_info.required("pCardInfo", config)?;
+        let f = file_addr.required("pFileAddr", config)?;
+        ops::file_function(
+            s,
+            "iWriteCard_HSM_Step1",
+            Some(iType),
+            Some(&c),
+            Some(&f),
+            None,
+        )
+    })
 }
 
-/// `iWriteCard_HSM_Step2` 基于加密机的通用写卡（步骤二） (§3.3, table 9). Pending issue 15.
+/// `iWriteCard_HSM_Step2` 基于加密机的通用写卡（步骤二） (§3.3, table 9). Pending (`-13`): HSM
+/// steps for the data areas.
 ///
 /// # Safety
 ///
@@ -455,17 +438,12 @@ pub unsafe extern "system" fn iWriteCard_HSM_Step2(
 ) -> c_long {
     let key = input!(pKey, IN_KEY);
     let write_data = input!(pWriteData, IN_WRITE_DATA);
-    call!(
-        "iWriteCard_HSM_Step2",
-        pOutInfo,
-        OUT_1024,
-        |state, config| {
-            let k = key.required("pKey", config)?;
-            write_data.required("pWriteData", config)?;
-            crate::text::authentication_key(&k)?;
-            ops::file_function(state, "iWriteCard_HSM_Step2", None, None, None, None)
-        }
-    )
+    call!("iWriteCard_HSM_Step2", pOutInfo, OUT_1024, |s, config| {
+        let k = key.required("pKey", config)?;
+        write_data.required("pWriteData", config)?;
+        crate::text::authentication_key(&k)?;
+        ops::file_function(s, "iWriteCard_HSM_Step2", None, None, None, None)
+    })
 }
 
 /// `iVerifyPIN` PIN 校验 (§4.1, table 10): the holder's PIN from the PIN pad or the configured

@@ -11,15 +11,16 @@ use sscard_core::codec;
 use sscard_core::crypto::Pin;
 use sscard_core::fileaddr::{FileAddress, FileData};
 use sscard_core::keyholder::HsmRequest;
+use sscard_core::lifecycle::areas::{self, AreaAccess, ReadAuth};
 use sscard_core::lifecycle::hsm::{self, BasicReadStep, PinMaintenance, PinStep};
 use sscard_core::lifecycle::{self, ReadOptions};
-use sscard_core::profile::areas::FileId;
+use sscard_core::profile::areas::{AreaProfile, FileId, FileSpec, ReadRule};
 use sscard_core::profile::{self, Generation};
 use sscard_pcsc::pinpad::{self, ModifyPin, PinFormat, PinPadOutcome, VerifyPin};
 
 use crate::codes::{
-    status_code, wrong_pin, Failure, DATA_MISMATCH, NOT_CONNECTED, NOT_SUPPORTED, PIN_CANCELLED,
-    PIN_LENGTH, PIN_MISMATCH, PIN_TIMEOUT,
+    status_code, wrong_pin, Failure, DATA_MISMATCH, HSM_NOT_NEEDED, NOT_CONNECTED, NOT_SUPPORTED,
+    PIN_CANCELLED, PIN_LENGTH, PIN_MISMATCH, PIN_TIMEOUT,
 };
 use crate::config::{Config, PinSource, CONFIG_ERROR};
 use crate::device::{self, OpenCard};
@@ -495,6 +496,151 @@ pub fn pin_step3(state: &mut State, key: &str, kind: PinMaintenance) -> Result<S
     })
 }
 
+fn parse_address(text: &str) -> Result<FileAddress, Failure> {
+    FileAddress::parse(text.trim()).map_err(|e| Failure::parameter(format!("pFileAddr: {e}")))
+}
+
+fn parse_data(text: &str) -> Result<FileData, Failure> {
+    FileData::parse(text.trim()).map_err(|e| Failure::parameter(format!("pWriteData: {e}")))
+}
+
+/// The files `address` names, checked against the national file structure (`-14` for a file
+/// or item the structure does not have).
+fn resolve<'p>(
+    address: &FileAddress,
+    profile: &'p AreaProfile,
+) -> Result<Vec<&'p FileSpec>, Failure> {
+    Ok(address
+        .resolve(profile)
+        .map_err(|e| Failure::parameter(format!("pFileAddr: {e}")))?
+        .into_iter()
+        .map(|r| r.file)
+        .collect())
+}
+
+/// `iReadCard` (§2.1): `pCardInfo` checked against the card, then what `pFileAddr` names, with
+/// the authentication each file's read rule asks (§2.1.3 (6)): none, the holder's PIN (from the
+/// configured source), EXTERNAL AUTHENTICATION with the file's RK through the PSAM, either for
+/// "PIN or RK" files as `iAuthType` says (1 PIN, 2 RK), both for "PIN & RK" files. `pOutInfo`
+/// is in `pFileAddr`'s shape (`DF01EF0A|CHN|$`).
+pub fn read_card(
+    state: &mut State,
+    config: &Config,
+    itype: i32,
+    auth_type: i32,
+    card_info: &str,
+    file_address: &str,
+) -> Result<String, Failure> {
+    let card_type = CardType::from_itype(itype)?;
+    let info = CardInfo::parse(card_info)?;
+    let address = parse_address(file_address)?;
+    let profile = AreaProfile::national();
+    let files = resolve(&address, &profile)?;
+    let callback = state.callback;
+    let card = device::open_card(config, card_type)?;
+    with_card(card, |card| {
+        check_card(card, &info)?;
+        let generation = card.generation()?.unwrap_or(Generation::V2);
+        let by_key = auth_type == 2;
+        let rules: Vec<ReadRule> = files.iter().map(|f| f.read_rule(generation)).collect();
+        let needs_pin = rules.iter().any(|r| match r {
+            ReadRule::Pin | ReadRule::PinAndKey(_) => true,
+            ReadRule::PinOrKey(_) => !by_key,
+            _ => false,
+        });
+        let needs_key = rules.iter().any(|r| match r {
+            ReadRule::Key(_) | ReadRule::PinAndKey(_) => true,
+            ReadRule::PinOrKey(_) => by_key,
+            _ => false,
+        });
+        let mut psam = match needs_key {
+            true => Some(device::open_psam(config)?),
+            false => None,
+        };
+        let result = (|| {
+            let pin = match needs_pin {
+                true => Some(pin::ask(config, callback, Prompt::Pin)?),
+                false => None,
+            };
+            let mut access =
+                AreaAccess::new().prefer(if by_key { ReadAuth::Key } else { ReadAuth::Pin });
+            if let Some(p) = &pin {
+                access = access.with_pin(p);
+            }
+            if let Some(k) = psam.as_mut() {
+                access = access.with_key_holder(k);
+            }
+            let data = areas::read_address(card, &mut access, &address)?;
+            Ok(data.to_string())
+        })();
+        if let Some(p) = psam {
+            device::close_psam(p);
+        }
+        result
+    })
+}
+
+/// `iWriteCard` (§3.1): `pCardInfo` checked, then `pWriteData` written where `pFileAddr` says
+/// with each file's update key through the PSAM (§3.1.3 (6)); every value is checked against
+/// the V2.0 notice's tables before the first write, a file only the card OS writes is refused.
+pub fn write_card(
+    config: &Config,
+    itype: i32,
+    card_info: &str,
+    file_address: &str,
+    write_data: &str,
+) -> Result<String, Failure> {
+    let card_type = CardType::from_itype(itype)?;
+    let info = CardInfo::parse(card_info)?;
+    let address = parse_address(file_address)?;
+    let data = parse_data(write_data)?;
+    same_shape(&address, &data)?;
+    let profile = AreaProfile::national();
+    resolve(&address, &profile)?;
+    let card = device::open_card(config, card_type)?;
+    with_card(card, |card| {
+        check_card(card, &info)?;
+        let mut psam = device::open_psam(config)?;
+        let result = (|| {
+            let mut access = AreaAccess::new().with_key_holder(&mut psam);
+            areas::write_address(card, &mut access, &address, &data)?;
+            Ok(String::new())
+        })();
+        device::close_psam(psam);
+        result
+    })
+}
+
+/// `iReadCard_HSM_Step1` (§2.2.3 note): files free to read or read with the PIN need no HSM
+/// (`-2204`); the key-protected ones wait for HSM step functions of the data areas.
+pub fn read_card_hsm_step1(
+    config: &Config,
+    itype: i32,
+    card_info: &str,
+    file_address: &str,
+) -> Result<String, Failure> {
+    CardType::from_itype(itype)?;
+    CardInfo::parse(card_info)?;
+    let address = parse_address(file_address)?;
+    let profile = AreaProfile::national();
+    // §2.2.2 (3): only the first file counts
+    let first = resolve(&address, &profile)?.into_iter().next();
+    let card = device::open_card(config, CardType::from_itype(itype)?)?;
+    let generation = with_card(card, |card| {
+        Ok(card.generation()?.unwrap_or(Generation::V2))
+    })?;
+    match first.map(|f| f.read_rule(generation)) {
+        Some(ReadRule::Free | ReadRule::Pin) | None => Err(Failure::new(
+            HSM_NOT_NEEDED,
+            "the file is free to read or read with the PIN: call iReadCard",
+        )),
+        Some(_) => Err(pending_issue(
+            "iReadCard_HSM_Step1 for a key-protected file",
+            "pending: HSM step functions for the data areas in sscard_core::lifecycle::hsm",
+        )),
+    }
+}
+
 /// What a function whose library support has not landed answers, after checking its
 /// parameters: `-13` naming the issue it waits for.
 pub fn pending_issue(function: &str, issue: &str) -> Failure {
@@ -558,7 +704,7 @@ pub fn file_function(
     }
     Err(pending_issue(
         function,
-        "pending issue 15: the data areas and the file-address syntax",
+        "pending: HSM step functions for the data areas in sscard_core::lifecycle::hsm",
     ))
 }
 

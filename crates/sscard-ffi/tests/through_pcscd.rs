@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use sscard_core::crypto::Pin;
+use sscard_core::crypto::{KeyLevel, Pin};
 use sscard_core::data::{PersonRecord, RegionCode};
 use sscard_core::keyholder::{CardContext, KeyFile, KeyHolder};
 use sscard_core::keys::{KeyRole, RootKeys};
@@ -42,7 +42,7 @@ use sscard_core::Algorithm;
 use sscard_pcsc::testing::{self, PrivatePcscd};
 use sscard_pcsc::Pcsc;
 use sscard_sim::vpcd::VpcdCard;
-use sscard_sim::{CardSpec, PsamSpec, SimCard, SimPsam, SimTransport};
+use sscard_sim::{CardSpec, DataAreas, PsamSpec, SimCard, SimPsam, SimTransport};
 
 const CARD_READER: &str = "Virtual PCD 00 00";
 const PSAM_READER: &str = "Virtual PCD 00 01";
@@ -95,7 +95,10 @@ fn personalized(
     algorithm: Algorithm,
     serial: [u8; 4],
 ) -> SimCard {
-    let spec = CardSpec::new(generation, algorithm, region(), serial).with_card_serial(serial);
+    // the data areas DF01-DF04, DF07 too (iReadCard / iWriteCard)
+    let spec = CardSpec::new(generation, algorithm, region(), serial)
+        .with_card_serial(serial)
+        .with_data_areas(DataAreas::national());
     let mut card = Card::open(SimTransport::new(SimCard::blank(spec, &roots()).unwrap())).unwrap();
     let data = PersonRecord::from_json(person).unwrap().validate().unwrap();
     lifecycle::personalize(
@@ -353,11 +356,11 @@ fn terminal_programs_through_pcscd() {
         current: None,
     };
     slot.insert("v2");
-    let psam = SimPsam::from_root_keys(
-        &roots(),
-        &PsamSpec::new(Algorithm::Sm4, TERMINAL).with_region(region()),
-    )
-    .unwrap();
+    // the PSAM of a terminal that also updates DF01's personal status (UK2DF01, 个人状况信息更新)
+    let psam_spec = PsamSpec::new(Algorithm::Sm4, TERMINAL)
+        .with_region(region())
+        .with_level(KeyRole::Uk2Df01, KeyLevel::National);
+    let psam = SimPsam::from_root_keys(&roots(), &psam_spec).unwrap();
     let psam_atr = psam.atr();
     let vpsam = VpcdCard::spawn(pcscd.addr(1), psam).unwrap();
     wait_for_atr(PSAM_READER, &psam_atr);

@@ -287,14 +287,31 @@ int main(void)
     expect(iVerifyPIN(1, out), -37635, "iVerifyPIN on a permanently blocked card", out);
     step("card-v2");
 
-    /* ---- functions waiting for other parts of sscard: parameters checked, then -13 ---- */
-    expect(iReadCard(1, 1, card_info, "DF01EF0A|37|$", out), -13, "iReadCard (pending issue 15)", out);
+    /* ---- iReadCard / iWriteCard over the file-address syntax ---- */
+    {
+        char want[256];
+        snprintf(want, sizeof want, "SSSEEF05|%s|$SSSEEF06|张三|$", number);
+        rc = iReadCard(1, 1, card_info, "SSSEEF05|07|$SSSEEF06|09|$", out);
+        check(rc == 0 && strcmp(out, want) == 0, "iReadCard SSSEEF05|07|$SSSEEF06|09|$ (free to read)", rc, out);
+    }
+    rc = iWriteCard(1, card_info, "DF01EF07|29|$", "DF01EF07|1|$", out);
+    expect(rc, 0, "iWriteCard DF01EF07|29|$ (UK through the PSAM)", out);
+    pins(1, "135790");
+    rc = iReadCard(1, 1, card_info, "DF01EF07|29|$", out);
+    check(rc == 0 && strcmp(out, "DF01EF07|1|$") == 0, "iReadCard DF01EF07|29|$ reads it back", rc, out);
     expect(iReadCard(1, 1, card_info, "DF01EF0A|37|", out), -14, "iReadCard malformed pFileAddr", out);
+    expect(iReadCard(1, 1, card_info, "DF01EFEE|37|$", out), -14, "iReadCard a file the card has not", out);
     expect(iReadCard(1, 1, NULL, "DF01EF0A|37|$", out), -14, "iReadCard NULL pCardInfo", out);
-    expect(iReadCard_HSM_Step1(1, card_info, "DF01EF0A|37|$", out), -13, "iReadCard_HSM_Step1", out);
-    expect(iReadCard_HSM_Step2("00112233445566778899AABBCCDDEEFF", out), -13, "iReadCard_HSM_Step2", out);
-    expect(iWriteCard(1, card_info, "DF01EF07|29|$", "DF01EF07|1|$", out), -13, "iWriteCard (pending issue 15)", out);
+    {
+        char other[128];
+        snprintf(other, sizeof other, "%s|X00000019|", id);
+        expect(iReadCard(1, 1, other, "SSSEEF05|07|$", out), -22, "iReadCard another card's pCardInfo", out);
+    }
+    expect(iReadCard_HSM_Step1(1, card_info, "SSSEEF05|07|$", out), -2204, "iReadCard_HSM_Step1 on a free file: no HSM needed", out);
+    expect(iReadCard_HSM_Step2("00112233445566778899AABBCCDDEEFF", out), -13, "iReadCard_HSM_Step2 (pending)", out);
     expect(iWriteCard(1, card_info, "DF01EF07|29|$", "DF01EF07|1|2|$", out), -14, "iWriteCard pWriteData unlike pFileAddr", out);
+    expect(iWriteCard(1, card_info, "DF04EF08|$", "DF04EF08|1^2^3^|$", out), -27010, "iWriteCard the card OS's own file", out);
+    /* ---- functions waiting for other parts of sscard: parameters checked, then -13 ---- */
     expect(iWriteCard_HSM_Step1(1, card_info, "DF01EF07|29|$", out), -13, "iWriteCard_HSM_Step1", out);
     expect(iWriteCard_HSM_Step2("00112233445566778899AABBCCDDEEFF", "DF01EF07|1|$", out), -13, "iWriteCard_HSM_Step2", out);
     expect(iDoDebit(1, card_info, "12.30|10.00|20261123101500|", out), -13, "iDoDebit (pending issue 10)", out);
