@@ -122,6 +122,13 @@ fn a_delta_brings_a_terminal_to_the_full_list_of_the_next_version() {
     assert_eq!(list.counts(), full.counts());
     assert_eq!(full.entries().len(), 3);
     assert_eq!(f.issuer.entries().count(), 3);
+    // folding the delta's changes into a new compact table changes no answer
+    let heap_before = list.heap_bytes();
+    list.compact();
+    assert_eq!(list.entries(), full.entries());
+    assert_eq!(list.lookup(&id3, &n3).unwrap().mark, lost("20261130"));
+    assert!(list.lookup(&id2, &n2).is_none());
+    assert!(list.heap_bytes() <= heap_before);
 }
 
 #[test]
