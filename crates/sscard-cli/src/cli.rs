@@ -91,8 +91,12 @@ pub struct GlobalOpts {
 pub enum Command {
     /// List PC/SC readers with card state and ATR.
     Readers,
-    /// Read the card issuing data (EF05) and the holder data (EF06).
+    /// Read the card issuing data (EF05) and the holder data (EF06); with --area,
+    /// --file-address or --photo the data areas of the V2.0 notice.
     Read(ReadArgs),
+    /// Write the data areas of the V2.0 notice (--file-address with --data, --area with
+    /// --record) or the photo, with the key holder's update keys.
+    Write(crate::areas::WriteArgs),
     /// Personalize one card from a person record (JSON): initial PIN 123456 (PIN RELOAD with
     /// PUK and STKSSSE), then the data items (UKSSSE).
     Personalize(PersonalizeArgs),
@@ -158,6 +162,9 @@ pub struct ReadArgs {
     /// The validity check with a blocklist (implies --check-validity).
     #[command(flatten)]
     pub blocklist: crate::blocklist::BlocklistArgs,
+    /// The data areas of the V2.0 notice instead (--area, --file-address, --photo).
+    #[command(flatten)]
+    pub areas: crate::areas::AreaReadArgs,
 }
 
 /// `personalize` options.
@@ -415,6 +422,10 @@ pub struct SimNewArgs {
     /// Add a financial application (PBOC debit) with this account number (12 to 19 digits).
     #[arg(long, value_name = "PAN")]
     pub financial: Option<String>,
+    /// Add the data areas of the V2.0 notice (DF01-DF04, DF07 with their keys; 2.0 and 3.0
+    /// cards).
+    #[arg(long)]
+    pub data_areas: bool,
     /// Personalize the new card with this person record (generation and region from it).
     #[arg(long, value_name = "FILE")]
     pub person: Option<PathBuf>,

@@ -3,6 +3,7 @@
 //! See `sscard --help` and docs/cli.md.
 #![forbid(unsafe_code)]
 
+mod areas;
 mod batch;
 mod blocklist;
 mod cardstate;
@@ -25,7 +26,10 @@ fn run(cli: Cli) -> CliResult<()> {
     let g = &cli.global;
     match &cli.command {
         Command::Readers => commands::readers(g),
+        Command::Read(a) if a.areas.requested() => areas::read(g, a),
         Command::Read(a) => commands::read(g, a),
+        Command::Write(a) => areas::write(g, a),
+        Command::Personalize(a) if areas::person_has_areas(&a.person) => areas::personalize(g, a),
         Command::Personalize(a) => commands::personalize(g, a),
         Command::Batch(a) => batch::run(g, a),
         Command::Activate(a) => commands::activate(g, a),

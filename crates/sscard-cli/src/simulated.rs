@@ -107,6 +107,9 @@ pub fn sim_new(global: &GlobalOpts, args: &SimNewArgs) -> CliResult<()> {
             .map_err(|e| CliError::BadInput(format!("--financial: {e}")))?;
         spec = spec.with_financial(app);
     }
+    if args.data_areas {
+        spec = spec.with_data_areas(sscard_sim::DataAreas::national());
+    }
     let card = SimCard::blank(spec, &keys).map_err(|e| sim_error("simulated card", e))?;
     let card = match &person {
         None => card,

@@ -1,0 +1,768 @@
+//! The data areas of the V2.0 notice on the command line (docs/cli.md, "Data areas"):
+//!
+//! - `read --area public|employment|insurance|medical|talent|health|all` (text or JSON);
+//! - `read --file-address 'SSSEEF05|01|07|$DF01EF15|2A|40:2|$'`: the `iReadCard` answer;
+//! - `read --photo FILE`: the photo of SSSE EF08 saved as stored (JPEG, or BMP);
+//! - `write --file-address … --data …` (`iWriteCard`), `write --area AREA --record FILE.json`,
+//!   `write --photo FILE`;
+//! - `personalize --person FILE` whose record carries `"areas"`: those written first, then the
+//!   card's own items, the card number last ([design] D25).
+//!
+//! Files read with the holder's PIN take `--pin-file`/`--pin-fd` (or a prompt); "PIN or RK"
+//! files are opened with the PIN or, with `--auth key`, with the RK key of the key holder
+//! (the reader interface's `iAuthType` 1 and 2). Writes need the key holder's UK keys.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde_json::{json, Map, Value as Json};
+
+use sscard_core::data::{PersonRecord, Personalization};
+use sscard_core::fileaddr::{FileAddress, FileData, Target};
+use sscard_core::keyholder::KeyHolder;
+use sscard_core::lifecycle::areas::{
+    self, AreaAccess, FileContents, FileReading, ItemValue, PhotoFormat, ReadAuth,
+};
+use sscard_core::lifecycle::{self, Card, PersonalizeOptions};
+use sscard_core::profile::areas::{
+    Area, AreaError, AreaProfile, DfSpec, Extensions, FileId, FileSpec, Structure, Value,
+};
+use sscard_core::profile::{self, Generation};
+use sscard_core::transport::Transport;
+use sscard_core::Error as CardError;
+
+use crate::cli::{GlobalOpts, OutputFormat, PersonalizeArgs, PinSource, ReadArgs};
+use crate::commands::{basic_not_supported, print_json};
+use crate::context::{self, finish_card, open_card, require_key_holder};
+use crate::error::{CliError, CliResult};
+use crate::pin;
+
+/// How "PIN or RK" files are opened (the reader interface's `iAuthType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthChoice {
+    /// 1: VERIFY of the holder's PIN.
+    Pin,
+    /// 2: EXTERNAL AUTHENTICATION with the file's RK key through the key holder.
+    Key,
+}
+
+/// The data area options of `read`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AreaReadArgs {
+    /// Read a data area of the V2.0 notice: public (DF01), employment (DF02), insurance
+    /// (DF03), medical (DF04), talent (DF07), health (DF05, appendix B), or all.
+    #[arg(long, value_name = "AREA", conflicts_with = "file_address")]
+    pub area: Option<String>,
+    /// Read what a reader-interface file address names and print the `iReadCard` answer, e.g.
+    /// 'SSSEEF05|01|07|$DF01EF15|2A|40:2|$' (RI §2.1.2).
+    #[arg(long, value_name = "ADDRESS")]
+    pub file_address: Option<String>,
+    /// Save the photo (SSSE EF08, read with RKSSSE) to FILE as the card stores it (a JPEG, or
+    /// a BMP).
+    #[arg(long, value_name = "FILE")]
+    pub photo: Option<PathBuf>,
+    /// Open "PIN or RK" files with the holder's PIN (default when a PIN is given) or with the
+    /// RK key of the key holder.
+    #[arg(long, value_enum)]
+    pub auth: Option<AuthChoice>,
+    /// The holder's PIN, for files read with it.
+    #[command(flatten)]
+    pub pin: PinSource,
+    /// The region's extensions of the file structure (JSON, V2.0 notice §6).
+    #[arg(long, value_name = "FILE")]
+    pub extensions: Option<PathBuf>,
+}
+
+impl AreaReadArgs {
+    /// Whether `read` was asked for the data areas rather than the basic read.
+    pub fn requested(&self) -> bool {
+        self.area.is_some() || self.file_address.is_some() || self.photo.is_some()
+    }
+}
+
+/// `sscard write`.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Where to write, as the reader interface's file address ('DF01EF07|29|$').
+    #[arg(long, value_name = "ADDRESS", requires = "data", conflicts_with_all = ["record", "photo"])]
+    pub file_address: Option<String>,
+    /// What to write, in the address's shape ('DF01EF07|1|$'); cyclic records as fields ended
+    /// by ^, each record ended by |.
+    #[arg(long, value_name = "DATA", requires = "file_address")]
+    pub data: Option<String>,
+    /// The area the record file writes to (public, employment, insurance, medical, talent,
+    /// health).
+    #[arg(long, value_name = "AREA", requires = "record")]
+    pub area: Option<String>,
+    /// The data to write (JSON): file name or file field → item tag or field → value; a
+    /// cyclic file → a list of records (see docs/cli.md).
+    #[arg(
+        long,
+        value_name = "FILE.json",
+        requires = "area",
+        conflicts_with = "photo"
+    )]
+    pub record: Option<PathBuf>,
+    /// Write the photo (SSSE EF08, UKSSSE) from FILE (a JPEG or BMP of at most 4096 bytes).
+    #[arg(long, value_name = "FILE")]
+    pub photo: Option<PathBuf>,
+    /// The holder's PIN, when a write reads first (an item's second record, the order of a
+    /// cyclic file) and the key holder has no RK key.
+    #[command(flatten)]
+    pub pin: PinSource,
+    /// The region's extensions of the file structure (JSON, V2.0 notice §6).
+    #[arg(long, value_name = "FILE")]
+    pub extensions: Option<PathBuf>,
+}
+
+/// A library error as the command line reports it: data area input errors are bad input,
+/// missing rights a key holder (or PIN) problem, a DF the card lacks a refused card.
+fn area_error(e: CardError) -> CliError {
+    match &e {
+        CardError::Area(AreaError::AccessNeeded { .. }) => CliError::KeyHolder(e.to_string()),
+        CardError::Area(AreaError::AreaMissing { .. }) => CliError::Refused(e.to_string()),
+        CardError::Area(_) => CliError::BadInput(e.to_string()),
+        _ => CliError::Card(e),
+    }
+}
+
+fn profile_of(extensions: &Option<PathBuf>) -> CliResult<AreaProfile> {
+    let Some(path) = extensions else {
+        return Ok(AreaProfile::national());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::BadInput(format!("extensions {}: {e}", path.display())))?;
+    let ext: Extensions = serde_json::from_str(&text)
+        .map_err(|e| CliError::BadInput(format!("extensions {}: {e}", path.display())))?;
+    AreaProfile::with_extensions(&ext)
+        .map_err(|e| CliError::BadInput(format!("extensions {}: {e}", path.display())))
+}
+
+fn area_of(name: &str) -> CliResult<Area> {
+    Area::from_name(name)
+        .filter(|a| !matches!(a, Area::Basic | Area::Regional))
+        .ok_or_else(|| {
+            CliError::BadInput(format!(
+                "--area {name:?}: public, employment, insurance, medical, talent, health or all"
+            ))
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// read
+
+/// `sscard read --area | --file-address | --photo`.
+pub fn read(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
+    basic_not_supported(global, "read --area/--file-address/--photo")?;
+    let a = &args.areas;
+    if args.check_validity || args.no_verify || args.blocklist.blocklist.is_some() {
+        return Err(CliError::BadInput(
+            "--check-validity, --blocklist and --no-verify are for the basic read, not the data areas".into(),
+        ));
+    }
+    let profile = profile_of(&a.extensions)?;
+    let mut key_holder = context::key_holder(global)?;
+    if a.auth == Some(AuthChoice::Key) && key_holder.is_none() {
+        return Err(CliError::KeyHolder(
+            "--auth key needs a key holder: --keys FILE, --psam READER or --test-keys".into(),
+        ));
+    }
+    let wants_pin = a.area.is_some() || a.file_address.is_some();
+    let pin = if a.pin.pin_file.is_some() || a.pin.pin_fd.is_some() {
+        Some(pin::current_pin(&a.pin, None, "PIN: ")?)
+    } else if wants_pin && (a.auth == Some(AuthChoice::Pin) || key_holder.is_none()) {
+        Some(pin::current_pin(&a.pin, None, "Holder's PIN: ")?)
+    } else {
+        None
+    };
+    let mut card = open_card(global)?;
+    let result = (|| -> CliResult<()> {
+        if let Some(path) = &a.photo {
+            let kh = key_holder.as_deref_mut().ok_or_else(|| {
+                CliError::KeyHolder(
+                    "the photo is read with RKSSSE: give --keys FILE, --psam READER or --test-keys"
+                        .into(),
+                )
+            })?;
+            save_photo(global, &mut card, kh, path)?;
+        }
+        let mut access = AreaAccess::new().with_profile(profile.clone());
+        if let Some(p) = &pin {
+            access = access.with_pin(p);
+        }
+        if let Some(kh) = key_holder.as_deref_mut() {
+            let kh: &mut dyn KeyHolder = kh;
+            access = access.with_key_holder(kh);
+        }
+        access = access.prefer(match (a.auth, &pin) {
+            (Some(AuthChoice::Key), _) | (None, None) => ReadAuth::Key,
+            _ => ReadAuth::Pin,
+        });
+        if let Some(text) = &a.file_address {
+            let address =
+                FileAddress::parse(text).map_err(|e| CliError::BadInput(e.to_string()))?;
+            let data = areas::read_address(&mut card, &mut access, &address).map_err(area_error)?;
+            match global.output_format {
+                OutputFormat::Json => print_json(&json!({
+                    "schema": "sscard.read-file-address/1",
+                    "address": address.to_string(),
+                    "data": data.to_string(),
+                })),
+                _ => println!("{data}"),
+            }
+        }
+        if let Some(name) = &a.area {
+            let dfs: Vec<DfSpec> = if name.trim().eq_ignore_ascii_case("all") {
+                Area::NATIONAL
+                    .iter()
+                    .filter_map(|x| profile.area(*x).cloned())
+                    .collect()
+            } else {
+                vec![profile
+                    .area(area_of(name)?)
+                    .cloned()
+                    .ok_or_else(|| CliError::BadInput(format!("no area {name}")))?]
+            };
+            let mut docs = Vec::new();
+            for df in &dfs {
+                let files = read_df(&mut card, &mut access, df)?;
+                match global.output_format {
+                    OutputFormat::Json => docs.push(df_json(df, &files)),
+                    _ => print_df(df, &files),
+                }
+            }
+            if global.output_format == OutputFormat::Json {
+                print_json(&json!({"schema": "sscard.read-areas/1", "areas": docs}));
+            }
+        }
+        Ok(())
+    })();
+    finish_card(card, result)
+}
+
+/// Every file of `df`: its reading, or why it was not read (a right the access lacks).
+fn read_df<T: Transport>(
+    card: &mut Card<T>,
+    access: &mut AreaAccess<'_>,
+    df: &DfSpec,
+) -> CliResult<Vec<(FileSpec, Result<FileReading, String>)>> {
+    let mut out = Vec::new();
+    for f in df.files.iter() {
+        match areas::read_file(card, access, f.id) {
+            Ok(r) => out.push((f.clone(), Ok(r))),
+            Err(CardError::Area(e @ AreaError::AccessNeeded { .. })) => {
+                out.push((f.clone(), Err(e.to_string())))
+            }
+            Err(e) => return Err(area_error(e)),
+        }
+    }
+    Ok(out)
+}
+
+fn value_json(spec: Option<&sscard_core::profile::areas::ItemSpec>, v: &Value) -> Json {
+    match (v, spec) {
+        (Value::Parts(parts), Some(item)) if item.is_group() => {
+            let mut obj = Map::new();
+            for (p, v) in item.parts.iter().zip(parts) {
+                obj.insert(p.field.to_string(), value_json(Some(p), v));
+            }
+            Json::Object(obj)
+        }
+        _ => Json::String(v.text()),
+    }
+}
+
+fn record_json(file: &FileSpec, record: &Value) -> Json {
+    match record {
+        Value::Parts(parts) => {
+            let mut obj = Map::new();
+            for (i, v) in file.items.iter().zip(parts) {
+                obj.insert(i.field.to_string(), Json::String(v.text()));
+            }
+            Json::Object(obj)
+        }
+        other => Json::String(other.text()),
+    }
+}
+
+fn item_json(file: &FileSpec, i: &ItemValue) -> Json {
+    let spec = file.item(i.tag);
+    match &i.reading {
+        None => json!({"tag": format!("{:02X}", i.tag), "occurrence": i.occurrence,
+                       "field": i.field, "name": i.name_zh, "value": null}),
+        Some(r) => json!({
+            "tag": format!("{:02X}", i.tag),
+            "occurrence": i.occurrence,
+            "field": i.field,
+            "name": i.name_zh,
+            "value": value_json(spec, &r.value),
+            "meaning": r.meaning,
+            "compat": r.compat,
+        }),
+    }
+}
+
+fn df_json(df: &DfSpec, files: &[(FileSpec, Result<FileReading, String>)]) -> Json {
+    let files: Vec<Json> = files
+        .iter()
+        .map(|(f, r)| {
+            let mut doc = json!({"file": f.id.to_string(), "name": f.name_zh});
+            let Some(obj) = doc.as_object_mut() else {
+                return doc;
+            };
+            match r {
+                Err(why) => {
+                    obj.insert("not_read".into(), Json::String(why.clone()));
+                }
+                Ok(r) => match &r.contents {
+                    FileContents::Items(items) => {
+                        obj.insert(
+                            "items".into(),
+                            Json::Array(items.iter().map(|i| item_json(f, i)).collect()),
+                        );
+                    }
+                    FileContents::Records(records) => {
+                        obj.insert(
+                            "records".into(),
+                            Json::Array(records.iter().map(|r| record_json(f, r)).collect()),
+                        );
+                    }
+                    FileContents::Binary(b) => {
+                        obj.insert("content".into(), Json::String(hex::encode_upper(b)));
+                    }
+                },
+            }
+            doc
+        })
+        .collect();
+    json!({"df": df.id.to_string(), "area": df.area.name(), "name": df.name_zh, "files": files})
+}
+
+fn print_df(df: &DfSpec, files: &[(FileSpec, Result<FileReading, String>)]) {
+    println!("{} {} ({})", df.id, df.name_zh, df.area);
+    for (f, r) in files {
+        let kind = match f.structure {
+            Structure::Cyclic { .. } => ", records newest first",
+            Structure::Transparent { .. } => ", transparent",
+            _ => "",
+        };
+        println!("  {:04X} {}{kind}", f.id.ef, f.name_zh);
+        match r {
+            Err(why) => println!("      not read: {why}"),
+            Ok(r) => match &r.contents {
+                FileContents::Items(items) => {
+                    for i in items.iter().filter(|i| i.reading.is_some()) {
+                        let Some(reading) = &i.reading else { continue };
+                        let occurrence = if f.item(i.tag).is_some_and(|s| s.occurs > 1) {
+                            format!(":{}", i.occurrence)
+                        } else {
+                            String::new()
+                        };
+                        let meaning = reading
+                            .meaning
+                            .map(|m| format!(" ({m})"))
+                            .unwrap_or_default();
+                        println!(
+                            "      {:02X}{occurrence:<3} {:<28} {}{meaning}",
+                            i.tag,
+                            i.name_zh,
+                            reading.value.text()
+                        );
+                    }
+                }
+                FileContents::Records(records) => {
+                    for (n, rec) in records.iter().enumerate() {
+                        println!("      {:<3} {}", n + 1, rec.text());
+                    }
+                }
+                FileContents::Binary(b) => {
+                    let used = b.iter().rposition(|&x| x != 0).map_or(0, |i| i + 1);
+                    println!("      {used} of {} bytes used", b.len());
+                }
+            },
+        }
+    }
+}
+
+fn save_photo<T: Transport>(
+    global: &GlobalOpts,
+    card: &mut Card<T>,
+    key_holder: &mut (dyn KeyHolder + Send),
+    path: &Path,
+) -> CliResult<()> {
+    let kh: &mut dyn KeyHolder = key_holder;
+    let photo = areas::read_photo(card, kh).map_err(area_error)?;
+    let format = match photo.format {
+        PhotoFormat::Empty => {
+            return Err(CliError::Refused(
+                "the card holds no photo (SSSE EF08 is empty)".into(),
+            ))
+        }
+        PhotoFormat::Jpeg => "JPEG",
+        PhotoFormat::Bmp => "BMP",
+        PhotoFormat::Unknown => "unrecognised (saved as stored)",
+    };
+    context::write_private(path, &photo.bytes)
+        .map_err(|e| CliError::Other(format!("cannot write {}: {e}", path.display())))?;
+    let message = format!(
+        "photo ({format}, {} bytes) saved to {}",
+        photo.bytes.len(),
+        path.display()
+    );
+    match global.output_format {
+        OutputFormat::Json => print_json(&json!({
+            "schema": "sscard.photo/1", "file": path.display().to_string(),
+            "format": format, "bytes": photo.bytes.len(),
+        })),
+        _ => eprintln!("{message}"),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// write
+
+/// The data of a record file (`--record`, a person record's `"areas"`) as a file address and
+/// its data: keys name files (`DF02EF06` or the file's field, `employment_status`); a record
+/// file's value maps items (tag `4C`, `40:2`, or field `employment_registration_date`,
+/// `degrees:2`) to values (a group: its parts as `a^b^c^` or an object of part fields); a
+/// cyclic file's value is a list of records (`a^b^c^` or an object of fields), oldest first; a
+/// transparent file's value is its content in hex.
+pub fn record_to_address(
+    profile: &AreaProfile,
+    only: Option<Area>,
+    record: &Json,
+) -> CliResult<(FileAddress, FileData)> {
+    let obj = record
+        .as_object()
+        .ok_or_else(|| CliError::BadInput("the record is not a JSON object".into()))?;
+    let mut address = FileAddress::new();
+    let mut data = FileData::new();
+    for (key, value) in obj {
+        let file = find_file(profile, only, key)?;
+        let bad = |why: String| CliError::BadInput(format!("{} ({key}): {why}", file.id));
+        match file.structure {
+            Structure::Cyclic { .. } => {
+                let list = value
+                    .as_array()
+                    .ok_or_else(|| bad("a cyclic file takes a list of records".into()))?;
+                let records = list
+                    .iter()
+                    .map(|r| parts_text(&file.items, r).map_err(&bad))
+                    .collect::<CliResult<Vec<_>>>()?;
+                address = address.with(file.id, &[Target::Records]);
+                data.push(file.id, records);
+            }
+            Structure::Transparent { .. } => {
+                let hex = value
+                    .as_str()
+                    .ok_or_else(|| bad("a transparent file takes its content in hex".into()))?;
+                address = address.with(file.id, &[Target::Content]);
+                data.push(file.id, vec![hex.to_owned()]);
+            }
+            Structure::Variable | Structure::Fixed => {
+                let items = value
+                    .as_object()
+                    .ok_or_else(|| bad("a record file takes an object of items".into()))?;
+                let mut targets = Vec::new();
+                let mut values = Vec::new();
+                for (name, v) in items {
+                    let (name, occurrence) = match name.split_once(':') {
+                        Some((n, o)) => (
+                            n,
+                            o.parse::<u8>()
+                                .map_err(|_| bad(format!("{name:?}: occurrence {o:?}")))?,
+                        ),
+                        None => (name.as_str(), 1),
+                    };
+                    let item = file
+                        .items
+                        .iter()
+                        .find(|i| {
+                            i.field == name
+                                || (name.len() == 2
+                                    && u8::from_str_radix(name, 16).ok() == Some(i.tag))
+                        })
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "no item {name:?} (items: {})",
+                                file.items
+                                    .iter()
+                                    .map(|i| format!("{:02X} {}", i.tag, i.field))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ))
+                        })?;
+                    let text = if item.is_group() {
+                        parts_text(&item.parts, v).map_err(&bad)?
+                    } else {
+                        scalar(v).ok_or_else(|| bad(format!("{name}: not a string")))?
+                    };
+                    targets.push(Target::Item {
+                        tag: item.tag,
+                        occurrence,
+                    });
+                    values.push(text);
+                }
+                address = address.with(file.id, &targets);
+                data.push(file.id, values);
+            }
+        }
+    }
+    Ok((address, data))
+}
+
+fn find_file<'p>(
+    profile: &'p AreaProfile,
+    only: Option<Area>,
+    key: &str,
+) -> CliResult<&'p FileSpec> {
+    let by_id = FileId::parse(key).and_then(|id| profile.file(id));
+    let found = by_id.or_else(|| {
+        profile
+            .dfs()
+            .iter()
+            .filter(|d| only.is_none_or(|a| d.area == a))
+            .flat_map(|d| d.files.iter())
+            .find(|f| f.field == key && f.id.df != profile::areas::DfId::Ssse)
+    });
+    let file = found.ok_or_else(|| {
+        CliError::BadInput(format!(
+            "no file {key:?} (a file name like DF02EF06, or a file's field name)"
+        ))
+    })?;
+    if let Some(area) = only {
+        if profile.area(area).map(|d| d.id) != Some(file.id.df) {
+            return Err(CliError::BadInput(format!(
+                "{key}: {} is not in the {area} area",
+                file.id
+            )));
+        }
+    }
+    Ok(file)
+}
+
+fn scalar(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Null => Some(String::new()),
+        _ => None,
+    }
+}
+
+/// The `a^b^c^` text of parts given as a string or an object of part fields.
+fn parts_text(parts: &[sscard_core::profile::areas::ItemSpec], v: &Json) -> Result<String, String> {
+    match v {
+        Json::String(s) => Ok(s.clone()),
+        Json::Object(obj) => {
+            for k in obj.keys() {
+                if !parts.iter().any(|p| p.field == k.as_str()) {
+                    return Err(format!(
+                        "no part {k:?} (parts: {})",
+                        parts
+                            .iter()
+                            .map(|p| p.field.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
+            parts
+                .iter()
+                .map(|p| match obj.get(p.field.as_ref()) {
+                    None => Ok("^".to_owned()),
+                    Some(v) => scalar(v)
+                        .map(|s| format!("{s}^"))
+                        .ok_or_else(|| format!("{}: not a string", p.field)),
+                })
+                .collect()
+        }
+        _ => Err("a string a^b^ or an object of its parts".into()),
+    }
+}
+
+/// `sscard write`.
+pub fn write(global: &GlobalOpts, args: &WriteArgs) -> CliResult<()> {
+    basic_not_supported(global, "write")?;
+    let profile = profile_of(&args.extensions)?;
+    let photo = match &args.photo {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| CliError::BadInput(format!("photo {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    // everything checked before the card is touched
+    let plan = match (&args.file_address, &args.data, &args.area, &args.record) {
+        (Some(a), Some(d), _, _) => {
+            let address = FileAddress::parse(a).map_err(|e| CliError::BadInput(e.to_string()))?;
+            let data = FileData::parse(d).map_err(|e| CliError::BadInput(e.to_string()))?;
+            Some((address, data))
+        }
+        (_, _, Some(area), Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::BadInput(format!("record {}: {e}", path.display())))?;
+            let json: Json = serde_json::from_str(&text)
+                .map_err(|e| CliError::BadInput(format!("record {}: {e}", path.display())))?;
+            Some(record_to_address(&profile, Some(area_of(area)?), &json)?)
+        }
+        _ if photo.is_some() => None,
+        _ => {
+            return Err(CliError::BadInput(
+                "write what: --file-address with --data, --area with --record, or --photo".into(),
+            ))
+        }
+    };
+    if let Some((address, data)) = &plan {
+        let resolved = address
+            .resolve(&profile)
+            .map_err(|e| CliError::BadInput(e.to_string()))?;
+        data.matching(&resolved)
+            .map_err(|e| CliError::BadInput(e.to_string()))?;
+    }
+    let pin = if args.pin.pin_file.is_some() || args.pin.pin_fd.is_some() {
+        Some(pin::current_pin(&args.pin, None, "PIN: ")?)
+    } else {
+        None
+    };
+    let mut key_holder = require_key_holder(global, "writing the data areas (their UK keys)")?;
+    let mut card = open_card(global)?;
+    let result = (|| -> CliResult<String> {
+        let mut done = Vec::new();
+        if let Some(bytes) = &photo {
+            let kh: &mut dyn KeyHolder = key_holder.as_mut();
+            areas::write_photo(&mut card, kh, bytes).map_err(area_error)?;
+            done.push(format!("photo ({} bytes) written to SSSEEF08", bytes.len()));
+        }
+        if let Some((address, data)) = &plan {
+            let kh: &mut dyn KeyHolder = key_holder.as_mut();
+            let mut access = AreaAccess::new()
+                .with_profile(profile.clone())
+                .with_key_holder(kh)
+                .prefer(ReadAuth::Key);
+            if let Some(p) = &pin {
+                access = access.with_pin(p).prefer(ReadAuth::Pin);
+            }
+            areas::write_address(&mut card, &mut access, address, data).map_err(area_error)?;
+            done.push(format!("written: {data}"));
+        }
+        Ok(done.join("; "))
+    })();
+    let apdus = card.apdu_count();
+    let message = finish_card(card, result)?;
+    match global.output_format {
+        OutputFormat::Json => print_json(&json!({
+            "schema": "sscard.write/1", "result": "ok", "message": message, "apdus": apdus,
+        })),
+        _ => println!("{message} ({apdus} APDUs)"),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// personalization with area data
+
+/// The person record of `path` and its `"areas"`, if any.
+pub fn load_person_with_areas(path: &Path) -> CliResult<(Personalization, Option<Json>)> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::BadInput(format!("person record {}: {e}", path.display())))?;
+    let mut json: Json = serde_json::from_str(&text)
+        .map_err(|e| CliError::BadInput(format!("person record {}: {e}", path.display())))?;
+    let areas = json.as_object_mut().and_then(|o| o.remove("areas"));
+    let person = PersonRecord::from_json(&json.to_string())
+        .and_then(|r| r.validate())
+        .map_err(|e| CliError::BadInput(format!("person record {}: {e}", path.display())))?;
+    Ok((person, areas))
+}
+
+/// Whether the person record at `path` carries area data (then [`personalize`] runs).
+pub fn person_has_areas(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Json>(&t).ok())
+        .is_some_and(|j| j.get("areas").is_some())
+}
+
+/// The card number on the card (EF05 07), if any.
+fn card_number_on<T: Transport>(card: &mut Card<T>) -> Result<Option<String>, CardError> {
+    let spec = profile::element(Generation::V1, profile::tag::CARD_NUMBER)
+        .ok_or(CardError::Blank("no card number"))?;
+    Ok(card
+        .read_item(spec)?
+        .map(|v| String::from_utf8_lossy(sscard_core::codec::strip_padding(&v)).into_owned())
+        .filter(|n| !n.is_empty()))
+}
+
+/// `sscard personalize` of a person record with `"areas"`: the card's state checked as
+/// personalization does, the area data written (UK keys), then the personalization (the card
+/// number last, so a card with a card number carries its areas too, [design] D25).
+pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()> {
+    basic_not_supported(global, "personalize")?;
+    let (person, areas_json) = load_person_with_areas(&args.person)?;
+    let profile = AreaProfile::national();
+    let (address, data) = record_to_address(&profile, None, &areas_json.unwrap_or(Json::Null))?;
+    let resolved = address
+        .resolve(&profile)
+        .map_err(|e| CliError::BadInput(e.to_string()))?;
+    data.matching(&resolved)
+        .map_err(|e| CliError::BadInput(e.to_string()))?;
+    let mut key_holder = require_key_holder(
+        global,
+        "personalization (PUK and STKSSSE for the initial PIN, UKSSSE and the areas' UK keys for the data)",
+    )?;
+    let mut card = open_card(global)?;
+    let options = PersonalizeOptions {
+        overwrite: args.overwrite,
+        read_back: !args.no_verify,
+        ..PersonalizeOptions::default()
+    };
+    let number = person.card_number().to_string();
+    let result = (|| -> CliResult<lifecycle::PersonalizeReport> {
+        match card_number_on(&mut card)? {
+            Some(n) if n != number && !args.overwrite => {
+                return Err(CardError::AlreadyPersonalized { card_number: n }.into())
+            }
+            _ => {}
+        }
+        {
+            let kh: &mut dyn KeyHolder = key_holder.as_mut();
+            let mut access = AreaAccess::new().with_key_holder(kh).prefer(ReadAuth::Key);
+            areas::write_address(&mut card, &mut access, &address, &data).map_err(area_error)?;
+        }
+        Ok(lifecycle::personalize(
+            &mut card,
+            key_holder.as_mut(),
+            &person,
+            &options,
+        )?)
+    })();
+    let apdus = card.apdu_count();
+    let report = finish_card(card, result)?;
+    let files = data.files().count();
+    match global.output_format {
+        OutputFormat::Json => print_json(&json!({
+            "schema": "sscard.personalize/2",
+            "card_id": report.card_id.to_string(),
+            "card_number": report.card_number.to_string(),
+            "generation": report.generation.spec_version(),
+            "already_done": report.already_done,
+            "read_back": options.read_back,
+            "area_files": files,
+            "apdus": apdus,
+        })),
+        _ if report.already_done => println!(
+            "card {} already carries this personalization (card id {}, {}); its {files} data area file(s) written again, {apdus} APDUs",
+            report.card_number,
+            report.card_id,
+            report.generation.spec_version()
+        ),
+        _ => println!(
+            "personalized card {} (card id {}, {}) with {files} data area file(s) in {apdus} APDUs; initial PIN 123456",
+            report.card_number,
+            report.card_id,
+            report.generation.spec_version()
+        ),
+    }
+    Ok(())
+}

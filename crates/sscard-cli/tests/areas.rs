@@ -1,0 +1,440 @@
+//! The data areas on the command line: `sim new --data-areas`, `write --file-address/--data`,
+//! `write --area --record`, `write --photo`, `read --area` (text and JSON), `read
+//! --file-address`, `read --photo`, `personalize` with a record carrying `"areas"`, and the
+//! bad input and missing rights with their exit codes (docs/cli.md).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// A personalized 3.0 SM4 card `card.json` with the data areas (zhang-san's record on a 3.0
+/// card, initial PIN 123456 in `holder.pin`).
+fn area_card(dir: &Path) {
+    sscard(dir)
+        .args([
+            "--keys",
+            "keys.json",
+            "sim",
+            "new",
+            "--out",
+            "card.json",
+            "--generation",
+            "3",
+            "--algorithm",
+            "sm4",
+            "--data-areas",
+        ])
+        .assert()
+        .success();
+    sscard(dir)
+        .args([
+            "--reader",
+            "sim:card.json",
+            "--keys",
+            "keys.json",
+            "personalize",
+            "--person",
+            "wang-wu-3.json",
+        ])
+        .assert()
+        .success();
+    pin_file(dir, "holder.pin", "123456");
+}
+
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut full = vec!["--reader", "sim:card.json"];
+    full.extend_from_slice(args);
+    sscard(dir).args(&full).output().unwrap()
+}
+
+#[test]
+fn write_and_read_by_file_address() {
+    let dir = workdir();
+    area_card(dir.path());
+    let out = run(
+        dir.path(),
+        &[
+            "--keys",
+            "keys.json",
+            "write",
+            "--file-address",
+            "DF01EF07|29|$DF01EF0A|37|$DF01EF15|2A|40:1|$",
+            "--data",
+            "DF01EF07|1|$DF01EF0A|CHN|$DF01EF15|21|401^080901^清华大学^|$",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // the holder's PIN opens DF01 (iAuthType 1); SSSE EF05 is free
+    let out = run(
+        dir.path(),
+        &[
+            "read",
+            "--pin-file",
+            "holder.pin",
+            "--file-address",
+            "SSSEEF05|07|$DF01EF0A|37|$DF01EF15|2A|40|$",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let number = image_json(&dir.path().join("card.json"))["ef05"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.as_str())
+        .find(|r| r.starts_with("0709"))
+        .map(|r| String::from_utf8(hex::decode(&r[4..]).unwrap()).unwrap())
+        .unwrap();
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("SSSEEF05|{number}|$DF01EF0A|CHN|$DF01EF15|21|401^080901^清华大学^|$")
+    );
+    // with the RK key instead (iAuthType 2), as JSON
+    let out = run(
+        dir.path(),
+        &[
+            "--keys",
+            "keys.json",
+            "--output-format",
+            "json",
+            "read",
+            "--auth",
+            "key",
+            "--file-address",
+            "DF01EF07|29|$",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["schema"], "sscard.read-file-address/1");
+    assert_eq!(doc["data"], "DF01EF07|1|$");
+}
+
+#[test]
+fn an_area_from_a_record_file_read_as_text_and_json() {
+    let dir = workdir();
+    area_card(dir.path());
+    std::fs::write(
+        dir.path().join("employment.json"),
+        r#"{ "employment_status": { "employment_registration_date": "20240301", "4B": "10010" },
+             "employment_records": [
+               { "occupation": "2020100", "start_date": "20200101", "end_date": "20231231", "employer": "某某公司" },
+               "2020300^20240301^^新单位^" ] }"#,
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "--keys",
+            "keys.json",
+            "write",
+            "--area",
+            "employment",
+            "--record",
+            "employment.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(
+        dir.path(),
+        &["read", "--area", "employment", "--pin-file", "holder.pin"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("DF02 就业与失业信息区 (employment)"),
+        "{text}"
+    );
+    assert!(text.contains("20240301"), "{text}");
+    let first = text.find("2020300^20240301^^新单位^").unwrap();
+    let second = text.find("2020100^20200101^20231231^某某公司^").unwrap();
+    assert!(first < second, "newest first: {text}");
+    let out = run(
+        dir.path(),
+        &[
+            "--keys",
+            "keys.json",
+            "--output-format",
+            "json",
+            "read",
+            "--area",
+            "all",
+            "--auth",
+            "key",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["schema"], "sscard.read-areas/1");
+    let areas = doc["areas"].as_array().unwrap();
+    assert_eq!(
+        areas
+            .iter()
+            .map(|a| a["df"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["DF01", "DF02", "DF03", "DF04", "DF07"]
+    );
+    let records = areas[1]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "DF02EF07")
+        .unwrap()["records"]
+        .clone();
+    assert_eq!(records[0]["employer"], "新单位");
+    assert_eq!(records[1]["start_date"], "20200101");
+    // DF04 EF08 needs the PIN, which was not given: reported, the rest read
+    let df04 = &areas[3]["files"];
+    let tx = df04
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "DF04EF08")
+        .unwrap();
+    assert!(tx["not_read"].as_str().unwrap().contains("PIN"), "{tx}");
+}
+
+#[test]
+fn the_photo_written_and_saved() {
+    let dir = workdir();
+    area_card(dir.path());
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    jpeg.extend((0..1000u32).map(|i| (i % 97) as u8 + 1));
+    jpeg.extend([0xFF, 0xD9]);
+    std::fs::write(dir.path().join("in.jpg"), &jpeg).unwrap();
+    let out = run(
+        dir.path(),
+        &["--keys", "keys.json", "write", "--photo", "in.jpg"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(
+        dir.path(),
+        &["--keys", "keys.json", "read", "--photo", "out.jpg"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("photo (JPEG, 1006 bytes) saved to out.jpg"));
+    assert_eq!(std::fs::read(dir.path().join("out.jpg")).unwrap(), jpeg);
+    assert_eq!(mode_of(&dir.path().join("out.jpg")), 0o600);
+    // too large: refused, nothing written
+    std::fs::write(dir.path().join("big.jpg"), vec![0xFFu8; 4097]).unwrap();
+    let out = run(
+        dir.path(),
+        &["--keys", "keys.json", "write", "--photo", "big.jpg"],
+    );
+    assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT));
+    assert!(stderr(&out).contains("4097 bytes"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_person_record_with_areas() {
+    let dir = workdir();
+    sscard(dir.path())
+        .args([
+            "sim",
+            "new",
+            "--out",
+            "card.json",
+            "--generation",
+            "2",
+            "--data-areas",
+        ])
+        .assert()
+        .success();
+    let mut person: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("zhang-san-2.json")).unwrap(),
+    )
+    .unwrap();
+    person["areas"] = serde_json::json!({
+        "DF01EF05": { "20": "11", "household_address": "北京市东城区", "0E": "110101" },
+        "marriage": { "marital_status": "2" },
+        "DF01EF15": { "degrees:1": { "degree_code": "401", "major": "080901", "school": "清华大学" } }
+    });
+    std::fs::write(dir.path().join("person.json"), person.to_string()).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "--keys",
+            "keys.json",
+            "personalize",
+            "--person",
+            "person.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("with 3 data area file(s)"),
+        "{}",
+        stdout(&out)
+    );
+    pin_file(dir.path(), "holder.pin", "123456");
+    let out = run(
+        dir.path(),
+        &[
+            "read",
+            "--pin-file",
+            "holder.pin",
+            "--file-address",
+            "DF01EF05|20|21|0E|$DF01EF08|2B|$DF01EF15|40|$",
+        ],
+    );
+    assert_eq!(
+        stdout(&out).trim(),
+        "DF01EF05|11|北京市东城区|110101|$DF01EF08|2|$DF01EF15|401^080901^清华大学^|$"
+    );
+    // again: the card already carries it
+    let out = run(
+        dir.path(),
+        &[
+            "--keys",
+            "keys.json",
+            "personalize",
+            "--person",
+            "person.json",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("already carries this personalization"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn bad_input_and_missing_rights() {
+    let dir = workdir();
+    area_card(dir.path());
+    let image = std::fs::read(dir.path().join("card.json")).unwrap();
+    for (args, code, words) in [
+        (
+            &[
+                "--keys",
+                "keys.json",
+                "write",
+                "--file-address",
+                "DF01EF05|21|$",
+                "--data",
+                &format!("DF01EF05|{}|$", "很".repeat(41)),
+            ][..],
+            EXIT_BAD_INPUT,
+            "21 household_address",
+        ),
+        (
+            &[
+                "--keys",
+                "keys.json",
+                "write",
+                "--file-address",
+                "DF01EF05|42|$",
+                "--data",
+                "DF01EF05|1|$",
+            ][..],
+            EXIT_BAD_INPUT,
+            "no data item with tag 42",
+        ),
+        (
+            &[
+                "--keys",
+                "keys.json",
+                "write",
+                "--file-address",
+                "DF04EF08|$",
+                "--data",
+                "DF04EF08|0001^1^^^^^^|$",
+            ][..],
+            EXIT_BAD_INPUT,
+            "card OS only",
+        ),
+        (
+            &[
+                "--keys",
+                "keys.json",
+                "write",
+                "--file-address",
+                "DF01EF07|29|$",
+                "--data",
+                "DF01EF07|1|2|$",
+            ][..],
+            EXIT_BAD_INPUT,
+            "1 items in the address, 2 values",
+        ),
+        (
+            &[
+                "write",
+                "--file-address",
+                "DF01EF07|29|$",
+                "--data",
+                "DF01EF07|1|$",
+            ][..],
+            EXIT_KEY_HOLDER,
+            "key holder",
+        ),
+        (
+            &["read", "--area", "talent", "--auth", "key"][..],
+            EXIT_KEY_HOLDER,
+            "--auth key needs a key holder",
+        ),
+        (
+            &["read", "--area", "nowhere", "--pin-file", "holder.pin"][..],
+            EXIT_BAD_INPUT,
+            "public, employment",
+        ),
+        (
+            &[
+                "--keys",
+                "keys.json",
+                "read",
+                "--file-address",
+                "DF04EF06|90|$",
+                "--pin-file",
+                "holder.pin",
+                "--auth",
+                "pin",
+            ][..],
+            0,
+            "",
+        ),
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(words), "{args:?}: {}", stderr(&out));
+    }
+    // without the right key: the update key the key file lacks
+    let mut keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("keys.json")).unwrap())
+            .unwrap();
+    keys["roots"]["sm4"]
+        .as_object_mut()
+        .unwrap()
+        .remove("UK3DF01");
+    std::fs::write(dir.path().join("few.json"), keys.to_string()).unwrap();
+    set_mode(&dir.path().join("few.json"), 0o600);
+    let out = run(
+        dir.path(),
+        &[
+            "--keys",
+            "few.json",
+            "write",
+            "--file-address",
+            "DF01EF08|2B|$",
+            "--data",
+            "DF01EF08|2|$",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(EXIT_KEY_HOLDER), "{}", stderr(&out));
+    assert!(stderr(&out).contains("UK3DF01"), "{}", stderr(&out));
+    // nothing was written by any of them (the reads spent no PIN try either)
+    let now: serde_json::Value = image_json(&dir.path().join("card.json"));
+    let before: serde_json::Value = serde_json::from_slice(&image).unwrap();
+    assert_eq!(
+        now["areas"].to_string().len(),
+        before["areas"].to_string().len()
+    );
+    for df in ["DF01", "DF02", "DF04"] {
+        assert_eq!(
+            now["areas"][df]["files"], before["areas"][df]["files"],
+            "{df}"
+        );
+    }
+}
