@@ -6,7 +6,7 @@
 //! - `write --file-address … --data …` (`iWriteCard`), `write --area AREA --record FILE.json`,
 //!   `write --photo FILE`;
 //! - `personalize --person FILE` whose record carries `"areas"`: those written first, then the
-//!   card's own items, the card number last ([design] D25).
+//!   card's own items, the card number last ([design] D29).
 //!
 //! Files read with the holder's PIN take `--pin-file`/`--pin-fd` (or a prompt); "PIN or RK"
 //! files are opened with the PIN or, with `--auth key`, with the RK key of the key holder
@@ -696,7 +696,7 @@ fn card_number_on<T: Transport>(card: &mut Card<T>) -> Result<Option<String>, Ca
 
 /// `sscard personalize` of a person record with `"areas"`: the card's state checked as
 /// personalization does, the area data written (UK keys), then the personalization (the card
-/// number last, so a card with a card number carries its areas too, [design] D25).
+/// number last, so a card with a card number carries its areas too, [design] D29).
 pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()> {
     basic_not_supported(global, "personalize")?;
     let (person, areas_json) = load_person_with_areas(&args.person)?;
