@@ -5,8 +5,8 @@
 //! - `read --photo FILE`: the photo of SSSE EF08 saved as stored (JPEG, or BMP);
 //! - `write --file-address … --data …` (`iWriteCard`), `write --area AREA --record FILE.json`,
 //!   `write --photo FILE`;
-//! - `personalize --person FILE` whose record carries `"areas"`: those written first, then the
-//!   card's own items, the card number last ([design] D29).
+//! - `personalize --person FILE` whose record carries `"areas"`: the personalization, then the
+//!   area data ([design] D29).
 //!
 //! Files read with the holder's PIN take `--pin-file`/`--pin-fd` (or a prompt); "PIN or RK"
 //! files are opened with the PIN or, with `--auth key`, with the RK key of the key holder
@@ -27,7 +27,7 @@ use sscard_core::lifecycle::{self, Card, PersonalizeOptions};
 use sscard_core::profile::areas::{
     Area, AreaError, AreaProfile, DfSpec, Extensions, FileId, FileSpec, Structure, Value,
 };
-use sscard_core::profile::{self, Generation};
+
 use sscard_core::transport::Transport;
 use sscard_core::Error as CardError;
 
@@ -524,7 +524,7 @@ fn find_file<'p>(
             .iter()
             .filter(|d| only.is_none_or(|a| d.area == a))
             .flat_map(|d| d.files.iter())
-            .find(|f| f.field == key && f.id.df != profile::areas::DfId::Ssse)
+            .find(|f| f.field == key && f.id.df != sscard_core::profile::areas::DfId::Ssse)
     });
     let file = found.ok_or_else(|| {
         CliError::BadInput(format!(
@@ -684,19 +684,10 @@ pub fn person_has_areas(path: &Path) -> bool {
         .is_some_and(|j| j.get("areas").is_some())
 }
 
-/// The card number on the card (EF05 07), if any.
-fn card_number_on<T: Transport>(card: &mut Card<T>) -> Result<Option<String>, CardError> {
-    let spec = profile::element(Generation::V1, profile::tag::CARD_NUMBER)
-        .ok_or(CardError::Blank("no card number"))?;
-    Ok(card
-        .read_item(spec)?
-        .map(|v| String::from_utf8_lossy(sscard_core::codec::strip_padding(&v)).into_owned())
-        .filter(|n| !n.is_empty()))
-}
-
-/// `sscard personalize` of a person record with `"areas"`: the card's state checked as
-/// personalization does, the area data written (UK keys), then the personalization (the card
-/// number last, so a card with a card number carries its areas too, [design] D29).
+/// `sscard personalize` of a person record with `"areas"`: the personalization (refused on a
+/// card of another person unless `--overwrite`), then the area data with the areas' UK keys
+/// ([design] D29: a rerun after an interruption finds the personalization done and writes the
+/// areas again; a card is never left with area data but no holder).
 pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()> {
     basic_not_supported(global, "personalize")?;
     let (person, areas_json) = load_person_with_areas(&args.person)?;
@@ -717,25 +708,16 @@ pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()>
         read_back: !args.no_verify,
         ..PersonalizeOptions::default()
     };
-    let number = person.card_number().to_string();
     let result = (|| -> CliResult<lifecycle::PersonalizeReport> {
-        match card_number_on(&mut card)? {
-            Some(n) if n != number && !args.overwrite => {
-                return Err(CardError::AlreadyPersonalized { card_number: n }.into())
-            }
-            _ => {}
-        }
-        {
-            let kh: &mut dyn KeyHolder = key_holder.as_mut();
-            let mut access = AreaAccess::new().with_key_holder(kh).prefer(ReadAuth::Key);
-            areas::write_address(&mut card, &mut access, &address, &data).map_err(area_error)?;
-        }
-        Ok(lifecycle::personalize(
-            &mut card,
-            key_holder.as_mut(),
-            &person,
-            &options,
-        )?)
+        let report = lifecycle::personalize(&mut card, key_holder.as_mut(), &person, &options)?;
+        let kh: &mut dyn KeyHolder = key_holder.as_mut();
+        let initial = options.initial_pin.clone();
+        let mut access = AreaAccess::new()
+            .with_key_holder(kh)
+            .with_pin(&initial)
+            .prefer(ReadAuth::Key);
+        areas::write_address(&mut card, &mut access, &address, &data).map_err(area_error)?;
+        Ok(report)
     })();
     let apdus = card.apdu_count();
     let report = finish_card(card, result)?;
