@@ -748,3 +748,103 @@ pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()>
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// the batch's area columns
+
+/// What a batch row writes to the data areas.
+pub type RowAreas = (FileAddress, FileData);
+
+/// An area column of the batch input: its index, its header, the file and the item token.
+pub type AreaColumn = (usize, String, (FileId, Option<String>));
+
+/// An area column of the batch input: `DF01EF05|20`, `DF01EF15|40:2` (an item), or a cyclic
+/// file alone, `DF02EF07` (a record per cell, its fields separated by `^`). `None` for any other
+/// name.
+pub fn batch_column(name: &str) -> Option<(FileId, Option<String>)> {
+    let (file, item) = match name.split_once('|') {
+        Some((f, i)) => (f, Some(i.trim().to_ascii_uppercase())),
+        None => (name, None),
+    };
+    let id = FileId::parse(file)?;
+    Some((id, item))
+}
+
+/// The area data of one row: the non-empty cells of the area columns, checked against the
+/// table (the column at fault and why otherwise).
+pub fn batch_row_areas(
+    columns: &[AreaColumn],
+    cell: impl Fn(usize) -> String,
+) -> Result<Option<RowAreas>, (String, String)> {
+    let profile = AreaProfile::national();
+    let mut files: Vec<(FileId, Vec<Target>, Vec<String>)> = Vec::new();
+    for (index, name, (id, item)) in columns {
+        let value = cell(*index);
+        if value.is_empty() {
+            continue;
+        }
+        let bad = |why: String| (name.clone(), format!("{name}: {why}"));
+        let file = profile
+            .require_file(*id)
+            .map_err(|e| bad(e.to_string()))?;
+        let target = match (file.structure, item) {
+            (Structure::Cyclic { .. }, None) => {
+                file.encode_record(&value).map_err(|e| bad(e.to_string()))?;
+                Target::Records
+            }
+            (Structure::Variable | Structure::Fixed, Some(token)) => {
+                let address = FileAddress::parse(&format!("{id}|{token}|$"))
+                    .map_err(|e| bad(e.to_string()))?;
+                let resolved = address.resolve(&profile).map_err(|e| bad(e.to_string()))?;
+                let Some(t @ Target::Item { tag, .. }) = resolved
+                    .first()
+                    .and_then(|r| r.targets.first())
+                    .copied()
+                else {
+                    return Err(bad("not an item".into()));
+                };
+                let spec = file.require_item(tag).map_err(|e| bad(e.to_string()))?;
+                file.encode_item(spec, &value)
+                    .map_err(|e| bad(e.to_string()))?;
+                t
+            }
+            _ => {
+                return Err(bad(
+                    "record files take a column per item (DF01EF05|20), cyclic files one per record (DF02EF07)".into(),
+                ))
+            }
+        };
+        match files.iter_mut().find(|(f, ..)| f == id) {
+            Some((_, targets, values)) if target == Target::Records => values.push(value),
+            Some((_, targets, values)) => {
+                targets.push(target);
+                values.push(value);
+            }
+            None => files.push((*id, vec![target], vec![value])),
+        }
+    }
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut address = FileAddress::new();
+    let mut data = FileData::new();
+    for (id, targets, values) in files {
+        address = address.with(id, &targets);
+        data.push(id, values);
+    }
+    Ok(Some((address, data)))
+}
+
+/// Writes a batch row's area data after its personalization ([design] D29), with the areas'
+/// UK keys of `key_holder`.
+pub fn write_row_areas<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
+    areas: Option<&RowAreas>,
+) -> Result<(), CardError> {
+    let Some((address, data)) = areas else {
+        return Ok(());
+    };
+    let mut access = AreaAccess::new().with_key_holder(key_holder).prefer(ReadAuth::Key);
+    areas::write_address(card, &mut access, address, data)
+}

@@ -48,6 +48,8 @@ struct Feeder {
     dir: PathBuf,
     keys: RootKeys,
     algorithm: Algorithm,
+    /// Blank cards with the data areas (the input has area columns).
+    areas: bool,
 }
 
 impl Feeder {
@@ -60,6 +62,7 @@ impl Feeder {
             dir: dir.to_path_buf(),
             keys,
             algorithm,
+            areas: false,
         })
     }
 
@@ -83,8 +86,12 @@ impl Feeder {
     fn insert_blank(&mut self, person: &Personalization) -> CliResult<SimSlot> {
         let card = loop {
             let serial: [u8; 4] = rand::random();
-            let spec = CardSpec::new(person.generation(), self.algorithm, person.region(), serial)
-                .with_card_serial(serial);
+            let mut spec =
+                CardSpec::new(person.generation(), self.algorithm, person.region(), serial)
+                    .with_card_serial(serial);
+            if self.areas {
+                spec = spec.with_data_areas(sscard_sim::DataAreas::national());
+            }
             let name = format!("{}.json", hex::encode_upper(spec.card_id()));
             if ["cards", "rejected", "unused"]
                 .iter()
@@ -136,6 +143,8 @@ enum Out {
 
 struct Shared<'a> {
     rows: &'a [Row],
+    /// The rows' data area cells, by line.
+    areas: &'a std::collections::HashMap<u64, crate::areas::RowAreas>,
     journal: Mutex<Journal>,
     queue: Mutex<VecDeque<usize>>,
     key_holder: SharedKeyHolder,
@@ -254,7 +263,11 @@ fn resolve_found(card: &mut Card<Timed>, shared: &Shared<'_>, reader: &str) -> C
                 atr,
                 ..Entry::default()
             };
-            match lifecycle::personalize(card, &mut kh, person, &options) {
+            let done = lifecycle::personalize(card, &mut kh, person, &options).and_then(|r| {
+                crate::areas::write_row_areas(card, &mut kh, shared.areas.get(&row.line))
+                    .map(|()| r)
+            });
+            match done {
                 Ok(report) => {
                     entry.card_number = report.card_number.to_string();
                     entry.detail = if report.already_done {
@@ -346,7 +359,10 @@ fn personalize_one(
         read_back: shared.options_verify,
         ..PersonalizeOptions::default()
     };
-    match lifecycle::personalize(card, &mut kh, person, &options) {
+    let done = lifecycle::personalize(card, &mut kh, person, &options).and_then(|r| {
+        crate::areas::write_row_areas(card, &mut kh, shared.areas.get(&row.line)).map(|()| r)
+    });
+    match done {
         Ok(report) => {
             let n = shared.personalized.fetch_add(1, Ordering::SeqCst) + 1;
             if shared.crash_after == Some(n) {
@@ -646,10 +662,9 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
                     Some(path) => context::load_keys(path)?.roots().clone(),
                     None => context::test_keys()?.roots().clone(),
                 };
-                stations.push((
-                    spec.label(),
-                    Station::Feeder(Feeder::new(dir, keys, args.feeder_algorithm.into())?),
-                ));
+                let mut feeder = Feeder::new(dir, keys, args.feeder_algorithm.into())?;
+                feeder.areas = !input.areas.is_empty();
+                stations.push((spec.label(), Station::Feeder(feeder)));
             }
             ReaderSpec::Pcsc(name) => {
                 let mut pcsc = sscard_pcsc::Pcsc::establish()?;
@@ -675,6 +690,7 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
 
     let shared = Shared {
         rows: &input.rows,
+        areas: &input.areas,
         journal: Mutex::new(journal),
         queue: Mutex::new(VecDeque::new()),
         key_holder,

@@ -438,3 +438,55 @@ fn bad_input_and_missing_rights() {
         );
     }
 }
+
+/// The batch input may carry data area columns: written after each personalization on feeder
+/// cards made with the data areas; a bad cell makes its row invalid (the column named).
+#[test]
+fn a_batch_with_area_columns() {
+    let dir = workdir();
+    let d = dir.path();
+    let mut text = format!("{CSV_HEADER},DF01EF05|20,DF01EF08|2B,DF02EF07\n");
+    text.push_str(&format!(
+        "{},11,2,2020100^20200101^20231231^某公司^\n",
+        csv_row(0)
+    ));
+    text.push_str(&format!("{},21,,\n", csv_row(1)));
+    text.push_str(&format!("{},99,1,\n", csv_row(2)));
+    std::fs::write(d.join("persons.csv"), text).unwrap();
+    let out = sscard(d)
+        .args([
+            "--reader",
+            "feeder:feeder",
+            "--keys",
+            "keys.json",
+            "batch",
+            "--input",
+            "persons.csv",
+            "--journal",
+            "journal.db",
+            "--return-file",
+            "return.csv",
+        ])
+        .output()
+        .unwrap();
+    // the third row is invalid: 99 is no household type (V2 table 16)
+    assert!(stderr(&out).contains("line 4: skipped"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("DF01EF05|20"), "{}", stderr(&out));
+    let cards: Vec<_> = std::fs::read_dir(d.join("feeder/cards"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(cards.len(), 2);
+    let mut found = Vec::new();
+    for card in &cards {
+        let image = image_json(card);
+        let household = image["areas"]["DF01"]["files"]["EF05"].clone();
+        let records = image["areas"]["DF02"]["files"]["EF07"]["records"].clone();
+        found.push((household, records.as_array().unwrap().len()));
+    }
+    found.sort_by_key(|(h, _)| h.to_string());
+    assert_eq!(found[0].0, serde_json::json!(["20023131"]));
+    assert_eq!(found[0].1, 1);
+    assert_eq!(found[1].0, serde_json::json!(["20023231"]));
+    assert_eq!(found[1].1, 0);
+}

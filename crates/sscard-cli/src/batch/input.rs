@@ -12,6 +12,11 @@
 //! valid UTF-8 is decoded as GBK (GB18030, its superset), and the return file is written in the
 //! same encoding as the input.
 //!
+//! Columns naming a data area item (`DF01EF05|20`, `DF01EF15|40:2`) or a cyclic file
+//! (`DF02EF07`, one record per cell, fields separated by `^`) carry the data areas the bureau
+//! fills (V2.0 notice §5.3-5.7; cards with data areas, `sim new --data-areas`); an empty cell
+//! writes nothing. They are written after the personalization ([design] D29).
+//!
 //! Every row is validated on its own; a bad row is reported with its line number and field and
 //! skipped. A person (social security number) or card number that appears twice is reported as
 //! a duplicate of the first line and skipped.
@@ -86,6 +91,8 @@ pub struct InputFile {
     pub sha256: String,
     /// Whether the file was GBK (the return file is written in GBK too).
     pub gbk: bool,
+    /// The data area cells of the valid rows, by line.
+    pub areas: HashMap<u64, crate::areas::RowAreas>,
 }
 
 fn decode(bytes: &[u8], encoding: Encoding, path: &Path) -> CliResult<(String, bool)> {
@@ -132,7 +139,12 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
         .map_err(|e| CliError::BadInput(format!("{}: header row: {e}", path.display())))?
         .clone();
     let mut columns: HashMap<&'static str, usize> = HashMap::new();
+    let mut area_columns = Vec::new();
     for (i, h) in headers.iter().enumerate() {
+        if let Some(column) = crate::areas::batch_column(h.trim()) {
+            area_columns.push((i, h.trim().to_owned(), column));
+            continue;
+        }
         let h = h.trim().to_ascii_lowercase();
         if DROPPED.contains(&h.as_str()) {
             return Err(CliError::BadInput(format!(
@@ -146,7 +158,7 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
             .find(|k| **k == h)
             .ok_or_else(|| {
                 CliError::BadInput(format!(
-                    "{}: line 1: unknown column {h:?} (columns: {}, {})",
+                    "{}: line 1: unknown column {h:?} (columns: {}, {}, and data area items like DF01EF05|20)",
                     path.display(),
                     REQUIRED.join(", "),
                     OPTIONAL.join(", ")
@@ -173,6 +185,7 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
     }
 
     let mut rows = Vec::new();
+    let mut areas = HashMap::new();
     let mut seen_ssn: HashMap<String, u64> = HashMap::new();
     let mut seen_card: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
@@ -235,7 +248,12 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
                 },
                 Ok(p) => {
                     let card = cell("card_number").to_ascii_uppercase();
-                    if let Some(&first) = seen_ssn.get(&ssn.to_ascii_uppercase()) {
+                    let area_cells = crate::areas::batch_row_areas(&area_columns, |i| {
+                        record.get(i).unwrap_or("").trim().to_owned()
+                    });
+                    if let Err((field, reason)) = area_cells {
+                        RowStatus::Invalid { field, reason }
+                    } else if let Some(&first) = seen_ssn.get(&ssn.to_ascii_uppercase()) {
                         RowStatus::Duplicate {
                             of_line: first,
                             field: "ssn",
@@ -248,6 +266,9 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
                     } else {
                         seen_ssn.insert(ssn.to_ascii_uppercase(), line);
                         seen_card.insert(card, line);
+                        if let Ok(Some(cells)) = area_cells {
+                            areas.insert(line, cells);
+                        }
                         RowStatus::Valid(Box::new(p))
                     }
                 }
@@ -260,5 +281,10 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
             status,
         });
     }
-    Ok(InputFile { rows, sha256, gbk })
+    Ok(InputFile {
+        rows,
+        sha256,
+        gbk,
+        areas,
+    })
 }
