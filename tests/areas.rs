@@ -585,3 +585,64 @@ fn appendix_c_records_of_old_cards() {
     assert_eq!(r.compat, sscard::profile::Compat::Rewritten);
     assert_eq!(r.meaning, Some("国家公务员"));
 }
+
+/// What the data area operations cost in APDUs on a T=0 card (a fresh card session each time):
+/// SELECT SSSE (2: `61xx` and GET RESPONSE) and the two EF05 reads the key holder and the
+/// generation need (2), SELECT of the DF by AID (2), then the authentication and the commands
+/// themselves.
+#[test]
+fn apdu_budget_of_area_operations() {
+    let mut card = area_card(Algorithm::Sm4, DataAreas::national());
+    let holder_pin = pin("123456");
+    let mut keys = test_keys();
+    let mut count = |card: &mut SimCardT, f: &mut dyn FnMut(&mut SimCardT)| {
+        power_cycle(card);
+        card.reset_apdu_count();
+        f(card);
+        card.apdu_count()
+    };
+    let one_item = FileAddress::parse("DF01EF07|29|$").unwrap();
+    // 4 to open the card, 2 SELECT DF01, 1 VERIFY, 1 READ RECORD
+    let n = count(&mut card, &mut |c| {
+        areas::read_address(c, &mut AreaAccess::new().with_pin(&holder_pin), &one_item).unwrap();
+    });
+    assert_eq!(n, 4 + 2 + 1 + 1);
+    // with RK1DF01 instead: GET CHALLENGE + EXTERNAL AUTHENTICATION
+    let n = count(&mut card, &mut |c| {
+        let mut access = AreaAccess::new()
+            .with_key_holder(&mut keys)
+            .prefer(ReadAuth::Key);
+        areas::read_address(c, &mut access, &one_item).unwrap();
+    });
+    assert_eq!(n, 4 + 2 + 2 + 1);
+    // writing it: 4 + 2 + UK2DF01 (2) + UPDATE RECORD (1)
+    let n = count(&mut card, &mut |c| {
+        let mut access = AreaAccess::new().with_key_holder(&mut keys);
+        areas::write_items(
+            c,
+            &mut access,
+            FileId::area(0xDF01, 0xEF07),
+            &[(
+                Target::Item {
+                    tag: 0x29,
+                    occurrence: 1,
+                },
+                "1".into(),
+            )],
+        )
+        .unwrap();
+    });
+    assert_eq!(n, 4 + 2 + 2 + 1);
+    // appending a cyclic record: + the PIN (1) + UK3DF02 (2) + record 1 read (1) + UPDATE (1)
+    let n = count(&mut card, &mut |c| {
+        let mut access = full_access(&holder_pin, &mut keys);
+        areas::append_records(
+            c,
+            &mut access,
+            FileId::area(0xDF02, 0xEF07),
+            &["2020100^20240301^^某公司^".into()],
+        )
+        .unwrap();
+    });
+    assert_eq!(n, 4 + 2 + 1 + 2 + 1 + 1);
+}
