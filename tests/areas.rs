@@ -595,7 +595,7 @@ fn apdu_budget_of_area_operations() {
     let mut card = area_card(Algorithm::Sm4, DataAreas::national());
     let holder_pin = pin("123456");
     let mut keys = test_keys();
-    let mut count = |card: &mut SimCardT, f: &mut dyn FnMut(&mut SimCardT)| {
+    let count = |card: &mut SimCardT, f: &mut dyn FnMut(&mut SimCardT)| {
         power_cycle(card);
         card.reset_apdu_count();
         f(card);
