@@ -8,14 +8,17 @@
 //! - the simulated card's APDUs per second (`SimCard::handle`) and the PSAM's key-holder
 //!   operations per second;
 //! - crypto operations per second per algorithm: diversification (one factor, and the three
-//!   levels of a card key), process key, authentication data, MAC, enciphered PIN, one block.
+//!   levels of a card key), process key, authentication data, MAC, enciphered PIN, one block;
+//! - the data areas (V2.0 notice): the service hall's job on a 3.0 card with the key file — the
+//!   employment area read with the PIN, an employment record appended with UK3DF02
+//!   (`lifecycle::areas`).
 //!
 //! Blank cards are made before the timed region (a printing station receives blank cards);
 //! the timed part opens the card and runs the three operations.
 //!
 //! `cargo bench --bench inprocess` (or `scripts/bench.sh`); prints a markdown table of medians.
 //! `SSCARD_BENCH_CARDS` sets the lifecycles per configuration (default 2000);
-//! `SSCARD_BENCH_ONLY=lifecycle|simulator|crypto` runs one section.
+//! `SSCARD_BENCH_ONLY=lifecycle|simulator|crypto|areas` runs one section.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -291,6 +294,60 @@ fn crypto_rows(rows: &mut Vec<Row>) {
     }
 }
 
+/// The service hall's job (examples/service_hall.rs) in process: the employment area (DF02,
+/// six files) read with the holder's PIN, then a record appended to DF02 EF07 with UK3DF02.
+fn area_rows(rows: &mut Vec<Row>, rounds: usize) {
+    use sscard::lifecycle::areas::{self, AreaAccess};
+    use sscard::profile::areas::{Area, FileId};
+    use sscard::sim::{CardSpec, DataAreas};
+    let roots = roots();
+    for alg in [Algorithm::Tdes, Algorithm::Sm4] {
+        let spec = CardSpec::new(
+            Generation::V3,
+            alg,
+            "639900".parse().unwrap(),
+            [0, 0, 0xA5, 1],
+        )
+        .with_data_areas(DataAreas::national());
+        let mut card =
+            Card::open(SimTransport::new(SimCard::blank(spec, &roots).unwrap())).unwrap();
+        let mut keys = KeyFile::new(roots.clone());
+        lifecycle::personalize(
+            &mut card,
+            &mut keys,
+            &person(Generation::V3),
+            &PersonalizeOptions::default(),
+        )
+        .unwrap();
+        let pin = Pin::initial();
+        let mut samples = Vec::with_capacity(rounds);
+        let mut apdus = 0;
+        for i in 0..rounds + 20 {
+            card.raw_channel().transport_mut().power_cycle();
+            card.reset_apdu_count();
+            let record = format!("2020100^20240301^^单位{i}^");
+            let mut run = || {
+                let mut read = AreaAccess::new().with_pin(&pin);
+                black_box(areas::read_area(&mut card, &mut read, Area::Employment).unwrap());
+                let mut write = AreaAccess::new().with_pin(&pin).with_key_holder(&mut keys);
+                let file = FileId::area(0xDF02, 0xEF07);
+                areas::append_records(&mut card, &mut write, file, std::slice::from_ref(&record))
+                    .unwrap();
+            };
+            if i < 20 {
+                run();
+            } else {
+                time(&mut samples, run);
+            }
+            apdus = card.apdu_count();
+        }
+        let name = format!(
+            "in process: service hall (DF02 read with the PIN + a record appended with UK3DF02), key file, 3.0/{alg}"
+        );
+        rows.push(time_row(name, &samples, false).apdus(apdus));
+    }
+}
+
 fn main() {
     if !common::benchmarking("inprocess") {
         return;
@@ -307,6 +364,9 @@ fn main() {
     }
     if section("crypto") {
         crypto_rows(&mut rows);
+    }
+    if section("areas") {
+        area_rows(&mut rows, cards / 4);
     }
     println!();
     println!(
