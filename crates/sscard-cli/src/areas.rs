@@ -784,9 +784,7 @@ pub fn batch_row_areas(
             continue;
         }
         let bad = |why: String| (name.clone(), format!("{name}: {why}"));
-        let file = profile
-            .require_file(*id)
-            .map_err(|e| bad(e.to_string()))?;
+        let file = profile.require_file(*id).map_err(|e| bad(e.to_string()))?;
         let target = match (file.structure, item) {
             (Structure::Cyclic { .. }, None) => {
                 file.encode_record(&value).map_err(|e| bad(e.to_string()))?;
@@ -845,6 +843,8 @@ pub fn write_row_areas<T: Transport>(
     let Some((address, data)) = areas else {
         return Ok(());
     };
-    let mut access = AreaAccess::new().with_key_holder(key_holder).prefer(ReadAuth::Key);
+    let mut access = AreaAccess::new()
+        .with_key_holder(key_holder)
+        .prefer(ReadAuth::Key);
     areas::write_address(card, &mut access, address, data)
 }
