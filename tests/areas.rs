@@ -515,7 +515,10 @@ fn regional_extensions_through_the_library() {
         r#"{ "dfs": [ { "df": "DF0A", "df_name": "D1560000050A", "name": "本地应用" } ],
              "files": [ { "file": "DF0AEF05", "name": "本地信息", "structure": { "kind": "variable" },
                           "read": "PIN or RK1DF01", "write": "UK1DF01",
-                          "items": [ { "tag": "01", "name": "local", "format": "gbk", "len": 20 } ] } ],
+                          "items": [ { "tag": "01", "name": "local", "format": "gbk", "len": 20 } ] },
+                        { "file": "SSSEEF0C", "name": "本地卡信息", "structure": { "kind": "variable" },
+                          "read": "RKSSSE", "write": "UKSSSE",
+                          "items": [ { "tag": "01", "name": "local_card", "format": "an", "len": 8 } ] } ],
              "items": [ { "file": "DF01EF05", "items": [ { "tag": "C1", "name": "street", "format": "gbk", "len": 20 } ] } ] }"#,
     )
     .unwrap();
@@ -527,8 +530,9 @@ fn regional_extensions_through_the_library() {
     let holder_pin = pin("123456");
     let mut keys = test_keys();
     let mut access = full_access(&holder_pin, &mut keys).with_profile(profile.clone());
-    let address = FileAddress::parse("DF0AEF05|01|$DF01EF05|C1|20|$").unwrap();
-    let data = FileData::parse("DF0AEF05|本地值|$DF01EF05|人民路1号|11|$").unwrap();
+    let address = FileAddress::parse("DF0AEF05|01|$DF01EF05|C1|20|$SSSEEF0C|01|$").unwrap();
+    let data =
+        FileData::parse("DF0AEF05|本地值|$DF01EF05|人民路1号|11|$SSSEEF0C|LC000001|$").unwrap();
     areas::write_address(&mut card, &mut access, &address, &data).unwrap();
     let read = areas::read_address(&mut card, &mut access, &address).unwrap();
     assert_eq!(read, data);

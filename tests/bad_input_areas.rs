@@ -349,6 +349,10 @@ fn regional_declarations_against_section_6() {
             r#"{"files":[{"file":"DF02EF0C","name":"x","structure":{"kind":"variable"},"read":"PIN or XK","write":"UK1DF02"}]}"#,
             "not a key role",
         ),
+        (
+            r#"{"files":[{"file":"SSSEEF0C","name":"x","structure":{"kind":"variable"},"read":"RK1DF01","write":"UKSSSE"}]}"#,
+            "does not live in SSSE",
+        ),
     ] {
         let ext: Extensions = serde_json::from_str(json).unwrap();
         let e = AreaProfile::with_extensions(&ext).unwrap_err();

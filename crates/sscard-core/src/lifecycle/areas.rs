@@ -382,7 +382,7 @@ fn read_occurrences<T: Transport>(
     for n in 1..=upto {
         let value = if out.last().is_some_and(Option::is_none) {
             None
-        } else if file.id.df == DfId::Ssse {
+        } else if file.id.df == DfId::Ssse && Ef::from_fid(file.id.ef).is_some() {
             // SSSE's own items: the card's usual read (addressing as configured)
             let g = generation(card)?;
             match profile::element(g, item.tag) {

@@ -1864,6 +1864,19 @@ impl AreaProfile {
                 .write
                 .parse()
                 .map_err(|e| ext_err(format!("{}: write {e}", f.file)))?;
+            // a regional EF of SSSE is guarded by SSSE's keys, those of a DF by area keys
+            let write_key = match write {
+                WriteRule::Key(k) => Some(k),
+                WriteRule::Internal => None,
+            };
+            for k in [read.key(), write_key].into_iter().flatten() {
+                if (id.df == DfId::Ssse) != k.area_df().is_none() {
+                    return Err(ext_err(format!(
+                        "{}: {k} does not live in {} (SSSE's files take SSSE's keys, a DF's files area keys)",
+                        f.file, id.df
+                    )));
+                }
+            }
             df.files.to_mut().push(FileSpec {
                 id,
                 sfi,
