@@ -11,6 +11,7 @@ use common::*;
 use sscard::apdu::{Command, StatusWord};
 use sscard::crypto::Pin;
 use sscard::fileaddr::{CardInfo, FileAddress, FileData, Target};
+use sscard::keys::KeyRole;
 use sscard::lifecycle::areas::{self, AreaAccess, FileContents, PhotoFormat, ReadAuth};
 use sscard::lifecycle::Card;
 use sscard::profile::areas::{
@@ -649,4 +650,93 @@ fn apdu_budget_of_area_operations() {
         .unwrap();
     });
     assert_eq!(n, 4 + 2 + 1 + 2 + 1 + 1);
+}
+
+/// The HSM steps of `iReadCard`/`iWriteCard` (reader interface §2.2-2.3, §3.2-3.3): step one
+/// answers `algorithm|key address|process factor|original|`; an HSM holding the test keys
+/// answers authentication data ‖ original data; step two authenticates and reads or writes.
+#[test]
+fn hsm_steps_of_ireadcard_and_iwritecard() {
+    use sscard::keys::AREA_KEYS;
+    let spec = area_spec(Generation::V3, Algorithm::Sm4, DataAreas::national());
+    let mut card = Card::open(SimTransport::new(personalized_sim_of(spec.clone()))).unwrap();
+    let holder_pin = pin("123456");
+    let hsm = |request: &str| -> String {
+        let f: Vec<&str> = request.split('|').collect();
+        assert_eq!(f[0], "03", "SM4");
+        let address = u16::from_str_radix(f[1], 16).unwrap();
+        let role = AREA_KEYS
+            .iter()
+            .find(|k| k.hsm_address == address)
+            .map(|k| k.role)
+            .unwrap();
+        let factor = hex::decode(f[2]).unwrap();
+        let original: [u8; 8] = hex::decode(f[3]).unwrap().try_into().unwrap();
+        let auth = sscard::crypto::authenticate(
+            Algorithm::Sm4,
+            &card_key(&spec, role),
+            &factor,
+            &original,
+        )
+        .unwrap();
+        format!("{}{}", hex::encode_upper(auth), f[3])
+    };
+    let marriage = FileAddress::parse("DF01EF08|2B|$").unwrap();
+    // write with UK3DF01 (address 0176, RI table B.1)
+    let data = FileData::parse("DF01EF08|2|$").unwrap();
+    let step = areas::hsm_step1(&mut card, &mut AreaAccess::new(), &marriage, Some(&data)).unwrap();
+    assert!(step.request.starts_with("03|0176|"), "{}", step.request);
+    areas::hsm_write_step2(
+        &mut card,
+        &mut AreaAccess::new(),
+        &step,
+        &hsm(&step.request),
+    )
+    .unwrap();
+    // read with RK1DF01 (004F)
+    let step = areas::hsm_step1(&mut card, &mut AreaAccess::new(), &marriage, None).unwrap();
+    assert!(step.request.starts_with("03|004F|"), "{}", step.request);
+    let read = areas::hsm_read_step2(&mut card, &step, &hsm(&step.request)).unwrap();
+    assert_eq!(read.to_string(), "DF01EF08|2|$");
+    // PIN & RK1DF04: the PIN first, then the key (0182)
+    let step = areas::hsm_step1(
+        &mut card,
+        &mut AreaAccess::new().with_pin(&holder_pin),
+        &FileAddress::parse("DF04EF06|90|$").unwrap(),
+        None,
+    )
+    .unwrap();
+    assert!(step.request.starts_with("03|0182|"));
+    assert_eq!(
+        areas::hsm_read_step2(&mut card, &step, &hsm(&step.request))
+            .unwrap()
+            .to_string(),
+        "DF04EF06||$"
+    );
+    // a file read with the PIN alone needs no HSM (-2204)
+    let e = areas::hsm_step1(
+        &mut card,
+        &mut AreaAccess::new(),
+        &FileAddress::parse("DF04EF08|$").unwrap(),
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Area(AreaError::NoKeyNeeded(_))), "{e}");
+    // a wrong answer is the card's refusal; a reset between the steps ends them
+    let step = areas::hsm_step1(&mut card, &mut AreaAccess::new(), &marriage, None).unwrap();
+    let e = areas::hsm_read_step2(&mut card, &step, &"00".repeat(16)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::AuthenticationFailed {
+                role: KeyRole::Rk1Df01,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let step = areas::hsm_step1(&mut card, &mut AreaAccess::new(), &marriage, None).unwrap();
+    power_cycle(&mut card);
+    let e = areas::hsm_read_step2(&mut card, &step, &hsm(&step.request)).unwrap_err();
+    assert!(matches!(e, Error::CardReset), "{e}");
 }

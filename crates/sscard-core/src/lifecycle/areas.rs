@@ -852,7 +852,8 @@ fn write_chunks<T: Transport>(card: &mut Card<T>, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Writes SSSE's own files through the UKSSSE session (V2.0 notice §5.2 table 3).
+/// Writes SSSE's own files with UKSSSE (V2.0 notice §5.2 table 3): UPDATE RECORD of each item
+/// by SFI and record identifier, UPDATE BINARY of EF07/EF08 (as `AuthenticatedSession` does).
 fn write_ssse<T: Transport>(
     card: &mut Card<T>,
     access: &mut AreaAccess<'_>,
@@ -861,14 +862,7 @@ fn write_ssse<T: Transport>(
     g: Generation,
 ) -> Result<()> {
     card.application()?;
-    let key_holder = access.key_holder.as_deref_mut().ok_or_else(|| {
-        access_needed(
-            file,
-            file.read,
-            "a key holder with UKSSSE (writing needs it)",
-        )
-    })?;
-    let mut session = card.authenticate_for_update(key_holder)?;
+    authenticate(card, access, file, file.read, KeyRole::Ukssse)?;
     for w in writes {
         match w {
             Write::Item { item, value, .. } => {
@@ -877,11 +871,17 @@ fn write_ssse<T: Transport>(
                     tag: item.tag,
                     known: String::new(),
                 })?;
-                session.write_item(spec, value)?;
+                card.forget_current_ef();
+                let command = commands::update_record(
+                    Some(spec.ef.sfi()),
+                    crate::apdu::RecordRef::Tag(spec.tag),
+                    crate::codec::tlv(spec.tag, value),
+                );
+                card.exchange("UPDATE RECORD", &command)?;
             }
             Write::Content(bytes) => {
-                let ef = Ef::from_fid(file.id.ef).ok_or(AreaError::UnknownFile(file.label()))?;
-                session.write_binary(ef, 0, bytes)?;
+                select_ef(card, file)?;
+                write_chunks(card, bytes)?;
             }
             Write::Append(_) => return Err(AreaError::NotWritable(file.label()).into()),
         }
@@ -966,6 +966,149 @@ pub fn write_photo<T: Transport>(
     let mut data = FileData::new();
     data.push(FileId::ssse(0xEF08), vec![hex::encode_upper(photo)]);
     write_address(card, &mut access, &address, &data)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The HSM steps of iReadCard / iWriteCard (reader interface §2.2-2.3, §3.2-3.3)
+
+/// The state between the two HSM steps of a data area read or write: the request for the HSM
+/// (`算法标识|密钥地址|过程因子|原始信息|`), and what step two does with its answer.
+#[derive(Debug, Clone)]
+pub struct AreaHsmStep {
+    /// The request for the HSM: the algorithm byte, the key's logical address (RI appendix
+    /// B), the process factor and the original data (both card randoms), each followed by `|`
+    /// (§2.2.2 (4)).
+    pub request: String,
+    file: FileSpec,
+    targets: Vec<Target>,
+    role: KeyRole,
+    writes: Vec<Write>,
+    epoch: u64,
+}
+
+/// Step one (`iReadCard_HSM_Step1`, `iWriteCard_HSM_Step1`): the first file of `address`
+/// only (§2.2.2 (3)); its DF selected, for a "PIN & RK" read the PIN verified first (§2.2.3
+/// (6)), then two card challenges — the original data, then the process factor, as the
+/// field trace's HSM flows. `data`: the values of a write (checked here, before anything).
+/// A file read freely or with the PIN alone is [`AreaError::NoKeyNeeded`] (`-2204`).
+pub fn hsm_step1<T: Transport>(
+    card: &mut Card<T>,
+    access: &mut AreaAccess<'_>,
+    address: &FileAddress,
+    data: Option<&FileData>,
+) -> Result<AreaHsmStep> {
+    let profile = access.profile.clone();
+    let resolved = address.resolve(&profile).map_err(address_error)?;
+    let first = resolved
+        .into_iter()
+        .next()
+        .ok_or_else(|| AreaError::UnknownFile("no file in the address".into()))?;
+    let file = first.file.clone();
+    let g = generation(card)?;
+    let (role, writes) = match data {
+        Some(data) => {
+            let values = data
+                .matching(std::slice::from_ref(&first))
+                .map_err(address_error)?;
+            let writes =
+                encode_writes(&file, &first.targets, values.first().map_or(&[][..], |v| v))?;
+            match file.write {
+                WriteRule::Key(k) => (k, writes),
+                WriteRule::Internal => return Err(AreaError::NotWritable(file.label()).into()),
+            }
+        }
+        None => match file.read_rule(g).key() {
+            Some(k) => (k, Vec::new()),
+            None => return Err(AreaError::NoKeyNeeded(file.label()).into()),
+        },
+    };
+    let algorithm = card.algorithm()?;
+    enter(card, &profile, file.id.df)?;
+    if data.is_none() {
+        if let ReadRule::PinAndKey(_) = file.read_rule(g) {
+            present_pin(card, access, &file, file.read_rule(g))?;
+        }
+    }
+    let original = card.challenge()?;
+    let factor = card.challenge()?;
+    let address = role.hsm_address(1).ok_or_else(|| AreaError::Invalid {
+        file: file.id.to_string(),
+        item: role.to_string(),
+        reason: "the key has no HSM address".into(),
+    })?;
+    Ok(AreaHsmStep {
+        request: format!(
+            "{:02X}|{address:04X}|{}|{}|",
+            algorithm.to_byte(),
+            hex::encode_upper(factor),
+            hex::encode_upper(original)
+        ),
+        file,
+        targets: first.targets,
+        role,
+        writes,
+        epoch: card.epoch(),
+    })
+}
+
+/// EXTERNAL AUTHENTICATION with the HSM's answer `pKey` (authentication data ‖ original data,
+/// 32 hex digits, §2.3.2 (1)).
+fn hsm_authenticate<T: Transport>(
+    card: &mut Card<T>,
+    step: &AreaHsmStep,
+    answer: &str,
+) -> Result<()> {
+    card.sync_epoch()?;
+    if card.epoch() != step.epoch
+        || card.area.map(DfId::Df).unwrap_or(DfId::Ssse) != step.file.id.df
+    {
+        return Err(Error::CardReset);
+    }
+    let bytes = hex::decode(answer.trim())
+        .ok()
+        .filter(|b| b.len() == 16)
+        .ok_or_else(|| AreaError::Invalid {
+            file: step.file.id.to_string(),
+            item: "pKey".into(),
+            reason: "the HSM's answer is 32 hex digits (authentication data ‖ original data)"
+                .into(),
+        })?;
+    let mut auth = [0u8; 8];
+    let mut original = [0u8; 8];
+    auth.copy_from_slice(bytes.get(..8).unwrap_or_default());
+    original.copy_from_slice(bytes.get(8..).unwrap_or_default());
+    let key_id = step.role.card_key_id().ok_or(Error::MalformedResponse {
+        command: "EXTERNAL AUTHENTICATION",
+        reason: format!("{} has no card key id", step.role),
+    })?;
+    card.send_external_authenticate(step.role, key_id, auth, original)
+}
+
+/// Step two of a read (`iReadCard_HSM_Step2`): EXTERNAL AUTHENTICATION with the HSM's answer,
+/// then what step one's address named, in the file-address syntax.
+pub fn hsm_read_step2<T: Transport>(
+    card: &mut Card<T>,
+    step: &AreaHsmStep,
+    answer: &str,
+) -> Result<FileData> {
+    hsm_authenticate(card, step, answer)?;
+    let contents = read_targets(card, &step.file, &step.targets)?;
+    let mut out = FileData::new();
+    out.push(step.file.id, texts(&contents));
+    Ok(out)
+}
+
+/// Step two of a write (`iWriteCard_HSM_Step2`): EXTERNAL AUTHENTICATION with the HSM's answer
+/// (the file's UK key), then the writes of step one. A write that reads first (an item's later
+/// record, a cyclic file's order) opens the file with `access` (the PIN, or a key holder).
+pub fn hsm_write_step2<T: Transport>(
+    card: &mut Card<T>,
+    access: &mut AreaAccess<'_>,
+    step: &AreaHsmStep,
+    answer: &str,
+) -> Result<()> {
+    hsm_authenticate(card, step, answer)?;
+    write_file_inner(card, access, &step.file, &step.writes)
 }
 
 #[cfg(test)]

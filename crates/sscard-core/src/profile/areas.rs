@@ -1230,6 +1230,9 @@ pub enum AreaError {
         /// What to give (`the holder's PIN or a key holder`).
         what: String,
     },
+    /// The file needs no key: an HSM is not asked (reader interface appendix A `-2204`).
+    #[error("{0} is read freely or with the PIN alone: no HSM authentication is needed (-2204)")]
+    NoKeyNeeded(String),
     /// The card answered that it has no such DF (`6A82` to SELECT).
     #[error("the card has no {df} ({name}): it was issued without this data area")]
     AreaMissing {
