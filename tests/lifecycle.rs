@@ -191,6 +191,7 @@ fn run_lifecycle(generation: Generation, algorithm: Algorithm, t0: bool, holder:
         generations: vec![generation],
         today: Some(today()),
         blocklist: None,
+        block_blocklisted: false,
     };
     let (verdict, issuing) = lifecycle::check_validity(&mut card, &mut kh, &policy)
         .unwrap_or_else(|e| panic!("{what}: check_validity: {e}"));
