@@ -655,32 +655,85 @@ fn apdu_budget_of_area_operations() {
 /// The HSM steps of `iReadCard`/`iWriteCard` (reader interface §2.2-2.3, §3.2-3.3): step one
 /// answers `algorithm|key address|process factor|original|`; an HSM holding the test keys
 /// answers authentication data ‖ original data; step two authenticates and reads or writes.
+/// The HSM of these tests: the answer (authentication data ‖ original data) to an area
+/// request `algorithm|key address|process factor|original|` of an SM4 card, with the test keys.
+fn hsm_answer(spec: &CardSpec, request: &str) -> String {
+    let f: Vec<&str> = request.split('|').collect();
+    assert_eq!(f[0], "03", "SM4");
+    let address = u16::from_str_radix(f[1], 16).unwrap();
+    let role = sscard::keys::AREA_KEYS
+        .iter()
+        .find(|k| k.hsm_address == address)
+        .map(|k| k.role)
+        .unwrap();
+    let factor = hex::decode(f[2]).unwrap();
+    let original: [u8; 8] = hex::decode(f[3]).unwrap().try_into().unwrap();
+    let auth =
+        sscard::crypto::authenticate(Algorithm::Sm4, &card_key(spec, role), &factor, &original)
+            .unwrap();
+    format!("{}{}", hex::encode_upper(auth), f[3])
+}
+
+/// The reader interface's HSM write gives the values with step two (`iWriteCard_HSM_Step2`'s
+/// `pWriteData`, §3.3): a wrong value is refused before the card is touched, a step without
+/// values never authenticates, and the right values land.
+#[test]
+fn hsm_write_with_the_values_in_step_two() {
+    let spec = area_spec(Generation::V3, Algorithm::Sm4, DataAreas::national());
+    let mut card = Card::open(SimTransport::new(personalized_sim_of(spec.clone()))).unwrap();
+    let marriage = FileAddress::parse("DF01EF08|2B|$").unwrap();
+    let mut step = areas::hsm_write_step1(&mut card, &mut AreaAccess::new(), &marriage).unwrap();
+    assert!(step.request.starts_with("03|0176|"), "{}", step.request);
+    // no values yet: refused without an APDU
+    let before = card.apdu_count();
+    let e = areas::hsm_write_step2(
+        &mut card,
+        &mut AreaAccess::new(),
+        &step,
+        &hsm_answer(&spec, &step.request),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Area(AreaError::Invalid { .. })), "{e}");
+    // a value outside the code table: refused by set_values
+    let e = step
+        .set_values(&FileData::parse("DF01EF08|X|$").unwrap())
+        .unwrap_err();
+    assert!(matches!(e, Error::Area(AreaError::Invalid { .. })), "{e}");
+    assert_eq!(card.apdu_count(), before, "nothing reached the card");
+    step.set_values(&FileData::parse("DF01EF08|4|$").unwrap())
+        .unwrap();
+    areas::hsm_write_step2(
+        &mut card,
+        &mut AreaAccess::new(),
+        &step,
+        &hsm_answer(&spec, &step.request),
+    )
+    .unwrap();
+    // read back with the holder's PIN
+    let holder_pin = pin("123456");
+    let read = areas::read_address(
+        &mut card,
+        &mut AreaAccess::new().with_pin(&holder_pin),
+        &marriage,
+    )
+    .unwrap();
+    assert_eq!(read.to_string(), "DF01EF08|4|$");
+    // a file only the card OS writes has no HSM write
+    let e = areas::hsm_write_step1(
+        &mut card,
+        &mut AreaAccess::new(),
+        &FileAddress::parse("DF04EF08|$").unwrap(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Area(AreaError::NotWritable(_))), "{e}");
+}
+
 #[test]
 fn hsm_steps_of_ireadcard_and_iwritecard() {
-    use sscard::keys::AREA_KEYS;
     let spec = area_spec(Generation::V3, Algorithm::Sm4, DataAreas::national());
     let mut card = Card::open(SimTransport::new(personalized_sim_of(spec.clone()))).unwrap();
     let holder_pin = pin("123456");
-    let hsm = |request: &str| -> String {
-        let f: Vec<&str> = request.split('|').collect();
-        assert_eq!(f[0], "03", "SM4");
-        let address = u16::from_str_radix(f[1], 16).unwrap();
-        let role = AREA_KEYS
-            .iter()
-            .find(|k| k.hsm_address == address)
-            .map(|k| k.role)
-            .unwrap();
-        let factor = hex::decode(f[2]).unwrap();
-        let original: [u8; 8] = hex::decode(f[3]).unwrap().try_into().unwrap();
-        let auth = sscard::crypto::authenticate(
-            Algorithm::Sm4,
-            &card_key(&spec, role),
-            &factor,
-            &original,
-        )
-        .unwrap();
-        format!("{}{}", hex::encode_upper(auth), f[3])
-    };
+    let hsm = |request: &str| hsm_answer(&spec, request);
     let marriage = FileAddress::parse("DF01EF08|2B|$").unwrap();
     // write with UK3DF01 (address 0176, RI table B.1)
     let data = FileData::parse("DF01EF08|2|$").unwrap();

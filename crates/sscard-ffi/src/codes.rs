@@ -232,6 +232,7 @@ fn area(e: &AreaError) -> i32 {
             status_code(StatusWord::SecurityNotSatisfied)
         }
         AreaError::AreaMissing { .. } => status_code(StatusWord::FileNotFound),
+        AreaError::NoKeyNeeded(_) => HSM_NOT_NEEDED,
         _ => UNKNOWN,
     }
 }

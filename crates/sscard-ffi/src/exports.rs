@@ -324,9 +324,9 @@ pub unsafe extern "system" fn iReadCard(
     })
 }
 
-/// `iReadCard_HSM_Step1` 基于加密机的通用读卡（步骤一） (§2.2, table 5): `-2204` for a file free
-/// to read or read with the PIN (§2.2.3 note); key-protected files are pending (`-13`): the
-/// library has no HSM steps for the data areas yet.
+/// `iReadCard_HSM_Step1` 基于加密机的通用读卡（步骤一） (§2.2, table 5): for the first file of
+/// `pFileAddr`, `算法标识|密钥地址|过程因子|原始信息|` for the HSM (the PIN first for a file read
+/// with the PIN and a key); `-2204` for a file free to read or read with the PIN (§2.2.3 note).
 ///
 /// # Safety
 ///
@@ -340,15 +340,20 @@ pub unsafe extern "system" fn iReadCard_HSM_Step1(
 ) -> c_long {
     let card_info = input!(pCardInfo, IN_CARD_INFO);
     let file_addr = input!(pFileAddr, IN_FILE_ADDR);
-    call!("iReadCard_HSM_Step1", pOutInfo, OUT_1024, |_s, config| {
-        let c = card_info.required("pCardInfo", config)?;
-        let f = file_addr.required("pFileAddr", config)?;
-        ops::read_card_hsm_step1(config, iType, &c, &f)
-    })
+    call!(
+        "iReadCard_HSM_Step1",
+        pOutInfo,
+        OUT_1024,
+        |state, config| {
+            let c = card_info.required("pCardInfo", config)?;
+            let f = file_addr.required("pFileAddr", config)?;
+            ops::read_card_hsm_step1(state, config, iType, &c, &f)
+        }
+    )
 }
 
-/// `iReadCard_HSM_Step2` 基于加密机的通用读卡（步骤二） (§2.3, table 6). Pending (`-13`): HSM steps
-/// for the data areas.
+/// `iReadCard_HSM_Step2` 基于加密机的通用读卡（步骤二） (§2.3, table 6): EXTERNAL AUTHENTICATION
+/// with the HSM's answer, then step one's items in `pFileAddr`'s syntax.
 ///
 /// # Safety
 ///
@@ -360,10 +365,10 @@ pub unsafe extern "system" fn iReadCard_HSM_Step2(
     pOutInfo: *mut c_char,
 ) -> c_long {
     let key = input!(pKey, IN_KEY);
-    call!("iReadCard_HSM_Step2", pOutInfo, OUT_20K, |state, config| {
+    call!(continue "iReadCard_HSM_Step2", pOutInfo, OUT_20K, |state, config| {
         let k = key.required("pKey", config)?;
         crate::text::authentication_key(&k)?;
-        ops::file_function(state, "iReadCard_HSM_Step2", None, None, None, None)
+        ops::read_card_hsm_step2(state, &k)
     })
 }
 
@@ -394,8 +399,8 @@ pub unsafe extern "system" fn iWriteCard(
     })
 }
 
-/// `iWriteCard_HSM_Step1` 基于加密机的通用写卡（步骤一） (§3.2, table 8). Pending (`-13`): HSM
-/// steps for the data areas.
+/// `iWriteCard_HSM_Step1` 基于加密机的通用写卡（步骤一） (§3.2, table 8): for the first file of
+/// `pFileAddr`, writable with a key, `算法标识|密钥地址|过程因子|原始信息|` for the HSM.
 ///
 /// # Safety
 ///
@@ -412,19 +417,12 @@ pub unsafe extern "system" fn iWriteCard_HSM_Step1(
     call!("iWriteCard_HSM_Step1", pOutInfo, OUT_1024, |s, config| {
         let c = card_info.required("pCardInfo", config)?;
         let f = file_addr.required("pFileAddr", config)?;
-        ops::file_function(
-            s,
-            "iWriteCard_HSM_Step1",
-            Some(iType),
-            Some(&c),
-            Some(&f),
-            None,
-        )
+        ops::write_card_hsm_step1(s, config, iType, &c, &f)
     })
 }
 
-/// `iWriteCard_HSM_Step2` 基于加密机的通用写卡（步骤二） (§3.3, table 9). Pending (`-13`): HSM
-/// steps for the data areas.
+/// `iWriteCard_HSM_Step2` 基于加密机的通用写卡（步骤二） (§3.3, table 9): `pWriteData` checked,
+/// then EXTERNAL AUTHENTICATION with the HSM's answer and the writes.
 ///
 /// # Safety
 ///
@@ -438,11 +436,11 @@ pub unsafe extern "system" fn iWriteCard_HSM_Step2(
 ) -> c_long {
     let key = input!(pKey, IN_KEY);
     let write_data = input!(pWriteData, IN_WRITE_DATA);
-    call!("iWriteCard_HSM_Step2", pOutInfo, OUT_1024, |s, config| {
+    call!(continue "iWriteCard_HSM_Step2", pOutInfo, OUT_1024, |s, config| {
         let k = key.required("pKey", config)?;
-        write_data.required("pWriteData", config)?;
+        let w = write_data.required("pWriteData", config)?;
         crate::text::authentication_key(&k)?;
-        ops::file_function(s, "iWriteCard_HSM_Step2", None, None, None, None)
+        ops::write_card_hsm_step2(s, &k, &w)
     })
 }
 

@@ -11,7 +11,7 @@ use sscard_core::codec;
 use sscard_core::crypto::Pin;
 use sscard_core::fileaddr::{FileAddress, FileData};
 use sscard_core::keyholder::HsmRequest;
-use sscard_core::lifecycle::areas::{self, AreaAccess, ReadAuth};
+use sscard_core::lifecycle::areas::{self, AreaAccess, AreaHsmStep, ReadAuth};
 use sscard_core::lifecycle::hsm::{self, BasicReadStep, PinMaintenance, PinStep};
 use sscard_core::lifecycle::{self, ReadOptions};
 use sscard_core::profile::areas::{AreaProfile, FileId, FileSpec, ReadRule};
@@ -39,6 +39,10 @@ enum Pending {
     PinAuthentication(OpenCard, PinStep, PinMaintenance),
     /// After step two: the secured command is next.
     PinCommand(OpenCard, PinStep, PinMaintenance),
+    /// After `iReadCard_HSM_Step1`.
+    ReadArea(OpenCard, AreaHsmStep),
+    /// After `iWriteCard_HSM_Step1`.
+    WriteArea(OpenCard, AreaHsmStep),
 }
 
 impl Pending {
@@ -46,7 +50,9 @@ impl Pending {
         match self {
             Pending::ReadBasic(card, _)
             | Pending::PinAuthentication(card, _, _)
-            | Pending::PinCommand(card, _, _) => device::close_card(card),
+            | Pending::PinCommand(card, _, _)
+            | Pending::ReadArea(card, _)
+            | Pending::WriteArea(card, _) => device::close_card(card),
         }
     }
 }
@@ -611,34 +617,153 @@ pub fn write_card(
     })
 }
 
-/// `iReadCard_HSM_Step1` (§2.2.3 note): files free to read or read with the PIN need no HSM
-/// (`-2204`); the key-protected ones wait for HSM step functions of the data areas.
+/// `iReadCard_HSM_Step1` (§2.2.3): `pCardInfo` checked, then for the first file of
+/// `pFileAddr` (§2.2.2 (3)) the card's two challenges for the HSM; the PIN first for a file
+/// read with the PIN and a key. A file free to read or read with the PIN alone is `-2204`
+/// (the note of §2.2.3: call `iReadCard`). The card stays powered for step two.
 pub fn read_card_hsm_step1(
+    state: &mut State,
     config: &Config,
     itype: i32,
     card_info: &str,
     file_address: &str,
 ) -> Result<String, Failure> {
-    CardType::from_itype(itype)?;
-    CardInfo::parse(card_info)?;
+    state.abandon();
+    let card_type = CardType::from_itype(itype)?;
+    let info = CardInfo::parse(card_info)?;
     let address = parse_address(file_address)?;
     let profile = AreaProfile::national();
-    // §2.2.2 (3): only the first file counts
-    let first = resolve(&address, &profile)?.into_iter().next();
-    let card = device::open_card(config, CardType::from_itype(itype)?)?;
-    let generation = with_card(card, |card| {
-        Ok(card.generation()?.unwrap_or(Generation::V2))
-    })?;
-    match first.map(|f| f.read_rule(generation)) {
-        Some(ReadRule::Free | ReadRule::Pin) | None => Err(Failure::new(
-            HSM_NOT_NEEDED,
-            "the file is free to read or read with the PIN: call iReadCard",
-        )),
-        Some(_) => Err(pending_issue(
-            "iReadCard_HSM_Step1 for a key-protected file",
-            "pending: HSM step functions for the data areas in sscard_core::lifecycle::hsm",
-        )),
+    let first = resolve(&address, &profile)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Failure::parameter("pFileAddr names no file"))?;
+    let callback = state.callback;
+    let mut card = device::open_card(config, card_type)?;
+    let step = (|| {
+        check_card(&mut card, &info)?;
+        let generation = card.generation()?.unwrap_or(Generation::V2);
+        let rule = first.read_rule(generation);
+        let pin = match rule {
+            ReadRule::Free | ReadRule::Pin => {
+                return Err(Failure::new(
+                    HSM_NOT_NEEDED,
+                    "the file is free to read or read with the PIN: call iReadCard",
+                ))
+            }
+            ReadRule::PinAndKey(_) => Some(pin::ask(config, callback, Prompt::Pin)?),
+            _ => None,
+        };
+        let mut access = AreaAccess::new();
+        if let Some(p) = &pin {
+            access = access.with_pin(p);
+        }
+        Ok(areas::hsm_step1(&mut card, &mut access, &address, None)?)
+    })();
+    match step {
+        Ok(step) => {
+            let line = step.request.clone();
+            state.pending = Some(Pending::ReadArea(card, step));
+            Ok(line)
+        }
+        Err(e) => {
+            device::close_card(card);
+            Err(e)
+        }
     }
+}
+
+/// `iReadCard_HSM_Step2` (§2.3): EXTERNAL AUTHENTICATION with the HSM's answer (`pKey`:
+/// authentication data ‖ original data, 32 hex digits), then the items step one's address
+/// named, in its syntax (§2.3.2 (2)); the card is powered down in every case.
+pub fn read_card_hsm_step2(state: &mut State, key: &str) -> Result<String, Failure> {
+    let (card, step) = match state.pending.take() {
+        Some(Pending::ReadArea(card, step)) => (card, step),
+        other => {
+            if let Some(p) = other {
+                p.close();
+            }
+            return Err(no_step("iReadCard_HSM_Step1"));
+        }
+    };
+    with_card(card, |card| {
+        let data = areas::hsm_read_step2(card, &step, key.trim())?;
+        Ok(data.to_string())
+    })
+}
+
+/// `iWriteCard_HSM_Step1` (§3.2.3): `pCardInfo` checked, the first file of `pFileAddr` must be
+/// writable with a key (a file only the card OS writes is refused, §3.2.3 (6)), then the
+/// card's two challenges for the HSM. The card stays powered for step two.
+pub fn write_card_hsm_step1(
+    state: &mut State,
+    config: &Config,
+    itype: i32,
+    card_info: &str,
+    file_address: &str,
+) -> Result<String, Failure> {
+    state.abandon();
+    let card_type = CardType::from_itype(itype)?;
+    let info = CardInfo::parse(card_info)?;
+    let address = parse_address(file_address)?;
+    let profile = AreaProfile::national();
+    resolve(&address, &profile)?;
+    let mut card = device::open_card(config, card_type)?;
+    let step = (|| {
+        check_card(&mut card, &info)?;
+        Ok(areas::hsm_write_step1(
+            &mut card,
+            &mut AreaAccess::new(),
+            &address,
+        )?)
+    })();
+    match step {
+        Ok(step) => {
+            let line = step.request.clone();
+            state.pending = Some(Pending::WriteArea(card, step));
+            Ok(line)
+        }
+        Err(e) => {
+            device::close_card(card);
+            Err(e)
+        }
+    }
+}
+
+/// `iWriteCard_HSM_Step2` (§3.3): `pWriteData` (in the shape of step one's address, its first
+/// file) checked against the file's items before anything reaches the card, then EXTERNAL
+/// AUTHENTICATION with the HSM's answer and the writes; the card is powered down in every
+/// case.
+pub fn write_card_hsm_step2(
+    state: &mut State,
+    key: &str,
+    write_data: &str,
+) -> Result<String, Failure> {
+    let (card, mut step) = match state.pending.take() {
+        Some(Pending::WriteArea(card, step)) => (card, step),
+        other => {
+            if let Some(p) = other {
+                p.close();
+            }
+            return Err(no_step("iWriteCard_HSM_Step1"));
+        }
+    };
+    with_card(card, |card| {
+        let data = parse_data(write_data)?;
+        let data = first_file_only(&data);
+        step.set_values(&data)?;
+        areas::hsm_write_step2(card, &mut AreaAccess::new(), &step, key.trim())?;
+        Ok(String::new())
+    })
+}
+
+/// §3.2.2 (3): the HSM functions work on the first file; a `pWriteData` that repeats the whole
+/// address keeps its first file's values.
+fn first_file_only(data: &FileData) -> FileData {
+    let mut first = FileData::new();
+    if let Some((file, values)) = data.files().next() {
+        first.push(file, values.to_vec());
+    }
+    first
 }
 
 /// What a function whose library support has not landed answers, after checking its
@@ -670,42 +795,6 @@ fn same_shape(address: &FileAddress, data: &FileData) -> Result<(), Failure> {
             "pWriteData {data} does not have the shape of pFileAddr {address} (§3.1.2 (4))"
         )))
     }
-}
-
-/// The parameter checks of `iReadCard` / `iWriteCard` and their HSM steps, then `-13`.
-pub fn file_function(
-    state: &mut State,
-    function: &str,
-    itype: Option<i32>,
-    card_info: Option<&str>,
-    file_address: Option<&str>,
-    write_data: Option<&str>,
-) -> Result<String, Failure> {
-    state.abandon();
-    if let Some(t) = itype {
-        CardType::from_itype(t)?;
-    }
-    if let Some(c) = card_info {
-        CardInfo::parse(c)?;
-    }
-    let address = match file_address {
-        Some(a) => Some(
-            FileAddress::parse(a.trim())
-                .map_err(|e| Failure::parameter(format!("pFileAddr: {e}")))?,
-        ),
-        None => None,
-    };
-    if let Some(data) = write_data {
-        let data = FileData::parse(data.trim())
-            .map_err(|e| Failure::parameter(format!("pWriteData: {e}")))?;
-        if let Some(address) = &address {
-            same_shape(address, &data)?;
-        }
-    }
-    Err(pending_issue(
-        function,
-        "pending: HSM step functions for the data areas in sscard_core::lifecycle::hsm",
-    ))
 }
 
 /// The parameter checks of the purchase functions, then `-13`.

@@ -249,7 +249,18 @@ fn hsm_answer(keys: &mut KeyFile, atr: &[u8], card_id: &str, request: &str) -> S
                 hex::encode_upper(sm.mac)
             )
         }
-        other => panic!("an HSM request for key {other}: {request}"),
+        // algorithm|key address|process factor|original|: EXTERNAL AUTHENTICATION with a
+        // data area's key (reader interface appendix B)
+        other => {
+            let address = u16::from_str_radix(other, 16).unwrap();
+            let role = sscard_core::keys::AREA_KEYS
+                .iter()
+                .find(|k| k.hsm_address == address)
+                .map(|k| k.role)
+                .unwrap_or_else(|| panic!("an HSM request for key {other}: {request}"));
+            let a = keys.authenticate(&ctx, role, &b8(f[2]), &b8(f[3])).unwrap();
+            format!("{}{}", hex::encode_upper(a), f[3])
+        }
     }
 }
 

@@ -17,7 +17,7 @@
 use crate::apdu::{commands, Command, StatusWord};
 use crate::crypto::Pin;
 use crate::error::{Error, Result};
-use crate::fileaddr::{CardInfo, FileAddress, FileData, Target};
+use crate::fileaddr::{CardInfo, FileAddress, FileData, Resolved, Target};
 use crate::keyholder::KeyHolder;
 use crate::keys::KeyRole;
 use crate::profile::areas::{
@@ -997,6 +997,58 @@ pub fn hsm_step1<T: Transport>(
     address: &FileAddress,
     data: Option<&FileData>,
 ) -> Result<AreaHsmStep> {
+    let intent = match data {
+        Some(data) => Intent::Write(Some(data)),
+        None => Intent::Read,
+    };
+    step1(card, access, address, intent)
+}
+
+/// Step one of a write whose values come with step two, as the reader interface has it
+/// (`iWriteCard_HSM_Step1` takes no `pWriteData`, §3.2): the first file of `address` must be
+/// writable with a key; the values are given to [`AreaHsmStep::set_values`] before
+/// [`hsm_write_step2`].
+pub fn hsm_write_step1<T: Transport>(
+    card: &mut Card<T>,
+    access: &mut AreaAccess<'_>,
+    address: &FileAddress,
+) -> Result<AreaHsmStep> {
+    step1(card, access, address, Intent::Write(None))
+}
+
+/// What step one prepares.
+enum Intent<'d> {
+    Read,
+    /// A write, with its values now or later.
+    Write(Option<&'d FileData>),
+}
+
+impl AreaHsmStep {
+    /// The values of a write prepared by [`hsm_write_step1`] (`pWriteData`, in the shape of the
+    /// address, §3.3.2): checked against the file's items before anything reaches the card.
+    pub fn set_values(&mut self, data: &FileData) -> Result<()> {
+        let resolved = Resolved {
+            file: &self.file,
+            targets: self.targets.clone(),
+        };
+        let values = data
+            .matching(std::slice::from_ref(&resolved))
+            .map_err(address_error)?;
+        self.writes = encode_writes(
+            &self.file,
+            &self.targets,
+            values.first().map_or(&[][..], |v| v),
+        )?;
+        Ok(())
+    }
+}
+
+fn step1<T: Transport>(
+    card: &mut Card<T>,
+    access: &mut AreaAccess<'_>,
+    address: &FileAddress,
+    intent: Intent<'_>,
+) -> Result<AreaHsmStep> {
     let profile = access.profile.clone();
     let resolved = address.resolve(&profile).map_err(address_error)?;
     let first = resolved
@@ -1005,26 +1057,31 @@ pub fn hsm_step1<T: Transport>(
         .ok_or_else(|| AreaError::UnknownFile("no file in the address".into()))?;
     let file = first.file.clone();
     let g = generation(card)?;
-    let (role, writes) = match data {
-        Some(data) => {
-            let values = data
-                .matching(std::slice::from_ref(&first))
-                .map_err(address_error)?;
-            let writes =
-                encode_writes(&file, &first.targets, values.first().map_or(&[][..], |v| v))?;
+    let reading = matches!(intent, Intent::Read);
+    let (role, writes) = match intent {
+        Intent::Write(data) => {
+            let writes = match data {
+                Some(data) => {
+                    let values = data
+                        .matching(std::slice::from_ref(&first))
+                        .map_err(address_error)?;
+                    encode_writes(&file, &first.targets, values.first().map_or(&[][..], |v| v))?
+                }
+                None => Vec::new(),
+            };
             match file.write {
                 WriteRule::Key(k) => (k, writes),
                 WriteRule::Internal => return Err(AreaError::NotWritable(file.label()).into()),
             }
         }
-        None => match file.read_rule(g).key() {
+        Intent::Read => match file.read_rule(g).key() {
             Some(k) => (k, Vec::new()),
             None => return Err(AreaError::NoKeyNeeded(file.label()).into()),
         },
     };
     let algorithm = card.algorithm()?;
     enter(card, &profile, file.id.df)?;
-    if data.is_none() {
+    if reading {
         if let ReadRule::PinAndKey(_) = file.read_rule(g) {
             present_pin(card, access, &file, file.read_rule(g))?;
         }
@@ -1107,6 +1164,15 @@ pub fn hsm_write_step2<T: Transport>(
     step: &AreaHsmStep,
     answer: &str,
 ) -> Result<()> {
+    if step.writes.is_empty() {
+        return Err(AreaError::Invalid {
+            file: step.file.label(),
+            item: "pWriteData".into(),
+            reason: "no values to write: give them to step one or to AreaHsmStep::set_values"
+                .into(),
+        }
+        .into());
+    }
     hsm_authenticate(card, step, answer)?;
     write_file_inner(card, access, &step.file, &step.writes)
 }

@@ -308,12 +308,35 @@ int main(void)
         expect(iReadCard(1, 1, other, "SSSEEF05|07|$", out), -22, "iReadCard another card's pCardInfo", out);
     }
     expect(iReadCard_HSM_Step1(1, card_info, "SSSEEF05|07|$", out), -2204, "iReadCard_HSM_Step1 on a free file: no HSM needed", out);
-    expect(iReadCard_HSM_Step2("00112233445566778899AABBCCDDEEFF", out), -13, "iReadCard_HSM_Step2 (pending)", out);
+    expect(iReadCard_HSM_Step2("00112233445566778899AABBCCDDEEFF", out), -12, "iReadCard_HSM_Step2 without step 1", out);
+    expect(iWriteCard_HSM_Step2("00112233445566778899AABBCCDDEEFF", "DF01EF08|2|$", out), -12, "iWriteCard_HSM_Step2 without step 1", out);
+    /* ---- the data areas through the HSM (§2.2-2.3, §3.2-3.3) ---- */
+    expect(iWriteCard_HSM_Step1(1, card_info, "DF04EF08|$", out), -27010, "iWriteCard_HSM_Step1 the card OS's own file", out);
+    expect(iWriteCard_HSM_Step1(1, card_info, "DF01EF08|2B|$", request), 0, "iWriteCard_HSM_Step1 DF01EF08|2B|$", request);
+    check(strncmp(request + 2, "|0176|", 6) == 0 || strncmp(request + 2, "|0175|", 6) == 0 || strncmp(request + 2, "|0174|", 6) == 0,
+          "iWriteCard_HSM_Step1 asks for UKDF01 (appendix B)", 0, request);
+    hsm(request, answer, sizeof answer);
+    expect(iWriteCard_HSM_Step2(answer, "DF01EF08|X|$", out), -23, "iWriteCard_HSM_Step2 a value outside the code table", out);
+    expect(iWriteCard_HSM_Step1(1, card_info, "DF01EF08|2B|$", request), 0, "iWriteCard_HSM_Step1 again", request);
+    hsm(request, answer, sizeof answer);
+    expect(iWriteCard_HSM_Step2(answer, "DF01EF08|2|$", out), 0, "iWriteCard_HSM_Step2 DF01EF08|2|$", out);
+    expect(iReadCard_HSM_Step1(1, card_info, "DF01EF08|2B|$", request), 0, "iReadCard_HSM_Step1 DF01EF08|2B|$ (RK)", request);
+    hsm(request, answer, sizeof answer);
+    answer[0] = answer[0] == '0' ? '1' : '0';
+    rc = iReadCard_HSM_Step2(answer, out);
+    check(rc <= -0x63C0 && rc >= -0x63CF, "iReadCard_HSM_Step2 with a wrong HSM answer: the card's 63Cx", rc, out);
+    expect(iReadCard_HSM_Step1(1, card_info, "DF01EF08|2B|$", request), 0, "iReadCard_HSM_Step1 once more", request);
+    hsm(request, answer, sizeof answer);
+    rc = iReadCard_HSM_Step2(answer, out);
+    check(rc == 0 && strcmp(out, "DF01EF08|2|$") == 0, "iReadCard_HSM_Step2 reads what the HSM write wrote", rc, out);
+    pins(1, "135790");
+    expect(iReadCard_HSM_Step1(1, card_info, "DF04EF06|90|$", request), 0, "iReadCard_HSM_Step1 DF04EF06 (PIN and RK)", request);
+    hsm(request, answer, sizeof answer);
+    rc = iReadCard_HSM_Step2(answer, out);
+    check(rc == 0 && strcmp(out, "DF04EF06||$") == 0, "iReadCard_HSM_Step2 DF04EF06|90|$", rc, out);
     expect(iWriteCard(1, card_info, "DF01EF07|29|$", "DF01EF07|1|2|$", out), -14, "iWriteCard pWriteData unlike pFileAddr", out);
     expect(iWriteCard(1, card_info, "DF04EF08|$", "DF04EF08|1^2^3^|$", out), -27010, "iWriteCard the card OS's own file", out);
     /* ---- functions waiting for other parts of sscard: parameters checked, then -13 ---- */
-    expect(iWriteCard_HSM_Step1(1, card_info, "DF01EF07|29|$", out), -13, "iWriteCard_HSM_Step1", out);
-    expect(iWriteCard_HSM_Step2("00112233445566778899AABBCCDDEEFF", "DF01EF07|1|$", out), -13, "iWriteCard_HSM_Step2", out);
     expect(iDoDebit(1, card_info, "12.30|10.00|20261123101500|", out), -13, "iDoDebit (pending issue 10)", out);
     expect(iDoDebit(1, card_info, "12.3|10.00|20261123101500|", out), -23, "iDoDebit malformed amount", out);
     expect(iDoDebit_HSM_Step1(1, card_info, "12.30|10.00|20261123101500|", out), -13, "iDoDebit_HSM_Step1", out);
