@@ -66,17 +66,17 @@ long SSCARD_CALL iReadCardBas_HSM_Step2(char *pKey, char *pOutInfo);
 // lengths; `pOutInfo` is NULL or a writable buffer of 20480 bytes.
 long SSCARD_CALL iReadCard(int iType, int iAuthType, char *pCardInfo, char *pFileAddr, char *pOutInfo);
 
-// `iReadCard_HSM_Step1` 基于加密机的通用读卡（步骤一） (§2.2, table 5): `-2204` for a file free
-// to read or read with the PIN (§2.2.3 note); key-protected files are pending (`-13`): the
-// library has no HSM steps for the data areas yet.
+// `iReadCard_HSM_Step1` 基于加密机的通用读卡（步骤一） (§2.2, table 5): for the first file of
+// `pFileAddr`, `算法标识|密钥地址|过程因子|原始信息|` for the HSM (the PIN first for a file read
+// with the PIN and a key); `-2204` for a file free to read or read with the PIN (§2.2.3 note).
 //
 // # Safety
 //
 // As [`iReadCard`], `pOutInfo` of 1024 bytes.
 long SSCARD_CALL iReadCard_HSM_Step1(int iType, char *pCardInfo, char *pFileAddr, char *pOutInfo);
 
-// `iReadCard_HSM_Step2` 基于加密机的通用读卡（步骤二） (§2.3, table 6). Pending (`-13`): HSM steps
-// for the data areas.
+// `iReadCard_HSM_Step2` 基于加密机的通用读卡（步骤二） (§2.3, table 6): EXTERNAL AUTHENTICATION
+// with the HSM's answer, then step one's items in `pFileAddr`'s syntax.
 //
 // # Safety
 //
@@ -94,16 +94,16 @@ long SSCARD_CALL iReadCard_HSM_Step2(char *pKey, char *pOutInfo);
 // strings of at most those lengths; `pOutInfo` is NULL or a writable buffer of 1024 bytes.
 long SSCARD_CALL iWriteCard(int iType, char *pCardInfo, char *pFileAddr, char *pWriteData, char *pOutInfo);
 
-// `iWriteCard_HSM_Step1` 基于加密机的通用写卡（步骤一） (§3.2, table 8). Pending (`-13`): HSM
-// steps for the data areas.
+// `iWriteCard_HSM_Step1` 基于加密机的通用写卡（步骤一） (§3.2, table 8): for the first file of
+// `pFileAddr`, writable with a key, `算法标识|密钥地址|过程因子|原始信息|` for the HSM.
 //
 // # Safety
 //
 // As [`iReadCard_HSM_Step1`].
 long SSCARD_CALL iWriteCard_HSM_Step1(int iType, char *pCardInfo, char *pFileAddr, char *pOutInfo);
 
-// `iWriteCard_HSM_Step2` 基于加密机的通用写卡（步骤二） (§3.3, table 9). Pending (`-13`): HSM
-// steps for the data areas.
+// `iWriteCard_HSM_Step2` 基于加密机的通用写卡（步骤二） (§3.3, table 9): `pWriteData` checked,
+// then EXTERNAL AUTHENTICATION with the HSM's answer and the writes.
 //
 // # Safety
 //
