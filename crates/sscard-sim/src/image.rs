@@ -409,34 +409,13 @@ pub(crate) fn is_version_one(value: &serde_json::Value) -> bool {
     numeric && obj.contains_key("chip_serial") && obj.contains_key("files")
 }
 
-/// Writes `bytes` to `path` through a temporary sibling file (mode 0600 on Unix) and a rename,
-/// so a crash leaves either the old or the new file, never a torn one.
+/// Writes `bytes` to `path` atomically and durably, mode 0600, through a symbolic link to its
+/// target ([`crate::fileio::write_atomically`]): a crash leaves either the old or the new file,
+/// never a torn one.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
-    use std::io::Write;
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| SimError::InvalidPath(path.display().to_string()))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| -> Result<(), SimError> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if path.file_name().is_none() {
+        return Err(SimError::InvalidPath(path.display().to_string()));
     }
-    result
+    crate::fileio::write_atomically(path, bytes, crate::fileio::Durability::Durable)?;
+    Ok(())
 }

@@ -24,6 +24,7 @@ pub mod atr;
 pub mod card;
 mod convert;
 pub mod error;
+pub mod fileio;
 pub mod financial;
 pub mod image;
 pub mod psam;

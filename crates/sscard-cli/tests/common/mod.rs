@@ -32,6 +32,8 @@ pub fn sscard(dir: &Path) -> Command {
     cmd.current_dir(dir)
         .env_remove("SSCARD_READER")
         .env("PCSCLITE_CSOCK_NAME", dir.join("no-pcscd.comm"))
+        // the batch journal's station key (created by the first batch in this folder)
+        .env("SSCARD_STATION_KEY", dir.join("station.key"))
         .timeout(std::time::Duration::from_secs(120));
     cmd
 }
@@ -247,6 +249,8 @@ pub fn personalized_card(dir: &Path) -> PathBuf {
 pub fn pin_file(dir: &Path, name: &str, pin: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, format!("{pin}\n")).unwrap();
+    // PIN files others can read are refused
+    set_mode(&path, 0o600);
     path
 }
 

@@ -1,0 +1,286 @@
+//! Files written by the simulator and by the `sscard` command line: one way to write a file
+//! atomically and privately, and the advisory lock that makes one simulated card image one card.
+//!
+//! - [`write_atomically`]: a temporary file with an unpredictable name created exclusively
+//!   (`O_EXCL`, never following a link planted at its name) with mode `0600` in the target's
+//!   own folder, written, fsynced, renamed over the target, and the folder fsynced. A target
+//!   that is a symbolic link is written through: the link stays, the file it points to is
+//!   replaced. A crash leaves the old file or the new one, never a mix.
+//! - [`create_private`]: a new file (never an existing one), mode `0600`, fsynced.
+//! - [`FileLock`]: an exclusive `flock(2)` lock on a sidecar file (`card.json.lock`), holding
+//!   the pid and the purpose of its holder, so that a process that finds it taken can say who
+//!   holds it. The image file itself cannot carry the lock: every save replaces it by a rename.
+
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::fcntl::{Flock, FlockArg};
+
+/// Whether a write must reach the disk before it returns (fsync of the file and its folder),
+/// or only survive a killed process (a rename of a complete file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync the file and its folder: survives a power loss.
+    Durable,
+    /// No fsync: survives a killed process, which is what a simulated card's EEPROM must
+    /// survive; for card feeders that save many cards a second.
+    Quick,
+}
+
+/// The file a write to `path` lands in: `path` itself, or, when `path` is a symbolic link,
+/// the file it points to (resolved completely).
+pub fn write_target(path: &Path) -> std::io::Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn temp_in(target: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let file = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(folder_of(target))?;
+    set_private(file.as_file())?;
+    Ok(file)
+}
+
+#[cfg(unix)]
+fn set_private(file: &File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn set_private(_file: &File) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// fsyncs a folder, so that a rename or a new file in it is on the disk.
+pub fn sync_folder(folder: &Path) -> std::io::Result<()> {
+    File::open(folder)?.sync_all()
+}
+
+/// Writes `bytes` to `path` atomically, readable by its owner only (see the module
+/// documentation). A symbolic link at `path` is written through.
+pub fn write_atomically(path: &Path, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
+    let target = write_target(path)?;
+    let mut tmp = temp_in(&target)?;
+    tmp.write_all(bytes)?;
+    if durability == Durability::Durable {
+        tmp.as_file().sync_all()?;
+    }
+    tmp.persist(&target).map_err(|e| e.error)?;
+    if durability == Durability::Durable {
+        sync_folder(folder_of(&target))?;
+    }
+    Ok(())
+}
+
+/// Checks that a file can be written atomically at `path` later: its folder exists and takes a
+/// temporary file (created and removed again), and `path` is not a folder.
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    let target = write_target(path)?;
+    if target.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a folder",
+        ));
+    }
+    let tmp = temp_in(&target)?;
+    tmp.close()
+}
+
+/// Creates a new file at `path` (failing when anything exists there, a link included), mode
+/// `0600`, with `bytes`, fsynced with its folder.
+pub fn create_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    set_private(&file)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    sync_folder(folder_of(path))
+}
+
+/// Who holds a [`FileLock`], as its holder wrote it into the lock file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LockHolder {
+    /// The holder's process id, when it had written it yet.
+    pub pid: Option<u32>,
+    /// What the holder is doing (`sim serve`, `batch`, `pin verify` …).
+    pub purpose: String,
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.pid, self.purpose.is_empty()) {
+            (Some(pid), false) => write!(f, "{} (pid {pid})", self.purpose),
+            (Some(pid), true) => write!(f, "pid {pid}"),
+            (None, _) => f.write_str("another process"),
+        }
+    }
+}
+
+/// An exclusive advisory lock, held until dropped (or the process ends, whatever way).
+#[derive(Debug)]
+pub struct FileLock {
+    _lock: Flock<File>,
+    path: PathBuf,
+}
+
+/// The lock file that guards `path`: `<path>.lock` beside the file `path` finally names
+/// (symbolic links followed), so that every name of one file shares one lock.
+pub fn lock_file_for(path: &Path) -> std::io::Result<PathBuf> {
+    let target = write_target(path)?;
+    let folder = std::fs::canonicalize(folder_of(&target))?;
+    let mut name = target
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?
+        .to_os_string();
+    name.push(".lock");
+    Ok(folder.join(name))
+}
+
+impl FileLock {
+    /// Takes the lock of `lock_path` at once, or says who holds it.
+    pub fn try_lock(
+        lock_path: &Path,
+        purpose: &str,
+    ) -> std::io::Result<Result<FileLock, LockHolder>> {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(lock_path)?;
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(mut lock) => {
+                lock.set_len(0)?;
+                lock.rewind()?;
+                writeln!(lock, "{} {purpose}", std::process::id())?;
+                lock.flush()?;
+                Ok(Ok(FileLock {
+                    _lock: lock,
+                    path: lock_path.to_path_buf(),
+                }))
+            }
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(Err(holder(lock_path))),
+            Err((_, e)) => Err(std::io::Error::from(e)),
+        }
+    }
+
+    /// Takes the lock of `lock_path`, waiting while `wait_for(holder)` says to wait and at most
+    /// `timeout`; `Err(holder)` when it stays taken.
+    pub fn lock(
+        lock_path: &Path,
+        purpose: &str,
+        timeout: Duration,
+        mut wait_for: impl FnMut(&LockHolder) -> bool,
+    ) -> std::io::Result<Result<FileLock, LockHolder>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match FileLock::try_lock(lock_path, purpose)? {
+                Ok(lock) => return Ok(Ok(lock)),
+                Err(h) if !wait_for(&h) || Instant::now() >= deadline => return Ok(Err(h)),
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn holder(lock_path: &Path) -> LockHolder {
+    let mut text = String::new();
+    let read = File::open(lock_path).and_then(|f| f.take(256).read_to_string(&mut text));
+    if read.is_err() {
+        return LockHolder::default();
+    }
+    let line = text.lines().next().unwrap_or("");
+    let (pid, purpose) = line.split_once(' ').unwrap_or((line, ""));
+    LockHolder {
+        pid: pid.parse().ok(),
+        purpose: purpose.trim().to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn atomic_writes_are_private_and_follow_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        let link = dir.path().join("link.json");
+        std::fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        write_atomically(&link, b"new", Durability::Durable).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // nothing else is left in the folder
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        assert!(check_writable(&dir.path().join("missing/x")).is_err());
+        assert!(check_writable(dir.path()).is_err());
+        check_writable(&real).unwrap();
+        create_private(&dir.path().join("new"), b"x").unwrap();
+        assert!(create_private(&link, b"x").is_err());
+    }
+
+    #[test]
+    fn a_lock_is_held_once_and_names_its_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("card.json");
+        let lock_path = lock_file_for(&image).unwrap();
+        assert_eq!(lock_path.file_name().unwrap(), "card.json.lock");
+        let held = FileLock::try_lock(&lock_path, "sim serve")
+            .unwrap()
+            .unwrap();
+        assert_eq!(held.path(), lock_path);
+        let other = FileLock::try_lock(&lock_path, "pin verify")
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(other.pid, Some(std::process::id()));
+        assert_eq!(
+            other.to_string(),
+            format!("sim serve (pid {})", std::process::id())
+        );
+        let waited = FileLock::lock(&lock_path, "x", Duration::from_millis(50), |_| true).unwrap();
+        assert!(waited.is_err());
+        drop(held);
+        assert!(FileLock::try_lock(&lock_path, "pin verify")
+            .unwrap()
+            .is_ok());
+    }
+}
