@@ -16,6 +16,7 @@ use sscard_core::lifecycle::Card;
 use sscard_core::transport::{Transport, TransportError};
 use sscard_core::Algorithm;
 use sscard_pcsc::{OpenOptions, PcscTransport, ReaderSelector, ShareMode};
+use sscard_sim::fileio::{self, Durability, FileLock};
 use sscard_sim::{PsamImage, SimCard, SimError, SimPsam, SimTransport};
 
 use crate::cli::GlobalOpts;
@@ -164,28 +165,84 @@ pub fn load_psam_image(path: &Path) -> CliResult<SimPsam> {
         .map_err(|e| CliError::KeyHolder(format!("PSAM image {}: {e}", path.display())))
 }
 
+/// How long a `sim:` user waits for another sscard process using the same card image (each
+/// holds it for one command: milliseconds).
+pub const IMAGE_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// The purpose `sim serve` writes into an image's lock file: a `sim:` user that finds it there
+/// does not wait (the server holds the card until it is stopped).
+pub const SERVE_PURPOSE: &str = "sim serve";
+
+/// Takes the lock of a simulated card image (or feeder) for this process: a simulated card is
+/// one card, so every process uses it in turn (open, operate, save). Waits while another
+/// single command holds it, at most [`IMAGE_LOCK_WAIT`]; an image served by `sim serve` is
+/// refused at once.
+pub fn lock_image(path: &Path, what: &str, purpose: &str) -> CliResult<FileLock> {
+    let lock_path = fileio::lock_file_for(path)
+        .map_err(|e| crate::error::io_err(&format!("{what}: cannot lock"), path, e))?;
+    let waited = FileLock::lock(&lock_path, purpose, IMAGE_LOCK_WAIT, |h| {
+        h.purpose != SERVE_PURPOSE
+    })
+    .map_err(|e| crate::error::io_err(&format!("{what}: cannot lock"), &lock_path, e))?;
+    waited.map_err(|holder| {
+        if holder.purpose == SERVE_PURPOSE {
+            CliError::NoCard(format!(
+                "{what} {} is in use by {holder}: while it is served, use it through its virtual reader (--reader NAME, `sscard readers`), or stop the server first",
+                path.display()
+            ))
+        } else {
+            CliError::NoCard(format!(
+                "{what} {} is in use by {holder}, still after {} s",
+                path.display(),
+                IMAGE_LOCK_WAIT.as_secs()
+            ))
+        }
+    })
+}
+
+/// The lock file of a simulated card feeder's folder.
+pub const FEEDER_LOCK: &str = ".feeder.lock";
+
+/// Takes the lock of a simulated card feeder for this process's whole run (a batch, or
+/// `sim serve --feeder`): one feeder, one user. Refused at once when another process has it.
+pub fn lock_feeder(dir: &Path, purpose: &str) -> CliResult<FileLock> {
+    let lock_path = dir.join(FEEDER_LOCK);
+    match FileLock::try_lock(&lock_path, purpose) {
+        Ok(Ok(lock)) => Ok(lock),
+        Ok(Err(holder)) => Err(CliError::Other(format!(
+            "feeder {} is in use by {holder}: one feeder serves one batch at a time",
+            dir.display()
+        ))),
+        Err(e) => Err(crate::error::io_err("cannot lock feeder", &lock_path, e)),
+    }
+}
+
 /// A simulated card in a virtual reader whose image lives in a file: every persistent change
 /// of the card is written back to the file (atomically) right away, as a real card keeps its
-/// EEPROM, so a killed process never loses a card write.
+/// EEPROM, so a killed process never loses a card write. Nothing is written when nothing
+/// changed. The image's lock is held as long as the slot lives (when it was loaded with
+/// [`SimSlot::load`]; a feeder's slots live under the feeder's lock).
 pub struct SimSlot {
     transport: SimTransport<SimCard>,
     path: PathBuf,
     saved_writes: u64,
     /// fsync every save (single commands); feeders save without fsync for speed.
     durable: bool,
+    /// The first save that failed: the command then ends with it (exit 1).
+    save_failed: Option<String>,
+    _lock: Option<FileLock>,
 }
 
 impl SimSlot {
-    /// Loads the image at `path`.
+    /// Locks and loads the image at `path`.
     pub fn load(path: &Path) -> CliResult<SimSlot> {
-        Ok(SimSlot::new(
-            load_card_image(path)?,
-            path.to_path_buf(),
-            true,
-        ))
+        let lock = lock_image(path, "card image", "sscard")?;
+        let mut slot = SimSlot::new(load_card_image(path)?, path.to_path_buf(), true);
+        slot._lock = Some(lock);
+        Ok(slot)
     }
 
-    /// A card that will be saved to `path`.
+    /// A card that will be saved to `path` (whose lock the caller holds).
     pub fn new(card: SimCard, path: PathBuf, durable: bool) -> SimSlot {
         let saved_writes = card.persistent_writes();
         SimSlot {
@@ -193,6 +250,8 @@ impl SimSlot {
             path,
             saved_writes,
             durable,
+            save_failed: None,
+            _lock: None,
         }
     }
 
@@ -208,61 +267,49 @@ impl SimSlot {
 
     /// Writes the image now.
     pub fn save(&mut self) -> Result<(), TransportError> {
-        let result = if self.durable {
-            self.transport
-                .card()
-                .save(&self.path)
-                .map_err(|e| e.to_string())
+        let durability = if self.durable {
+            Durability::Durable
         } else {
-            quick_save(self.transport.card(), &self.path)
+            Durability::Quick
         };
-        result.map_err(|e| {
-            TransportError::Io(format!("saving card image {}: {e}", self.path.display()))
-        })?;
+        if let Err(e) = save_card(self.transport.card(), &self.path, durability) {
+            let message = format!("saving card image {}: {e}", self.path.display());
+            self.save_failed.get_or_insert(message.clone());
+            return Err(TransportError::Io(message));
+        }
         self.saved_writes = self.transport.card().persistent_writes();
         Ok(())
     }
+
+    /// Writes the image when the card changed since the last save.
+    pub fn save_if_changed(&mut self) -> Result<(), TransportError> {
+        if self.transport.card().persistent_writes() != self.saved_writes {
+            self.save()?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a card's image with [`fileio::write_atomically`].
+pub(crate) fn save_card(card: &SimCard, path: &Path, durability: Durability) -> Result<(), String> {
+    let text = card.save_json().map_err(|e| e.to_string())?;
+    fileio::write_atomically(path, text.as_bytes(), durability).map_err(|e| e.to_string())
 }
 
 /// Atomic (temporary file + rename) but not fsynced: survives a killed process, which is what a
 /// simulated card's EEPROM must survive.
 pub(crate) fn quick_save(card: &SimCard, path: &Path) -> Result<(), String> {
-    let text = card.save_json().map_err(|e| e.to_string())?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    write_private(&tmp, text.as_bytes()).map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+    save_card(card, path, Durability::Quick)
 }
 
-/// Writes a file readable by its owner only.
+/// Writes a file readable by its owner only, atomically ([`fileio::write_atomically`]).
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    fileio::write_atomically(path, bytes, Durability::Durable)
 }
 
 /// Creates a new file readable by its owner only; fails when it exists (never overwrites).
 pub fn create_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    fileio::create_private(path, bytes)
 }
 
 /// Any card or PSAM the CLI talks to.
@@ -302,15 +349,28 @@ impl Timed {
         self.inner
     }
 
-    /// Ends the session: a simulated card is saved durably.
+    /// Ends the session: a simulated card that changed is saved durably. A save that failed
+    /// (now or during the session) is the error, exit 1: the card's last writes may be lost.
     pub fn finish(self) -> CliResult<()> {
         match self.inner {
             AnyTransport::Sim(mut slot) => {
                 slot.durable = true;
-                slot.save().map_err(CliError::from)
+                let saved = slot.save_if_changed();
+                match (slot.save_failed.take(), saved) {
+                    (Some(message), _) => Err(CliError::Other(format!(
+                        "{message}: the card's last change may be lost"
+                    ))),
+                    (None, Err(e)) => Err(CliError::Other(e.to_string())),
+                    (None, Ok(())) => Ok(()),
+                }
             }
             _ => Ok(()),
         }
+    }
+
+    /// Whether saving the simulated card failed during the session.
+    pub fn save_failed(&self) -> bool {
+        matches!(&self.inner, AnyTransport::Sim(slot) if slot.save_failed.is_some())
     }
 }
 
@@ -320,9 +380,7 @@ impl Transport for Timed {
         let result = match &mut self.inner {
             AnyTransport::Sim(slot) => {
                 let r = slot.transport.transmit(command);
-                if slot.transport.card().persistent_writes() != slot.saved_writes {
-                    slot.save()?;
-                }
+                slot.save_if_changed()?;
                 r
             }
             AnyTransport::Memory(t) => t.transmit(command),
@@ -421,12 +479,19 @@ pub fn open_card_on(spec: &ReaderSpec, global: &GlobalOpts) -> CliResult<Card<Ti
     Ok(card)
 }
 
-/// Ends a card session (saves a simulated card), keeping the operation's error first.
+/// Ends a card session (saves a simulated card), keeping the operation's error first, except
+/// when a simulated card's image could not be saved: then that is the error (exit 1).
 pub fn finish_card<R>(card: Card<Timed>, result: CliResult<R>) -> CliResult<R> {
-    let saved = card.into_transport().finish();
-    let r = result?;
-    saved?;
-    Ok(r)
+    let timed = card.into_transport();
+    let save_failed = timed.save_failed();
+    match (save_failed, timed.finish()) {
+        (true, Err(e)) => Err(e),
+        (_, saved) => {
+            let r = result?;
+            saved?;
+            Ok(r)
+        }
+    }
 }
 
 /// A key holder usable from several threads: every call locks it.

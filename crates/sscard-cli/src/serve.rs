@@ -63,7 +63,11 @@ impl VirtualCard for ServedCard {
     fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
         let response = self.card.handle(apdu);
         if self.card.persistent_writes() != self.saved {
-            if let Err(e) = self.card.save(&self.path) {
+            if let Err(e) = context::save_card(
+                &self.card,
+                &self.path,
+                sscard_sim::fileio::Durability::Durable,
+            ) {
                 eprintln!("warning: saving {}: {e}", self.path.display());
             }
             self.saved = self.card.persistent_writes();
@@ -286,6 +290,8 @@ fn serve_image(
     psam: Option<(&[u8], &str)>,
     stop: &std::sync::atomic::AtomicBool,
 ) -> CliResult<()> {
+    // the card is in the virtual reader until the server stops: no `sim:` user beside it
+    let _lock = context::lock_image(image, "card image", context::SERVE_PURPOSE)?;
     let card = context::load_card_image(image)?;
     let atr = card.atr();
     let saved = card.persistent_writes();
@@ -304,9 +310,10 @@ fn serve_image(
         std::thread::sleep(Duration::from_millis(50));
     }
     if let Some(c) = served.stop() {
-        c.card
-            .save(image)
-            .map_err(|e| CliError::Other(format!("saving {}: {e}", image.display())))?;
+        if c.card.persistent_writes() != c.saved {
+            context::save_card(&c.card, image, sscard_sim::fileio::Durability::Durable)
+                .map_err(|e| CliError::Other(format!("saving {}: {e}", image.display())))?;
+        }
     }
     eprintln!("card removed, image {} saved", image.display());
     Ok(())
@@ -350,6 +357,7 @@ fn serve_feeder(
         std::fs::create_dir_all(dir.join(sub))
             .map_err(|e| io_err("cannot create", &dir.join(sub), e))?;
     }
+    let _lock = context::lock_feeder(dir, context::SERVE_PURPOSE)?;
     let mut maker = Manufacturer {
         dir: dir.to_path_buf(),
         // `--psam` is the served PSAM here, not a key holder: the blanks' card keys come from

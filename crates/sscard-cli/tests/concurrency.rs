@@ -76,14 +76,20 @@ fn item02_one_journal_one_run_and_one_feeder_one_batch() {
         std::thread::sleep(Duration::from_millis(5));
     }
     // a second run on the same journal (another feeder): refused at once
-    let second = finish(spawn(d, &batch_args("feeder:f2", "journal.db", "return2.csv")));
+    let second = finish(spawn(
+        d,
+        &batch_args("feeder:f2", "journal.db", "return2.csv"),
+    ));
     assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
     let err = stderr(&second);
     assert!(err.contains("in use by another sscard batch"), "{err}");
     assert!(err.contains("pid"), "{err}");
     assert!(!d.join("f2/cards").exists() || persons_on_cards(d, &["f2"]).is_empty());
     // a second batch on the same feeder (another journal): refused too
-    let third = finish(spawn(d, &batch_args("feeder:f1", "other.db", "return3.csv")));
+    let third = finish(spawn(
+        d,
+        &batch_args("feeder:f1", "other.db", "return3.csv"),
+    ));
     assert_eq!(third.status.code(), Some(1), "{}", stderr(&third));
     assert!(stderr(&third).contains("in use"), "{}", stderr(&third));
     assert!(!d.join("return3.csv").exists());
@@ -94,7 +100,10 @@ fn item02_one_journal_one_run_and_one_feeder_one_batch() {
     assert_eq!(persons.len(), 150);
     assert!(persons.values().all(|&n| n == 1), "{persons:?}");
     // after the first run ends, the journal is free again (and has nothing left to do)
-    let again = finish(spawn(d, &batch_args("feeder:f2", "journal.db", "return.csv")));
+    let again = finish(spawn(
+        d,
+        &batch_args("feeder:f2", "journal.db", "return.csv"),
+    ));
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(persons_on_cards(d, &["f2"]).is_empty());
 }
@@ -118,7 +127,14 @@ fn item04_a_simulated_card_is_one_card_for_every_process() {
         .map(|_| {
             spawn(
                 d,
-                &["--reader", "sim:card.json", "pin", "verify", "--pin-file", "wrong.pin"],
+                &[
+                    "--reader",
+                    "sim:card.json",
+                    "pin",
+                    "verify",
+                    "--pin-file",
+                    "wrong.pin",
+                ],
             )
         })
         .collect();
@@ -155,11 +171,27 @@ fn item04_never_two_persons_on_one_card_and_a_block_is_never_undone() {
         let reader = format!("sim:{card}");
         let a = spawn(
             d,
-            &["--reader", &reader, "--keys", "keys.json", "personalize", "--person", "zhang-san-2.json"],
+            &[
+                "--reader",
+                &reader,
+                "--keys",
+                "keys.json",
+                "personalize",
+                "--person",
+                "zhang-san-2.json",
+            ],
         );
         let b = spawn(
             d,
-            &["--reader", &reader, "--keys", "keys.json", "personalize", "--person", "wang-wu-3.json"],
+            &[
+                "--reader",
+                &reader,
+                "--keys",
+                "keys.json",
+                "personalize",
+                "--person",
+                "wang-wu-3.json",
+            ],
         );
         let (a, b) = (finish(a), finish(b));
         // wang-wu is a 3.0 person: the 2.0 card refuses it, or the card is taken by zhang-san
@@ -175,7 +207,10 @@ fn item04_never_two_persons_on_one_card_and_a_block_is_never_undone() {
     // two persons of the same generation: exactly one gets the card, the other is refused
     for round in 0..3 {
         let card = format!("c{round}.json");
-        let out = sscard(d).args(["sim", "new", "--out", &card]).output().unwrap();
+        let out = sscard(d)
+            .args(["sim", "new", "--out", &card])
+            .output()
+            .unwrap();
         assert!(out.status.success());
         let other = d.join("other.json");
         std::fs::write(
@@ -195,14 +230,33 @@ fn item04_never_two_persons_on_one_card_and_a_block_is_never_undone() {
         let reader = format!("sim:{card}");
         let a = spawn(
             d,
-            &["--reader", &reader, "--keys", "keys.json", "personalize", "--person", "zhang-san-2.json"],
+            &[
+                "--reader",
+                &reader,
+                "--keys",
+                "keys.json",
+                "personalize",
+                "--person",
+                "zhang-san-2.json",
+            ],
         );
         let b = spawn(
             d,
-            &["--reader", &reader, "--keys", "keys.json", "personalize", "--person", "other.json"],
+            &[
+                "--reader",
+                &reader,
+                "--keys",
+                "keys.json",
+                "personalize",
+                "--person",
+                "other.json",
+            ],
         );
         let (a, b) = (finish(a), finish(b));
-        let winners: Vec<&Output> = [&a, &b].into_iter().filter(|o| o.status.success()).collect();
+        let winners: Vec<&Output> = [&a, &b]
+            .into_iter()
+            .filter(|o| o.status.success())
+            .collect();
         assert_eq!(winners.len(), 1, "{}\n{}", stderr(&a), stderr(&b));
         let loser = if a.status.success() { &b } else { &a };
         assert_eq!(loser.status.code(), Some(EXIT_REFUSED), "{}", stderr(loser));
@@ -236,7 +290,14 @@ fn item04_never_two_persons_on_one_card_and_a_block_is_never_undone() {
         } else {
             children.push(spawn(
                 d,
-                &["--reader", "sim:card.json", "pin", "verify", "--pin-file", "right.pin"],
+                &[
+                    "--reader",
+                    "sim:card.json",
+                    "pin",
+                    "verify",
+                    "--pin-file",
+                    "right.pin",
+                ],
             ));
         }
     }
@@ -277,7 +338,14 @@ fn item04_two_batches_and_several_sim_users_at_once_lose_nothing() {
         .map(|_| {
             spawn(
                 d,
-                &["--reader", "sim:card.json", "pin", "verify", "--pin-file", "wrong.pin"],
+                &[
+                    "--reader",
+                    "sim:card.json",
+                    "pin",
+                    "verify",
+                    "--pin-file",
+                    "wrong.pin",
+                ],
             )
         })
         .collect();

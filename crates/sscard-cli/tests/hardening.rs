@@ -79,7 +79,10 @@ fn item01_gbk_that_is_also_utf8_is_not_guessed() {
         row_named(2, "茅贸")
     );
     let (gbk, _, _) = encoding_rs::GBK.encode(&text);
-    assert!(std::str::from_utf8(&gbk).is_ok(), "the bytes are valid UTF-8");
+    assert!(
+        std::str::from_utf8(&gbk).is_ok(),
+        "the bytes are valid UTF-8"
+    );
     std::fs::write(d.join("persons.csv"), &gbk).unwrap();
     let out = batch(d, &[]);
     assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT), "{}", stderr(&out));
@@ -122,7 +125,12 @@ fn item03_the_same_reader_twice_is_refused_before_anything_starts() {
             .args(&batch_args(&[])[2..])
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(EXIT_USAGE), "{second}: {}", stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(EXIT_USAGE),
+            "{second}: {}",
+            stderr(&out)
+        );
         assert!(stderr(&out).contains("twice"), "{}", stderr(&out));
         assert!(!d.join("journal.db").exists());
         assert_eq!(feeder_cards(d), 0);
@@ -180,7 +188,10 @@ fn item05_colliding_paths_are_refused_and_nothing_is_overwritten() {
             stderr(&out)
         );
         assert!(stderr(&out).contains("same file"), "{}", stderr(&out));
-        assert_eq!(std::fs::read_to_string(d.join("persons.csv")).unwrap(), input);
+        assert_eq!(
+            std::fs::read_to_string(d.join("persons.csv")).unwrap(),
+            input
+        );
         assert_eq!(feeder_cards(d), 0);
         assert!(!d.join("same.db").exists());
     }
@@ -202,7 +213,12 @@ fn item06_a_stray_quote_loses_no_person() {
     );
     std::fs::write(d.join("persons.csv"), text).unwrap();
     let out = batch(d, &[]);
-    assert_eq!(out.status.code(), Some(EXIT_BATCH_INCOMPLETE), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(EXIT_BATCH_INCOMPLETE),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("line 3"), "{}", stderr(&out));
     let rows = return_rows(&d.join("return.csv"));
     let got: Vec<(String, String)> = rows
@@ -214,7 +230,11 @@ fn item06_a_stray_quote_loses_no_person() {
         [("2", "OK"), ("3", "INVALID"), ("4", "OK"), ("5", "OK")]
             .map(|(l, r)| (l.to_owned(), r.to_owned()))
     );
-    assert_eq!(rows[1]["ssn"], ssn(2, "19900101"), "the bad row keeps its person");
+    assert_eq!(
+        rows[1]["ssn"],
+        ssn(2, "19900101"),
+        "the bad row keeps its person"
+    );
     assert_eq!(feeder_cards(d), 3);
 }
 
@@ -230,8 +250,17 @@ fn item06_crlf_lines_are_numbered_right_everywhere() {
     );
     std::fs::write(d.join("persons.csv"), text).unwrap();
     let out = batch(d, &[]);
-    assert_eq!(out.status.code(), Some(EXIT_BATCH_INCOMPLETE), "{}", stderr(&out));
-    assert!(stderr(&out).contains("line 3: skipped: name"), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(EXIT_BATCH_INCOMPLETE),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("line 3: skipped: name"),
+        "{}",
+        stderr(&out)
+    );
     let rows = return_rows(&d.join("return.csv"));
     let lines: Vec<&str> = rows.iter().map(|r| r["line"].as_str()).collect();
     assert_eq!(lines, ["2", "3", "5"]);
@@ -290,7 +319,12 @@ fn item09_journal_and_return_file_are_private_whatever_the_umask() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    for name in ["journal.db", "return.csv", "journal.db-wal", "journal.db-shm"] {
+    for name in [
+        "journal.db",
+        "return.csv",
+        "journal.db-wal",
+        "journal.db-shm",
+    ] {
         let path = d.join(name);
         if name.starts_with("journal.db-") && !path.exists() {
             continue;
@@ -344,7 +378,12 @@ fn item10_return_file_cells_cannot_be_formulas() {
     let text = format!("{CSV_HEADER}\n{}\n{evil}\n{}\n", csv_row(1), csv_row(3));
     std::fs::write(d.join("persons.csv"), text).unwrap();
     let out = batch(d, &[]);
-    assert_eq!(out.status.code(), Some(EXIT_BATCH_INCOMPLETE), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(EXIT_BATCH_INCOMPLETE),
+        "{}",
+        stderr(&out)
+    );
     let rows = return_rows(&d.join("return.csv"));
     assert_eq!(rows.len(), 3);
     for row in &rows {
@@ -382,7 +421,9 @@ fn item11_a_rewritten_journal_is_refused_even_with_a_recomputed_chain() {
     std::fs::write(d.join("persons.csv"), csv(3)).unwrap();
     let out = batch(d, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let input_hash = hex::encode(Sha256::digest(std::fs::read(d.join("persons.csv")).unwrap()));
+    let input_hash = hex::encode(Sha256::digest(
+        std::fs::read(d.join("persons.csv")).unwrap(),
+    ));
     std::fs::copy(d.join("journal.db"), d.join("pristine.db")).unwrap();
     // an attacker marks line 2 as failed (to have it personalized again) and recomputes the
     // chain the way an unkeyed journal would
@@ -430,7 +471,11 @@ fn item11_a_rewritten_journal_is_refused_even_with_a_recomputed_chain() {
     drop(conn);
     let out = batch(d, &[]);
     assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT), "{}", stderr(&out));
-    assert!(stderr(&out).contains("broken at entry 2"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("broken at entry 2"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(feeder_cards(d), 3, "nobody was personalized again");
 
     // the table of entries dropped: refused, not started afresh
@@ -448,7 +493,8 @@ fn item11_a_rewritten_journal_is_refused_even_with_a_recomputed_chain() {
     // the last entries cut off: refused
     std::fs::copy(d.join("pristine.db"), d.join("journal.db")).unwrap();
     let conn = rusqlite::Connection::open(d.join("journal.db")).unwrap();
-    conn.execute("DELETE FROM entries WHERE seq >= 5", []).unwrap();
+    conn.execute("DELETE FROM entries WHERE seq >= 5", [])
+        .unwrap();
     drop(conn);
     let out = batch(d, &[]);
     assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT), "{}", stderr(&out));
@@ -549,8 +595,14 @@ fn item12_apdu_takes_no_pin_in_its_arguments() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = format!("{}{}", stderr(&out), stdout(&out));
     assert!(text.contains("REDACTED(3 bytes)"), "{text}");
-    assert!(!text.contains("12 34 56") && !text.contains("123456"), "{text}");
-    assert!(stdout(&out).lines().last().unwrap().contains("90 00"), "{text}");
+    assert!(
+        !text.contains("12 34 56") && !text.contains("123456"),
+        "{text}"
+    );
+    assert!(
+        stdout(&out).lines().last().unwrap().contains("90 00"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -569,7 +621,13 @@ fn item12_apdu_redacts_what_the_policy_says() {
     )
     .unwrap();
     let out = sscard(d)
-        .args(["--reader", "sim:card.json", "apdu", "--script", "script.txt"])
+        .args([
+            "--reader",
+            "sim:card.json",
+            "apdu",
+            "--script",
+            "script.txt",
+        ])
         .output()
         .unwrap();
     let text = stdout(&out);
@@ -612,7 +670,14 @@ fn item12_pin_files_are_bounded_and_private() {
     let path = pin_file(d, "holder.pin", "123456");
     set_mode(&path, 0o644);
     let out = sscard(d)
-        .args(["--reader", "sim:card.json", "pin", "verify", "--pin-file", "holder.pin"])
+        .args([
+            "--reader",
+            "sim:card.json",
+            "pin",
+            "verify",
+            "--pin-file",
+            "holder.pin",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT), "{}", stderr(&out));
@@ -621,13 +686,27 @@ fn item12_pin_files_are_bounded_and_private() {
     // the documented override
     let out = sscard(d)
         .env("SSCARD_PIN_FILE_ANY_MODE", "1")
-        .args(["--reader", "sim:card.json", "pin", "verify", "--pin-file", "holder.pin"])
+        .args([
+            "--reader",
+            "sim:card.json",
+            "pin",
+            "verify",
+            "--pin-file",
+            "holder.pin",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     set_mode(&path, 0o600);
     let out = sscard(d)
-        .args(["--reader", "sim:card.json", "pin", "verify", "--pin-file", "holder.pin"])
+        .args([
+            "--reader",
+            "sim:card.json",
+            "pin",
+            "verify",
+            "--pin-file",
+            "holder.pin",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -705,7 +784,14 @@ fn item13_activate_refuses_a_card_that_is_not_genuine() {
     // the PIN is still the initial one, with every try
     pin_file(d, "initial.pin", "123456");
     let out = sscard(d)
-        .args(["--reader", "sim:card.json", "pin", "verify", "--pin-file", "initial.pin"])
+        .args([
+            "--reader",
+            "sim:card.json",
+            "pin",
+            "verify",
+            "--pin-file",
+            "initial.pin",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -748,7 +834,14 @@ fn item15_a_symlinked_image_is_written_through() {
     std::os::unix::fs::symlink("cards/real.json", d.join("card.json")).unwrap();
     pin_file(d, "wrong.pin", "975310");
     let out = sscard(d)
-        .args(["--reader", "sim:card.json", "pin", "verify", "--pin-file", "wrong.pin"])
+        .args([
+            "--reader",
+            "sim:card.json",
+            "pin",
+            "verify",
+            "--pin-file",
+            "wrong.pin",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(EXIT_PIN), "{}", stderr(&out));
@@ -756,7 +849,10 @@ fn item15_a_symlinked_image_is_written_through() {
         .unwrap()
         .file_type()
         .is_symlink());
-    assert_eq!(image_json(&d.join("cards/real.json"))["pin"]["tries_left"], 2);
+    assert_eq!(
+        image_json(&d.join("cards/real.json"))["pin"]["tries_left"],
+        2
+    );
     assert_eq!(mode_of(&d.join("cards/real.json")), 0o600);
 }
 
@@ -781,7 +877,11 @@ fn item15_an_image_that_cannot_be_saved_is_exit_1_and_stays_whole() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("card image"), "{}", stderr(&out));
-    assert_eq!(std::fs::read(&card).unwrap(), original, "the old image is whole");
+    assert_eq!(
+        std::fs::read(&card).unwrap(),
+        original,
+        "the old image is whole"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -807,7 +907,15 @@ fn item16_dates_in_the_future_are_refused() {
     );
     std::fs::write(d.join("future.json"), text).unwrap();
     let out = sscard(d)
-        .args(["--test-keys", "sim", "new", "--out", "c.json", "--person", "future.json"])
+        .args([
+            "--test-keys",
+            "sim",
+            "new",
+            "--out",
+            "c.json",
+            "--person",
+            "future.json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT), "{}", stderr(&out));
@@ -834,8 +942,17 @@ fn item16_dates_in_the_future_are_refused() {
     );
     std::fs::write(d.join("persons.csv"), text).unwrap();
     let out = batch(d, &[]);
-    assert_eq!(out.status.code(), Some(EXIT_BATCH_INCOMPLETE), "{}", stderr(&out));
-    assert!(stderr(&out).contains("line 3: skipped: issue_date"), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(EXIT_BATCH_INCOMPLETE),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("line 3: skipped: issue_date"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -856,7 +973,11 @@ fn item16_a_generation_different_from_the_record_is_refused() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--generation 1.0 differs"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--generation 1.0 differs"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!d.join("c.json").exists());
 }
 
@@ -866,9 +987,7 @@ fn item16_a_key_file_naming_a_key_twice_is_refused() {
     let d = dir.path();
     let text = std::fs::read_to_string(d.join("keys.json")).unwrap();
     let (head, tail) = text.split_once("\"IRK\"").unwrap();
-    let doubled = format!(
-        "{head}\"IRK\": \"00112233445566778899AABBCCDDEEFF\", \"IRK\"{tail}"
-    );
+    let doubled = format!("{head}\"IRK\": \"00112233445566778899AABBCCDDEEFF\", \"IRK\"{tail}");
     std::fs::write(d.join("double.json"), doubled).unwrap();
     set_mode(&d.join("double.json"), 0o600);
     personalized_card(d);
