@@ -64,6 +64,9 @@ impl PrivatePcscd {
             }
             panic!("{e}");
         }
+        if !pcscd.owned {
+            pcscd.wait_for_empty_readers();
+        }
         println!(
             "pcscd: {} instance in {} (vpcd ports {}/{})",
             if pcscd.owned { "own" } else { "shared" },
@@ -72,6 +75,34 @@ impl PrivatePcscd {
             pcscd.port + 1
         );
         Some(pcscd)
+    }
+
+    /// Waits until no reader of the shared pcscd shows a card: the virtual cards of the test
+    /// program before this one go when it exits, but pcscd notices only at its next poll.
+    fn wait_for_empty_readers(&self) {
+        let occupied = || -> Vec<String> {
+            crate::Pcsc::establish()
+                .and_then(|mut p| p.list_readers())
+                .map(|rs| {
+                    rs.into_iter()
+                        .filter(|r| r.card_present)
+                        .map(|r| r.name)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = occupied();
+            if left.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "a card of an earlier test is still in {left:?} of the shared pcscd"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Runs `scripts/pcscd-private.sh ACTION` for this instance.
