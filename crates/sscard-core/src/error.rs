@@ -154,6 +154,10 @@ pub enum Error {
     /// names the file and the item).
     #[error(transparent)]
     Area(#[from] crate::profile::AreaError),
+    /// A medical account transaction or read did not happen as asked (part 5 §7, part 7
+    /// §11-12; the message says whether anything was written).
+    #[error(transparent)]
+    Account(#[from] crate::account::AccountError),
 }
 
 fn hex_sw(sw: StatusWord) -> String {

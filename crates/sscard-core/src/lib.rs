@@ -13,6 +13,7 @@
 //! the specification is silent.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod algorithm;
 pub mod apdu;
 pub mod channel;

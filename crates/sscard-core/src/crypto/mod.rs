@@ -13,6 +13,7 @@
 //!
 //! `docs/card-os.md` §4 says which key, process factor and data each command uses.
 
+pub mod account;
 mod block;
 mod diversify;
 mod enciphered_data;

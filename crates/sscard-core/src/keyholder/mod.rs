@@ -11,6 +11,7 @@
 //! - [`HsmKeyHolder`]: a hardware security module (加密机) reached by the calling program, asked
 //!   with the reader interface's request strings ([`HsmRequest`]).
 
+pub mod account;
 mod hsm;
 mod key_file;
 mod psam;

@@ -225,6 +225,40 @@ impl<T: Transport> PsamKeyHolder<T> {
     }
 }
 
+// The medical account's PSAM commands (INIT SAM FOR PURCHASE, CREDIT SAM FOR PURCHASE, and a
+// credit's MACs through DELIVERY SESSION KEY) live in `keyholder::account`; these give it the
+// selected channel and the session-key steps.
+impl<T: Transport> PsamKeyHolder<T> {
+    /// The channel, the social security application selected again after a reset, with the
+    /// key levels learnt so far.
+    pub(crate) fn selected_channel(
+        &mut self,
+    ) -> Result<(&mut Channel<T>, &mut PsamLevels), KeyHolderError> {
+        self.ensure_selected()?;
+        Ok((&mut self.channel, &mut self.levels))
+    }
+
+    /// DELIVERY SESSION KEY of `role`'s card key for `process_factor` (level fallback).
+    pub(crate) fn deliver_session_key(
+        &mut self,
+        role: KeyRole,
+        factors: &CardFactors,
+        process_factor: &[u8],
+    ) -> Result<(), KeyHolderError> {
+        self.deliver(role, factors, process_factor)
+    }
+
+    /// CIPHER DATA with the session key.
+    pub(crate) fn cipher_with_session(
+        &mut self,
+        p1: u8,
+        data: &[u8],
+        le: usize,
+    ) -> Result<Zeroizing<Vec<u8>>, KeyHolderError> {
+        self.cipher(p1, data, le)
+    }
+}
+
 /// SELECT the PSAM's social security application; its algorithm.
 fn select<T: Transport>(channel: &mut Channel<T>) -> Result<Algorithm, KeyHolderError> {
     let response = channel.send(&commands::select_aid(&PSAM_AID))?;

@@ -14,9 +14,12 @@
 //! - [`areas`]: the data areas of the V2.0 notice (DF01-DF04, DF07, regional extensions):
 //!   items by area, file and tag, cyclic records, the photo, the file-address syntax of
 //!   `iReadCard`/`iWriteCard`.
+//! - [`account`]: the medical insurance account of DF04 (part 5 §7, part 7 §10-12, §14):
+//!   credit, offline purchase, balance, transaction records, proof and recovery.
 //!
 //! Writes are only possible through an [`AuthenticatedSession`], which a card reset ends.
 
+pub mod account;
 pub mod areas;
 mod binary;
 mod block;
