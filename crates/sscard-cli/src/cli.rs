@@ -244,6 +244,11 @@ pub struct BatchArgs {
     /// Only validate the file (bad rows, duplicates); touch no card and no journal.
     #[arg(long)]
     pub check_only: bool,
+    /// The station key that keys the journal's chain (a file of mode 0600, `sscard keys
+    /// new-station`). Default: $SSCARD_STATION_KEY, else ~/.config/sscard/station.key
+    /// (created by the first batch when missing).
+    #[arg(long, value_name = "FILE", env = "SSCARD_STATION_KEY")]
+    pub station_key: Option<PathBuf>,
     /// Testing aid: abort the process (as a power loss would) after this many cards were
     /// personalized and before the journal records them.
     #[arg(long, hide = true, value_name = "N")]
@@ -532,6 +537,17 @@ pub enum KeysCommand {
     /// role (IRK, RKSSSE, UKSSSE, PUK, STKSSSE, BK, DLK, DPK, DTK, DSK), mode 0600. Never
     /// overwrites a file.
     New(KeysNewArgs),
+    /// Write a new station key (mode 0600): the key of a card-printing station's batch
+    /// journals (`sscard batch --station-key FILE`). Never overwrites a file.
+    NewStation(StationKeyArgs),
+}
+
+/// `keys new-station` options.
+#[derive(Debug, Args)]
+pub struct StationKeyArgs {
+    /// Where to write the station key (must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// `keys new` options.

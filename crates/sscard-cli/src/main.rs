@@ -46,6 +46,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Sim(SimCommand::Convert(a)) => simulated::sim_convert(g, a),
         Command::Sim(SimCommand::Serve(a)) => serve::sim_serve(g, a),
         Command::Keys(KeysCommand::New(a)) => simulated::keys_new(g, a),
+        Command::Keys(KeysCommand::NewStation(a)) => batch::new_station_key(g, a),
         Command::Blocklist(c) => blocklist::run(g, c),
         Command::Demo => demo::demo(g),
         Command::Man => {
