@@ -35,7 +35,7 @@ use crate::cli::{BatchArgs, GlobalOpts, OutputFormat, TearSpec};
 use crate::context::{self, AnyTransport, ReaderSpec, SharedKeyHolder, SimSlot, Timed};
 use crate::error::{CliError, CliResult};
 use input::{InputFile, Row, RowStatus};
-use journal::{Entry, Event, Journal};
+use journal::{Entry, Event, Journal, StationKey};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -103,13 +103,13 @@ impl Feeder {
             }
         };
         let mut slot = SimSlot::new(card, self.slot_path(), false);
-        slot.save()?;
+        slot.save().map_err(|e| CliError::Other(e.to_string()))?;
         Ok(slot)
     }
 
     /// Takes the card out into `sub` (`cards`, `rejected`, `unused`).
     fn take_out(&self, mut slot: SimSlot, sub: &str) -> CliResult<()> {
-        slot.save()?;
+        slot.save().map_err(|e| CliError::Other(e.to_string()))?;
         let id = image_card_id(slot.card().image());
         let to = self.dir.join(sub).join(format!("{id}.json"));
         std::fs::rename(self.slot_path(), &to)
@@ -549,6 +549,17 @@ fn row_result(row: &Row, state: Option<&journal::State>) -> (&'static str, Strin
     }
 }
 
+/// A return file cell as a spreadsheet may read it: a cell starting with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return would be a formula, so it gets a leading `'` (OWASP, "CSV
+/// injection"). Only the return file is changed, never the card.
+pub fn neutralize(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 /// Writes the return file from the input rows and the journal (atomically).
 fn write_return_file(
     path: &Path,
@@ -581,16 +592,19 @@ fn write_return_file(
                 _ => String::new(),
             }
         };
-        out.write_record([
-            row.line.to_string(),
-            row.ssn.clone(),
-            row.name.clone(),
-            field(|e| &e.card_id),
-            field(|e| &e.card_number),
-            field(|e| &e.atr),
-            result.to_owned(),
-            detail,
-        ])
+        out.write_record(
+            [
+                row.line.to_string(),
+                row.ssn.clone(),
+                row.name.clone(),
+                field(|e| &e.card_id),
+                field(|e| &e.card_number),
+                field(|e| &e.atr),
+                result.to_owned(),
+                detail,
+            ]
+            .map(neutralize),
+        )
         .map_err(|e| CliError::Other(format!("return file: {e}")))?;
     }
     let bytes = out
@@ -602,11 +616,9 @@ fn write_return_file(
     } else {
         bytes
     };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, &bytes).map_err(|e| crate::error::io_err("cannot write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| crate::error::io_err("cannot write", path, e))?;
+    // a fresh temporary file of an unpredictable name, mode 0600, fsynced, renamed
+    sscard_sim::fileio::write_atomically(path, &bytes, sscard_sim::fileio::Durability::Durable)
+        .map_err(|e| crate::error::io_err("cannot write the return file", path, e))?;
     Ok(counts)
 }
 
@@ -642,7 +654,13 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
     }
     if args.check_only {
         let valid = input.rows.len() - bad;
-        println!("{valid} valid rows, {bad} rows skipped");
+        println!(
+            "{valid} valid rows, {bad} rows skipped (read as {})",
+            input::encoding_name(input.gbk)
+        );
+        for row in input.rows.iter().take(5) {
+            println!("  line {}: {} {}", row.line, row.ssn, row.name);
+        }
         return if bad == 0 {
             Ok(())
         } else {
@@ -652,8 +670,20 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
         };
     }
 
+    // Before anything starts: every reader once, no two paths naming one file, the outputs
+    // writable, the journal ours alone.
     let specs = context::reader_specs(global);
+    check_readers_once(&specs)?;
+    check_paths_distinct(args)?;
+    sscard_sim::fileio::check_writable(&args.return_file)
+        .map_err(|e| crate::error::io_err("cannot write the return file", &args.return_file, e))?;
+    let journal = Journal::open(&args.journal, &input.sha256, |new| {
+        load_station_key(args, new)
+    })?;
+
     let mut stations = Vec::new();
+    let mut resolved: Vec<String> = Vec::new();
+    let mut locks = Vec::new();
     for spec in &specs {
         match spec {
             ReaderSpec::Feeder(dir) => {
@@ -663,6 +693,7 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
                     None => context::test_keys()?.roots().clone(),
                 };
                 let mut feeder = Feeder::new(dir, keys, args.feeder_algorithm.into())?;
+                locks.push(context::lock_feeder(dir, "sscard batch")?);
                 feeder.areas = !input.areas.is_empty();
                 stations.push((spec.label(), Station::Feeder(feeder)));
             }
@@ -670,6 +701,13 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
                 let mut pcsc = sscard_pcsc::Pcsc::establish()?;
                 let readers = pcsc.list_readers()?;
                 let info = sscard_pcsc::ReaderSelector::parse(name).resolve(&readers)?;
+                if let Some(first) = resolved.iter().find(|r| **r == info.name) {
+                    return Err(CliError::Usage(format!(
+                        "reader \"{}\" is given twice (--reader {name:?} names it too): each reader takes part in a batch once",
+                        first
+                    )));
+                }
+                resolved.push(info.name.clone());
                 stations.push((info.name.clone(), Station::Pcsc(info.name.clone())));
             }
             ReaderSpec::Sim(_) => {
@@ -685,7 +723,6 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
         }
     }
     let key_holder = SharedKeyHolder::new(context::require_key_holder(global, "a batch")?);
-    let journal = Journal::open(&args.journal, &input.sha256)?;
     let stop = crate::interrupt::flag();
 
     let shared = Shared {
@@ -782,7 +819,30 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
         .journal
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
-    let counts = write_return_file(&args.return_file, &input, &journal)?;
+    // A reader's failure (a journal that could not be written, a disk full) comes first: the
+    // return file's own failure is then only mentioned.
+    let mut worker_error = None;
+    for r in results {
+        if let Err(e) = r {
+            if worker_error.is_none() {
+                worker_error = Some(e);
+            } else {
+                eprintln!("sscard: also: {e}");
+            }
+        }
+    }
+    let counts = match (
+        write_return_file(&args.return_file, &input, &journal),
+        worker_error,
+    ) {
+        (Ok(counts), None) => counts,
+        (Ok(_), Some(e)) => return Err(e),
+        (Err(e), None) => return Err(e),
+        (Err(return_error), Some(e)) => {
+            eprintln!("sscard: also: {return_error}");
+            return Err(e);
+        }
+    };
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     let elapsed = shared.progress.elapsed();
     match global.output_format {
@@ -813,9 +873,7 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
             );
         }
     }
-    for r in results {
-        r?;
-    }
+    drop(locks);
     if stop.load(Ordering::SeqCst) {
         return Err(CliError::Interrupted(
             "the batch stopped; run the same command again to resume".into(),
@@ -832,5 +890,174 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
             args.return_file.display()
         )));
     }
+    Ok(())
+}
+
+/// Refuses a reader or feeder given twice (after normalisation: a feeder's folder through
+/// `canonicalize`, PC/SC names as given; names resolved through pcscd are compared again when
+/// the stations are set up): two workers on one reader would start two persons on one chip.
+fn check_readers_once(specs: &[ReaderSpec]) -> CliResult<()> {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for spec in specs {
+        let key = match spec {
+            ReaderSpec::Feeder(dir) => format!("feeder:{}", normalized(dir).display()),
+            ReaderSpec::Sim(path) => format!("sim:{}", normalized(path).display()),
+            ReaderSpec::Pcsc(name) => format!("pcsc:{}", name.trim()),
+            ReaderSpec::Default => "default".to_owned(),
+        };
+        if let Some((label, _)) = seen.iter().find(|(_, k)| *k == key) {
+            return Err(CliError::Usage(format!(
+                "{} is given twice (as {label} and {}): each reader or feeder takes part in a batch once",
+                spec.label(),
+                spec.label()
+            )));
+        }
+        seen.push((spec.label(), key));
+    }
+    Ok(())
+}
+
+/// A path made absolute and free of `.`, `..` and links where it exists.
+fn normalized(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (std::fs::canonicalize(parent), path.file_name()) {
+        (Ok(p), Some(name)) => p.join(name),
+        _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    }
+}
+
+/// What names a file: (device, inode) when it exists (links and hard links alike), else its
+/// normalized path.
+#[derive(Debug, PartialEq, Eq)]
+enum FileId {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+fn file_id(path: &Path) -> FileId {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            return FileId::Inode(m.dev(), m.ino());
+        }
+    }
+    FileId::Path(normalized(path))
+}
+
+/// Refuses two of input, journal (with SQLite's `-wal`, `-shm` and the lock file) and return
+/// file that are the same file, through links too, before anything is written.
+fn check_paths_distinct(args: &BatchArgs) -> CliResult<()> {
+    let [wal, shm, lock] = journal::sidecar_files(&args.journal);
+    let files: [(&str, &Path); 6] = [
+        ("--input", &args.input),
+        ("--journal", &args.journal),
+        ("the journal's -wal file", &wal),
+        ("the journal's -shm file", &shm),
+        ("the journal's lock file", &lock),
+        ("--return-file", &args.return_file),
+    ];
+    let ids: Vec<FileId> = files.iter().map(|(_, p)| file_id(p)).collect();
+    for (i, (name_a, path_a)) in files.iter().enumerate() {
+        for (j, (name_b, path_b)) in files.iter().enumerate().skip(i + 1) {
+            // the journal's own files are distinct by construction
+            if (1..=4).contains(&i) && (1..=4).contains(&j) {
+                continue;
+            }
+            if ids.get(i) == ids.get(j) {
+                return Err(CliError::Usage(format!(
+                    "{name_a} ({}) and {name_b} ({}) are the same file: give each its own file (nothing was written)",
+                    path_a.display(),
+                    path_b.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The default place of the station key: `$XDG_CONFIG_HOME/sscard/station.key`, else
+/// `~/.config/sscard/station.key`.
+fn default_station_key() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("sscard").join("station.key"))
+}
+
+/// Loads the station key (`--station-key`, `$SSCARD_STATION_KEY`, the default place). A missing
+/// key is created for a new journal only: a journal that exists was keyed already.
+fn load_station_key(args: &BatchArgs, journal_is_new: bool) -> CliResult<StationKey> {
+    let path = match args.station_key.clone().or_else(default_station_key) {
+        Some(p) => p,
+        None => {
+            return Err(CliError::KeyHolder(
+                "no station key: give --station-key FILE (`sscard keys new-station --out FILE` makes one)".into(),
+            ))
+        }
+    };
+    if !path.exists() {
+        if !journal_is_new {
+            return Err(CliError::KeyHolder(format!(
+                "station key {} does not exist, and journal {} was keyed with a station key: give that key (--station-key FILE or $SSCARD_STATION_KEY)",
+                path.display(),
+                args.journal.display()
+            )));
+        }
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)
+                .map_err(|e| crate::error::io_err("cannot create", folder, e))?;
+        }
+        let key = StationKey::generate();
+        sscard_sim::fileio::create_private(&path, key.to_json(false).as_bytes())
+            .map_err(|e| crate::error::io_err("cannot write the station key", &path, e))?;
+        eprintln!(
+            "created the station key {} (id {}): keep it; the journals of this station are resumed only with it",
+            path.display(),
+            key.id()
+        );
+        return Ok(key);
+    }
+    sscard::keyfile::check_private_file(&path)
+        .map_err(|e| CliError::KeyHolder(format!("station key: {e}")))?;
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(&path)
+            .map_err(|e| CliError::KeyHolder(format!("station key {}: {e}", path.display())))?,
+    );
+    StationKey::from_json(&text)
+        .map_err(|e| CliError::KeyHolder(format!("station key {}: {e}", path.display())))
+}
+
+/// `sscard keys new-station`: a random station key, written once with mode 0600.
+pub fn new_station_key(global: &GlobalOpts, args: &crate::cli::StationKeyArgs) -> CliResult<()> {
+    crate::commands::basic_not_supported(global, "keys new-station")?;
+    let key = StationKey::generate();
+    sscard_sim::fileio::create_private(&args.out, key.to_json(false).as_bytes()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            CliError::BadInput(format!(
+                "{} exists: a station key is never overwritten (its journals need it)",
+                args.out.display()
+            ))
+        } else {
+            crate::error::io_err("cannot write", &args.out, e)
+        }
+    })?;
+    crate::commands::simple_output(
+        global,
+        "sscard.keys-new-station/1",
+        &format!(
+            "new station key {} (id {}, mode 0600): give it to `sscard batch --station-key`; keep it, the journals keyed with it are resumed only with it",
+            args.out.display(),
+            key.id()
+        ),
+        serde_json::json!({"file": args.out.display().to_string(), "id": key.id()}),
+    );
     Ok(())
 }

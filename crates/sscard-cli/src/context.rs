@@ -58,6 +58,29 @@ pub fn manufacturing_keys(global: &GlobalOpts) -> CliResult<(RootKeys, String)> 
     }
 }
 
+/// Dates a person record may not have: a birth date or an issue date after `today` (an issue
+/// date of today is fine). `Err((field, reason))`, the reason starting with the field.
+pub fn check_person_dates(
+    person: &sscard_core::data::Personalization,
+    today: sscard_core::data::BcdDate,
+) -> Result<(), (String, String)> {
+    let birth = person.holder().birth_date;
+    if birth > today {
+        return Err((
+            "birth_date".into(),
+            format!("birth_date: {birth} is in the future (today is {today})"),
+        ));
+    }
+    let issue = person.issue_date();
+    if issue > today {
+        return Err((
+            "issue_date".into(),
+            format!("issue_date: {issue} is in the future (today is {today}): a card is issued on the day it is made or earlier"),
+        ));
+    }
+    Ok(())
+}
+
 /// How `--reader` names a card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReaderSpec {

@@ -95,11 +95,52 @@ pub struct InputFile {
     pub areas: HashMap<u64, crate::areas::RowAreas>,
 }
 
+/// The name of the encoding a file was read in.
+pub fn encoding_name(gbk: bool) -> &'static str {
+    if gbk {
+        "GBK"
+    } else {
+        "UTF-8"
+    }
+}
+
+/// The first line (numbered from 1) and cell where two readings of a file differ.
+fn first_difference<'a>(a: &'a str, b: &'a str) -> Option<(usize, &'a str, &'a str)> {
+    for (n, (la, lb)) in a.split('\n').zip(b.split('\n')).enumerate() {
+        if la != lb {
+            let cell = la
+                .split(',')
+                .zip(lb.split(','))
+                .find(|(ca, cb)| ca != cb)
+                .unwrap_or((la, lb));
+            return Some((n + 1, cell.0.trim(), cell.1.trim()));
+        }
+    }
+    None
+}
+
+/// Decodes the file. `--encoding auto` decides only on evidence: a UTF-8 byte order mark, or
+/// bytes that are valid in one of the two encodings only (or read the same in both, plain
+/// ASCII). Bytes valid in both with different readings (GBK names such as 路梅 are valid UTF-8
+/// too) are refused, naming the first row that differs: the operator says which.
 fn decode(bytes: &[u8], encoding: Encoding, path: &Path) -> CliResult<(String, bool)> {
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let utf8 = std::str::from_utf8(body);
+    let gbk = || encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes);
     match (encoding, utf8) {
-        (Encoding::Utf8 | Encoding::Auto, Ok(text)) => Ok((text.to_owned(), false)),
+        (Encoding::Utf8, Ok(text)) => Ok((text.to_owned(), false)),
+        (Encoding::Auto, Ok(text)) if bom => Ok((text.to_owned(), false)),
+        (Encoding::Auto, Ok(text)) => match gbk() {
+            None => Ok((text.to_owned(), false)),
+            Some(other) => match first_difference(text, &other) {
+                None => Ok((text.to_owned(), false)),
+                Some((line, as_utf8, as_gbk)) => Err(CliError::BadInput(format!(
+                    "{}: line {line}: the bytes are valid both as UTF-8 ({as_utf8:?}) and as GBK ({as_gbk:?}), and they differ: say which with --encoding utf-8 or --encoding gbk (--check-only shows the names as read)",
+                    path.display()
+                ))),
+            },
+        },
         (Encoding::Utf8, Err(e)) => {
             let line = 1 + body
                 .get(..e.valid_up_to())
@@ -112,13 +153,77 @@ fn decode(bytes: &[u8], encoding: Encoding, path: &Path) -> CliResult<(String, b
                 path.display()
             )))
         }
-        (Encoding::Gbk, _) | (Encoding::Auto, Err(_)) => {
-            match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
-                Some(text) => Ok((text.into_owned(), true)),
-                None => Err(CliError::BadInput(format!(
-                    "{}: neither UTF-8 nor GBK text",
-                    path.display()
-                ))),
+        (Encoding::Gbk, _) | (Encoding::Auto, Err(_)) => match gbk() {
+            Some(text) => Ok((text.into_owned(), true)),
+            None => Err(CliError::BadInput(format!(
+                "{}: neither UTF-8 nor GBK text",
+                path.display()
+            ))),
+        },
+    }
+}
+
+/// The physical lines of the text with their numbers (from 1), without their `\n` or `\r\n`.
+fn physical_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
+    text.split('\n')
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)))
+}
+
+/// Splits one physical line into its cells. Each line is one record: a cell may be quoted
+/// (`"a, b"`, `""` for a quote inside), but its quotes must close on the same line and be
+/// followed by a comma or the end of the line. No data item of a person holds a line break, so
+/// a quote that does not close is an error of this row alone and never swallows the rows after
+/// it. A quote inside an unquoted cell is an ordinary character.
+pub fn split_record(line: &str) -> Result<Vec<String>, String> {
+    let mut cells = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        let mut cell = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    None => {
+                        return Err(format!(
+                            "the quote opening cell {} is not closed on this line",
+                            cells.len() + 1
+                        ))
+                    }
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        cell.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => cell.push(c),
+                }
+            }
+            match chars.next() {
+                None => {
+                    cells.push(cell);
+                    return Ok(cells);
+                }
+                Some(',') => cells.push(cell),
+                Some(_) => {
+                    return Err(format!(
+                        "text after the closing quote of cell {}",
+                        cells.len() + 1
+                    ))
+                }
+            }
+        } else {
+            loop {
+                match chars.next() {
+                    None => {
+                        cells.push(cell);
+                        return Ok(cells);
+                    }
+                    Some(',') => {
+                        cells.push(cell);
+                        break;
+                    }
+                    Some(c) => cell.push(c),
+                }
             }
         }
     }
@@ -130,14 +235,19 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
         .map_err(|e| CliError::BadInput(format!("input {}: {e}", path.display())))?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let (text, gbk) = decode(&bytes, encoding, path)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| CliError::BadInput(format!("{}: header row: {e}", path.display())))?
-        .clone();
+    let mut lines = physical_lines(&text).filter(|(_, l)| !l.trim().is_empty());
+    let Some((header_line, header_text)) = lines.next() else {
+        return Err(CliError::BadInput(format!(
+            "{}: empty file (a header row is needed)",
+            path.display()
+        )));
+    };
+    let headers = split_record(header_text).map_err(|e| {
+        CliError::BadInput(format!(
+            "{}: line {header_line}: header row: {e}",
+            path.display()
+        ))
+    })?;
     let mut columns: HashMap<&'static str, usize> = HashMap::new();
     let mut area_columns = Vec::new();
     for (i, h) in headers.iter().enumerate() {
@@ -146,6 +256,7 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
             continue;
         }
         let h = h.trim().to_ascii_lowercase();
+        let h = h.trim_start_matches('\u{feff}').to_owned();
         if DROPPED.contains(&h.as_str()) {
             return Err(CliError::BadInput(format!(
                 "{}: line 1: column {h:?} is not a data item of the specification (the supplementary file EF0D of older sscard versions is not in the V2.0 file structure): remove the column",
@@ -188,32 +299,37 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
     let mut areas = HashMap::new();
     let mut seen_ssn: HashMap<String, u64> = HashMap::new();
     let mut seen_card: HashMap<String, u64> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
+    let today = crate::commands::today().ok();
+    for (line, raw) in lines {
+        let record = match split_record(raw) {
             Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+            Err(reason) => {
+                // the row's person still appears in the return file, as INVALID
+                let naive: Vec<&str> = raw.split(',').collect();
+                let naive_cell = |name: &str| {
+                    columns
+                        .get(name)
+                        .and_then(|&i| naive.get(i))
+                        .map(|c| c.trim().trim_matches('"').to_owned())
+                        .unwrap_or_default()
+                };
                 rows.push(Row {
                     line,
-                    ssn: String::new(),
-                    name: String::new(),
+                    ssn: naive_cell("ssn"),
+                    name: naive_cell("name"),
                     status: RowStatus::Invalid {
                         field: "row".into(),
-                        reason: e.to_string(),
+                        reason,
                     },
                 });
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue; // blank line
-        }
         let cell = |name: &str| -> String {
             columns
                 .get(name)
                 .and_then(|&i| record.get(i))
-                .unwrap_or("")
+                .map_or("", String::as_str)
                 .trim()
                 .to_owned()
         };
@@ -241,15 +357,28 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
                 region: cell("region"),
                 initializing_body: cell("initializing_body"),
             };
+            let dates = |p: &Personalization| match today {
+                Some(t) => crate::context::check_person_dates(p, t),
+                None => Ok(()),
+            };
             match person.validate() {
                 Err(e) => RowStatus::Invalid {
                     field: e.field().unwrap_or("row").to_owned(),
                     reason: e.to_string(),
                 },
+                Ok(p) if dates(&p).is_err() => {
+                    let (field, reason) = dates(&p).err().unwrap_or_default();
+                    RowStatus::Invalid { field, reason }
+                }
                 Ok(p) => {
                     let card = cell("card_number").to_ascii_uppercase();
                     let area_cells = crate::areas::batch_row_areas(&area_columns, |i| {
-                        record.get(i).unwrap_or("").trim().to_owned()
+                        record
+                            .get(i)
+                            .map(String::as_str)
+                            .unwrap_or("")
+                            .trim()
+                            .to_owned()
                     });
                     if let Err((field, reason)) = area_cells {
                         RowStatus::Invalid { field, reason }

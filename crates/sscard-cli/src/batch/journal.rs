@@ -1,6 +1,12 @@
 //! The batch journal: an SQLite database (WAL, `synchronous=FULL`: every entry is on disk
 //! before the next card step) holding an append-only list of entries, each chained to the
-//! previous one by SHA-256, the first one to the input file's hash.
+//! previous one by HMAC-SHA-256 under the station key ([`StationKey`]), the first one to the
+//! input file's hash; the chain's length and head are kept, under the same key, in `meta`.
+//! Whoever can write the file but does not hold the station key cannot change, insert, remove
+//! or cut off an entry, nor drop a table, without the next run refusing the journal.
+//!
+//! The journal is locked for the whole run (`<journal>.lock`): one journal, one run. Its files
+//! (with `-wal` and `-shm`) are readable by their owner only: they hold every SSN and name.
 //!
 //! A person's state is its latest entry: `started` (a card was taken for them and may be
 //! written), `done`, `failed` (the card was certainly not finished), `undecided` (the card left
@@ -8,16 +14,123 @@
 
 use std::path::Path;
 
+use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::{params, Connection, OptionalExtension};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
+use sscard_sim::fileio::FileLock;
+use zeroize::Zeroizing;
 
 use crate::error::{CliError, CliResult};
 
 /// Journal layout version. Version 1 (sscard before the specification protocol) knew cards by
-/// an invented chip serial; version 2 knows them by their card identification code.
-const SCHEMA: &str = "sscard.batch-journal/2";
+/// an invented chip serial; version 2 knows them by their card identification code, chained by
+/// plain SHA-256; version 3 keys the chain with the station key.
+const SCHEMA: &str = "sscard.batch-journal/3";
 /// The layout of version 1, refused with an explanation.
 const SCHEMA_V1: &str = "sscard.batch-journal/1";
+/// The unkeyed layout of version 2, refused with advice.
+const SCHEMA_V2: &str = "sscard.batch-journal/2";
+
+/// The columns of `entries`, in order.
+const ENTRY_COLUMNS: [&str; 11] = [
+    "seq",
+    "event",
+    "line",
+    "ssn",
+    "reader",
+    "card_id",
+    "atr",
+    "card_number",
+    "detail",
+    "at",
+    "hash",
+];
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The format name of a station key file.
+pub const STATION_KEY_FORMAT: &str = "sscard-station-key";
+
+/// The station key: 32 secret bytes under the station's control (a file of mode 0600, never a
+/// command-line value) that key the journal's chain. Journals written with one key are
+/// resumed only with it.
+pub struct StationKey {
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl StationKey {
+    /// A new random key.
+    pub fn generate() -> StationKey {
+        StationKey {
+            key: Zeroizing::new(rand::random()),
+        }
+    }
+
+    /// The key file's JSON text.
+    pub fn to_json(&self, test_key: bool) -> Zeroizing<String> {
+        Zeroizing::new(
+            serde_json::json!({
+                "format": STATION_KEY_FORMAT,
+                "version": 1,
+                "key": hex::encode_upper(self.key.as_slice()),
+                "test_key": test_key,
+            })
+            .to_string(),
+        )
+    }
+
+    /// Parses a key file's text.
+    pub fn from_json(text: &str) -> Result<StationKey, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(STATION_KEY_FORMAT)
+            || value.get("version").and_then(|v| v.as_u64()) != Some(1)
+        {
+            return Err(format!(
+                "not a station key file (\"format\": \"{STATION_KEY_FORMAT}\", \"version\": 1)"
+            ));
+        }
+        let hex_key = Zeroizing::new(
+            value
+                .get("key")
+                .and_then(|k| k.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        let bytes = Zeroizing::new(hex::decode(hex_key.as_str()).unwrap_or_default());
+        let key: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| "\"key\" is not 64 hex digits".to_owned())?;
+        Ok(StationKey {
+            key: Zeroizing::new(key),
+        })
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        // HMAC takes keys of any length: this cannot fail
+        <HmacSha256 as KeyInit>::new_from_slice(self.key.as_slice())
+            .unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()))
+    }
+
+    /// A MAC over length-prefixed parts.
+    fn tag(&self, parts: &[&str]) -> String {
+        let mut m = self.mac();
+        for part in parts {
+            m.update(&(part.len() as u64).to_be_bytes());
+            m.update(part.as_bytes());
+        }
+        hex::encode(m.finalize().into_bytes())
+    }
+
+    /// The key's public name: a MAC of a fixed text (says which key, reveals nothing of it).
+    pub fn id(&self) -> String {
+        self.tag(&["sscard station key id"])
+            .get(..16)
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
 
 /// What happened to a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,20 +195,21 @@ pub struct State {
     pub entry: Entry,
 }
 
-/// An open journal.
+/// An open journal (locked for this process).
 pub struct Journal {
     conn: Connection,
+    key: StationKey,
     head: String,
     count: u64,
+    _lock: FileLock,
 }
 
 fn db(e: rusqlite::Error) -> CliError {
     CliError::Other(format!("journal: {e}"))
 }
 
-fn entry_hash(prev: &str, seq: u64, event: &str, e: &Entry, at: i64) -> String {
-    let mut h = Sha256::new();
-    for part in [
+fn entry_hash(key: &StationKey, prev: &str, seq: u64, event: &str, e: &Entry, at: i64) -> String {
+    key.tag(&[
         prev,
         &seq.to_string(),
         event,
@@ -107,47 +221,140 @@ fn entry_hash(prev: &str, seq: u64, event: &str, e: &Entry, at: i64) -> String {
         &e.card_number,
         &e.detail,
         &at.to_string(),
-    ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
+    ])
+}
+
+/// The MAC of the chain's state (length and head), kept in `meta`: a journal cut short is seen.
+fn head_mac(key: &StationKey, count: u64, head: &str) -> String {
+    key.tag(&["head", &count.to_string(), head])
+}
+
+/// Makes `path` readable by its owner only (the journal's files hold every SSN and name).
+fn make_private(path: &Path) -> CliResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| crate::error::io_err("journal: cannot restrict", path, e))?;
+        }
     }
-    hex::encode(h.finalize())
+    Ok(())
+}
+
+/// The files SQLite keeps beside the journal.
+pub fn sidecar_files(path: &Path) -> [std::path::PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    [with("-wal"), with("-shm"), with(".lock")]
+}
+
+fn tampered(path: &Path, what: &str) -> CliError {
+    CliError::BadInput(format!(
+        "journal {}: {what}: the journal was modified outside sscard (or is no sscard journal); it is not used. Keep it for the record; its cards are recognised as not blank",
+        path.display()
+    ))
+}
+
+/// Checks that the database holds exactly the journal's tables, with their columns: `None` for
+/// an empty database (a new journal), `Some(false)` when only `meta` is there (a journal of an
+/// older layout may be so; this one's never), `Some(true)` for the whole set.
+fn check_tables(conn: &Connection, path: &Path) -> CliResult<Option<bool>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .map_err(db)?;
+    let objects: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    if objects.is_empty() {
+        return Ok(None); // a new journal
+    }
+    let names: Vec<&str> = objects.iter().map(|(_, n)| n.as_str()).collect();
+    let meta_only = names == ["meta"];
+    if !meta_only && names != ["entries", "entries_card", "meta"] {
+        let missing: Vec<&str> = ["entries", "meta"]
+            .into_iter()
+            .filter(|t| !names.contains(t))
+            .collect();
+        let what = if missing.is_empty() {
+            format!("unexpected tables ({})", names.join(", "))
+        } else {
+            format!("table {} is missing", missing.join(" and "))
+        };
+        return Err(tampered(path, &what));
+    }
+    if !meta_only {
+        let mut stmt = conn.prepare("PRAGMA table_info(entries)").map_err(db)?;
+        let columns: Vec<String> = stmt
+            .query_map([], |r| r.get(1))
+            .map_err(db)?
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        if columns != ENTRY_COLUMNS {
+            return Err(tampered(path, "the table of entries has other columns"));
+        }
+    }
+    Ok(Some(!meta_only))
 }
 
 impl Journal {
-    /// Opens (or creates) the journal of the input file with hash `input_sha256`, verifying the
-    /// whole chain.
-    pub fn open(path: &Path, input_sha256: &str) -> CliResult<Journal> {
+    /// Opens (or creates) the journal of the input file with hash `input_sha256`, locking it
+    /// for this process and verifying the table set and the whole keyed chain. `station_key`
+    /// gives the key once the layout is known to be this one's (true: a new journal).
+    pub fn open(
+        path: &Path,
+        input_sha256: &str,
+        station_key: impl FnOnce(bool) -> CliResult<StationKey>,
+    ) -> CliResult<Journal> {
+        let lock_path = sidecar_files(path)[2].clone();
+        let lock = match FileLock::try_lock(&lock_path, "sscard batch") {
+            Ok(Ok(lock)) => lock,
+            Ok(Err(holder)) => {
+                return Err(CliError::Other(format!(
+                    "journal {} is in use by another sscard batch ({holder}): one journal, one run at a time; wait for it to end, or use another journal for another input",
+                    path.display()
+                )))
+            }
+            Err(e) => return Err(crate::error::io_err("journal: cannot lock", &lock_path, e)),
+        };
+        if !path.exists() {
+            sscard_sim::fileio::create_private(path, b"")
+                .map_err(|e| crate::error::io_err("journal: cannot create", path, e))?;
+        }
         let conn = Connection::open(path)
             .map_err(|e| CliError::Other(format!("journal {}: {e}", path.display())))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
-        )
-        .map_err(db)?;
-        let schema: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+        let tables = check_tables(&conn, path)?;
+        let existing = tables.is_some();
+        let schema: Option<String> = if existing {
+            conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
                 r.get(0)
             })
             .optional()
-            .map_err(db)?;
+            .map_err(db)?
+        } else {
+            None
+        };
         match schema.as_deref() {
-            None => {
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema', ?1), ('input_sha256', ?2)",
-                    params![SCHEMA, input_sha256],
-                )
-                .map_err(db)?;
-            }
-            Some(SCHEMA) => {}
+            Some(SCHEMA) if tables == Some(true) => {}
+            Some(SCHEMA) => return Err(tampered(path, "table entries is missing")),
             Some(SCHEMA_V1) => {
                 return Err(CliError::BadInput(format!(
                     "journal {} was written by an sscard before the specification protocol (layout {SCHEMA_V1}); the cards it records cannot be completed by this sscard: start a new journal (another --journal file)",
+                    path.display()
+                )))
+            }
+            Some(SCHEMA_V2) => {
+                return Err(CliError::BadInput(format!(
+                    "journal {} is unkeyed (layout {SCHEMA_V2}, from an sscard before the station key): anyone could have rewritten it, so it is not resumed. Finish it with the sscard that started it, or start a new journal (another --journal file) for the persons not yet done: the cards it personalized are not blank and are refused",
                     path.display()
                 )))
             }
@@ -157,39 +364,83 @@ impl Journal {
                     path.display()
                 )))
             }
+            None if existing => return Err(tampered(path, "the layout record is missing")),
+            None => {}
         }
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS entries (
-               seq INTEGER PRIMARY KEY, event TEXT NOT NULL, line INTEGER NOT NULL,
-               ssn TEXT NOT NULL, reader TEXT NOT NULL, card_id TEXT NOT NULL,
-               atr TEXT NOT NULL, card_number TEXT NOT NULL,
-               detail TEXT NOT NULL, at INTEGER NOT NULL, hash TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS entries_card ON entries (card_id);",
-        )
-        .map_err(db)?;
-        let bound: String = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'input_sha256'",
-                [],
-                |r| r.get(0),
+        let key = station_key(!existing)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        let seed = key.tag(&[SCHEMA, input_sha256]);
+        if !existing {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE entries (
+                   seq INTEGER PRIMARY KEY, event TEXT NOT NULL, line INTEGER NOT NULL,
+                   ssn TEXT NOT NULL, reader TEXT NOT NULL, card_id TEXT NOT NULL,
+                   atr TEXT NOT NULL, card_number TEXT NOT NULL,
+                   detail TEXT NOT NULL, at INTEGER NOT NULL, hash TEXT NOT NULL);
+                 CREATE INDEX entries_card ON entries (card_id);",
             )
             .map_err(db)?;
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema', ?1), ('input_sha256', ?2),
+                   ('station_key', ?3), ('head', ?4)",
+                params![SCHEMA, input_sha256, key.id(), head_mac(&key, 0, &seed)],
+            )
+            .map_err(db)?;
+            conn.execute_batch("COMMIT;").map_err(db)?;
+        }
+        for file in std::iter::once(path.to_path_buf()).chain(sidecar_files(path)) {
+            make_private(&file)?;
+        }
+        let meta = |name: &str| -> CliResult<String> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)?
+            .ok_or_else(|| tampered(path, &format!("the {name} record is missing")))
+        };
+        let bound = meta("input_sha256")?;
         if bound != input_sha256 {
             return Err(CliError::BadInput(format!(
                 "journal {} belongs to another input file (SHA-256 {bound}); the input changed or the wrong journal was given",
                 path.display()
             )));
         }
+        let key_id = meta("station_key")?;
+        if key_id != key.id() {
+            return Err(CliError::BadInput(format!(
+                "journal {} was written with another station key (id {key_id}; the key given has id {}): resume it with the station key it was started with (--station-key FILE or $SSCARD_STATION_KEY)",
+                path.display(),
+                key.id()
+            )));
+        }
+        let recorded_head = meta("head")?;
         let mut journal = Journal {
             conn,
-            head: input_sha256.to_owned(),
+            key,
+            head: seed,
             count: 0,
+            _lock: lock,
         };
         journal.verify(path)?;
+        if head_mac(&journal.key, journal.count, &journal.head) != recorded_head {
+            return Err(tampered(
+                path,
+                &format!(
+                    "its {} entries do not end where the journal says it ends (entries were removed at the end)",
+                    journal.count
+                ),
+            ));
+        }
         Ok(journal)
     }
 
-    /// Recomputes the hash chain; any edited, inserted or removed entry breaks it.
+    /// Recomputes the keyed chain; any edited, inserted or removed entry breaks it.
     fn verify(&mut self, path: &Path) -> CliResult<()> {
         let mut stmt = self
             .conn
@@ -219,7 +470,7 @@ impl Journal {
             let seq = seq as u64;
             if seq != expected_seq
                 || Event::parse(&event).is_none()
-                || entry_hash(&prev, seq, &event, &e, at) != hash
+                || entry_hash(&self.key, &prev, seq, &event, &e, at) != hash
             {
                 return Err(CliError::BadInput(format!(
                     "journal {}: the hash chain is broken at entry {expected_seq}: the journal was modified",
@@ -234,34 +485,41 @@ impl Journal {
         Ok(())
     }
 
-    /// Appends an entry (committed to disk before returning).
+    /// Appends an entry (committed to disk, with the chain's new head, before returning).
     pub fn append(&mut self, event: Event, entry: &Entry) -> CliResult<()> {
         let seq = self.count + 1;
         let at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let hash = entry_hash(&self.head, seq, event.as_str(), entry, at);
-        self.conn
-            .execute(
-                "INSERT INTO entries (seq, event, line, ssn, reader, card_id, atr,
-                   card_number, detail, at, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    seq as i64,
-                    event.as_str(),
-                    entry.line as i64,
-                    entry.ssn,
-                    entry.reader,
-                    entry.card_id,
-                    entry.atr,
-                    entry.card_number,
-                    entry.detail,
-                    at,
-                    hash
-                ],
-            )
-            .map_err(db)?;
+        let hash = entry_hash(&self.key, &self.head, seq, event.as_str(), entry, at);
+        let head = head_mac(&self.key, seq, &hash);
+        let tx = self.conn.transaction().map_err(db)?;
+        tx.execute(
+            "INSERT INTO entries (seq, event, line, ssn, reader, card_id, atr,
+               card_number, detail, at, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                seq as i64,
+                event.as_str(),
+                entry.line as i64,
+                entry.ssn,
+                entry.reader,
+                entry.card_id,
+                entry.atr,
+                entry.card_number,
+                entry.detail,
+                at,
+                hash
+            ],
+        )
+        .map_err(db)?;
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'head'",
+            params![head],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
         self.head = hash;
         self.count = seq;
         Ok(())
