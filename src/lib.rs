@@ -17,8 +17,8 @@ pub mod clock;
 pub mod keyfile;
 
 pub use sscard_core::{
-    algorithm, apdu, channel, codec, crypto, data, fci, fileaddr, keyholder, keys, lifecycle,
-    profile, tlv, transport, Algorithm, Error,
+    account, algorithm, apdu, channel, codec, crypto, data, fci, fileaddr, keyholder, keys,
+    lifecycle, profile, tlv, transport, Algorithm, Error,
 };
 pub use sscard_pcsc as pcsc;
 pub use sscard_sim as sim;

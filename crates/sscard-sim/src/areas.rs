@@ -34,6 +34,7 @@ use sscard_core::profile::areas::{
 };
 use sscard_core::Algorithm;
 
+use crate::account::{AccountImage, AccountSpec};
 use crate::error::SimError;
 use crate::image::{CardKey, HexBytes, SecretBytes, DEFAULT_KEY_VERSION, DEFAULT_TRIES};
 
@@ -64,6 +65,10 @@ pub struct AreaImage {
     /// The files by EF name (`EF05`).
     #[serde(default)]
     pub files: BTreeMap<String, FileContent>,
+    /// DF04's medical account (the COS-internal amounts file, [`crate::account`]); none on
+    /// other DFs and on cards made without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountImage>,
 }
 
 impl AreaImage {
@@ -98,6 +103,8 @@ pub struct DataAreas {
     /// Records kept by cyclic files, by file name (`DF02EF07`), where more than the notice's
     /// minimum (§6: cyclic files may take more records).
     pub capacities: BTreeMap<String, usize>,
+    /// DF04's medical account (offline mode, V2.0 notice §7), when the card has one.
+    pub account: Option<AccountSpec>,
 }
 
 impl DataAreas {
@@ -107,6 +114,7 @@ impl DataAreas {
             health: false,
             extensions: Extensions::default(),
             capacities: BTreeMap::new(),
+            account: None,
         }
     }
 
@@ -119,6 +127,12 @@ impl DataAreas {
     /// Adds a region's extensions.
     pub fn with_extensions(mut self, extensions: Extensions) -> DataAreas {
         self.extensions = extensions;
+        self
+    }
+
+    /// Gives DF04 the medical account ([`crate::account`]).
+    pub fn with_account(mut self, account: AccountSpec) -> DataAreas {
+        self.account = Some(account);
         self
     }
 
@@ -232,6 +246,9 @@ pub(crate) fn blank_areas(
         if df.id == DfId::Ssse && image.files.is_empty() {
             continue;
         }
+        if let (DfId::Df(0xDF04), Some(spec)) = (df.id, &areas.account) {
+            image.account = Some(AccountImage::new(spec, keys, alg, factors)?);
+        }
         out.insert(df.id.name(), image);
     }
     Ok(out)
@@ -271,13 +288,31 @@ pub(crate) fn validate(
                 return bad(format!("{df_name} key {name}: counter out of range"));
             }
         }
+        if let Some(account) = &area.account {
+            if df.id != DfId::Df(0xDF04) {
+                return bad(format!("{df_name}: only DF04 holds the medical account"));
+            }
+            account.validate(alg)?;
+        }
         for (ef_name, content) in &area.files {
             let file = u16::from_str_radix(ef_name, 16)
                 .ok()
                 .filter(|_| ef_name.len() == 4)
                 .and_then(|ef| df.file(ef))
                 .ok_or_else(|| SimError::InvalidImage(format!("{df_name}: no file {ef_name:?}")))?;
-            check_content(file, content)?;
+            // an account that keeps the personal account only has 20-byte details (part 7 §12)
+            let mut file = file.clone();
+            if let (Some(account), Structure::Cyclic { min_records, .. }) =
+                (&area.account, file.structure)
+            {
+                if file.id.ef == 0xEF08 {
+                    file.structure = Structure::Cyclic {
+                        record_len: account.record_len,
+                        min_records,
+                    };
+                }
+            }
+            check_content(&file, content)?;
         }
     }
     Ok(())

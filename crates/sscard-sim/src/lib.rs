@@ -18,6 +18,7 @@
 //! computed step by step from the raw block ciphers.
 #![forbid(unsafe_code)]
 
+pub mod account;
 mod apdu;
 pub mod areas;
 pub mod atr;
@@ -42,6 +43,7 @@ mod proptests;
 #[cfg(test)]
 mod test_support;
 
+pub use account::{AccountImage, AccountSpec};
 pub use areas::{AreaImage, DataAreas, FileContent};
 pub use atr::HistoricalBytes;
 pub use card::SimCard;

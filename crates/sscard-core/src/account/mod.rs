@@ -197,7 +197,7 @@ impl From<TerminalNumber> for String {
 /// A transaction time (交易时间, cn 7: `YYYYMMDDHHMMSS` packed BCD; V2.0 notice §8.5.3.4):
 /// the host's for a credit, the terminal's for a purchase. A real date and time of day.
 /// Serialized as the 14 digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TransactionTime {
     bcd: [u8; 7],
@@ -242,6 +242,12 @@ impl TransactionTime {
     /// The date part.
     pub fn date(self) -> BcdDate {
         self.date
+    }
+}
+
+impl fmt::Debug for TransactionTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TransactionTime({self})")
     }
 }
 

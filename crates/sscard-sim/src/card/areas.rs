@@ -444,6 +444,9 @@ impl SimCard {
     /// The key of the current area DF that EXTERNAL AUTHENTICATION names with P2 (`6A88`
     /// when none).
     pub(crate) fn area_external_role(&self, fid: u16, p2: u8) -> Result<KeyRole, Abort> {
+        if let Some(role) = self.account_external_role(fid, p2) {
+            return Ok(role);
+        }
         let area = self.image.area(DfId::Df(fid)).ok_or(sw::NOT_FOUND)?;
         area.keys
             .keys()
@@ -455,7 +458,11 @@ impl SimCard {
     /// The key of `role` in the current DF: an area DF's own key, SSSE's otherwise.
     pub(crate) fn current_key(&self, role: KeyRole) -> Option<&CardKey> {
         match self.vol.df {
-            Df::Area(fid) => self.image.area(DfId::Df(fid))?.key(role),
+            Df::Area(fid) => self
+                .image
+                .area(DfId::Df(fid))?
+                .key(role)
+                .or_else(|| self.account_key(role).filter(|_| fid == 0xDF04)),
             _ => self.image.key(role),
         }
     }
@@ -463,7 +470,13 @@ impl SimCard {
     /// The change that sets `role`'s try counter in the current DF.
     pub(crate) fn key_tries(&self, role: KeyRole, tries: u8) -> Change {
         match self.vol.df {
-            Df::Area(df) => Change::Area(AreaChange::KeyTries { df, role, tries }),
+            Df::Area(df) => match self
+                .account_key(role)
+                .and_then(|_| self.account_key_tries(role, tries))
+            {
+                Some(change) => change,
+                None => Change::Area(AreaChange::KeyTries { df, role, tries }),
+            },
             _ => Change::KeyTries { role, tries },
         }
     }

@@ -15,8 +15,8 @@
 //! Part 5 chapter 6: SELECT, READ RECORD, UPDATE RECORD, READ BINARY, UPDATE BINARY, GET
 //! CHALLENGE, EXTERNAL AUTHENTICATION, INTERNAL AUTHENTICATION, VERIFY, CHANGE PIN, PIN
 //! CHANGE/UNBLOCK, APPLICATION BLOCK, CARD BLOCK, GET RESPONSE; and GET PROCESSING OPTIONS of
-//! the financial application. The medical account commands of chapter 7 are not simulated
-//! (`6D00`).
+//! the financial application. On a card with the medical account, the commands of chapter 7
+//! (class `B0`) in DF04 ([`account`](self) module `card::account`).
 //!
 //! # Checks, in order
 //!
@@ -47,6 +47,7 @@
 //! RESPONSE (part 2 §9.3.2.2, `t0`); a T=1 card sends the data at once (`6Cxx` when a
 //! non-zero Le is too small).
 
+mod account;
 mod areas;
 mod files;
 mod security;
@@ -166,6 +167,8 @@ pub(crate) enum Change {
     CardBlocked,
     /// A change in a data area.
     Area(areas::AreaChange),
+    /// A change of the medical account (one transaction: amounts, counters, proof, record).
+    Account(account::AccountChange),
 }
 
 /// Why a command stopped: a status word, or simulated power loss.
@@ -204,6 +207,8 @@ pub(crate) struct Volatile {
     pub(crate) authenticated: BTreeSet<KeyRole>,
     pub(crate) pin_verified: bool,
     pub(crate) pending: Option<Zeroizing<Vec<u8>>>,
+    /// The medical account's state (part 5 table 49).
+    pub(crate) account: account::State,
 }
 
 impl Volatile {
@@ -216,6 +221,7 @@ impl Volatile {
             authenticated: BTreeSet::new(),
             pin_verified: false,
             pending: None,
+            account: account::State::Idle,
         }
     }
 }
@@ -402,6 +408,7 @@ impl SimCard {
             Change::SsseBlocked => image.ssse_blocked = true,
             Change::CardBlocked => image.card_blocked = true,
             Change::Area(change) => areas::apply(image, change)?,
+            Change::Account(change) => account::apply(image, change)?,
         }
         Ok(())
     }
@@ -439,6 +446,13 @@ impl SimCard {
             && ins_byte != ins::SELECT
         {
             return Err(sw::APP_BLOCKED.into());
+        }
+        if cla == account::CLA {
+            return self.account_command(bytes);
+        }
+        if ins_byte != ins::GET_RESPONSE {
+            // INITIALIZE is valid for the next command only (part 5 §7.5.1, §7.6.1)
+            self.vol.account = account::State::Idle;
         }
         if !matches!(cla, 0x00 | 0x80 | 0x84) {
             return Err(sw::CLA.into());

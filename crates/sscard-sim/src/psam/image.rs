@@ -131,6 +131,16 @@ impl PsamSpec {
         self
     }
 
+    /// Also holds the medical account's keys at the national level: DPK (purchase, type
+    /// `02`, id `01` = key version 1, part 9 table B1) for INIT SAM FOR PURCHASE, and DLK
+    /// (type `08`, id `4B`, reader interface table B.2) for a credit's MACs through DELIVERY
+    /// SESSION KEY.
+    pub fn with_account_keys(mut self) -> PsamSpec {
+        self.levels.insert(KeyRole::Dpk, KeyLevel::National);
+        self.levels.insert(KeyRole::Dlk, KeyLevel::National);
+        self
+    }
+
     /// Holds every key at `level`.
     pub fn with_all_levels(mut self, level: KeyLevel) -> PsamSpec {
         for l in self.levels.values_mut() {

@@ -27,6 +27,16 @@
 //!   §8.2.4 — the left half of the last block for 8-byte blocks, the XOR of its four 4-byte
 //!   groups for 16-byte blocks (\[design\] D8). The message is padded by the terminal. A key of
 //!   type `07` only enciphers, `06` only MACs (§6.3), otherwise `6985`;
+//! - INIT SAM FOR PURCHASE `8070 0100 <1C + 8N> …` in DF01 (part 9 §9.9): the purchase key
+//!   DPK of the key version the data names (type `02`, id = the version, part 9 table B1), its
+//!   algorithm byte the card's (the FCI's, `6A88` otherwise, \[design\] D37), diversified by the
+//!   N factors (`6A80` when N is not the key's level, as DELIVERY SESSION KEY), SESPK =
+//!   DPK(card random ‖ card serial ‖ the last 2 bytes of the terminal serial), MAC1 over the
+//!   three amounts ‖ type ‖ terminal number (EF 0016) ‖ date ‖ time; answers the terminal
+//!   serial of EF 0019 and MAC1, and EF 0019 counts one up (`6985` at its maximum);
+//! - CREDIT SAM FOR PURCHASE `8072 0000 04 <MAC2>` (part 9 §9.10): MAC2 over the three amounts
+//!   with that SESPK, `9302` when wrong (\[design\] D37), `6901` without INIT SAM FOR PURCHASE;
+//!   the session is gone either way;
 //! - GET RESPONSE `00C0`: the PSAM runs T=0, every case 4 answer comes as `61xx` (`t0`).
 
 mod image;
@@ -34,7 +44,8 @@ mod image;
 use rand::{rngs::StdRng, RngCore, SeedableRng};
 use zeroize::Zeroizing;
 
-use sscard_core::crypto::{self, diversify, reduce_mac, SecretKey};
+use sscard_core::account::{PurchaseAmounts, TerminalNumber};
+use sscard_core::crypto::{self, account, diversify, reduce_mac, SecretKey};
 use sscard_core::data::RegionCode;
 use sscard_core::keys::RootKeys;
 use sscard_core::profile::{PSAM_AID, SSSE_AID};
@@ -59,6 +70,9 @@ const EF_CARD_INFO: u16 = 0x0015;
 const EF_TERMINAL: u16 = 0x0016;
 const EF_SERIAL: u16 = 0x0019;
 
+/// CREDIT SAM FOR PURCHASE's answer to a wrong MAC2 (part 9 table 31).
+const MAC_INVALID: u16 = 0x9302;
+
 /// Key types that encipher and that compute MACs (part 9 §6.3).
 const ENCIPHER_TYPES: [u8; 2] = [0x07, 0x08];
 const MAC_TYPES: [u8; 2] = [0x06, 0x08];
@@ -75,6 +89,12 @@ struct Session {
     key_type: u8,
 }
 
+/// A purchase between INIT SAM FOR PURCHASE and CREDIT SAM FOR PURCHASE.
+struct PurchaseSession {
+    sespk: SecretKey,
+    amounts: [u8; 12],
+}
+
 /// A simulated PSAM (see the module documentation).
 pub struct SimPsam {
     image: PsamImage,
@@ -86,6 +106,7 @@ pub struct SimPsam {
     session: Option<Session>,
     mac_state: Option<Zeroizing<Vec<u8>>>,
     pending: Option<Zeroizing<Vec<u8>>>,
+    purchase: Option<PurchaseSession>,
 }
 
 impl std::fmt::Debug for SimPsam {
@@ -110,6 +131,7 @@ impl SimPsam {
             session: None,
             mac_state: None,
             pending: None,
+            purchase: None,
         })
     }
 
@@ -157,6 +179,7 @@ impl SimPsam {
         self.session = None;
         self.mac_state = None;
         self.pending = None;
+        self.purchase = None;
     }
 
     /// Processes one command APDU (never panics).
@@ -181,7 +204,7 @@ impl SimPsam {
         let class = match ins {
             0xA4 | 0xB0 | 0x84 | 0xC0 => 0x00,
             0xDE | 0xEC => 0xBF,
-            0xFA => 0x80,
+            0xFA | 0x70 | 0x72 => 0x80,
             _ => return Err(sw::INS),
         };
         if cla != class {
@@ -195,6 +218,8 @@ impl SimPsam {
             0x84 => return self.get_challenge(&a).map(|data| with_ok(&data)),
             0xEC => self.initialize_environment(&a)?,
             0xDE => self.delivery_session_key(&a)?,
+            0x70 => self.init_sam_for_purchase(&a)?,
+            0x72 => self.credit_sam_for_purchase(&a)?,
             _ => self.cipher_data(&a)?,
         };
         Ok(match reply {
@@ -212,6 +237,7 @@ impl SimPsam {
 
     fn enter(&mut self, df: Dir) {
         if self.df != df {
+            self.purchase = None;
             self.session = None;
             self.mac_state = None;
             self.challenge = None;
@@ -380,6 +406,85 @@ impl SimPsam {
             key: session,
             key_type: record.key_type(),
         });
+        Ok(None)
+    }
+
+    /// INIT SAM FOR PURCHASE (part 9 §9.9, see the module documentation).
+    fn init_sam_for_purchase(&mut self, a: &Apdu<'_>) -> Result<Option<Zeroizing<Vec<u8>>>, u16> {
+        self.purchase = None;
+        if self.df != Dir::Adf {
+            return Err(sw::CONDITIONS);
+        }
+        a.p1p2(0x01, 0x00)?;
+        let n = a
+            .data
+            .len()
+            .checked_sub(0x1C)
+            .filter(|rest| rest % 8 == 0 && (1..=3).contains(&(rest / 8)))
+            .map(|rest| rest / 8)
+            .ok_or(sw::WRONG_LENGTH)?;
+        let (fixed, factors) = a.data.split_at(0x1C);
+        let alg = self.image.algorithm;
+        // the key version names the DPK (type 02, id = version); the algorithm byte the card's
+        let (version, alg_byte) = (fixed[26], fixed[27]);
+        let record = self.image.key(0x02, version).ok_or(sw::NOT_FOUND)?;
+        if alg_byte != alg.to_byte() {
+            return Err(sw::NOT_FOUND);
+        }
+        if usize::from(record.levels()) != n {
+            return Err(sw::WRONG_DATA);
+        }
+        let serial = self.image.transaction_serial;
+        let next = serial.checked_add(1).ok_or(sw::CONDITIONS)?;
+        let mut key = SecretKey::from_bytes(record.value.expose()).map_err(|_| sw::NOT_FOUND)?;
+        for factor in factors.chunks_exact(8).rev() {
+            let factor: [u8; 8] = factor.try_into().map_err(|_| sw::WRONG_LENGTH)?;
+            key = diversify(alg, &key, &factor).map_err(|_| sw::WRONG_DATA)?;
+        }
+        let random: [u8; 4] = fixed[..4].try_into().map_err(|_| sw::WRONG_LENGTH)?;
+        let card_serial = u16::from_be_bytes([fixed[4], fixed[5]]);
+        let amounts: [u8; 12] = fixed[6..18].try_into().map_err(|_| sw::WRONG_LENGTH)?;
+        let type_byte = fixed[18];
+        let time: [u8; 7] = fixed[19..26].try_into().map_err(|_| sw::WRONG_LENGTH)?;
+        let terminal: [u8; 6] = self
+            .image
+            .terminal_info()
+            .try_into()
+            .map_err(|_| sw::CONDITIONS)?;
+        let sespk =
+            account::sespk(alg, &key, random, card_serial, serial).map_err(|_| sw::WRONG_DATA)?;
+        let mac1 = account::purchase_mac1(
+            alg,
+            &sespk,
+            PurchaseAmounts::from_bytes(&amounts),
+            type_byte,
+            TerminalNumber(terminal),
+            time,
+        )
+        .map_err(|_| sw::WRONG_DATA)?;
+        self.image.transaction_serial = next;
+        self.purchase = Some(PurchaseSession { sespk, amounts });
+        let mut out = Zeroizing::new(serial.to_be_bytes().to_vec());
+        out.extend_from_slice(&mac1);
+        Ok(Some(out))
+    }
+
+    /// CREDIT SAM FOR PURCHASE (part 9 §9.10, see the module documentation).
+    fn credit_sam_for_purchase(&mut self, a: &Apdu<'_>) -> Result<Option<Zeroizing<Vec<u8>>>, u16> {
+        a.p1p2(0x00, 0x00)?;
+        if a.data.len() != 4 {
+            return Err(sw::WRONG_LENGTH);
+        }
+        let session = self.purchase.take().ok_or(sw::NOT_ACCEPTED)?;
+        let expected = account::purchase_mac2(
+            self.image.algorithm,
+            &session.sespk,
+            PurchaseAmounts::from_bytes(&session.amounts),
+        )
+        .map_err(|_| sw::WRONG_DATA)?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], a.data)) {
+            return Err(MAC_INVALID);
+        }
         Ok(None)
     }
 
