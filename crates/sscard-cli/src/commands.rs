@@ -310,7 +310,7 @@ pub fn read(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
 pub fn load_person(path: &Path) -> CliResult<Personalization> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::BadInput(format!("person record {}: {e}", path.display())))?;
-    PersonRecord::from_json(&text)
+    let person = PersonRecord::from_json(&text)
         .and_then(|r| r.validate())
         .map_err(|e| {
             let mut message = format!("person record {}: {e}", path.display());
@@ -320,7 +320,14 @@ pub fn load_person(path: &Path) -> CliResult<Personalization> {
                 );
             }
             CliError::BadInput(message)
-        })
+        })?;
+    // no birth or issue date in the future (issue 13 item 16)
+    if let Ok(today) = today() {
+        context::check_person_dates(&person, today).map_err(|(_, reason)| {
+            CliError::BadInput(format!("person record {}: {reason}", path.display()))
+        })?;
+    }
+    Ok(person)
 }
 
 /// `sscard personalize`.
