@@ -2,6 +2,7 @@
 //! profile.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account;
 mod areas;
 mod auth;
 mod binary;
