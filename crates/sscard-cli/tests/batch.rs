@@ -222,6 +222,7 @@ fn batch_killed_half_way_resumes_every_person_exactly_once() {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sscard"))
         .current_dir(d)
         .env_remove("SSCARD_READER")
+        .env("SSCARD_STATION_KEY", d.join("station.key"))
         .args([
             "--reader",
             "feeder:f1",

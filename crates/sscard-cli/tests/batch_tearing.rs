@@ -374,7 +374,23 @@ fn verified_journal(
             ))
         })
         .map_err(|e| e.to_string())?;
-    let mut head = input_sha256.to_owned();
+    // the chain is keyed with the station key (issue 13 item 11): HMAC-SHA-256 of the
+    // length-prefixed fields, seeded with the layout and the input's hash
+    let station = path.with_file_name("station.key");
+    let key_text = std::fs::read_to_string(&station).map_err(|e| format!("station key: {e}"))?;
+    let key_json: serde_json::Value = serde_json::from_str(&key_text).map_err(|e| e.to_string())?;
+    let key =
+        hex::decode(key_json["key"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+    let tag = |parts: &[&str]| -> String {
+        use hmac::{KeyInit, Mac};
+        let mut m = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+        for part in parts {
+            m.update(&(part.len() as u64).to_be_bytes());
+            m.update(part.as_bytes());
+        }
+        hex::encode(m.finalize().into_bytes())
+    };
+    let mut head = tag(&["sscard.batch-journal/3", input_sha256]);
     let mut entries = Vec::new();
     for (i, row) in rows.enumerate() {
         let (seq, line, at, text) = row.map_err(|e| e.to_string())?;
@@ -383,8 +399,7 @@ fn verified_journal(
         ensure(seq == i as i64 + 1, || {
             format!("journal: entry {seq} out of sequence")
         })?;
-        let mut h = Sha256::new();
-        for part in [
+        let expected = tag(&[
             head.as_str(),
             &seq.to_string(),
             &event,
@@ -396,11 +411,8 @@ fn verified_journal(
             &card_number,
             &detail,
             &at.to_string(),
-        ] {
-            h.update((part.len() as u64).to_be_bytes());
-            h.update(part.as_bytes());
-        }
-        ensure(hex::encode(h.finalize()) == hash, || {
+        ]);
+        ensure(expected == hash, || {
             format!("journal: the hash chain is broken at entry {seq}")
         })?;
         head = hash;

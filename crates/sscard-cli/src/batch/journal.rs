@@ -259,6 +259,26 @@ fn tampered(path: &Path, what: &str) -> CliError {
     ))
 }
 
+/// The layout a `meta` table names, read leniently (an older journal's tables differ).
+fn older_layout(conn: &Connection) -> CliResult<Option<String>> {
+    let has_meta: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(db)?
+        > 0;
+    if !has_meta {
+        return Ok(None);
+    }
+    conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(db)
+}
+
 /// Checks that the database holds exactly the journal's tables, with their columns: `None` for
 /// an empty database (a new journal), `Some(false)` when only `meta` is there (a journal of an
 /// older layout may be so; this one's never), `Some(true)` for the whole set.
@@ -332,7 +352,11 @@ impl Journal {
             .map_err(|e| CliError::Other(format!("journal {}: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db)?;
-        let tables = check_tables(&conn, path)?;
+        // an older journal is named as such below, whatever tables it has
+        let tables = match older_layout(&conn)?.as_deref() {
+            Some(SCHEMA_V1 | SCHEMA_V2) => Some(false),
+            _ => check_tables(&conn, path)?,
+        };
         let existing = tables.is_some();
         let schema: Option<String> = if existing {
             conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
