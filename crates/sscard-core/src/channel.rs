@@ -19,6 +19,7 @@ use std::fmt;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
+use crate::apdu::sensitivity::{self, DataSecret};
 use crate::apdu::{commands, instruction, ApduError, Command, Response, StatusWord};
 use crate::transport::{Transport, TransportError};
 
@@ -88,6 +89,8 @@ pub struct Channel<T: Transport> {
     transport: T,
     tracer: Option<Tracer>,
     apdu_count: u64,
+    /// Transactions begun and not yet ended: only the outermost reaches the transport.
+    depth: u32,
 }
 
 impl<T: Transport> fmt::Debug for Channel<T> {
@@ -106,6 +109,7 @@ impl<T: Transport> Channel<T> {
             transport,
             tracer: None,
             apdu_count: 0,
+            depth: 0,
         }
     }
 
@@ -151,14 +155,36 @@ impl<T: Transport> Channel<T> {
         self.transport.reset_epoch()
     }
 
-    /// Begins an exclusive transaction on the transport.
+    /// Begins an exclusive transaction. Transactions nest: only the outermost begins one on
+    /// the transport, so an operation that runs another inside keeps the card locked until the
+    /// outer one ends.
     pub fn begin_transaction(&mut self) -> Result<(), ChannelError> {
-        Ok(self.transport.begin_transaction()?)
+        if self.depth == 0 {
+            self.transport.begin_transaction()?;
+        }
+        self.depth = self.depth.saturating_add(1);
+        Ok(())
     }
 
-    /// Ends the exclusive transaction on the transport.
+    /// Ends a transaction begun with [`Channel::begin_transaction`]; the outermost one ends the
+    /// transport's (leaving the card as it is). Ending more than were begun does nothing.
     pub fn end_transaction(&mut self) -> Result<(), ChannelError> {
-        Ok(self.transport.end_transaction()?)
+        match self.depth {
+            0 => Ok(()),
+            1 => {
+                self.depth = 0;
+                Ok(self.transport.end_transaction()?)
+            }
+            _ => {
+                self.depth -= 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// How many transactions are open (nested) on this channel.
+    pub fn transaction_depth(&self) -> u32 {
+        self.depth
     }
 
     /// Sends `command` and returns the card's final response: `6Cxx` corrected once, `61xx`
@@ -177,7 +203,9 @@ impl<T: Transport> Channel<T> {
             }
             rounds += 1;
             let mut get_response = commands::get_response(le_of(available));
-            if command.has_sensitive_response() {
+            if command.has_sensitive_response()
+                || sensitivity::classify(command.cla, command.ins, command.p1).response
+            {
                 get_response = get_response.with_sensitive_response();
             }
             let part = self.exchange_corrected(&get_response)?;
@@ -283,15 +311,27 @@ fn trace_event(
     data_start: usize,
     result: &Result<Zeroizing<Vec<u8>>, TransportError>,
 ) -> TraceEvent {
+    // the command's own marks, and the one policy of the crate on top
+    let policy = sensitivity::classify(command.cla, command.ins, command.p1);
+    let data_secret = if command.is_sensitive() {
+        DataSecret::All
+    } else {
+        policy.data
+    };
+    let response_secret = command.has_sensitive_response() || policy.response;
     let data_end = data_start.saturating_add(command.data().len());
     let command_text = match (encoded.get(..data_start), encoded.get(data_end..)) {
         (Some(head), Some(tail)) => {
             let data = encoded.get(data_start..data_end).unwrap_or_default();
-            join(&[
-                hex_spaced(head),
-                redactable(data, command.is_sensitive()),
-                hex_spaced(tail),
-            ])
+            let data_text = match data_secret {
+                DataSecret::Tail(n) if data.len() > n => {
+                    let (shown, mac) = data.split_at(data.len() - n);
+                    join(&[hex_spaced(shown), redactable(mac, true)])
+                }
+                DataSecret::None => hex_spaced(data),
+                _ => redactable(data, true),
+            };
+            join(&[hex_spaced(head), data_text, hex_spaced(tail)])
         }
         // unreachable with a layout from Command::encode; never show raw bytes on doubt
         _ => format!("REDACTED({} bytes)", encoded.len()),
@@ -299,15 +339,12 @@ fn trace_event(
     let (response_text, sw) = match result {
         Ok(raw) => match raw.split_last_chunk::<2>() {
             Some((data, &[sw1, sw2])) => (
-                join(&[
-                    redactable(data, command.has_sensitive_response()),
-                    hex_spaced(&[sw1, sw2]),
-                ]),
+                join(&[redactable(data, response_secret), hex_spaced(&[sw1, sw2])]),
                 Some(StatusWord::from_bytes(sw1, sw2)),
             ),
             None => (
                 join(&[
-                    redactable(raw, command.has_sensitive_response()),
+                    redactable(raw, response_secret),
                     "(malformed: no status word)".to_owned(),
                 ]),
                 None,
@@ -719,8 +756,11 @@ mod tests {
         assert_absent(&trace, &[0x97, 0x53, 0x1F]);
         assert_absent(&trace, &cryptogram);
         assert_absent(&trace, &pin_block);
-        // INTERNAL AUTHENTICATION's answer is not a secret (the field trace shows it)
-        assert!(trace.contains("E1 E2 E3 E4"));
+        // INTERNAL AUTHENTICATION's answer is a cryptogram of the card's IRK: redacted by the
+        // policy (issue 13 item 12), in its GET RESPONSE chunks too
+        for chunk in card_answer.chunks(4) {
+            assert_absent(&trace, chunk);
+        }
         // the PSAM's answers travel in 4-byte GET RESPONSE chunks: no chunk may leak either
         for chunk in enciphered.chunks(4) {
             assert_absent(&trace, chunk);
@@ -778,4 +818,79 @@ mod tests {
     }
 
     use crate::apdu::RecordRef;
+
+    /// A transport that records its transaction calls.
+    #[derive(Default)]
+    struct Recording {
+        calls: Vec<&'static str>,
+    }
+
+    impl Transport for Recording {
+        fn transmit(&mut self, _command: &[u8]) -> Result<Vec<u8>, TransportError> {
+            self.calls.push("transmit");
+            Ok(vec![0x90, 0x00])
+        }
+        fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
+            Ok(vec![0x3B, 0x00])
+        }
+        fn reset_epoch(&self) -> u64 {
+            0
+        }
+        fn begin_transaction(&mut self) -> Result<(), TransportError> {
+            self.calls.push("begin");
+            Ok(())
+        }
+        fn end_transaction(&mut self) -> Result<(), TransportError> {
+            self.calls.push("end");
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn nested_transactions_reach_the_transport_once() {
+        let mut ch = Channel::new(Recording::default());
+        ch.begin_transaction().unwrap();
+        ch.send(&commands::verify_probe()).unwrap();
+        ch.begin_transaction().unwrap();
+        assert_eq!(ch.transaction_depth(), 2);
+        ch.send(&commands::verify_probe()).unwrap();
+        ch.end_transaction().unwrap();
+        // the inner end left the card locked for the rest of the outer transaction
+        ch.send(&commands::verify_probe()).unwrap();
+        ch.end_transaction().unwrap();
+        ch.end_transaction().unwrap();
+        assert_eq!(ch.transaction_depth(), 0);
+        assert_eq!(
+            ch.transport().calls,
+            ["begin", "transmit", "transmit", "transmit", "end"]
+        );
+    }
+
+    #[test]
+    fn the_policy_redacts_raw_commands_too() {
+        // commands built from raw bytes, as a raw-APDU tool does, carry no marks of their own
+        let raw = |hex_text: &str| Command::parse(&h(hex_text)).unwrap();
+        let text = |c: &Command, r: &str| {
+            render_exchange(c, Some(&Response::parse(&h(r)).unwrap())).to_string()
+        };
+        let t = text(&raw("0020000003123456"), "9000");
+        assert!(
+            t.contains("REDACTED(3 bytes)") && !t.contains("12 34 56"),
+            "{t}"
+        );
+        let t = text(
+            &raw("0088000010 0102030405060708 0102030405060708 08"),
+            "F6CF726E3EB4770B 9000",
+        );
+        assert!(
+            t.contains("A<< REDACTED(8 bytes) 90 00") && !t.contains("F6 CF"),
+            "{t}"
+        );
+        let t = text(&raw("04DC0A2C07 0102030A0B0C0D"), "9000");
+        assert!(t.contains("01 02 03 REDACTED(4 bytes)"), "{t}");
+        let t = text(&raw("80FA000008 1122334455667788"), "C1C2C3C4C5C6C7C8 9000");
+        assert!(!t.contains("11 22") && !t.contains("C1 C2"), "{t}");
+        let t = text(&raw("00B2032C06"), "0304332E3030 9000");
+        assert!(t.contains("03 04 33 2E 30 30 90 00"), "{t}");
+    }
 }

@@ -13,6 +13,7 @@ mod command;
 pub mod commands;
 pub mod instruction;
 mod response;
+pub mod sensitivity;
 mod status;
 
 pub use command::{Command, CommandData, MAX_LC, MAX_LE};

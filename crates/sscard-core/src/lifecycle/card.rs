@@ -514,10 +514,12 @@ impl<T: Transport> Card<T> {
     }
 
     /// Runs `f` inside a transport transaction, ending it explicitly so its errors are seen.
+    /// Transactions nest ([`Channel::begin_transaction`]): one opened inside another keeps the
+    /// card locked until the outermost ends.
     pub fn transaction<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
-        self.channel.transport_mut().begin_transaction()?;
+        self.channel.begin_transaction()?;
         let result = f(self);
-        let end = self.channel.transport_mut().end_transaction();
+        let end = self.channel.end_transaction();
         match (result, end) {
             (Ok(r), Ok(())) => Ok(r),
             (Ok(_), Err(e)) => Err(e.into()),
