@@ -383,6 +383,9 @@ pub struct ApduArgs {
     /// A script: one APDU per line in hex; `#` starts a comment.
     #[arg(long, value_name = "FILE", conflicts_with = "apdus")]
     pub script: Option<PathBuf>,
+    /// The PIN for VERIFY commands given without data (never as an APDU argument).
+    #[command(flatten)]
+    pub pin: PinSource,
 }
 
 /// `sim` subcommands.

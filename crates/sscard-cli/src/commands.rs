@@ -12,7 +12,6 @@ use sscard_core::lifecycle::{
     self, ActivateOptions, CardData, PersonalizeOptions, PinStatus, ReadOptions, ValidityPolicy,
     Verdict,
 };
-use zeroize::Zeroizing;
 
 use crate::cli::{
     ActivateArgs, ApduArgs, BlockArgs, GlobalOpts, OutputFormat, PersonalizeArgs, PinCommand,
@@ -587,13 +586,6 @@ pub fn bank_account(global: &GlobalOpts) -> CliResult<()> {
 // ---------------------------------------------------------------------------------------------
 // apdu
 
-/// Instructions whose command data is a secret or a cryptogram: VERIFY (PIN), CHANGE PIN,
-/// PIN CHANGE/UNBLOCK (enciphered PIN and MAC), EXTERNAL AUTHENTICATION (authentication data),
-/// APPLICATION BLOCK and CARD BLOCK (MAC), DELIVERY SESSION KEY and CIPHER DATA (PSAM).
-const SENSITIVE_INS: [u8; 8] = [0x20, 0x5E, 0x24, 0x82, 0x1E, 0x16, 0xDE, 0xFA];
-/// The PSAM's CIPHER DATA answers a cryptogram.
-const SENSITIVE_RESPONSE_INS: [u8; 1] = [0xFA];
-
 fn parse_hex(text: &str, origin: &str) -> CliResult<Vec<u8>> {
     let clean: String = text
         .chars()
@@ -610,21 +602,41 @@ pub(crate) fn parse_hex_bytes<const N: usize>(text: &str, origin: &str) -> CliRe
 }
 
 fn apdu_command(bytes: &[u8], origin: &str) -> CliResult<Apdu> {
-    let parsed = Apdu::parse(bytes).map_err(|e| CliError::BadInput(format!("{origin}: {e}")))?;
-    if !SENSITIVE_INS.contains(&parsed.ins) {
-        return Ok(parsed);
+    // what is secret in it and in its answer is the library's one policy
+    // (sscard_core::apdu::sensitivity), applied by the channel to every rendering
+    Apdu::parse(bytes).map_err(|e| CliError::BadInput(format!("{origin}: {e}")))
+}
+
+/// Refuses a PIN given as an APDU argument (it would stay in the shell history and show in
+/// `ps`); the message never repeats it.
+fn refuse_pin_argument(command: &Apdu, origin: &str) -> CliResult<()> {
+    use sscard_core::apdu::instruction;
+    if matches!(command.ins, instruction::VERIFY | instruction::CHANGE_PIN)
+        && !command.data().is_empty()
+    {
+        return Err(CliError::Usage(format!(
+            "{origin}: {} carries a PIN, which must not be a command-line argument (shell history, `ps`): give VERIFY without data and the PIN with --pin-file FILE or --pin-fd N (sscard puts it in), or put the APDU in a --script file",
+            sscard_core::apdu::instruction::name(command.ins).unwrap_or("the command")
+        )));
     }
-    let mut c = Apdu::new(parsed.cla, parsed.ins, parsed.p1, parsed.p2);
-    if !parsed.data().is_empty() {
-        c = c.with_sensitive_data(Zeroizing::new(parsed.data().to_vec()));
+    Ok(())
+}
+
+/// VERIFY without data becomes VERIFY with the PIN of `--pin-file`/`--pin-fd`, when given.
+fn with_pin(command: Apdu, pin: Option<&sscard_core::crypto::Pin>) -> Apdu {
+    match pin {
+        Some(pin)
+            if command.ins == sscard_core::apdu::instruction::VERIFY
+                && command.data().is_empty() =>
+        {
+            let mut c = sscard_core::apdu::commands::verify(pin.to_bcd());
+            c.cla = command.cla;
+            c.p1 = command.p1;
+            c.p2 = command.p2;
+            c
+        }
+        _ => command,
     }
-    if let Some(le) = parsed.le() {
-        c = c.with_le(le);
-    }
-    if SENSITIVE_RESPONSE_INS.contains(&parsed.ins) {
-        c = c.with_sensitive_response();
-    }
-    Ok(c)
 }
 
 /// `sscard apdu`.
@@ -645,9 +657,20 @@ pub fn apdu(global: &GlobalOpts, args: &ApduArgs) -> CliResult<()> {
     } else {
         for (n, a) in args.apdus.iter().enumerate() {
             let origin = format!("APDU {}", n + 1);
-            commands.push(apdu_command(&parse_hex(a, &origin)?, &origin)?);
+            let command = apdu_command(&parse_hex(a, &origin)?, &origin)?;
+            refuse_pin_argument(&command, &origin)?;
+            commands.push(command);
         }
     }
+    let pin = if args.pin.pin_file.is_some() || args.pin.pin_fd.is_some() {
+        Some(pin::current_pin(&args.pin, None, "PIN: ")?)
+    } else {
+        None
+    };
+    let commands: Vec<Apdu> = commands
+        .into_iter()
+        .map(|c| with_pin(c, pin.as_ref()))
+        .collect();
     let spec = context::single_reader(global)?;
     let timed = Timed::new(context::open_transport(&spec, global.wait)?);
     let last = timed.last_micros();

@@ -22,6 +22,18 @@ use sscard_sim::{PsamImage, SimCard, SimError, SimPsam, SimTransport};
 use crate::cli::GlobalOpts;
 use crate::error::{CliError, CliResult};
 
+/// Keeps this process's secrets (keys, PINs) out of core dumps and away from debuggers of the
+/// same user: no core file (`RLIMIT_CORE` 0) and not dumpable (`PR_SET_DUMPABLE` 0, which also
+/// refuses `ptrace` by other processes of the user). Key memory is not locked against swap
+/// (docs/security.md says why). Best effort: a failure is ignored, the command still runs.
+pub fn harden_process() {
+    let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
+    #[cfg(target_os = "linux")]
+    {
+        let _ = nix::sys::prctl::set_dumpable(false);
+    }
+}
+
 /// The embedded development root keys (fixtures/keys/test-keys.json, key file version 2):
 /// TEST KEYS ONLY.
 pub const TEST_KEYS_JSON: &str = include_str!("../../../fixtures/keys/test-keys.json");

@@ -67,10 +67,30 @@ fn run(cli: Cli) -> CliResult<()> {
     }
 }
 
+/// Replaces in `text` every run of 4 to 16 digits that appears in a command-line argument:
+/// a PIN typed as an argument by mistake is never repeated in an error message.
+fn redact_pin_like(text: &str) -> String {
+    let mut out = text.to_owned();
+    for arg in std::env::args().skip(1) {
+        for run in arg.split(|c: char| !c.is_ascii_digit()) {
+            if (4..=16).contains(&run.len()) {
+                out = out.replace(run, "REDACTED");
+            }
+        }
+    }
+    out
+}
+
 fn main() {
+    // before anything holds a key or a PIN
+    context::harden_process();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            eprint!("{}", redact_pin_like(&e.render().to_string()));
+            std::process::exit(e.exit_code());
+        }
     };
     let code = match run(cli) {
         Ok(()) => error::EXIT_OK,

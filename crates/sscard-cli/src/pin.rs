@@ -16,14 +16,56 @@ fn parse(text: &str, origin: &str) -> CliResult<Pin> {
         .map_err(|e| CliError::BadInput(format!("{origin}: {e}")))
 }
 
-/// The first line of a file.
+/// The most a PIN file is read: a PIN line has at most 16 digits and a line end; a file
+/// longer than this is not a PIN file (`/dev/zero`, a device, a wrong file).
+pub const MAX_PIN_FILE_BYTES: u64 = 64;
+
+/// The environment variable that accepts PIN files others can read (file systems that keep no
+/// modes); documented in docs/cli.md and docs/security.md.
+pub const ANY_MODE_ENV: &str = "SSCARD_PIN_FILE_ANY_MODE";
+
+/// Refuses a regular PIN file that the group or others can read (unless [`ANY_MODE_ENV`] is
+/// `1`): a PIN is as secret as a key.
+fn check_private(path: &Path, what: &str) -> CliResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| CliError::BadInput(format!("{what} file {}: {e}", path.display())))?;
+        let mode = meta.permissions().mode() & 0o777;
+        let allowed = std::env::var(ANY_MODE_ENV).is_ok_and(|v| v == "1");
+        if meta.is_file() && mode & 0o044 != 0 && !allowed {
+            return Err(CliError::BadInput(format!(
+                "{what} file {} can be read by others (mode {mode:04o}): chmod 600 {} (or set {ANY_MODE_ENV}=1 where the file system keeps no modes)",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The first line of a file, read up to [`MAX_PIN_FILE_BYTES`].
 fn from_file(path: &Path, what: &str) -> CliResult<Pin> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path)
-            .map_err(|e| CliError::BadInput(format!("{what} file {}: {e}", path.display())))?,
-    );
-    let line = text.lines().next().unwrap_or("");
-    parse(line, &format!("{what} file {}", path.display()))
+    check_private(path, what)?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::BadInput(format!("{what} file {}: {e}", path.display())))?;
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.take(MAX_PIN_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::BadInput(format!("{what} file {}: {e}", path.display())))?;
+    let first_line_ends = bytes.iter().position(|&b| b == b'\n');
+    if first_line_ends.is_none() && bytes.len() as u64 > MAX_PIN_FILE_BYTES {
+        return Err(CliError::BadInput(format!(
+            "{what} file {}: longer than a PIN line ({MAX_PIN_FILE_BYTES} bytes read, no line end): not a PIN file",
+            path.display()
+        )));
+    }
+    let line = bytes
+        .get(..first_line_ends.unwrap_or(bytes.len()))
+        .unwrap_or_default();
+    let text = Zeroizing::new(String::from_utf8_lossy(line).into_owned());
+    parse(&text, &format!("{what} file {}", path.display()))
 }
 
 /// One line from a file descriptor, read byte by byte so that a second PIN on the same
