@@ -72,6 +72,67 @@ impl std::fmt::Debug for RootKeys {
     }
 }
 
+/// Refuses a key file whose JSON names something twice in one object (a key role in a section,
+/// an algorithm in `roots`): JSON parsers keep the last silently, and a key file must say one
+/// thing. The message names the duplicate, never a key value.
+fn reject_duplicate_names(text: &str) -> Result<(), KeyFileError> {
+    use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+
+    struct Unique;
+    struct UniqueVisitor;
+
+    impl<'de> Deserialize<'de> for Unique {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Unique, D::Error> {
+            d.deserialize_any(UniqueVisitor)
+        }
+    }
+
+    impl<'de> Visitor<'de> for UniqueVisitor {
+        type Value = Unique;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> std::result::Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_i64<E>(self, _: i64) -> std::result::Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_u64<E>(self, _: u64) -> std::result::Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_f64<E>(self, _: f64) -> std::result::Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_str<E>(self, _: &str) -> std::result::Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_unit<E>(self) -> std::result::Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Unique, A::Error> {
+            while seq.next_element::<Unique>()?.is_some() {}
+            Ok(Unique)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Unique, A::Error> {
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if !seen.insert(name.clone()) {
+                    return Err(A::Error::custom(format!(
+                        "{name:?} appears twice in one object (which one counts would be a guess)"
+                    )));
+                }
+                map.next_value::<Unique>()?;
+            }
+            Ok(Unique)
+        }
+    }
+
+    serde_json::from_str::<Unique>(text)
+        .map(|_| ())
+        .map_err(|e| KeyFileError::Structure(e.to_string()))
+}
+
 impl RootKeys {
     /// No keys.
     pub fn new() -> RootKeys {
@@ -80,6 +141,7 @@ impl RootKeys {
 
     /// Parses a version-2 key file.
     pub fn from_json(text: &str) -> Result<RootKeys, KeyFileError> {
+        reject_duplicate_names(text)?;
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| KeyFileError::Json(e.to_string()))?;
         let obj = value
