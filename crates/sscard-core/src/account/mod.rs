@@ -324,6 +324,32 @@ impl PurchaseAmounts {
     }
 }
 
+/// The reader interface's `pPayInfo` (§8.1.2(3)): `本次消费总金额|个人账户交易金额和统筹基金支付
+/// 金额相加的总金额|交易时间|` — two amounts in yuan (at most two decimals, below 42949672.95)
+/// and `YYYYMMDDHHMMSS`. They become the card's last two amounts (self-pay ‖ pooled), the
+/// account amount 0: the interface's HSM line and answers carry those two only (§8.2.2(4),
+/// "交易金额…后两个金额拼接组成") **[design D36]**.
+pub fn ri_pay_info(text: &str) -> Result<(PurchaseAmounts, TransactionTime), AccountError> {
+    let fields: Vec<&str> = text.strip_suffix('|').unwrap_or(text).split('|').collect();
+    let [total, second, time] = fields.as_slice() else {
+        return Err(AccountError::BadInput(format!(
+            "pPayInfo has {} fields, expected 3: total|account and pooled total|YYYYMMDDHHMMSS|",
+            fields.len()
+        )));
+    };
+    let amounts = PurchaseAmounts {
+        account: Fen::ZERO,
+        self_pay: Fen::parse_yuan(total)?,
+        pooled: Fen::parse_yuan(second)?,
+    };
+    if amounts.is_zero() {
+        return Err(AccountError::BadInput(
+            "pPayInfo: both amounts are 0.00".into(),
+        ));
+    }
+    Ok((amounts, TransactionTime::parse(time)?))
+}
+
 /// GET BALANCE's three values (part 5 §7.3): P2 `01`, `02`, `03`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BalanceKind {
@@ -642,6 +668,26 @@ mod tests {
             assert!(TransactionTime::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(serde_json::to_string(&time).unwrap(), "\"20240615093000\"");
+    }
+
+    #[test]
+    fn reader_interface_pay_info() {
+        let (a, t) = ri_pay_info("100.00|50.5|20140801120001|").unwrap();
+        assert_eq!(
+            (a.account, a.self_pay, a.pooled),
+            (Fen(0), Fen(10_000), Fen(5_050))
+        );
+        assert_eq!(t.to_string(), "20140801120001");
+        for bad in [
+            "100.00|50.00|",
+            "100.00|50.00|2014080112000|",
+            "100.001|50.00|20140801120001|",
+            "-1|50.00|20140801120001|",
+            "0|0.00|20140801120001|",
+            "100|50|20140801120001|x|",
+        ] {
+            assert!(ri_pay_info(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -27,7 +27,10 @@ use crate::apdu::{commands, Command, StatusWord};
 use crate::crypto::Pin;
 use crate::data::CardNumber;
 use crate::error::{Error, Result};
-use crate::keyholder::account::{CreditKeys, Mac2Check, PurchaseKeys};
+use crate::keyholder::account::{
+    dpk_address, dtk_address, hsm_step1_line, parse_hsm_pkey, CreditKeys, Mac2Check, PurchaseKeys,
+    PurchaseMac1,
+};
 use crate::keyholder::{CardContext, KeyHolder};
 use crate::keys::KeyRole;
 use crate::profile::{self, Generation};
@@ -111,6 +114,42 @@ pub struct Receipt {
     /// Whether the key holder checked the card's MAC2 (purchases; credits: `Verified`, the
     /// card checked the host's MAC2).
     pub mac2_check: Mac2Check,
+    /// The card's algorithm.
+    pub algorithm: crate::Algorithm,
+}
+
+impl Receipt {
+    /// The reader interface's "交易金额" (§8.1.2(4)): the last two amounts of INITIALIZE FOR
+    /// PURCHASE in hex, self-pay ‖ pooled ([design] D36).
+    fn ri_amounts(&self) -> String {
+        hex::encode_upper(&self.transaction.amounts.to_bytes()[4..])
+    }
+
+    /// `iDoDebit`'s answer (reader interface §8.1.2(4)): `算法标识|密钥地址|交易金额|交易类型|
+    /// 终端机编号|终端交易序号|交易时间|TAC|`, the key address DTK's of key group `group`
+    /// (where the host checks the TAC, [design] D36).
+    pub fn ri_debit_line(&self, group: u8) -> String {
+        format!(
+            "{:02X}|{:04X}|{}|{:02X}|{}|{:08X}|{}|{}|",
+            self.algorithm.to_byte(),
+            dtk_address(group).unwrap_or(0x00B5),
+            self.ri_amounts(),
+            self.transaction.kind.type_byte(),
+            self.transaction.terminal,
+            self.transaction.terminal_serial,
+            self.transaction.time,
+            hex::encode_upper(self.tac)
+        )
+    }
+
+    /// `iDoDebit_HSM_Step2`'s answer (§8.3.2(2)): `MAC2|` then [`Receipt::ri_debit_line`].
+    pub fn ri_hsm_step2_line(&self, group: u8) -> String {
+        format!(
+            "{}|{}",
+            hex::encode_upper(self.mac2),
+            self.ri_debit_line(group)
+        )
+    }
 }
 
 fn hex_upper<S: serde::Serializer>(v: &[u8; 4], s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -540,6 +579,7 @@ pub fn credit<T: Transport>(
             tac,
             mac2,
             mac2_check: Mac2Check::Verified,
+            algorithm: ctx.algorithm,
         })
     })
 }
@@ -582,19 +622,68 @@ pub fn prepare_purchase<T: Transport>(
     keys: &mut dyn PurchaseKeys,
     request: &PurchaseRequest<'_>,
 ) -> Result<PreparedPurchase> {
-    prepare_with(card, request, keys.purchase_terminal()?, |ctx, req| {
-        Ok(keys.purchase_mac1(ctx, req)?)
-    })
+    let terminal = keys.purchase_terminal()?;
+    let initialized = initialize_purchase(card, request, terminal)?;
+    let mac1 = keys.purchase_mac1(&initialized.context, &initialized.mac1_request())?;
+    Ok(initialized.authorize(mac1))
 }
 
-/// The part of a purchase before DEBIT, with MAC1 from `mac1` (a key holder, or the HSM steps
-/// of the reader interface).
-pub(crate) fn prepare_with<T: Transport>(
+/// A purchase the card initialized, before MAC1.
+#[derive(Debug, Clone)]
+struct Initialized {
+    context: CardContext,
+    number: CardNumber,
+    init: PurchaseInit,
+    mode: ProcessingMode,
+    epoch: u64,
+    amounts: PurchaseAmounts,
+    time: TransactionTime,
+    terminal: TerminalNumber,
+}
+
+impl Initialized {
+    /// The data of INIT SAM FOR PURCHASE (part 9 §9.9.3).
+    fn mac1_request(&self) -> Mac1Request {
+        Mac1Request {
+            card_random: self.init.random,
+            card_serial: self.init.serial,
+            amounts: self.amounts,
+            type_byte: TransactionKind::Purchase.type_byte(),
+            time: self.time,
+            key_version: self.init.key_version,
+            algorithm: self.init.algorithm,
+            terminal: self.terminal,
+        }
+    }
+
+    /// With MAC1 and the terminal serial, ready for DEBIT.
+    fn authorize(self, mac1: PurchaseMac1) -> PreparedPurchase {
+        PreparedPurchase {
+            pending: PendingTransaction {
+                kind: TransactionKind::Purchase,
+                card_id: self.context.card_id,
+                card_number: self.number,
+                card_serial: self.init.serial,
+                terminal_serial: mac1.terminal_serial,
+                terminal: self.terminal,
+                amounts: self.amounts,
+                time: self.time,
+                balance_before: self.init.balance,
+            },
+            mac1: mac1.mac1,
+            context: self.context,
+            epoch: self.epoch,
+            mode: self.mode,
+        }
+    }
+}
+
+/// SSSE, the card number, DF04, VERIFY, the mode when it matters, INITIALIZE FOR PURCHASE.
+fn initialize_purchase<T: Transport>(
     card: &mut Card<T>,
     request: &PurchaseRequest<'_>,
     terminal: TerminalNumber,
-    mut mac1: impl FnMut(&CardContext, &Mac1Request) -> Result<crate::keyholder::account::PurchaseMac1>,
-) -> Result<PreparedPurchase> {
+) -> Result<Initialized> {
     let amounts = request.amounts;
     if amounts.is_zero() {
         return Err(AccountError::BadInput("a purchase of 0.00 yuan".into()).into());
@@ -648,33 +737,15 @@ pub(crate) fn prepare_with<T: Transport>(
             }
             .into());
         }
-        let request_mac1 = Mac1Request {
-            card_random: init.random,
-            card_serial: init.serial,
-            amounts,
-            type_byte: TransactionKind::Purchase.type_byte(),
-            time: request.time,
-            key_version: init.key_version,
-            algorithm: init.algorithm,
-            terminal,
-        };
-        let authorized = mac1(&ctx, &request_mac1)?;
-        Ok(PreparedPurchase {
-            pending: PendingTransaction {
-                kind: TransactionKind::Purchase,
-                card_id: ctx.card_id,
-                card_number: number,
-                card_serial: init.serial,
-                terminal_serial: authorized.terminal_serial,
-                terminal,
-                amounts,
-                time: request.time,
-                balance_before: init.balance,
-            },
-            mac1: authorized.mac1,
+        Ok(Initialized {
             context: ctx,
-            epoch: card.epoch(),
+            number,
+            init,
             mode,
+            epoch: card.epoch(),
+            amounts,
+            time: request.time,
+            terminal,
         })
     })
 }
@@ -696,6 +767,7 @@ pub fn debit<T: Transport>(
 
 fn receipt(prepared: PreparedPurchase, tac: [u8; 4], mac2: [u8; 4], check: Mac2Check) -> Receipt {
     Receipt {
+        algorithm: prepared.context.algorithm,
         balance_after: prepared.pending.balance_after().unwrap_or(Fen::ZERO),
         transaction: prepared.pending,
         tac,
@@ -800,4 +872,70 @@ pub fn recover<T: Transport>(card: &mut Card<T>, pending: &PendingTransaction) -
             None => Recovery::NotApplied,
         })
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// the HSM steps of the reader interface (iDoDebit_HSM_Step1/2)
+
+/// What `iDoDebit_HSM_Step1` leaves for step two: the card initialized for the purchase, and
+/// the line for the HSM.
+#[derive(Debug, Clone)]
+pub struct HsmPurchaseStep {
+    initialized: Initialized,
+    group: u8,
+}
+
+impl HsmPurchaseStep {
+    /// `iDoDebit_HSM_Step1`'s answer (reader interface §8.2.2(4)): `算法标识|密钥地址|伪随机数|
+    /// 医疗消费交易序号|交易金额|交易类型|终端机编号|交易时间|` with the DPK address of the card's
+    /// key version and the key group ([`hsm_step1_line`]).
+    pub fn line(&self) -> String {
+        let request = self.initialized.mac1_request();
+        let address = dpk_address(request.key_version, self.group).unwrap_or(0x017F);
+        hsm_step1_line(&request, address)
+    }
+
+    /// The card's balance before the purchase.
+    pub fn balance(&self) -> Fen {
+        self.initialized.init.balance
+    }
+}
+
+/// `iDoDebit_HSM_Step1` (reader interface §8.2.3): the card checked (the caller checks
+/// `pCardInfo` first), the PIN verified, INITIALIZE FOR PURCHASE; the line for the HSM. The
+/// line carries the self-pay and pooled amounts only, so the account amount must be zero
+/// ([design] D36); `terminal` is `000000000000` without a PSAM (§8.2.2(4) note).
+pub fn hsm_purchase_step1<T: Transport>(
+    card: &mut Card<T>,
+    request: &PurchaseRequest<'_>,
+    terminal: TerminalNumber,
+    group: u8,
+) -> Result<HsmPurchaseStep> {
+    if !request.amounts.account.is_zero() {
+        return Err(AccountError::BadInput(
+            "the reader interface's HSM line carries the self-pay and pooled amounts only: the account amount must be 0".into(),
+        )
+        .into());
+    }
+    if dpk_address(DEFAULT_KEY_INDEX, group).is_none() {
+        return Err(AccountError::BadInput(format!("key group {group}: 1 to 3")).into());
+    }
+    let initialized = initialize_purchase(card, request, terminal)?;
+    Ok(HsmPurchaseStep { initialized, group })
+}
+
+/// `iDoDebit_HSM_Step2` (§8.3.3): the HSM's `pKey` (`终端交易序号|交易时间|MAC1|`, the time
+/// step one's), DEBIT FOR PURCHASE; the receipt, whose [`Receipt::ri_hsm_step2_line`] is the
+/// answer. MAC2 is the HSM's to check ([`Mac2Check::NotChecked`]). A malformed `pKey` sends
+/// nothing.
+pub fn hsm_purchase_step2<T: Transport>(
+    card: &mut Card<T>,
+    step: HsmPurchaseStep,
+    pkey: &str,
+) -> Result<Receipt> {
+    let mac1 = parse_hsm_pkey(pkey, step.initialized.time)
+        .map_err(crate::keyholder::KeyHolderError::from)?;
+    let prepared = step.initialized.authorize(mac1);
+    let (tac, mac2) = debit_card(card, &prepared)?;
+    Ok(receipt(prepared, tac, mac2, Mac2Check::NotChecked))
 }
