@@ -130,7 +130,13 @@ fn reject_duplicate_names(text: &str) -> Result<(), KeyFileError> {
 
     serde_json::from_str::<Unique>(text)
         .map(|_| ())
-        .map_err(|e| KeyFileError::Structure(e.to_string()))
+        .map_err(|e| {
+            if e.is_data() {
+                KeyFileError::Structure(e.to_string())
+            } else {
+                KeyFileError::Json(e.to_string())
+            }
+        })
 }
 
 impl RootKeys {
