@@ -119,7 +119,9 @@ fn transport_code(e: &TransportError) -> i32 {
         | TransportError::NoCard
         | TransportError::CardRemoved
         | TransportError::SharingViolation
-        | TransportError::Timeout => EXIT_NO_CARD,
+        | TransportError::Timeout
+        | TransportError::NoCardInserted(_) => EXIT_NO_CARD,
+        TransportError::AmbiguousReader(_) => EXIT_USAGE,
         _ => EXIT_CARD_ERROR,
     }
 }

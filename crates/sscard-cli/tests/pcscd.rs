@@ -234,7 +234,53 @@ fn readers_and_no_card(pcscd: &PrivatePcscd, dir: &Path) {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("No Such Reader"), "{}", stderr(&out));
-    println!("ok: readers (text, json), no card: exit 3, unknown reader: exit 3");
+    // issue 13 item 17: waiting for a card that never comes says so (exit 3), not "the card
+    // did not answer in time"
+    let out = pcscd
+        .sscard(dir)
+        .args(["--reader", CARD_READER, "--wait", "1", "read"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no card was inserted within 1 s"),
+        "{}",
+        stderr(&out)
+    );
+    // an ambiguous reader name is a usage error (exit 2) naming the candidates
+    let out = pcscd
+        .sscard(dir)
+        .args(["--reader", "Virtual PCD", "read"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ambiguous"), "{}", stderr(&out));
+    // the same reader twice in a batch (two names for it): refused before anything starts,
+    // not "in exclusive use by another program"
+    std::fs::write(dir.join("twice.csv"), common::csv(2)).unwrap();
+    let out = pcscd
+        .sscard(dir)
+        .args([
+            "--reader",
+            CARD_READER,
+            "--reader",
+            &CARD_READER.to_lowercase(),
+        ])
+        .args([
+            "--test-keys",
+            "batch",
+            "--input",
+            "twice.csv",
+            "--journal",
+            "twice.db",
+        ])
+        .args(["--return-file", "twice-return.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("twice"), "{}", stderr(&out));
+    assert!(!dir.join("twice-return.csv").exists());
+    println!("ok: readers (text, json), no card: exit 3, unknown reader: exit 3, --wait without a card: exit 3, ambiguous: exit 2, a reader twice: exit 2");
 }
 
 fn single_card_lifecycle(pcscd: &PrivatePcscd, dir: &Path) {

@@ -101,6 +101,12 @@ pub enum TransportError {
     /// The card or reader did not answer in time.
     #[error("the card did not answer in time")]
     Timeout,
+    /// No card was inserted while the reader was watched for one (the seconds waited).
+    #[error("no card was inserted within {0} s")]
+    NoCardInserted(u64),
+    /// A reader name fragment that matches several readers (the message names them).
+    #[error("{0}")]
+    AmbiguousReader(String),
     /// The card or reader broke the transmission protocol.
     #[error("transmission protocol error: {0}")]
     Protocol(String),

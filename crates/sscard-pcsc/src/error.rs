@@ -17,6 +17,8 @@ pub fn map_error(error: pcsc::Error, reader: Option<&str>) -> TransportError {
         E::ResetCard => TransportError::CardReset,
         E::SharingViolation => TransportError::SharingViolation,
         E::Timeout => TransportError::Timeout,
+        // the card (and the transaction with it) is gone: swapped faster than pcscd polls
+        E::NotTransacted => TransportError::CardRemoved,
         E::UnresponsiveCard
         | E::UnpoweredCard
         | E::UnsupportedCard
@@ -79,6 +81,12 @@ mod tests {
         assert_eq!(
             map_error(pcsc::Error::Timeout, None),
             TransportError::Timeout
+        );
+        // a card swapped faster than pcscd polls: its transaction is gone with it (issue 13
+        // item 17), not "end a non-existent transaction"
+        assert_eq!(
+            map_error(pcsc::Error::NotTransacted, None),
+            TransportError::CardRemoved
         );
         assert!(matches!(
             map_error(pcsc::Error::UnresponsiveCard, None),

@@ -89,7 +89,7 @@ impl ReaderSelector {
                     (Some(first), Some(second)) => {
                         let mut names = vec![first.name.as_str(), second.name.as_str()];
                         names.extend(matches.map(|r| r.name.as_str()));
-                        Err(TransportError::Other(format!(
+                        Err(TransportError::AmbiguousReader(format!(
                             "reader name {fragment:?} is ambiguous: it matches {}",
                             names.join(", ")
                         )))
@@ -273,7 +273,8 @@ impl Pcsc {
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(TransportError::Timeout);
+                let secs = u64::try_from(timeout.as_millis().div_ceil(1000)).unwrap_or(u64::MAX);
+                return Err(TransportError::NoCardInserted(secs));
             }
             let mut watch: Vec<ReaderState> = states
                 .into_iter()

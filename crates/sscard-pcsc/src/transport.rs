@@ -308,6 +308,7 @@ impl PcscTransport {
                 TransportError::CardReset
             }
             pcsc::Error::RemovedCard
+            | pcsc::Error::NotTransacted
             | pcsc::Error::NoSmartcard
             | pcsc::Error::UnpoweredCard
             | pcsc::Error::ReaderUnavailable

@@ -167,7 +167,7 @@ fn listing(pcsc: &mut Pcsc) {
             Duration::from_millis(300),
         )
         .unwrap_err();
-    assert_eq!(err, TransportError::Timeout);
+    assert!(matches!(err, TransportError::NoCardInserted(_)), "{err:?}");
     assert!(t.elapsed() >= Duration::from_millis(250));
     // Opening without a card in the chosen reader says so.
     let empty = OpenOptions {
