@@ -1030,3 +1030,29 @@ fn item17_a_full_disk_reports_the_journal_first() {
         .unwrap_or_default();
     assert!(first.contains("journal"), "{err}");
 }
+
+#[test]
+fn item11_the_fixture_station_key_is_a_test_key_that_works() {
+    let dir = workdir();
+    let d = dir.path();
+    let key = d.join("station-test-key.json");
+    std::fs::copy(fixtures().join("keys/station-test-key.json"), &key).unwrap();
+    let text = std::fs::read_to_string(&key).unwrap();
+    assert!(text.contains("TEST KEY ONLY") && text.contains("\"test_key\": true"));
+    std::fs::write(d.join("persons.csv"), csv(1)).unwrap();
+    // others can read it: refused like a key file
+    set_mode(&key, 0o644);
+    let out = sscard(d)
+        .env("SSCARD_STATION_KEY", &key)
+        .args(batch_args(&[]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(EXIT_KEY_HOLDER), "{}", stderr(&out));
+    set_mode(&key, 0o600);
+    let out = sscard(d)
+        .env("SSCARD_STATION_KEY", &key)
+        .args(batch_args(&[]))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
