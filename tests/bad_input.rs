@@ -987,7 +987,23 @@ fn key_file_contents() {
         v.to_string()
     };
     type Check = fn(&KeyFileError) -> bool;
+    // a role named twice in one section: JSON keeps the last silently, a key file must not
+    // (issue 13 item 16)
+    let doubled = {
+        let text = good.to_string();
+        let at = text.find("\"IRK\":").unwrap();
+        format!(
+            "{}\"IRK\":\"2222222222222222222222222222222222\",{}",
+            &text[..at],
+            &text[at..]
+        )
+    };
     let cases: Vec<(&str, String, Check)> = vec![
+        (
+            "a key role named twice",
+            doubled,
+            |e| matches!(e, KeyFileError::Structure(m) if m.contains("\"IRK\" appears twice")),
+        ),
         ("the version-1 file", LEGACY_V1_KEYS.into(), |e| {
             *e == KeyFileError::VersionOne
         }),
@@ -1092,7 +1108,7 @@ fn key_file_contents() {
             "{what}: key bytes in {e}"
         );
     }
-    assert_eq!(cases.len(), 11);
+    assert_eq!(cases.len(), 12);
 }
 
 #[cfg(unix)]
