@@ -1,7 +1,8 @@
 //! The account commands of part 5 §7 (CLA `B0`) and the PSAM's purchase commands of part 9
-//! §9.9-9.10, one pure constructor each. Cryptograms travel as sensitive data, so the
-//! channel's tracer shows them as `REDACTED(n bytes)`: MAC1 and MAC2 in commands, MAC1, MAC2
-//! and TAC in responses.
+//! §9.9-9.10, one pure constructor each. Their cryptograms are redacted in traces as
+//! [`crate::apdu::sensitivity`] says — the MAC at the end of CREDIT FOR LOAD and DEBIT FOR
+//! PURCHASE, MAC2 to the PSAM, and the answers carrying MAC1, MAC2 or TAC — and the
+//! constructors mark the same.
 
 use zeroize::Zeroizing;
 
@@ -23,10 +24,10 @@ pub fn initialize_for_load(key_index: u8, amount: Fen, terminal: TerminalNumber)
 
 /// CREDIT FOR LOAD `B02A 0000 0B <host time 7> <MAC2 4> 04` (part 5 §7.1): answers the TAC.
 pub fn credit_for_load(host_time: TransactionTime, mac2: [u8; 4]) -> Command {
-    let mut data = Zeroizing::new(host_time.to_bcd().to_vec());
+    let mut data = host_time.to_bcd().to_vec();
     data.extend_from_slice(&mac2);
     Command::new(CLA_ACCOUNT, ins::CREDIT_FOR_LOAD, 0x00, 0x00)
-        .with_sensitive_data(data)
+        .with_data(data)
         .with_le(0x04)
         .with_sensitive_response()
 }
@@ -49,11 +50,11 @@ pub fn initialize_for_purchase(
 /// DEBIT FOR PURCHASE `B02C 0100 0F <terminal serial 4> <time 7> <MAC1 4> 08` (part 5 §7.2):
 /// answers TAC ‖ MAC2.
 pub fn debit_for_purchase(terminal_serial: u32, time: TransactionTime, mac1: [u8; 4]) -> Command {
-    let mut data = Zeroizing::new(terminal_serial.to_be_bytes().to_vec());
+    let mut data = terminal_serial.to_be_bytes().to_vec();
     data.extend_from_slice(&time.to_bcd());
     data.extend_from_slice(&mac1);
     Command::new(CLA_ACCOUNT, ins::DEBIT_FOR_PURCHASE, 0x01, 0x00)
-        .with_sensitive_data(data)
+        .with_data(data)
         .with_le(0x08)
         .with_sensitive_response()
 }
@@ -204,8 +205,25 @@ mod tests {
             bytes(&credit_sam_for_purchase([1, 2, 3, 4])),
             "807200000401020304"
         );
-        // the cryptograms are redacted in traces
-        assert!(debit_for_purchase(1, time, [0; 4]).is_sensitive());
-        assert!(get_transaction_proof(TransactionKind::Credit, 1).has_sensitive_response());
+        // the cryptograms are redacted in traces: the constructors agree with the policy
+        use crate::apdu::sensitivity::{classify, DataSecret};
+        for c in [
+            initialize_for_load(1, Fen(1), t),
+            credit_for_load(time, [0; 4]),
+            initialize_for_purchase(1, amounts, t),
+            debit_for_purchase(1, time, [0; 4]),
+            get_transaction_proof(TransactionKind::Credit, 1),
+            init_sam_for_purchase(&req, &[[0; 8]]),
+            credit_sam_for_purchase([0; 4]),
+        ] {
+            let policy = classify(c.cla, c.ins, c.p1);
+            assert_eq!(c.has_sensitive_response(), policy.response, "{c:?}");
+            let secret = match policy.data {
+                DataSecret::All => c.data().len(),
+                DataSecret::Tail(n) => n,
+                _ => 0,
+            };
+            assert_eq!(c.is_sensitive(), secret == c.data().len() && secret > 0, "{c:?}");
+        }
     }
 }
