@@ -35,9 +35,11 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success
-  1    other failure (local files, internal error)
-  2    usage error (bad command line, a removed command such as `unblock`)
-  3    card or reader not available (no pcscd, no reader, no card, card removed, no image)
+  1    other failure (local files, internal error; a journal or feeder in use)
+  2    usage error (bad command line, a removed command such as `unblock`, an
+       ambiguous reader name, a reader given twice, two paths naming one file)
+  3    card or reader not available (no pcscd, no reader, no card, card removed, no image,
+       an image served by `sim serve`)
   4    wrong PIN (tries left are shown) or PIN blocked
   5    card refused or unfit: permanently blocked (9303), card blocked (6A81), expired, not
        genuine, blank, already personalized, another region, no financial application,
