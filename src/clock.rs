@@ -16,6 +16,28 @@ pub fn today() -> Result<BcdDate, DataError> {
     BcdDate::new(year, m as u8, d as u8).map_err(|e| e.in_field("today"))
 }
 
+/// Now (UTC+8, China Standard Time): the date and the time of day (hour, minute, second), from
+/// one reading of the system clock — a terminal's transaction time (part 7 §12.3).
+pub fn now() -> Result<(BcdDate, u8, u8, u8), DataError> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        + 8 * 3600;
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let (y, m, d) = civil_from_days(days);
+    let year =
+        u16::try_from(y).map_err(|_| DataError::invalid("now", "system clock out of range"))?;
+    let date = BcdDate::new(year, m as u8, d as u8).map_err(|e| e.in_field("now"))?;
+    let of_day = secs % 86_400;
+    Ok((
+        date,
+        (of_day / 3600) as u8,
+        (of_day / 60 % 60) as u8,
+        (of_day % 60) as u8,
+    ))
+}
+
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

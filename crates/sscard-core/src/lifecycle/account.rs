@@ -482,13 +482,35 @@ pub fn update_starting_day<T: Transport>(
 // credit
 
 /// A credit (帐户划入, part 7 §11): INITIALIZE FOR LOAD, the host's MAC2 (after checking the
-/// card's MAC1), CREDIT FOR LOAD. The card adds the amount, counts the serial and records the
-/// transaction in one step (§11.8); the receipt carries its TAC.
+/// card's MAC1), CREDIT FOR LOAD ([`prepare_credit`] then [`complete_credit`]). The card adds
+/// the amount, counts the serial and records the transaction in one step (§11.8); the receipt
+/// carries its TAC.
 pub fn credit<T: Transport>(
     card: &mut Card<T>,
     host: &mut dyn CreditKeys,
     request: &CreditRequest<'_>,
 ) -> Result<Receipt> {
+    let prepared = prepare_credit(card, host, request)?;
+    complete_credit(card, prepared)
+}
+
+/// A credit the card initialized and the host authorized (MAC2), not yet sent: the journal
+/// keeps [`PreparedCredit::pending`] before [`complete_credit`].
+#[derive(Debug, Clone)]
+pub struct PreparedCredit {
+    /// The transaction.
+    pub pending: PendingTransaction,
+    mac2: [u8; 4],
+    algorithm: crate::Algorithm,
+    epoch: u64,
+}
+
+/// INITIALIZE FOR LOAD and the host's MAC2 (part 7 §11.1-11.5). Nothing is written.
+pub fn prepare_credit<T: Transport>(
+    card: &mut Card<T>,
+    host: &mut dyn CreditKeys,
+    request: &CreditRequest<'_>,
+) -> Result<PreparedCredit> {
     if request.amount.is_zero() {
         return Err(AccountError::BadInput("a credit of 0.00 yuan".into()).into());
     }
@@ -496,7 +518,6 @@ pub fn credit<T: Transport>(
         let ctx = card.context()?;
         let number = card_number(card)?;
         enter(card)?;
-        let epoch = card.epoch();
         verify(card, request.pin)?;
         let command = cmd::initialize_for_load(request.key_index, request.amount, request.terminal);
         let data = match card.exchange_raw(&command)? {
@@ -541,46 +562,61 @@ pub fn credit<T: Transport>(
                 request.host_time,
             )?
             .ok_or(AccountError::CardMac1Invalid)?;
-        let pending = PendingTransaction {
-            kind: TransactionKind::Credit,
-            card_id: ctx.card_id,
-            card_number: number,
-            card_serial: init.serial,
-            terminal_serial: 0,
-            terminal: request.terminal,
-            amounts: PurchaseAmounts::account_only(request.amount),
-            time: request.host_time,
-            balance_before: init.balance,
-        };
-        if card.epoch() != epoch {
-            return Err(Error::CardReset);
-        }
-        let command = cmd::credit_for_load(request.host_time, mac2);
-        let data = match write_command(card, &command, &pending)? {
-            (data, StatusWord::Ok) => data,
-            (_, StatusWord::MacInvalid) => return Err(AccountError::Mac2Refused.into()),
-            (_, sw) => {
-                return Err(account_error(
-                    "CREDIT FOR LOAD",
-                    sw,
-                    TransactionKind::Credit,
-                ))
-            }
-        };
-        let tac: [u8; 4] = data.as_slice().try_into().map_err(|_| {
-            malformed(
-                "CREDIT FOR LOAD",
-                format!("{} bytes instead of 4", data.len()),
-            )
-        })?;
-        Ok(Receipt {
-            balance_after: pending.balance_after().unwrap_or(Fen::MAX),
-            transaction: pending,
-            tac,
+        Ok(PreparedCredit {
+            pending: PendingTransaction {
+                kind: TransactionKind::Credit,
+                card_id: ctx.card_id,
+                card_number: number,
+                card_serial: init.serial,
+                terminal_serial: 0,
+                terminal: request.terminal,
+                amounts: PurchaseAmounts::account_only(request.amount),
+                time: request.host_time,
+                balance_before: init.balance,
+            },
             mac2,
-            mac2_check: Mac2Check::Verified,
             algorithm: ctx.algorithm,
+            epoch: card.epoch(),
         })
+    })
+}
+
+/// CREDIT FOR LOAD (part 7 §11.6-11.9). A card reset since [`prepare_credit`] sends nothing
+/// ([`Error::CardReset`]: nothing was credited).
+pub fn complete_credit<T: Transport>(
+    card: &mut Card<T>,
+    prepared: PreparedCredit,
+) -> Result<Receipt> {
+    card.sync_epoch()?;
+    if card.epoch() != prepared.epoch {
+        return Err(Error::CardReset);
+    }
+    let pending = prepared.pending;
+    let command = cmd::credit_for_load(pending.time, prepared.mac2);
+    let data = match write_command(card, &command, &pending)? {
+        (data, StatusWord::Ok) => data,
+        (_, StatusWord::MacInvalid) => return Err(AccountError::Mac2Refused.into()),
+        (_, sw) => {
+            return Err(account_error(
+                "CREDIT FOR LOAD",
+                sw,
+                TransactionKind::Credit,
+            ))
+        }
+    };
+    let tac: [u8; 4] = data.as_slice().try_into().map_err(|_| {
+        malformed(
+            "CREDIT FOR LOAD",
+            format!("{} bytes instead of 4", data.len()),
+        )
+    })?;
+    Ok(Receipt {
+        balance_after: pending.balance_after().unwrap_or(Fen::MAX),
+        transaction: pending,
+        tac,
+        mac2: prepared.mac2,
+        mac2_check: Mac2Check::Verified,
+        algorithm: prepared.algorithm,
     })
 }
 
