@@ -1016,8 +1016,17 @@ fn load_station_key(args: &BatchArgs, journal_is_new: bool) -> CliResult<Station
                 .map_err(|e| crate::error::io_err("cannot create", folder, e))?;
         }
         let key = StationKey::generate();
-        sscard_sim::fileio::create_private(&path, key.to_json(false).as_bytes())
-            .map_err(|e| crate::error::io_err("cannot write the station key", &path, e))?;
+        match sscard_sim::fileio::create_private(&path, key.to_json(false).as_bytes()) {
+            // another batch starting at the same moment made it: use that one
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // (give its writer the moment it needs to finish the file)
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                return load_station_key(args, false);
+            }
+            other => {
+                other.map_err(|e| crate::error::io_err("cannot write the station key", &path, e))?
+            }
+        }
         eprintln!(
             "created the station key {} (id {}): keep it; the journals of this station are resumed only with it",
             path.display(),

@@ -1651,7 +1651,18 @@ fn trace_never_shows_pins_keys_or_cryptograms() {
         ],
         None,
     );
-    trace(&["-r", "sim:card.json", "apdu", "0020000003246813"], None);
+    // a PIN is never an APDU argument (issue 13 item 12): VERIFY without data, the PIN from a file
+    trace(
+        &[
+            "-r",
+            "sim:card.json",
+            "apdu",
+            "--pin-file",
+            "new.pin",
+            "00200000",
+        ],
+        None,
+    );
     trace(
         &[
             "--keys",
