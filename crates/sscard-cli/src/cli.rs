@@ -126,6 +126,10 @@ pub enum Command {
     /// and deltas, apply them at a terminal, verify, show, stats, diff.
     #[command(subcommand)]
     Blocklist(crate::blocklist::BlocklistCommand),
+    /// The medical insurance account on the card (part 5 §7, part 7 §11-12): balance,
+    /// records, credit, purchase, proof.
+    #[command(subcommand)]
+    Account(crate::account::AccountCommand),
     /// The main job on an embedded simulated card: personalize, read, activate, PIN, block
     /// (no hardware, no pcscd).
     Demo,

@@ -3,6 +3,7 @@
 //! See `sscard --help` and docs/cli.md.
 #![forbid(unsafe_code)]
 
+mod account;
 mod areas;
 mod batch;
 mod blocklist;
@@ -48,6 +49,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Keys(KeysCommand::New(a)) => simulated::keys_new(g, a),
         Command::Keys(KeysCommand::NewStation(a)) => batch::new_station_key(g, a),
         Command::Blocklist(c) => blocklist::run(g, c),
+        Command::Account(c) => account::run(g, c),
         Command::Demo => demo::demo(g),
         Command::Man => {
             let man = clap_mangen::Man::new(Cli::command());
