@@ -438,6 +438,10 @@ pub struct SimNewArgs {
     /// cards).
     #[arg(long)]
     pub data_areas: bool,
+    /// Give DF04 the offline medical account (balance 0, three amounts; implies
+    /// --data-areas): `sscard account`.
+    #[arg(long)]
+    pub medical_account: bool,
     /// Personalize the new card with this person record (generation and region from it).
     #[arg(long, value_name = "FILE")]
     pub person: Option<PathBuf>,
@@ -486,6 +490,10 @@ pub struct SimNewPsamArgs {
     /// six).
     #[arg(long)]
     pub region: Option<String>,
+    /// Also hold the medical account's keys: DPK for purchases (INIT SAM FOR PURCHASE) and
+    /// DLK for credits.
+    #[arg(long)]
+    pub medical_account: bool,
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,

@@ -107,7 +107,11 @@ pub fn sim_new(global: &GlobalOpts, args: &SimNewArgs) -> CliResult<()> {
             .map_err(|e| CliError::BadInput(format!("--financial: {e}")))?;
         spec = spec.with_financial(app);
     }
-    if args.data_areas {
+    if args.medical_account {
+        spec = spec.with_data_areas(
+            sscard_sim::DataAreas::national().with_account(sscard_sim::AccountSpec::default()),
+        );
+    } else if args.data_areas {
         spec = spec.with_data_areas(sscard_sim::DataAreas::national());
     }
     let card = SimCard::blank(spec, &keys).map_err(|e| sim_error("simulated card", e))?;
@@ -171,8 +175,11 @@ pub fn sim_new_psam(global: &GlobalOpts, args: &SimNewPsamArgs) -> CliResult<()>
     check_new_file(&args.out, args.force)?;
     let (keys, keys_label) = context::manufacturing_keys(global)?;
     let level = args.level.into();
-    let mut spec =
-        PsamSpec::new(args.algorithm.into(), &args.terminal_number).with_all_levels(level);
+    let mut spec = PsamSpec::new(args.algorithm.into(), &args.terminal_number);
+    if args.medical_account {
+        spec = spec.with_account_keys();
+    }
+    spec = spec.with_all_levels(level);
     let region_text = match &args.region {
         Some(r) => r.clone(),
         None => args.terminal_number.chars().take(6).collect(),
