@@ -109,7 +109,7 @@ pub struct TransactionArgs {
 #[derive(Debug, Args)]
 pub struct CreditArgs {
     /// The amount in yuan (at most two decimals), e.g. 200.00.
-    #[arg(long, value_name = "YUAN")]
+    #[arg(long, value_name = "YUAN", allow_hyphen_values = true)]
     pub amount: String,
     /// The transaction.
     #[command(flatten)]
@@ -120,13 +120,28 @@ pub struct CreditArgs {
 #[derive(Debug, Args)]
 pub struct PurchaseArgs {
     /// Paid from the card's personal account, in yuan (个人帐户支付金额).
-    #[arg(long, value_name = "YUAN", default_value = "0")]
+    #[arg(
+        long,
+        value_name = "YUAN",
+        default_value = "0",
+        allow_hyphen_values = true
+    )]
     pub account: String,
     /// The self-paid part within the pooled fund's scope, in yuan (个人自付金额).
-    #[arg(long, value_name = "YUAN", default_value = "0")]
+    #[arg(
+        long,
+        value_name = "YUAN",
+        default_value = "0",
+        allow_hyphen_values = true
+    )]
     pub self_pay: String,
     /// Paid by the pooled fund, in yuan (统筹基金支付金额).
-    #[arg(long, value_name = "YUAN", default_value = "0")]
+    #[arg(
+        long,
+        value_name = "YUAN",
+        default_value = "0",
+        allow_hyphen_values = true
+    )]
     pub pooled: String,
     /// The transaction.
     #[command(flatten)]
