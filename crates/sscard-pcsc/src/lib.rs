@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod handle;
 pub mod pinpad;
 mod reader;
 mod transport;

@@ -83,10 +83,12 @@ pub fn control(
     data: &[u8],
 ) -> Result<Vec<u8>, TransportError> {
     let reader = transport.reader_name().to_owned();
-    let card = transport.card_handle()?;
     let mut buffer = vec![0u8; 1024];
-    card.control(code.into(), data, &mut buffer)
-        .map(<[u8]>::to_vec)
+    transport
+        .with_card_handle(|card| {
+            card.control(code.into(), data, &mut buffer)
+                .map(<[u8]>::to_vec)
+        })?
         .map_err(|e| map_error(e, Some(&reader)))
 }
 

@@ -11,6 +11,7 @@ use pcsc::{Card, Protocols};
 use sscard_core::transport::{Transport, TransportError};
 
 use crate::error::{context_lost, map_error};
+use crate::handle::Handle;
 use crate::reader::{Pcsc, ReaderSelector};
 
 /// How the connection shares the card with other programs.
@@ -77,11 +78,10 @@ pub struct OpenOptions {
 ///   [`TransportError::NoService`] the next call connects again (establishing a new PC/SC
 ///   context if pcscd restarted) instead of failing forever; the reset epoch has changed.
 /// - Transactions: [`Transport::begin_transaction`] / [`Transport::end_transaction`] lock the
-///   card against other programs between the two calls. Ending reports its errors (the `pcsc`
-///   crate's transaction guard ignores them on drop). Ending disconnects with the card left as
-///   it is (which releases the lock in pcscd) and connects again at once; a reset by another
-///   program in that instant would go unnoticed, so keep authenticated sequences inside one
-///   transaction (or use [`ShareMode::Exclusive`], where transactions are implicit).
+///   card against other programs between the two calls (`SCardBeginTransaction` /
+///   `SCardEndTransaction` on one connection, the card left as it is: ending neither
+///   disconnects nor reconnects). A card removed or reset while the lock is released shows at
+///   the next exchange. With [`ShareMode::Exclusive`] transactions are implicit.
 /// - Dropping the transport disconnects with a card reset (the card's security state is lost);
 ///   use [`PcscTransport::disconnect`] to choose.
 pub struct PcscTransport {
@@ -89,10 +89,11 @@ pub struct PcscTransport {
     reader: String,
     reader_c: CString,
     share: ShareMode,
-    card: Option<Card>,
+    card: Option<Handle>,
     atr: Vec<u8>,
     epoch: u64,
     in_transaction: bool,
+    connections: u64,
     buffer: Vec<u8>,
 }
 
@@ -105,6 +106,10 @@ impl fmt::Debug for PcscTransport {
             .field("atr", &self.atr)
             .field("epoch", &self.epoch)
             .field("in_transaction", &self.in_transaction)
+            .field(
+                "pcscd_lock",
+                &self.card.as_ref().is_some_and(Handle::is_locked),
+            )
             .finish()
     }
 }
@@ -144,6 +149,7 @@ impl PcscTransport {
             atr: Vec::new(),
             epoch: 0,
             in_transaction: false,
+            connections: 0,
             buffer: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED],
         };
         transport.connect_card()?;
@@ -163,6 +169,12 @@ impl PcscTransport {
     /// Whether a connection to the card is open right now (it is re-opened on demand).
     pub fn is_connected(&self) -> bool {
         self.card.is_some()
+    }
+
+    /// How many connections (`SCardConnect`) this transport has opened: one, plus one after each
+    /// loss of the connection (card removed, pcscd restarted). Transactions open none.
+    pub fn connections(&self) -> u64 {
+        self.connections
     }
 
     /// Whether a transaction begun by [`Transport::begin_transaction`] is open.
@@ -192,7 +204,7 @@ impl PcscTransport {
         };
         let share = self.share.to_pcsc();
         let result = match self.card.as_mut() {
-            Some(card) => card.reconnect(share, Protocols::ANY, disposition),
+            Some(handle) => handle.reconnect(share, disposition),
             None => return Err(TransportError::NoCard),
         };
         self.epoch = self.epoch.wrapping_add(1);
@@ -209,17 +221,24 @@ impl PcscTransport {
     pub fn disconnect(mut self, disposition: Disposition) -> Result<(), TransportError> {
         match self.card.take() {
             None => Ok(()),
-            Some(card) => card
+            Some(handle) => handle
+                .unlock()
                 .disconnect(disposition.to_pcsc())
                 .map_err(|(_card, e)| map_error(e, Some(&self.reader))),
         }
     }
 
-    /// The connected card handle, connecting first when needed (`SCardControl` of
+    /// Runs `f` on the connected card handle, connecting first when needed (`SCardControl` of
     /// [`crate::pinpad`]).
-    pub(crate) fn card_handle(&mut self) -> Result<&Card, TransportError> {
+    pub(crate) fn with_card_handle<R>(
+        &mut self,
+        f: impl FnOnce(&Card) -> R,
+    ) -> Result<R, TransportError> {
         self.ensure_card()?;
-        self.card.as_ref().ok_or(TransportError::NoCard)
+        self.card
+            .as_ref()
+            .map(|handle| handle.with(f))
+            .ok_or(TransportError::NoCard)
     }
 
     /// Opens the connection (a new PC/SC context first, if the old one died).
@@ -230,7 +249,8 @@ impl PcscTransport {
                 .connect(&self.reader_c, self.share.to_pcsc(), Protocols::ANY);
         match result {
             Ok(card) => {
-                self.card = Some(card);
+                self.card = Some(Handle::Open(card));
+                self.connections += 1;
                 self.in_transaction = false;
                 self.refresh_atr();
                 Ok(())
@@ -247,7 +267,7 @@ impl PcscTransport {
     }
 
     fn refresh_atr(&mut self) {
-        if let Some(Ok(status)) = self.card.as_ref().map(Card::status2_owned) {
+        if let Some(Ok(status)) = self.card.as_ref().map(|h| h.with(Card::status2_owned)) {
             self.atr = status.atr().to_vec();
         }
     }
@@ -265,7 +285,7 @@ impl PcscTransport {
     fn diagnose(&mut self, what: String) -> TransportError {
         let deadline = Instant::now() + REMOVAL_GRACE;
         loop {
-            if let Some(Err(e)) = self.card.as_ref().map(Card::status2_owned) {
+            if let Some(Err(e)) = self.card.as_ref().map(|h| h.with(Card::status2_owned)) {
                 if e != pcsc::Error::ResetCard {
                     return self.after_error(e);
                 }
@@ -294,9 +314,7 @@ impl PcscTransport {
                 self.in_transaction = false;
                 let share = self.share.to_pcsc();
                 let result = match self.card.as_mut() {
-                    Some(card) => {
-                        card.reconnect(share, Protocols::ANY, pcsc::Disposition::LeaveCard)
-                    }
+                    Some(handle) => handle.reconnect(share, pcsc::Disposition::LeaveCard),
                     None => Ok(()),
                 };
                 match result {
@@ -322,8 +340,9 @@ impl PcscTransport {
 impl Transport for PcscTransport {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         self.ensure_card()?;
+        let buffer = &mut self.buffer;
         let result = match self.card.as_ref() {
-            Some(card) => card.transmit(command, &mut self.buffer).map(<[u8]>::to_vec),
+            Some(handle) => handle.with(|card| card.transmit(command, buffer).map(<[u8]>::to_vec)),
             None => return Err(TransportError::NoCard),
         };
         match result {
@@ -359,21 +378,19 @@ impl Transport for PcscTransport {
             self.in_transaction = true;
             return Ok(());
         }
-        let result = match self.card.as_mut() {
-            // The guard borrows the card; the lock lives in pcscd until end_transaction
-            // releases it (forgetting the guard just skips its error-swallowing drop).
-            Some(card) => card
-                .transaction2()
-                .map(std::mem::forget)
-                .map_err(|(_, e)| e),
-            None => return Err(TransportError::NoCard),
+        let Some(handle) = self.card.take() else {
+            return Err(TransportError::NoCard);
         };
-        match result {
-            Ok(()) => {
+        match handle.lock() {
+            Ok(locked) => {
+                self.card = Some(locked);
                 self.in_transaction = true;
                 Ok(())
             }
-            Err(e) => Err(self.after_error(e)),
+            Err((handle, e)) => {
+                self.card = Some(handle);
+                Err(self.after_error(e))
+            }
         }
     }
 
@@ -382,22 +399,11 @@ impl Transport for PcscTransport {
             return Ok(());
         }
         self.in_transaction = false;
-        if self.share == ShareMode::Exclusive {
-            return Ok(());
-        }
-        let Some(card) = self.card.take() else {
-            return Ok(()); // the connection (and with it the lock) is already gone
-        };
-        // SCardDisconnect releases every lock the handle holds; the card is left as it is.
-        if let Err((card, e)) = card.disconnect(pcsc::Disposition::LeaveCard) {
-            self.card = Some(card);
-            return Err(self.after_error(e));
-        }
-        // The transaction itself has ended. If the connection cannot be re-opened (card pulled,
-        // another program took it exclusively...), the next call retries and reports why; what
-        // happened to the card meanwhile is unknown, so the epoch changes.
-        if self.connect_card().is_err() {
-            self.epoch = self.epoch.wrapping_add(1);
+        // SCardEndTransaction on the same connection, the card left as it is: the lock is
+        // released and the card stays connected (no reconnect; the card's state is kept). A
+        // connection already gone took the lock with it.
+        if let Some(handle) = self.card.take() {
+            self.card = Some(Handle::Open(handle.unlock()));
         }
         Ok(())
     }

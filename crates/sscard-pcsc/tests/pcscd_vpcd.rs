@@ -277,6 +277,14 @@ fn transactions() {
     assert_eq!(a.transmit(&[0x00, 0x03]).unwrap(), echo(&[0x00, 0x03]));
     assert_eq!(a.reset_epoch(), 0);
     a.end_transaction().unwrap(); // no transaction open: nothing to do
+                                  // Transactions begin and end on the one connection: none is ever re-opened for them.
+    for i in 0..5u8 {
+        a.begin_transaction().unwrap();
+        assert_eq!(a.transmit(&[0x00, i]).unwrap(), echo(&[0x00, i]));
+        a.end_transaction().unwrap();
+    }
+    assert_eq!(a.connections(), 1, "a transaction's end reconnected");
+    assert_eq!(a.reset_epoch(), 0);
 }
 
 fn reset_by_another_program() {
