@@ -183,7 +183,7 @@ pub fn wrong_pin(tries_left: u8) -> Failure {
 
 fn transport(e: &TransportError) -> i32 {
     match e {
-        TransportError::NoCard => NO_CARD,
+        TransportError::NoCard | TransportError::NoCardInserted(_) => NO_CARD,
         TransportError::CardRemoved
         | TransportError::CardReset
         | TransportError::Timeout
