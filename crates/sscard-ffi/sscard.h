@@ -188,8 +188,9 @@ long SSCARD_CALL iUnblockPIN_HSM_Step2(char *pKey, char *pOutInfo);
 // As [`iReloadPIN_HSM_Step2`].
 long SSCARD_CALL iUnblockPIN_HSM_Step3(char *pKey, char *pOutInfo);
 
-// `iDoDebit` 消费交易 (§8.1, table 20). Pending issue 10 (the medical insurance account):
-// checks its parameters, then answers `-13`.
+// `iDoDebit` 消费交易 (§8.1, table 20): the holder's PIN, the purchase through the PSAM;
+// `pPayInfo` = 本次消费总金额|个人账户交易金额和统筹基金支付金额相加的总金额|交易时间|, `pOutInfo` =
+// 算法标识|密钥地址|交易金额|交易类型|终端机编号|终端交易序号|交易时间|TAC|.
 //
 // # Safety
 //
@@ -197,14 +198,17 @@ long SSCARD_CALL iUnblockPIN_HSM_Step3(char *pKey, char *pOutInfo);
 // lengths; `pOutInfo` is NULL or a writable buffer of 512 bytes.
 long SSCARD_CALL iDoDebit(int iType, char *pCardInfo, char *pPayInfo, char *pOutInfo);
 
-// `iDoDebit_HSM_Step1` (§8.2, table 21). Pending issue 10.
+// `iDoDebit_HSM_Step1` (§8.2, table 21): the holder's PIN, INITIALIZE FOR PURCHASE; `pOutInfo`
+// = 算法标识|密钥地址|伪随机数|医疗消费交易序号|交易金额|交易类型|终端机编号|交易时间|. The card stays
+// powered for step two.
 //
 // # Safety
 //
 // As [`iDoDebit`].
 long SSCARD_CALL iDoDebit_HSM_Step1(int iType, char *pCardInfo, char *pPayInfo, char *pOutInfo);
 
-// `iDoDebit_HSM_Step2` (§8.3, table 22). Pending issue 10.
+// `iDoDebit_HSM_Step2` (§8.3, table 22): `pKey` = 终端交易序号|交易时间|MAC1| from the HSM;
+// `pOutInfo` = MAC2|算法标识|密钥地址|交易金额|交易类型|终端机编号|终端交易序号|交易时间|TAC|.
 //
 // # Safety
 //
@@ -212,7 +216,8 @@ long SSCARD_CALL iDoDebit_HSM_Step1(int iType, char *pCardInfo, char *pPayInfo, 
 // writable buffer of 1024 bytes.
 long SSCARD_CALL iDoDebit_HSM_Step2(char *pKey, char *pOutInfo);
 
-// `iReadDebitRecord` 读消费交易记录 (§9.1, table 23). Pending issue 10.
+// `iReadDebitRecord` 读消费交易记录 (§9.1, table 23): the holder's PIN, the card's purchase
+// records `交易序号^终端机编号^交易时间^本次消费总金额^个人账户交易金额和统筹基金支付金额相加的总金额^|`.
 //
 // # Safety
 //

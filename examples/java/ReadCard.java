@@ -1,5 +1,6 @@
-// Reads the social security card and verifies the holder's PIN through libsscard, the national
-// reader interface (iReadCardBas, iVerifyPIN), with JNA (Debian: libjna-java).
+// Reads the social security card, verifies the holder's PIN and lists the purchases of the
+// medical account through libsscard, the national reader interface (iReadCardBas, iVerifyPIN,
+// iReadDebitRecord), with JNA (Debian: libjna-java).
 //
 //   javac -cp /usr/share/java/jna.jar -d . examples/java/ReadCard.java
 //   java -cp /usr/share/java/jna.jar:. -Djna.library.path=target/release ReadCard
@@ -22,6 +23,8 @@ public class ReadCard {
         NativeLong iReadCardBas(int iType, byte[] pOutInfo);
 
         NativeLong iVerifyPIN(int iType, byte[] pOutInfo);
+
+        NativeLong iReadDebitRecord(int iType, byte[] pOutInfo);
 
         // long callback(int iPrompt, char *pPin, int iPinSize, void *pUser)
         interface PinCallback extends Callback {
@@ -61,6 +64,11 @@ public class ReadCard {
         if (rc == 0) {
             rc = SSCard.LIB.iVerifyPIN(1, out).longValue();
             System.out.println("iVerifyPIN: " + rc + " " + text(out));
+        }
+        if (rc == 0) {
+            byte[] records = new byte[2048]; // iReadDebitRecord's pOutInfo (§9.1)
+            rc = SSCard.LIB.iReadDebitRecord(1, records).longValue(); // asks for the PIN again
+            System.out.println("iReadDebitRecord: " + rc + " " + text(records));
         }
         System.exit(rc == 0 ? 0 : 1);
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Reads the social security card and verifies the holder's PIN through libsscard, the
-national reader interface (iReadCardBas, iVerifyPIN), with ctypes.
+"""Reads the social security card, verifies the holder's PIN and lists the purchases of the
+medical account through libsscard, the national reader interface (iReadCardBas, iVerifyPIN,
+iReadDebitRecord), with ctypes.
 
     python3 examples/python/read_card.py [path/to/libsscard.so]
 
@@ -20,7 +21,7 @@ else:
     lib = ctypes.CDLL(sys.argv[1] if len(sys.argv) > 1 else "libsscard.so")
     FUNCTYPE = ctypes.CFUNCTYPE
 
-for name in ("iReadCardBas", "iVerifyPIN"):
+for name in ("iReadCardBas", "iVerifyPIN", "iReadDebitRecord"):
     getattr(lib, name).argtypes = [ctypes.c_int, ctypes.c_char_p]
     getattr(lib, name).restype = ctypes.c_long
 
@@ -49,4 +50,8 @@ if rc == 0:
     print("name:", fields[4], "card number:", fields[2])
     rc = lib.iVerifyPIN(1, out)
     print("iVerifyPIN:", rc, out.value.decode(ENCODING))
+if rc == 0:
+    records = ctypes.create_string_buffer(2048)  # iReadDebitRecord's pOutInfo (§9.1)
+    rc = lib.iReadDebitRecord(1, records)  # asks for the PIN again
+    print("iReadDebitRecord:", rc, records.value.decode(ENCODING))
 sys.exit(0 if rc == 0 else 1)

@@ -625,8 +625,9 @@ pub unsafe extern "system" fn iUnblockPIN_HSM_Step3(
     })
 }
 
-/// `iDoDebit` 消费交易 (§8.1, table 20). Pending issue 10 (the medical insurance account):
-/// checks its parameters, then answers `-13`.
+/// `iDoDebit` 消费交易 (§8.1, table 20): the holder's PIN, the purchase through the PSAM;
+/// `pPayInfo` = 本次消费总金额|个人账户交易金额和统筹基金支付金额相加的总金额|交易时间|, `pOutInfo` =
+/// 算法标识|密钥地址|交易金额|交易类型|终端机编号|终端交易序号|交易时间|TAC|.
 ///
 /// # Safety
 ///
@@ -644,11 +645,13 @@ pub unsafe extern "system" fn iDoDebit(
     call!("iDoDebit", pOutInfo, OUT_512, |state, config| {
         let c = card_info.required("pCardInfo", config)?;
         let p = pay_info.required("pPayInfo", config)?;
-        ops::debit_function(state, "iDoDebit", Some(iType), Some(&c), Some(&p))
+        ops::do_debit(state, config, iType, &c, &p)
     })
 }
 
-/// `iDoDebit_HSM_Step1` (§8.2, table 21). Pending issue 10.
+/// `iDoDebit_HSM_Step1` (§8.2, table 21): the holder's PIN, INITIALIZE FOR PURCHASE; `pOutInfo`
+/// = 算法标识|密钥地址|伪随机数|医疗消费交易序号|交易金额|交易类型|终端机编号|交易时间|. The card stays
+/// powered for step two.
 ///
 /// # Safety
 ///
@@ -665,11 +668,12 @@ pub unsafe extern "system" fn iDoDebit_HSM_Step1(
     call!("iDoDebit_HSM_Step1", pOutInfo, OUT_512, |state, config| {
         let c = card_info.required("pCardInfo", config)?;
         let p = pay_info.required("pPayInfo", config)?;
-        ops::debit_function(state, "iDoDebit_HSM_Step1", Some(iType), Some(&c), Some(&p))
+        ops::debit_step1(state, config, iType, &c, &p)
     })
 }
 
-/// `iDoDebit_HSM_Step2` (§8.3, table 22). Pending issue 10.
+/// `iDoDebit_HSM_Step2` (§8.3, table 22): `pKey` = 终端交易序号|交易时间|MAC1| from the HSM;
+/// `pOutInfo` = MAC2|算法标识|密钥地址|交易金额|交易类型|终端机编号|终端交易序号|交易时间|TAC|.
 ///
 /// # Safety
 ///
@@ -681,21 +685,22 @@ pub unsafe extern "system" fn iDoDebit_HSM_Step2(
     pOutInfo: *mut c_char,
 ) -> c_long {
     let key = input!(pKey, IN_KEY);
-    call!("iDoDebit_HSM_Step2", pOutInfo, OUT_1024, |state, config| {
-        key.required("pKey", config)?;
-        ops::debit_function(state, "iDoDebit_HSM_Step2", None, None, None)
+    call!(continue "iDoDebit_HSM_Step2", pOutInfo, OUT_1024, |state, config| {
+        let k = key.required("pKey", config)?;
+        ops::debit_step2(state, &k)
     })
 }
 
-/// `iReadDebitRecord` 读消费交易记录 (§9.1, table 23). Pending issue 10.
+/// `iReadDebitRecord` 读消费交易记录 (§9.1, table 23): the holder's PIN, the card's purchase
+/// records `交易序号^终端机编号^交易时间^本次消费总金额^个人账户交易金额和统筹基金支付金额相加的总金额^|`.
 ///
 /// # Safety
 ///
 /// `pOutInfo` is NULL or a writable buffer of 2048 bytes.
 #[no_mangle]
 pub unsafe extern "system" fn iReadDebitRecord(iType: c_int, pOutInfo: *mut c_char) -> c_long {
-    call!("iReadDebitRecord", pOutInfo, OUT_2048, |state, _config| {
-        ops::debit_function(state, "iReadDebitRecord", Some(iType), None, None)
+    call!("iReadDebitRecord", pOutInfo, OUT_2048, |state, config| {
+        ops::read_debit_record(state, config, iType)
     })
 }
 

@@ -11,6 +11,7 @@ use sscard_core::codec;
 use sscard_core::crypto::Pin;
 use sscard_core::fileaddr::{FileAddress, FileData};
 use sscard_core::keyholder::HsmRequest;
+use sscard_core::lifecycle::account::{self, PurchaseRequest};
 use sscard_core::lifecycle::areas::{self, AreaAccess, AreaHsmStep, ReadAuth};
 use sscard_core::lifecycle::hsm::{self, BasicReadStep, PinMaintenance, PinStep};
 use sscard_core::lifecycle::{self, ReadOptions};
@@ -19,8 +20,8 @@ use sscard_core::profile::{self, Generation};
 use sscard_pcsc::pinpad::{self, ModifyPin, PinFormat, PinPadOutcome, VerifyPin};
 
 use crate::codes::{
-    status_code, wrong_pin, Failure, DATA_MISMATCH, HSM_NOT_NEEDED, NOT_CONNECTED, NOT_SUPPORTED,
-    PIN_CANCELLED, PIN_LENGTH, PIN_MISMATCH, PIN_TIMEOUT,
+    status_code, wrong_pin, Failure, DATA_MISMATCH, HSM_NOT_NEEDED, NOT_CONNECTED, PIN_CANCELLED,
+    PIN_LENGTH, PIN_MISMATCH, PIN_TIMEOUT,
 };
 use crate::config::{Config, PinSource, CONFIG_ERROR};
 use crate::device::{self, OpenCard};
@@ -43,6 +44,8 @@ enum Pending {
     ReadArea(OpenCard, AreaHsmStep),
     /// After `iWriteCard_HSM_Step1`.
     WriteArea(OpenCard, AreaHsmStep),
+    /// After `iDoDebit_HSM_Step1`: the card initialized for the purchase.
+    Debit(OpenCard, Box<account::HsmPurchaseStep>),
 }
 
 impl Pending {
@@ -52,7 +55,8 @@ impl Pending {
             | Pending::PinAuthentication(card, _, _)
             | Pending::PinCommand(card, _, _)
             | Pending::ReadArea(card, _)
-            | Pending::WriteArea(card, _) => device::close_card(card),
+            | Pending::WriteArea(card, _)
+            | Pending::Debit(card, _) => device::close_card(card),
         }
     }
 }
@@ -766,15 +770,6 @@ fn first_file_only(data: &FileData) -> FileData {
     first
 }
 
-/// What a function whose library support has not landed answers, after checking its
-/// parameters: `-13` naming the issue it waits for.
-pub fn pending_issue(function: &str, issue: &str) -> Failure {
-    Failure::new(
-        NOT_SUPPORTED,
-        format!("{function} is not implemented by libsscard yet ({issue})"),
-    )
-}
-
 /// §3.1.2 (4): `pWriteData` has `pFileAddr`'s shape, the same files in the same order and one
 /// value per item named (a file named without items takes its values as they are).
 fn same_shape(address: &FileAddress, data: &FileData) -> Result<(), Failure> {
@@ -797,26 +792,201 @@ fn same_shape(address: &FileAddress, data: &FileData) -> Result<(), Failure> {
     }
 }
 
-/// The parameter checks of the purchase functions, then `-13`.
-pub fn debit_function(
+// ---------------------------------------------------------------------------------------------
+// the medical account (§8-9): iDoDebit, iDoDebit_HSM_Step1/2, iReadDebitRecord
+
+/// The key group of the HSM addresses (group 1, [design] D3).
+const KEY_GROUP: u8 = 1;
+
+/// An account error as appendix A has it: the card's status word negated where there is one
+/// (`9401` insufficient balance, `9402`, `9403` = -37891, `9302` = -37634, `6901`, `6982`,
+/// `6985` 余额上溢, `6A81` no account), a card whose MAC1 is wrong -21, another card -22, input
+/// the card cannot take -23, a lost answer -4 ([design] D27, D36).
+fn account_failure(e: sscard_core::Error) -> Failure {
+    use sscard_core::account::AccountError as A;
+    let sw = |sw: u16| status_code(StatusWord::from(sw));
+    let code = match &e {
+        sscard_core::Error::Account(a) => match a {
+            A::InsufficientBalance { .. } => sw(0x9401),
+            A::CounterAtMaximum(_) => sw(0x9402),
+            A::KeyIndex(_) => sw(0x9403),
+            A::Mac1Refused | A::Mac2Refused => sw(0x9302),
+            A::NotAccepted(_) => sw(0x6901),
+            A::PinRequired => sw(0x6982),
+            A::BalanceLimit { .. } => sw(0x6985),
+            A::NoAccount(_) | A::UnknownMode(_) => sw(0x6A81),
+            A::CardMac1Invalid => crate::codes::NOT_GENUINE,
+            A::OtherCard(_) => DATA_MISMATCH,
+            A::Interrupted { .. } => crate::codes::CARD_NO_ANSWER,
+            _ => crate::codes::BAD_DATA,
+        },
+        _ => return Failure::from(e),
+    };
+    Failure::new(code, e.to_string())
+}
+
+/// Step (6) of §8.1.3 / §9.1.3 (4): the holder's PIN, on the reader's PIN pad when it has one
+/// (and the configuration lets it), else from the configured source; VERIFY (it holds until
+/// the card is powered down).
+fn verify_holder(
+    config: &Config,
+    callback: Option<Registered>,
+    card: &mut OpenCard,
+) -> Result<(), Failure> {
+    card.application()?;
+    if let Some(features) = pinpad_features(config, card)? {
+        if let Some(code) = features.verify_direct {
+            let (format, block) = pinpad_format(config);
+            let mut apdu = vec![0x00, 0x20, 0x00, 0x00, block];
+            apdu.extend(std::iter::repeat_n(0xFF, usize::from(block)));
+            let structure = VerifyPin {
+                timeout: config.pin_timeout,
+                format,
+                apdu,
+            };
+            let answer = pinpad::control(
+                card.raw_channel().transport_mut(),
+                code,
+                &structure.to_bytes(),
+            )
+            .map_err(sscard_core::Error::from)?;
+            return pinpad_result(&answer);
+        }
+        if config.pin_source == PinSource::PinPad {
+            return Err(no_pinpad());
+        }
+    }
+    let pin = pin::ask(config, callback, Prompt::Pin)?;
+    lifecycle::verify_pin(card, &pin)?;
+    Ok(())
+}
+
+/// `pPayInfo` as the card's purchase ([design] D36): 本次消费总金额 and 个人账户交易金额和统筹基金
+/// 支付金额相加的总金额 become the card's last two amounts (self-pay ‖ pooled), the account
+/// amount 0 — the interface's HSM line and answers carry those two only (§8.2.2 (4)).
+fn purchase_of(pay: &PayInfo) -> Result<PurchaseRequest<'static>, Failure> {
+    use sscard_core::account::{Fen, PurchaseAmounts, TransactionTime};
+    let time = TransactionTime::parse(&pay.time)
+        .map_err(|e| Failure::new(crate::codes::BAD_DATA, format!("pPayInfo 交易时间: {e}")))?;
+    let amounts = PurchaseAmounts {
+        account: Fen::ZERO,
+        self_pay: Fen(pay.total),
+        pooled: Fen(pay.account_and_fund),
+    };
+    if amounts.is_zero() {
+        return Err(Failure::new(
+            crate::codes::BAD_DATA,
+            "pPayInfo: both amounts are 0.00",
+        ));
+    }
+    Ok(PurchaseRequest::new(amounts, time))
+}
+
+/// `iDoDebit` (§8.1.3): the card checked against `pCardInfo`, the holder's PIN, INITIALIZE FOR
+/// PURCHASE, MAC1 from the PSAM (INIT SAM FOR PURCHASE), DEBIT FOR PURCHASE, MAC2 checked by
+/// the PSAM (CREDIT SAM FOR PURCHASE); `pOutInfo` = 算法标识|密钥地址|交易金额|交易类型|终端机编号|
+/// 终端交易序号|交易时间|TAC| (§8.1.2 (4)). A lost DEBIT answer is recovered with GET TRANSACTION
+/// PROOF while the card is in the reader (part 7 §14).
+pub fn do_debit(
     state: &mut State,
-    function: &str,
-    itype: Option<i32>,
-    card_info: Option<&str>,
-    pay_info: Option<&str>,
+    config: &Config,
+    itype: i32,
+    card_info: &str,
+    pay_info: &str,
 ) -> Result<String, Failure> {
     state.abandon();
-    if let Some(t) = itype {
-        CardType::from_itype(t)?;
+    let card_type = CardType::from_itype(itype)?;
+    let info = CardInfo::parse(card_info)?;
+    let request = purchase_of(&PayInfo::parse(pay_info)?)?;
+    let callback = state.callback;
+    let card = device::open_card(config, card_type)?;
+    with_card(card, |card| {
+        let mut psam = device::open_psam(config)?;
+        let result = (|| {
+            check_card(card, &info)?;
+            verify_holder(config, callback, card)?;
+            let receipt = account::purchase(card, &mut psam, &request).map_err(account_failure)?;
+            Ok(receipt.ri_debit_line(KEY_GROUP))
+        })();
+        device::close_psam(psam);
+        result
+    })
+}
+
+/// `iDoDebit_HSM_Step1` (§8.2.3): the card checked, the PIN, INITIALIZE FOR PURCHASE; the line
+/// for the HSM (§8.2.2 (4): 算法标识|密钥地址|伪随机数|医疗消费交易序号|交易金额|交易类型|终端机编号|
+/// 交易时间|, the terminal number 12 zeros without PSAM). The card stays powered for step two.
+pub fn debit_step1(
+    state: &mut State,
+    config: &Config,
+    itype: i32,
+    card_info: &str,
+    pay_info: &str,
+) -> Result<String, Failure> {
+    state.abandon();
+    let card_type = CardType::from_itype(itype)?;
+    let info = CardInfo::parse(card_info)?;
+    let request = purchase_of(&PayInfo::parse(pay_info)?)?;
+    let callback = state.callback;
+    let mut card = device::open_card(config, card_type)?;
+    let result = (|| {
+        check_card(&mut card, &info)?;
+        verify_holder(config, callback, &mut card)?;
+        let terminal = sscard_core::account::TerminalNumber::NONE;
+        account::hsm_purchase_step1(&mut card, &request, terminal, KEY_GROUP)
+            .map_err(account_failure)
+    })();
+    match result {
+        Ok(step) => {
+            let line = step.line();
+            state.pending = Some(Pending::Debit(card, Box::new(step)));
+            Ok(line)
+        }
+        Err(e) => {
+            device::close_card(card);
+            Err(e)
+        }
     }
-    if let Some(c) = card_info {
-        CardInfo::parse(c)?;
-    }
-    if let Some(p) = pay_info {
-        PayInfo::parse(p)?;
-    }
-    Err(pending_issue(
-        function,
-        "pending issue 10: the medical insurance account",
-    ))
+}
+
+/// `iDoDebit_HSM_Step2` (§8.3.3): the HSM's `pKey` (终端交易序号|交易时间|MAC1|), DEBIT FOR
+/// PURCHASE; `pOutInfo` = MAC2|算法标识|密钥地址|交易金额|交易类型|终端机编号|终端交易序号|交易时间|
+/// TAC| (§8.3.2 (2)). A malformed `pKey` is `-14` and sends nothing.
+pub fn debit_step2(state: &mut State, key: &str) -> Result<String, Failure> {
+    let (card, step) = match state.pending.take() {
+        Some(Pending::Debit(card, step)) => (card, step),
+        other => {
+            if let Some(p) = other {
+                p.close();
+            }
+            return Err(no_step("iDoDebit_HSM_Step1"));
+        }
+    };
+    with_card(card, |card| {
+        let receipt =
+            account::hsm_purchase_step2(card, *step, key.trim()).map_err(|e| match e {
+                sscard_core::Error::KeyHolder(_) => Failure::parameter(format!("pKey: {e}")),
+                e => account_failure(e),
+            })?;
+        Ok(receipt.ri_hsm_step2_line(KEY_GROUP))
+    })
+}
+
+/// `iReadDebitRecord` (§9.1.3): the holder's PIN, the transaction records (DF04 EF08);
+/// `pOutInfo` = per purchase 交易序号^终端机编号^交易时间^本次消费总金额^个人账户交易金额和统筹基金支付
+/// 金额相加的总金额^, records ended by `|` (§9.1.2, newest first, [design] D36).
+pub fn read_debit_record(
+    state: &mut State,
+    config: &Config,
+    itype: i32,
+) -> Result<String, Failure> {
+    state.abandon();
+    let card_type = CardType::from_itype(itype)?;
+    let callback = state.callback;
+    let card = device::open_card(config, card_type)?;
+    with_card(card, |card| {
+        verify_holder(config, callback, card)?;
+        let (records, _) = account::records(card, None).map_err(account_failure)?;
+        Ok(sscard_core::account::ri_debit_records(&records))
+    })
 }

@@ -42,7 +42,7 @@ use sscard_core::Algorithm;
 use sscard_pcsc::testing::{self, PrivatePcscd};
 use sscard_pcsc::Pcsc;
 use sscard_sim::vpcd::VpcdCard;
-use sscard_sim::{CardSpec, DataAreas, PsamSpec, SimCard, SimPsam, SimTransport};
+use sscard_sim::{AccountSpec, CardSpec, DataAreas, PsamSpec, SimCard, SimPsam, SimTransport};
 
 const CARD_READER: &str = "Virtual PCD 00 00";
 const PSAM_READER: &str = "Virtual PCD 00 01";
@@ -98,7 +98,10 @@ fn personalized(
     // the data areas DF01-DF04, DF07 too (iReadCard / iWriteCard)
     let spec = CardSpec::new(generation, algorithm, region(), serial)
         .with_card_serial(serial)
-        .with_data_areas(DataAreas::national());
+        .with_data_areas(
+            // and DF04's medical account (iDoDebit, iReadDebitRecord), 1000.00 yuan
+            DataAreas::national().with_account(AccountSpec::default().with_balance(100_000)),
+        );
     let mut card = Card::open(SimTransport::new(SimCard::blank(spec, &roots()).unwrap())).unwrap();
     let data = PersonRecord::from_json(person).unwrap().validate().unwrap();
     lifecycle::personalize(
@@ -249,6 +252,37 @@ fn hsm_answer(keys: &mut KeyFile, atr: &[u8], card_id: &str, request: &str) -> S
                 hex::encode_upper(sm.mac)
             )
         }
+        // iDoDebit_HSM_Step1 (§8.2.2 (4)): algorithm|017F|random|serial|self-pay ‖ pooled|02|
+        // terminal|time|, answered with pKey = terminal serial|time|MAC1| (§8.3.2 (1))
+        "017F" => {
+            let dpk = keys.card_key(&ctx, KeyRole::Dpk).unwrap();
+            let mut amounts = [0u8; 12];
+            amounts[4..].copy_from_slice(&hex::decode(f[4]).unwrap());
+            let time: [u8; 7] = hex::decode(f[7]).unwrap().try_into().unwrap();
+            let terminal_serial = 0x2A;
+            let sespk = sscard_core::crypto::account::sespk(
+                algorithm,
+                &dpk,
+                hex::decode(f[2]).unwrap().try_into().unwrap(),
+                u16::from_str_radix(f[3], 16).unwrap(),
+                terminal_serial,
+            )
+            .unwrap();
+            let mac1 = sscard_core::crypto::account::purchase_mac1(
+                algorithm,
+                &sespk,
+                sscard_core::account::PurchaseAmounts::from_bytes(&amounts),
+                u8::from_str_radix(f[5], 16).unwrap(),
+                f[6].parse().unwrap(),
+                time,
+            )
+            .unwrap();
+            format!(
+                "{terminal_serial:08X}|{}|{}|",
+                f[7],
+                hex::encode_upper(mac1)
+            )
+        }
         // algorithm|key address|process factor|original|: EXTERNAL AUTHENTICATION with a
         // data area's key (reader interface appendix B)
         other => {
@@ -350,6 +384,7 @@ fn terminal_programs_through_pcscd() {
         [0x00, 0xF1, 0x20, 0x01],
     );
     let card_id_v2 = format!("639900D156000005{}FFFFFFFF", "00F12001");
+    let atr_v2 = v2.atr();
     let v3 = personalized(
         WANG_WU,
         Generation::V3,
@@ -369,6 +404,7 @@ fn terminal_programs_through_pcscd() {
     slot.insert("v2");
     // the PSAM of a terminal that also updates DF01's personal status (UK2DF01, 个人状况信息更新)
     let psam_spec = PsamSpec::new(Algorithm::Sm4, TERMINAL)
+        .with_account_keys()
         .with_region(region())
         .with_level(KeyRole::Uk2Df01, KeyLevel::National);
     let psam = SimPsam::from_root_keys(&roots(), &psam_spec).unwrap();
@@ -495,6 +531,29 @@ fn terminal_programs_through_pcscd() {
     assert_eq!(hsm.split('|').nth(9), Some("000000000000"));
     assert_eq!(lines["psam"], cli_psam);
     assert!(lines["hsm-v3"].contains("|A10000015|"));
+    // the purchases' answers (§8.1.2 (4), §8.3.2 (2)): the TAC is the card's (DTK, part 7 §12.6)
+    let v2_ctx = CardContext {
+        algorithm: Algorithm::Sm4,
+        atr: atr_v2,
+        card_id: card_id_v2.parse().unwrap(),
+    };
+    let dtk = keys.card_key(&v2_ctx, KeyRole::Dtk).unwrap();
+    for (name, skip) in [("debit", 0), ("debit-hsm", 1)] {
+        let f: Vec<&str> = lines[name].split('|').skip(skip).collect();
+        assert_eq!((f[0], f[1], f[3]), ("03", "00B5", "02"), "{name}: {f:?}");
+        let mut amounts = [0u8; 12];
+        amounts[4..].copy_from_slice(&hex::decode(f[2]).unwrap());
+        let tac = sscard_core::crypto::account::purchase_tac_raw(
+            Algorithm::Sm4,
+            &dtk,
+            sscard_core::account::PurchaseAmounts::from_bytes(&amounts),
+            f[4].parse().unwrap(),
+            u32::from_str_radix(f[5], 16).unwrap(),
+            hex::decode(f[6]).unwrap().try_into().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(f[7], hex::encode_upper(tac), "{name}: the card's TAC");
+    }
 
     // the log: every call, never a PIN
     let logged = std::fs::read_to_string(&log).unwrap();
@@ -524,7 +583,12 @@ fn python_example(dir: &Path, config: &Path, expected: &str) {
         println!("SKIPPED the Python example: no python3");
         return;
     };
-    child.stdin.take().unwrap().write_all(b"123456\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"123456\n123456\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("python: {stdout}{}", String::from_utf8_lossy(&out.stderr));
@@ -534,6 +598,8 @@ fn python_example(dir: &Path, config: &Path, expected: &str) {
         "{stdout}"
     );
     assert!(stdout.contains("iVerifyPIN: 0"), "{stdout}");
+    // no purchase yet: an empty list
+    assert!(stdout.contains("iReadDebitRecord: 0"), "{stdout}");
 }
 
 /// `examples/java/ReadCard.java` with JNA: the same.
@@ -571,7 +637,12 @@ fn java_example(dir: &Path, config: &Path, expected: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"123456\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"123456\n123456\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("java: {stdout}{}", String::from_utf8_lossy(&out.stderr));
@@ -581,6 +652,8 @@ fn java_example(dir: &Path, config: &Path, expected: &str) {
         "{stdout}"
     );
     assert!(stdout.contains("iVerifyPIN: 0"), "{stdout}");
+    // no purchase yet: an empty list
+    assert!(stdout.contains("iReadDebitRecord: 0"), "{stdout}");
 }
 
 /// `tests/c/prompt_pin.c` under `script` (a pseudo-terminal): libsscard prompts, the PIN typed

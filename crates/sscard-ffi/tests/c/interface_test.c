@@ -336,12 +336,49 @@ int main(void)
     check(rc == 0 && strcmp(out, "DF04EF06||$") == 0, "iReadCard_HSM_Step2 DF04EF06|90|$", rc, out);
     expect(iWriteCard(1, card_info, "DF01EF07|29|$", "DF01EF07|1|2|$", out), -14, "iWriteCard pWriteData unlike pFileAddr", out);
     expect(iWriteCard(1, card_info, "DF04EF08|$", "DF04EF08|1^2^3^|$", out), -27010, "iWriteCard the card OS's own file", out);
-    /* ---- functions waiting for other parts of sscard: parameters checked, then -13 ---- */
-    expect(iDoDebit(1, card_info, "12.30|10.00|20261123101500|", out), -13, "iDoDebit (pending issue 10)", out);
+    /* ---- the medical account (§8-9): the two amounts of pPayInfo are the card's self-pay and
+     * pooled amounts, the account amount 0 ([design] D36) ---- */
     expect(iDoDebit(1, card_info, "12.3|10.00|20261123101500|", out), -23, "iDoDebit malformed amount", out);
-    expect(iDoDebit_HSM_Step1(1, card_info, "12.30|10.00|20261123101500|", out), -13, "iDoDebit_HSM_Step1", out);
-    expect(iDoDebit_HSM_Step2("00000001|20261123101500|11223344|", out), -13, "iDoDebit_HSM_Step2", out);
-    expect(iReadDebitRecord(1, out), -13, "iReadDebitRecord (pending issue 10)", out);
+    expect(iDoDebit(1, card_info, "12.30|10.00|", out), -14, "iDoDebit pPayInfo without the time", out);
+    expect(iDoDebit_HSM_Step2("00000001|20261123101500|11223344|", out), -12, "iDoDebit_HSM_Step2 without step 1", out);
+    {
+        char other[128];
+        snprintf(other, sizeof other, "%s|X00000019|", id);
+        expect(iDoDebit(1, other, "12.30|10.00|20261123101500|", out), -22, "iDoDebit another card's pCardInfo", out);
+    }
+    pins(1, "000000");
+    rc = iDoDebit(1, card_info, "12.30|10.00|20261123101500|", out);
+    check(rc == -51, "iDoDebit with a wrong PIN: -51, nothing paid", rc, out);
+    pins(1, "135790");
+    rc = iReadDebitRecord(1, out);
+    check(rc == 0 && out[0] == 0, "iReadDebitRecord: no purchase yet", rc, out);
+    pins(1, "135790");
+    rc = iDoDebit(1, card_info, "12.30|10.00|20261123101500|", out);
+    check(rc == 0 && strncmp(out, "03|00B5|000004CE000003E8|02|", 28) == 0 && strstr(out, "|00000000|20261123101500|") != NULL,
+          "iDoDebit (PSAM): 算法标识|密钥地址|交易金额|交易类型|终端机编号|终端交易序号|交易时间|TAC|", rc, out);
+    printf("LINE debit %s\n", out);
+    pins(1, "135790");
+    expect(iDoDebit_HSM_Step1(1, card_info, "1.00|2.00|20261123101600|", request), 0, "iDoDebit_HSM_Step1", request);
+    check(strncmp(request, "03|017F|", 8) == 0 && strstr(request, "|0001|00000064000000C8|02|000000000000|20261123101600|") != NULL,
+          "iDoDebit_HSM_Step1: 算法标识|DPK 017F|伪随机数|医疗消费交易序号|交易金额|交易类型|终端机编号|交易时间|", 0, request);
+    expect(iDoDebit_HSM_Step2("0000002A|20261123101600|GG|", out), -14, "iDoDebit_HSM_Step2 malformed pKey", out);
+    expect(iDoDebit_HSM_Step2("0000002A|20261123101600|11223344|", out), -12, "iDoDebit_HSM_Step2 after a failed step 2", out);
+    pins(1, "135790");
+    expect(iDoDebit_HSM_Step1(1, card_info, "1.00|2.00|20261123101600|", request), 0, "iDoDebit_HSM_Step1 again", request);
+    hsm(request, answer, sizeof answer);
+    rc = iDoDebit_HSM_Step2(answer, out);
+    check(rc == 0 && strlen(out) > 9 && strncmp(out + 8, "|03|00B5|00000064000000C8|02|000000000000|0000002A|20261123101600|", 66) == 0,
+          "iDoDebit_HSM_Step2: MAC2|算法标识|密钥地址|交易金额|交易类型|终端机编号|终端交易序号|交易时间|TAC|", rc, out);
+    printf("LINE debit-hsm %s\n", out);
+    pins(1, "135790");
+    rc = iReadDebitRecord(1, out);
+    check(rc == 0 && strncmp(out, "1^000000000000^20261123101600^1.00^2.00^|0^", 43) == 0 && strstr(out, "^20261123101500^12.30^10.00^|") != NULL,
+          "iReadDebitRecord: both purchases, newest first", rc, out);
+    pins(1, "000000");
+    rc = iReadDebitRecord(1, out);
+    check(rc == -51, "iReadDebitRecord with a wrong PIN: -51", rc, out);
+    pins(1, "135790");
+    expect(iVerifyPIN(1, out), 0, "the right PIN again", out);
 
     /* ---- a pKey longer than the interface allows ---- */
     {
