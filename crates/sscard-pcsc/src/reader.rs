@@ -9,7 +9,6 @@ use pcsc::{Context, ReaderState, Scope, State};
 use sscard_core::transport::TransportError;
 
 use crate::error::{context_lost, map_error};
-use crate::transport::{PcscTransport, ShareMode};
 
 /// Environment variable consulted when no reader is named: a [`ReaderSelector`] in text form.
 pub const READER_ENV: &str = "SSCARD_READER";
@@ -313,16 +312,6 @@ impl Pcsc {
                 Err(e) => return Err(self.fail(e, None)),
             }
         }
-    }
-
-    /// Connects to the card in the reader named exactly `reader`. The transport takes over
-    /// this handle's context (this handle establishes a new one when used again).
-    pub fn connect(
-        &mut self,
-        reader: &str,
-        share: ShareMode,
-    ) -> Result<PcscTransport, TransportError> {
-        PcscTransport::connect_with(std::mem::take(self), reader, share)
     }
 }
 
