@@ -136,7 +136,7 @@ pub enum Error {
     },
     /// A simulated crash (tests of the atomic update).
     #[error("simulated crash at {0:?}")]
-    Crash(crate::store::CrashPoint),
+    Crash(crate::crash::CrashPoint),
 }
 
 impl Error {

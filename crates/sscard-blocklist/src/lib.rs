@@ -39,6 +39,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod crash;
 pub mod entry;
 pub mod error;
 pub mod format;
@@ -48,10 +49,11 @@ pub mod store;
 mod table;
 pub mod terminal;
 
+pub use crash::CrashPoint;
 pub use entry::{CardRange, Entry, Mark, Reason};
 pub use error::{Error, Result};
 pub use format::{Header, Kind};
 pub use issuer::{sign_delta, sign_full, IssuerList, Period, Publication};
 pub use keys::{IssuerKey, KeyId, TrustedKey};
-pub use store::{CrashPoint, Store};
+pub use store::Store;
 pub use terminal::{Applied, Counts, Delta, Hit, TerminalList};

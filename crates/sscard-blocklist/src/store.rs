@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use sscard_core::data::BcdDate;
 
+use crate::crash::CrashPoint;
 use crate::error::{Error, Result};
 use crate::format::{self, Kind, Trust};
 use crate::keys::TrustedKey;
@@ -19,35 +20,6 @@ use crate::terminal::{Applied, TerminalList};
 /// The file naming the chain.
 pub const POINTER: &str = "CURRENT";
 const POINTER_HEADER: &str = "sscard-blocklist-store 1";
-
-/// Where a simulated crash stops an update (tests of the atomic update).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CrashPoint {
-    /// Half of the update's temporary file written.
-    UpdateTorn,
-    /// The update's temporary file written and flushed, not renamed.
-    UpdateWritten,
-    /// The update renamed into place; `CURRENT` not yet rewritten.
-    UpdateRenamed,
-    /// Half of the new `CURRENT`'s temporary file written.
-    PointerTorn,
-    /// The new `CURRENT` written to its temporary file, not renamed.
-    PointerWritten,
-    /// The new `CURRENT` renamed into place; the old files not yet removed.
-    PointerRenamed,
-}
-
-impl CrashPoint {
-    /// Every crash point, in the order an update passes them.
-    pub const ALL: [CrashPoint; 6] = [
-        CrashPoint::UpdateTorn,
-        CrashPoint::UpdateWritten,
-        CrashPoint::UpdateRenamed,
-        CrashPoint::PointerTorn,
-        CrashPoint::PointerWritten,
-        CrashPoint::PointerRenamed,
-    ];
-}
 
 fn crash(at: Option<CrashPoint>, here: CrashPoint) -> Result<()> {
     if at == Some(here) {
