@@ -13,7 +13,7 @@ pub enum KeyScope {
     /// area keys (RK1DF04, UK1DF04, UK2DF04, STKDF04, LKDF04).
     Df04,
     /// Another data area (V2.0 notice §5.3-5.7, appendix B): the DF's file identifier
-    /// (`DF01`, `DF02`, `DF03`, `DF05`, `DF07`).
+    /// (`DF01`, `DF02`, `DF03`, `DF05`, `DF06`, `DF07`).
     Area(u16),
 }
 
@@ -138,11 +138,21 @@ pub enum KeyRole {
     Uk1Df05,
     /// STKDF05: a data area key ([`KeyRole::area_key`] has its identifiers and use).
     StkDf05,
+    /// RK1DF06: a data area key ([`KeyRole::area_key`] has its identifiers and use).
+    Rk1Df06,
+    /// UK1DF06: a data area key ([`KeyRole::area_key`] has its identifiers and use).
+    Uk1Df06,
+    /// UK2DF06: a data area key ([`KeyRole::area_key`] has its identifiers and use).
+    Uk2Df06,
+    /// STKDF06: a data area key ([`KeyRole::area_key`] has its identifiers and use).
+    StkDf06,
+    /// LKDF06: a data area key ([`KeyRole::area_key`] has its identifiers and use).
+    LkDf06,
 }
 
 impl KeyRole {
     /// Every role, in the order of the key file.
-    pub const ALL: [KeyRole; 57] = [
+    pub const ALL: [KeyRole; 62] = [
         KeyRole::Irk,
         KeyRole::Rkssse,
         KeyRole::Ukssse,
@@ -200,6 +210,11 @@ impl KeyRole {
         KeyRole::StkDf07,
         KeyRole::Uk1Df05,
         KeyRole::StkDf05,
+        KeyRole::Rk1Df06,
+        KeyRole::Uk1Df06,
+        KeyRole::Uk2Df06,
+        KeyRole::StkDf06,
+        KeyRole::LkDf06,
     ];
 
     /// The role's name as the specification writes it: `IRK`, `RKSSSE`, ….
@@ -400,9 +415,11 @@ pub struct AreaKey {
     /// The PSAM key type (reader interface appendix B "类别": `07` encipherment, `08` MAC and
     /// encipherment).
     pub psam_key_type: u8,
-    /// The HSM logical address of group 1 (reader interface appendix B "地址").
+    /// The HSM logical address of group 1 (reader interface appendix B "地址"); `0` for the
+    /// keys the reader interface lists no address for (DF06, \[design\] D38).
     pub hsm_address: u16,
-    /// How many groups the reader interface lists (1 or 3).
+    /// How many groups the reader interface lists (1 or 3; `0` when it lists the key nowhere,
+    /// so that [`KeyRole::hsm_address`] is `None` and the HSM steps refuse).
     pub groups: u16,
 }
 
@@ -438,9 +455,11 @@ use AreaKeyKind::{Lk, Rk, Stk, Uk};
 
 /// Every data area key: reader interface appendix B (PSAM identifier and type, HSM address),
 /// part 9 appendix B table B1 (card key identifiers where it gives them; the others are
-/// \[design\] D20). DF05 (生命与健康) is V2.0 notice appendix B, informative.
+/// \[design\] D20). DF05 (生命与健康) and DF06 (社会救助与优待抚恤) are V2.0 notice appendix B
+/// (informative, table B2); the reader interface's appendix B lists DF06 nowhere, so its card
+/// key ids, PSAM ids and types are sscard's and it has no HSM address (\[design\] D38).
 #[rustfmt::skip]
-pub static AREA_KEYS: [AreaKey; 47] = [
+pub static AREA_KEYS: [AreaKey; 52] = [
     ak(KeyRole::Rk1Df01, "RK1DF01", "公共应用信息读取", 0xDF01, Rk, 0x8E, false, (0x07, 0x2E), 0x004F, 3),
     ak(KeyRole::Uk1Df01, "UK1DF01", "户籍信息更新", 0xDF01, Uk, 0x83, true, (0x08, 0x42), 0x0097, 3),
     ak(KeyRole::Uk2Df01, "UK2DF01", "个人状况信息更新", 0xDF01, Uk, 0x84, true, (0x08, 0x43), 0x009A, 3),
@@ -488,6 +507,11 @@ pub static AREA_KEYS: [AreaKey; 47] = [
     ak(KeyRole::StkDf07, "STKDF07", "人事与人才应用维护", 0xDF07, Stk, 0x82, false, (0x08, 0x3C), 0x0079, 1),
     ak(KeyRole::Uk1Df05, "UK1DF05", "生命与健康信息更新", 0xDF05, Uk, 0x83, false, (0x07, 0xB4), 0x008D, 3),
     ak(KeyRole::StkDf05, "STKDF05", "生命与健康应用维护", 0xDF05, Stk, 0x82, false, (0x08, 0xB3), 0x008C, 1),
+    ak(KeyRole::StkDf06, "STKDF06", "社会救助与优待抚恤应用维护", 0xDF06, Stk, 0x82, false, (0x08, 0xB5), 0, 0),
+    ak(KeyRole::LkDf06, "LKDF06", "社会救助与优待抚恤应用（应用锁定）", 0xDF06, Lk, 0x83, false, (0x08, 0xB6), 0, 0),
+    ak(KeyRole::Rk1Df06, "RK1DF06", "社会救助与优待抚恤信息读取", 0xDF06, Rk, 0x84, false, (0x07, 0xB7), 0, 0),
+    ak(KeyRole::Uk1Df06, "UK1DF06", "社会救助信息更新", 0xDF06, Uk, 0x85, false, (0x07, 0xB8), 0, 0),
+    ak(KeyRole::Uk2Df06, "UK2DF06", "优待抚恤信息更新", 0xDF06, Uk, 0x86, false, (0x07, 0xB9), 0, 0),
 ];
 
 impl fmt::Display for KeyRole {
@@ -614,5 +638,37 @@ mod tests {
             AREA_KEYS.iter().filter(|k| k.card_key_id_from_spec).count(),
             24
         );
+    }
+
+    /// V2.0 notice appendix B table B2: DF06's five keys; the reader interface lists none of
+    /// them, so no HSM address ([design] D38) and sscard's PSAM ids after DF05's `B3`/`B4`.
+    #[test]
+    fn df06_keys_of_table_b2() {
+        let df06: Vec<KeyRole> = AREA_KEYS
+            .iter()
+            .filter(|k| k.df == 0xDF06)
+            .map(|k| k.role)
+            .collect();
+        assert_eq!(
+            df06.iter().map(|r| r.name()).collect::<Vec<_>>(),
+            ["STKDF06", "LKDF06", "RK1DF06", "UK1DF06", "UK2DF06"]
+        );
+        for role in &df06 {
+            assert_eq!(role.scope(), KeyScope::Area(0xDF06));
+            assert_eq!(role.hsm_address(1), None, "{role}");
+            assert!(!role.area_key().unwrap().card_key_id_from_spec);
+        }
+        assert_eq!(KeyRole::Rk1Df06.card_key_id(), Some(0x84));
+        assert_eq!(KeyRole::Uk1Df06.card_key_id(), Some(0x85));
+        assert_eq!(KeyRole::Uk2Df06.card_key_id(), Some(0x86));
+        assert_eq!(
+            (KeyRole::Uk2Df06.psam_key_type(), KeyRole::Uk2Df06.psam_key_id()),
+            (0x07, 0xB9)
+        );
+        assert_eq!(KeyRole::StkDf06.key_len(Algorithm::Tdes), 8);
+        assert_eq!(KeyRole::LkDf06.key_len(Algorithm::Tdes), 16);
+        assert!(!KeyRole::LkDf06.failures_count());
+        assert!(KeyRole::Uk1Df06.failures_count());
+        assert_eq!(KeyRole::from_name("rk1df06"), Some(KeyRole::Rk1Df06));
     }
 }
