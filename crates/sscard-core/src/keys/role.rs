@@ -662,7 +662,10 @@ mod tests {
         assert_eq!(KeyRole::Uk1Df06.card_key_id(), Some(0x85));
         assert_eq!(KeyRole::Uk2Df06.card_key_id(), Some(0x86));
         assert_eq!(
-            (KeyRole::Uk2Df06.psam_key_type(), KeyRole::Uk2Df06.psam_key_id()),
+            (
+                KeyRole::Uk2Df06.psam_key_type(),
+                KeyRole::Uk2Df06.psam_key_id()
+            ),
             (0x07, 0xB9)
         );
         assert_eq!(KeyRole::StkDf06.key_len(Algorithm::Tdes), 8);
