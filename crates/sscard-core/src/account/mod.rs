@@ -6,7 +6,7 @@
 //! The flows that use them are [`crate::lifecycle::account`]; the cryptograms (SESLK, SESPK,
 //! MAC1, MAC2, TAC) are [`crate::crypto::account`]; the keys' holders
 //! [`crate::keyholder::account`]. `docs/card-os.md` §8 is the protocol with its sources,
-//! `docs/interop-profile.md` D30-D37 the choices where the specification is silent.
+//! `docs/interop-profile.md` D31-D37 the choices where the specification is silent.
 
 mod amount;
 pub mod commands;
