@@ -4,7 +4,8 @@
 //!
 //! - [`DfSpec`]: SSSE and the data areas `DF01` 公共应用, `DF02` 就业与失业, `DF03` 社会保险 1,
 //!   `DF04` 社会保险 2, `DF07` 人事与人才 with their AIDs `D156000005 00..04` (§5.1 table 2), and
-//!   `DF05` 生命与健康 of appendix B (informative, selected by its application label);
+//!   `DF05` 生命与健康 and `DF06` 社会救助与优待抚恤 of appendix B (informative, selected by
+//!   their application labels);
 //! - [`FileSpec`]: an EF with its SFI, structure (variable, fixed or cyclic records,
 //!   transparent), read rule (free, PIN, a key, PIN or a key, PIN and a key), write rule (an
 //!   update key, or the card OS only) and its data items;
@@ -135,6 +136,9 @@ pub enum Area {
     Talent,
     /// DF05 生命与健康 (V2.0 notice appendix B, informative).
     Health,
+    /// DF06 社会救助与优待抚恤: social assistance and special care (V2.0 notice appendix B,
+    /// informative).
+    Assistance,
     /// A regional extension DF (from `DF0A`, §6).
     Regional,
 }
@@ -159,6 +163,7 @@ impl Area {
             Area::Medical => "medical",
             Area::Talent => "talent",
             Area::Health => "health",
+            Area::Assistance => "assistance",
             Area::Regional => "regional",
         }
     }
@@ -173,6 +178,7 @@ impl Area {
             Area::Medical,
             Area::Talent,
             Area::Health,
+            Area::Assistance,
             Area::Regional,
         ]
         .into_iter()
@@ -189,6 +195,7 @@ impl Area {
             Area::Medical => Some(DfId::Df(0xDF04)),
             Area::Talent => Some(DfId::Df(0xDF07)),
             Area::Health => Some(DfId::Df(0xDF05)),
+            Area::Assistance => Some(DfId::Df(0xDF06)),
             Area::Regional => None,
         }
     }
@@ -361,6 +368,10 @@ pub enum ValueKind {
     Amount,
     /// A number of months, 3 digits (§8.4.1.5).
     Months,
+    /// A month `YYYYMM`, the year in full (appendix B4.2.1.7: 已发放月度, cn 3).
+    YearMonth,
+    /// A year `YYYY` in full (appendix B4.2.2.11: 已发放年度, cn 2).
+    Year,
     /// Binary (a counter, an amount in binary).
     Binary,
 }
@@ -1108,6 +1119,86 @@ static DF05_FILES: [FileSpec; 1] = [ef(
 )];
 
 // ---------------------------------------------------------------------------------------------
+// DF06 社会救助与优待抚恤 (appendix B tables B6-B8, B4.2; informative)
+
+const fn amount(
+    tag: u8,
+    name_zh: &'static str,
+    name: &'static str,
+    field: &'static str,
+) -> ItemSpec {
+    it(tag, name_zh, name, field, Cn, 4).with_kind(ValueKind::Amount)
+}
+const fn month(
+    tag: u8,
+    name_zh: &'static str,
+    name: &'static str,
+    field: &'static str,
+) -> ItemSpec {
+    it(tag, name_zh, name, field, Cn, 3).with_kind(ValueKind::YearMonth)
+}
+const fn year(tag: u8, name_zh: &'static str, name: &'static str, field: &'static str) -> ItemSpec {
+    it(tag, name_zh, name, field, Cn, 2).with_kind(ValueKind::Year)
+}
+/// Table B7: one social assistance record (the parts of `C3`, `C4`, `C5`).
+#[rustfmt::skip]
+static SOCIAL_ASSISTANCE: [ItemSpec; 5] = [
+    it(0xE3, "社会救助代码", "form of assistance (table B26)", "code", Cn, 1).code(&codes::SOCIAL_ASSISTANCE),
+    date(0xE4, "社会救助批准日期", "approval date", "approval_date"),
+    date(0xE5, "社会救助复核日期", "review date", "review_date"),
+    amount(0xE6, "最近一次获得社会救助的金额", "last amount received (fen)", "last_amount"),
+    month(0xE7, "社会救助已发放月度", "paid up to month (YYYYMM)", "paid_month"),
+];
+/// Table B6.
+#[rustfmt::skip]
+static DF06_EF05: [ItemSpec; 5] = [
+    it(0xC0, "救助金发放机构名称", "paying body", "assistance_body", AnGbk, 0x46),
+    it(0xC2, "救助金发放机构代码", "paying body's organization code", "assistance_body_code", An, 9),
+    group(0xC3, "社会救助信息 1", "social assistance 1", "assistance_1", 0x1A, 1, &SOCIAL_ASSISTANCE),
+    group(0xC4, "社会救助信息 2", "social assistance 2", "assistance_2", 0x1A, 1, &SOCIAL_ASSISTANCE),
+    group(0xC5, "社会救助信息 3", "social assistance 3", "assistance_3", 0x1A, 1, &SOCIAL_ASSISTANCE),
+];
+/// Table B8: the paying body, then four forms of special care (codes of table B27), each with
+/// its approval and end dates, this year's standards and what has been paid.
+#[rustfmt::skip]
+static DF06_EF06: [ItemSpec; 28] = [
+    it(0xC6, "优待抚恤金发放机构", "paying body", "care_body", AnGbk, 0x46),
+    it(0xC8, "优待抚恤金发放机构代码", "paying body's organization code", "care_body_code", An, 9),
+    it(0xC9, "优待抚恤代码 1", "form of care 1 (table B27)", "care_code_1", Cn, 1).code(&codes::SPECIAL_CARE),
+    date(0xCA, "优待抚恤批准日期 1", "approval date 1", "approval_date_1"),
+    date(0xCB, "优待抚恤截止日期 1", "end date 1", "end_date_1"),
+    amount(0xCC, "当年义务兵优待金发放标准", "this year's conscript allowance standard (fen)", "conscript_allowance_standard"),
+    year(0xCD, "优待抚恤已发放年度 1", "paid up to year 1 (YYYY)", "paid_year_1"),
+    it(0xCE, "优待抚恤代码 2", "form of care 2 (table B27)", "care_code_2", Cn, 1).code(&codes::SPECIAL_CARE),
+    date(0xCF, "优待抚恤批准日期 2", "approval date 2", "approval_date_2"),
+    date(0xD0, "优待抚恤截止日期 2", "end date 2", "end_date_2"),
+    amount(0xD1, "当年定期抚恤金发放标准", "this year's periodic pension standard (fen)", "periodic_pension_standard"),
+    month(0xD2, "优待抚恤已发放月度 2", "paid up to month 2 (YYYYMM)", "paid_month_2"),
+    it(0xD3, "优待抚恤代码 3", "form of care 3 (table B27)", "care_code_3", Cn, 1).code(&codes::SPECIAL_CARE),
+    date(0xD4, "优待抚恤批准日期 3", "approval date 3", "approval_date_3"),
+    date(0xD5, "优待抚恤截止日期 3", "end date 3", "end_date_3"),
+    amount(0xD6, "当年定期补助发放标准", "this year's periodic allowance standard (fen)", "periodic_allowance_standard"),
+    month(0xD7, "优待抚恤已发放月度 3", "paid up to month 3 (YYYYMM)", "paid_month_3"),
+    it(0xD8, "优待抚恤代码 4", "form of care 4 (table B27)", "care_code_4", Cn, 1).code(&codes::SPECIAL_CARE),
+    date(0xD9, "优待抚恤批准日期 4", "approval date 4", "approval_date_4"),
+    date(0xDA, "优待抚恤截止日期 4", "end date 4", "end_date_4"),
+    amount(0xDB, "当年抚恤金标准（中央）", "this year's pension standard, central (fen)", "pension_standard_central"),
+    amount(0xDC, "当年抚恤金补助标准（地方）", "this year's pension supplement, local (fen)", "pension_supplement_local"),
+    amount(0xDD, "当年保健金标准（中央）", "this year's health-care allowance, central (fen)", "health_care_standard_central"),
+    amount(0xDE, "当年保健金补助标准（地方）", "this year's health-care supplement, local (fen)", "health_care_supplement_local"),
+    month(0xDF, "伤残抚恤金已发放月度", "disability pension paid up to month (YYYYMM)", "disability_pension_paid_month"),
+    month(0xE0, "伤残抚恤补助金已发放月度", "disability supplement paid up to month (YYYYMM)", "disability_supplement_paid_month"),
+    year(0xE1, "伤残保健金已发放年度", "health-care allowance paid up to year (YYYY)", "health_care_paid_year"),
+    year(0xE2, "伤残保健补助金已发放年度", "health-care supplement paid up to year (YYYY)", "health_care_supplement_paid_year"),
+];
+
+#[rustfmt::skip]
+static DF06_FILES: [FileSpec; 2] = [
+    ef(0xDF06, 0xEF05, "社会救助信息数据文件", "social assistance", "social_assistance", VAR, rk(KeyRole::Rk1Df06), uk(KeyRole::Uk1Df06), Preset, &DF06_EF05),
+    ef(0xDF06, 0xEF06, "优待抚恤信息数据文件", "special care and pensions", "special_care", VAR, rk(KeyRole::Rk1Df06), uk(KeyRole::Uk2Df06), Preset, &DF06_EF06),
+];
+
+// ---------------------------------------------------------------------------------------------
 // The DFs (§5.1 tables 1-2; appendix B table B1)
 
 static AID_DF01: [u8; 6] = [0xD1, 0x56, 0x00, 0x00, 0x05, 0x00];
@@ -1118,6 +1209,11 @@ static AID_DF07: [u8; 6] = [0xD1, 0x56, 0x00, 0x00, 0x05, 0x04];
 /// "生命与健康信息区" in GBK: the application label of appendix B table B1, its DF name.
 static LABEL_DF05: [u8; 16] = [
     0xC9, 0xFA, 0xC3, 0xFC, 0xD3, 0xEB, 0xBD, 0xA1, 0xBF, 0xB5, 0xD0, 0xC5, 0xCF, 0xA2, 0xC7, 0xF8,
+];
+
+/// "救助与优抚信息区" in GBK: the application label of appendix B table B1, DF06's DF name.
+static LABEL_DF06: [u8; 16] = [
+    0xBE, 0xC8, 0xD6, 0xFA, 0xD3, 0xEB, 0xD3, 0xC5, 0xB8, 0xA7, 0xD0, 0xC5, 0xCF, 0xA2, 0xC7, 0xF8,
 ];
 
 #[allow(clippy::too_many_arguments)]
@@ -1141,9 +1237,9 @@ const fn df(
     }
 }
 
-/// SSSE and every data area DF of the V2.0 notice, DF05 (appendix B) last.
+/// SSSE and every data area DF of the V2.0 notice, DF05 and DF06 (appendix B) last.
 #[rustfmt::skip]
-pub static NATIONAL: [DfSpec; 7] = [
+pub static NATIONAL: [DfSpec; 8] = [
     df(DfId::Ssse, &SSSE_AID, "社会保障系统环境", "social security environment", Area::Basic, false, &SSSE_FILES),
     df(DfId::Df(0xDF01), &AID_DF01, "公共应用信息区", "public data", Area::Public, false, &DF01_FILES),
     df(DfId::Df(0xDF02), &AID_DF02, "就业与失业信息区", "employment and unemployment", Area::Employment, false, &DF02_FILES),
@@ -1151,6 +1247,7 @@ pub static NATIONAL: [DfSpec; 7] = [
     df(DfId::Df(0xDF04), &AID_DF04, "社会保险信息区 2", "social insurance 2 (medical)", Area::Medical, false, &DF04_FILES),
     df(DfId::Df(0xDF07), &AID_DF07, "人事人才信息区", "personnel and talent", Area::Talent, false, &DF07_FILES),
     df(DfId::Df(0xDF05), &LABEL_DF05, "生命与健康信息区", "life and health (appendix B, informative)", Area::Health, true, &DF05_FILES),
+    df(DfId::Df(0xDF06), &LABEL_DF06, "救助与优抚信息区", "social assistance and special care (appendix B, informative)", Area::Assistance, true, &DF06_FILES),
 ];
 
 /// The DF `id` of the national table.
@@ -1437,6 +1534,13 @@ fn encode_plain(file: &FileSpec, item: &ItemSpec, text: &str) -> Result<Vec<u8>,
             ValueKind::DateTime => digits(14, "a time YYYYMMDDhhmmss")?,
             ValueKind::Region => digits(6, "a region code")?,
             ValueKind::Months => digits(3, "a number of months")?,
+            ValueKind::YearMonth => {
+                digits(6, "a month YYYYMM")?;
+                if !matches!(text.get(4..), Some(m) if ("01"..="12").contains(&m)) {
+                    return Err(bad(format!("{text:?} is not a month YYYYMM (month 01-12)")));
+                }
+            }
+            ValueKind::Year => digits(4, "a year YYYY")?,
             ValueKind::Amount if !text.bytes().all(|b| b.is_ascii_digit()) => {
                 return Err(bad(format!("{text:?} is not an amount in fen (digits)")));
             }
@@ -1492,7 +1596,19 @@ impl FileSpec {
         let parts = split_parts(self, item, text, item.parts.len())?;
         let mut out = Vec::with_capacity(item.len);
         for (part, t) in item.parts.iter().zip(parts) {
-            let v = encode_plain(self, part, t)?;
+            // a part's error names its group too (DF06's C3-C5 share their parts)
+            let v = encode_plain(self, part, t).map_err(|e| match e {
+                AreaError::Invalid {
+                    file,
+                    item: p,
+                    reason,
+                } => AreaError::Invalid {
+                    file,
+                    item: format!("{} {p}", item.label()),
+                    reason,
+                },
+                other => other,
+            })?;
             out.extend(crate::codec::tlv(part.tag, &v));
         }
         if out.len() != item.len {
@@ -1929,7 +2045,7 @@ impl AreaProfile {
         &self.extensions
     }
 
-    /// Every DF: SSSE, the national areas, DF05, then the regional DFs.
+    /// Every DF: SSSE, the national areas, DF05, DF06, then the regional DFs.
     pub fn dfs(&self) -> &[DfSpec] {
         &self.dfs
     }
@@ -2001,6 +2117,14 @@ mod tests {
         assert!(health.informative);
         let (label, _, _) = encoding_rs::GBK.encode("生命与健康信息区");
         assert_eq!(health.df_name.as_ref(), &label[..]);
+        let assistance = national_df(DfId::Df(0xDF06)).unwrap();
+        assert!(assistance.informative);
+        let (label, _, _) = encoding_rs::GBK.encode("救助与优抚信息区");
+        assert_eq!(assistance.df_name.as_ref(), &label[..]);
+        assert_eq!(assistance.files.len(), 2);
+        assert_eq!(Area::from_name("assistance"), Some(Area::Assistance));
+        assert_eq!(Area::Assistance.df(), Some(DfId::Df(0xDF06)));
+        assert!(!Area::NATIONAL.contains(&Area::Assistance));
         assert_eq!(national_df(DfId::Ssse).unwrap().files.len(), 4);
         assert_eq!(Area::from_name("Employment"), Some(Area::Employment));
         assert_eq!(Area::Medical.df(), Some(DfId::Df(0xDF04)));
@@ -2048,7 +2172,9 @@ mod tests {
                     if i.is_group() {
                         let sum: usize = i.parts.iter().map(|p| p.len + 2).sum();
                         assert_eq!(sum, i.len, "{} {:02X}", f.id, i.tag);
-                        assert!(i.occurs >= 2);
+                        // repeated: by occurrences (40:1-3), or by tags (DF06 C3-C5)
+                        let same = f.items.iter().filter(|o| o.parts == i.parts).count();
+                        assert!(i.occurs >= 2 || same >= 2, "{} {:02X}", f.id, i.tag);
                     }
                     assert_ne!(i.legacy_len, i.len);
                 }
@@ -2120,6 +2246,105 @@ mod tests {
         assert_eq!(
             file("DF01EF05").item(0x20).unwrap().codes().unwrap().source,
             "V2 table 16"
+        );
+    }
+
+    /// Appendix B tables B6-B8 (DF06): rules, items, the B-TLV records of table B7, and the
+    /// value kinds of B4.2 (amounts in fen, months YYYYMM, years YYYY, codes of B26/B27).
+    #[test]
+    fn df06_rows_of_tables_b6_to_b8() {
+        let f = file("DF06EF05");
+        assert_eq!(
+            (f.sfi, f.structure, f.read, f.write),
+            (
+                0x05,
+                Structure::Variable,
+                ReadRule::Key(KeyRole::Rk1Df06),
+                WriteRule::Key(KeyRole::Uk1Df06)
+            )
+        );
+        let tags: Vec<u8> = f.items.iter().map(|i| i.tag).collect();
+        assert_eq!(tags, [0xC0, 0xC2, 0xC3, 0xC4, 0xC5]);
+        assert_eq!(
+            (f.item(0xC0).unwrap().len, f.item(0xC2).unwrap().len),
+            (0x46, 9)
+        );
+        let record = f.item(0xC4).unwrap();
+        assert_eq!(record.len, 0x1A);
+        let parts: Vec<(u8, usize)> = record.parts.iter().map(|p| (p.tag, p.len)).collect();
+        assert_eq!(
+            parts,
+            [(0xE3, 1), (0xE4, 4), (0xE5, 4), (0xE6, 4), (0xE7, 3)]
+        );
+        let v = f
+            .encode_item(record, "02^20230115^20240115^35000^202406^")
+            .unwrap();
+        assert_eq!(v.len(), 0x1A);
+        assert_eq!(&v[..3], &[0xE3, 0x01, 0x02]);
+        assert_eq!(&v[15..21], &[0xE6, 0x04, 0x35, 0x00, 0x0F, 0xFF]);
+        assert_eq!(&v[21..], &[0xE7, 0x03, 0x20, 0x24, 0x06]);
+        let r = record.read(&v);
+        assert_eq!(r.value.text(), "02^20230115^20240115^35000^202406^");
+        let bad = |item: &ItemSpec, text: &str| f.encode_item(item, text).unwrap_err().to_string();
+        let e = bad(record, "05^^^^^");
+        assert!(
+            e.contains("assistance_2") && e.contains("V2 table B26"),
+            "{e}"
+        );
+        let e = bad(record, "01^^^^202413^");
+        assert!(e.contains("not a month YYYYMM"), "{e}");
+        let e = bad(record, "01^^^12.5^^");
+        assert!(e.contains("amount in fen"), "{e}");
+        let e = bad(f.item(0xC0).unwrap(), &"救".repeat(36));
+        assert!(
+            e.contains("assistance_body") && e.contains("at most 70"),
+            "{e}"
+        );
+
+        let f = file("DF06EF06");
+        assert_eq!(
+            (f.sfi, f.read, f.write),
+            (
+                0x06,
+                ReadRule::Key(KeyRole::Rk1Df06),
+                WriteRule::Key(KeyRole::Uk2Df06)
+            )
+        );
+        assert_eq!(f.items.len(), 28);
+        assert_eq!(f.items.first().unwrap().tag, 0xC6);
+        assert_eq!(f.items.last().unwrap().tag, 0xE2);
+        let row = |tag: u8| {
+            let i = f.item(tag).unwrap();
+            (i.format, i.len, i.kind)
+        };
+        assert_eq!(row(0xC6), (AnGbk, 0x46, ValueKind::Text));
+        assert_eq!(row(0xC8), (An, 9, ValueKind::Text));
+        assert_eq!(row(0xCC), (Cn, 4, ValueKind::Amount));
+        assert_eq!(row(0xCD), (Cn, 2, ValueKind::Year));
+        assert_eq!(row(0xD2), (Cn, 3, ValueKind::YearMonth));
+        assert_eq!(row(0xDB), (Cn, 4, ValueKind::Amount));
+        assert_eq!(row(0xE1), (Cn, 2, ValueKind::Year));
+        let code = f.item(0xD8).unwrap();
+        assert_eq!(code.codes().unwrap().source, "V2 table B27");
+        assert_eq!(f.encode_item(code, "04").unwrap(), [0x04]);
+        assert_eq!(code.read(&[0x04]).meaning, Some("伤残抚恤金和伤残保健金"));
+        assert_eq!(
+            f.encode_item(f.item(0xCD).unwrap(), "2024").unwrap(),
+            [0x20, 0x24]
+        );
+        let e = f
+            .encode_item(f.item(0xCD).unwrap(), "24")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("paid_year_1") && e.contains("a year YYYY"),
+            "{e}"
+        );
+        // every key a DF06 file names is DF06's
+        let df = national_df(DfId::Df(0xDF06)).unwrap();
+        assert_eq!(
+            df.file_keys(),
+            [KeyRole::Rk1Df06, KeyRole::Uk1Df06, KeyRole::Uk2Df06]
         );
     }
 

@@ -523,6 +523,33 @@ pub static MEDICAL_FLAG: CodeTable = table(
     &[("0", "无"), ("1", "有"), ("2", "不详")],
 );
 
+/// V2 table B26 (appendix B, informative): the form of social assistance (社会救助代码,
+/// B4.2.1.3).
+pub static SOCIAL_ASSISTANCE: CodeTable = table(
+    "V2 table B26",
+    "社会救助代码",
+    &[
+        ("01", "城市最低生活保障"),
+        ("02", "农村最低生活保障"),
+        ("03", "农村五保供养"),
+        ("04", "城乡医疗救助"),
+        ("09", "其他社会救助"),
+    ],
+);
+
+/// V2 table B27 (appendix B, informative): the form of special care and pension (优待抚恤代码,
+/// B4.2.2.3).
+pub static SPECIAL_CARE: CodeTable = table(
+    "V2 table B27",
+    "优待抚恤代码",
+    &[
+        ("01", "义务兵及其家属优待金"),
+        ("02", "定期抚恤金"),
+        ("03", "生活补助"),
+        ("04", "伤残抚恤金和伤残保健金"),
+    ],
+);
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -540,6 +567,8 @@ mod tests {
             &TITLE_LEVEL,
             &INSURANCE_TYPE,
             &MEDAL,
+            &SOCIAL_ASSISTANCE,
+            &SPECIAL_CARE,
         ] {
             let mut codes: Vec<&str> = t.codes.iter().map(|(c, _)| *c).collect();
             let n = codes.len();
@@ -560,5 +589,7 @@ mod tests {
         assert_eq!(MARITAL_STATUS.meaning("9"), Some("未说明的婚姻状况"));
         assert_eq!(MARITAL_STATUS.meaning("5"), None);
         assert_eq!(SEX.list(), "1, 2, 9");
+        assert_eq!(SOCIAL_ASSISTANCE.list(), "01, 02, 03, 04, 09");
+        assert_eq!(SPECIAL_CARE.meaning("04"), Some("伤残抚恤金和伤残保健金"));
     }
 }
