@@ -1,6 +1,6 @@
 //! The data areas of a simulated card (V2.0 notice §5.3-5.7, §6): the DFs `DF01`-`DF04` and
-//! `DF07` below SSSE (and appendix B's `DF05` when asked for), regional extension DFs and EFs,
-//! with their keys and file contents, as part of the [`crate::CardImage`].
+//! `DF07` below SSSE (and appendix B's `DF05` and `DF06` when asked for), regional extension DFs
+//! and EFs, with their keys and file contents, as part of the [`crate::CardImage`].
 //!
 //! ```json
 //! "areas": {
@@ -98,6 +98,8 @@ pub(crate) fn ef_name(ef: u16) -> String {
 pub struct DataAreas {
     /// Also DF05 生命与健康 (V2.0 notice appendix B, informative).
     pub health: bool,
+    /// Also DF06 社会救助与优待抚恤 (V2.0 notice appendix B tables B6-B8, informative).
+    pub assistance: bool,
     /// The region's extensions.
     pub extensions: Extensions,
     /// Records kept by cyclic files, by file name (`DF02EF07`), where more than the notice's
@@ -112,6 +114,7 @@ impl DataAreas {
     pub fn national() -> DataAreas {
         DataAreas {
             health: false,
+            assistance: false,
             extensions: Extensions::default(),
             capacities: BTreeMap::new(),
             account: None,
@@ -122,6 +125,29 @@ impl DataAreas {
     pub fn with_health(mut self) -> DataAreas {
         self.health = true;
         self
+    }
+
+    /// Adds DF06 (appendix B): social assistance (EF05) and special care (EF06), read with
+    /// RK1DF06, written with UK1DF06 and UK2DF06.
+    pub fn with_assistance(mut self) -> DataAreas {
+        self.assistance = true;
+        self
+    }
+
+    /// Adds every DF of appendix B: DF05 and DF06.
+    pub fn with_appendix_b(self) -> DataAreas {
+        self.with_health().with_assistance()
+    }
+
+    /// Whether a new card carries the DF `df` of the table (the informative DFs of appendix B
+    /// only when asked for).
+    pub fn includes(&self, df: &DfSpec) -> bool {
+        match df.id {
+            _ if !df.informative => true,
+            DfId::Df(0xDF05) => self.health,
+            DfId::Df(0xDF06) => self.assistance,
+            _ => false,
+        }
     }
 
     /// Adds a region's extensions.
@@ -227,7 +253,7 @@ pub(crate) fn blank_areas(
     }
     let mut out = BTreeMap::new();
     for df in profile.dfs() {
-        if df.informative && !areas.health {
+        if !areas.includes(df) {
             continue;
         }
         let mut image = AreaImage::default();
@@ -386,5 +412,51 @@ fn check_content(file: &FileSpec, content: &FileContent) -> Result<(), SimError>
             Ok(())
         }
         _ => bad("the content does not match the file's structure".into()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::test_support::keys;
+
+    fn factors() -> CardFactors {
+        CardFactors {
+            province: [1; 8],
+            city: [2; 8],
+            card: [3; 8],
+        }
+    }
+
+    /// Appendix B's DFs are on a new card only when asked for; DF06 then holds the five keys
+    /// of table B2 and its two record files, empty.
+    #[test]
+    fn appendix_b_dfs_when_asked_for() {
+        for alg in [Algorithm::Tdes, Algorithm::Sm4] {
+            let national = blank_areas(&DataAreas::national(), &keys(), alg, &factors()).unwrap();
+            assert!(!national.contains_key("DF05") && !national.contains_key("DF06"));
+            assert!(national.contains_key("DF07"));
+            let areas = DataAreas::national().with_assistance();
+            let with = blank_areas(&areas, &keys(), alg, &factors()).unwrap();
+            assert!(!with.contains_key("DF05"));
+            let df06 = with.get("DF06").unwrap();
+            let names: Vec<&str> = df06.keys.keys().map(String::as_str).collect();
+            assert_eq!(
+                names,
+                ["LKDF06", "RK1DF06", "STKDF06", "UK1DF06", "UK2DF06"]
+            );
+            assert_eq!(
+                df06.key(KeyRole::StkDf06).unwrap().value.len(),
+                KeyRole::StkDf06.key_len(alg)
+            );
+            assert_eq!(df06.files.len(), 2);
+            assert_eq!(df06.file(0xEF05), Some(&FileContent::Records(Vec::new())));
+            assert_eq!(df06.file(0xEF06), Some(&FileContent::Records(Vec::new())));
+            let both = DataAreas::national().with_appendix_b();
+            let both = blank_areas(&both, &keys(), alg, &factors()).unwrap();
+            assert!(both.contains_key("DF05") && both.contains_key("DF06"));
+            validate(&both, &AreaProfile::national(), alg).unwrap();
+        }
     }
 }

@@ -85,7 +85,7 @@ impl CardSpec {
     }
 
     /// Gives the card the data areas (DF01-DF04, DF07 with their keys, files empty; appendix
-    /// B's DF05 and regional extensions as `areas` says).
+    /// B's DF05 and DF06 and regional extensions as `areas` says).
     pub fn with_data_areas(mut self, areas: DataAreas) -> CardSpec {
         self.areas = Some(areas);
         self

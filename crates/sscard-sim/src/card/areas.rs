@@ -1,7 +1,7 @@
 //! The data areas in the card OS (V2.0 notice §5.3-5.7, §6): SELECT of the DFs `DF01`-`DF04`,
-//! `DF07` (and `DF05`, regional DFs) by AID or file identifier, their EFs by file identifier
-//! or SFI; READ RECORD, UPDATE RECORD, READ BINARY, UPDATE BINARY under each file's rules;
-//! EXTERNAL AUTHENTICATION with the DF's keys; cyclic files that keep their newest records.
+//! `DF07` (and `DF05`, `DF06`, regional DFs) by AID, label or file identifier, their EFs by
+//! file identifier or SFI; READ RECORD, UPDATE RECORD, READ BINARY, UPDATE BINARY under each
+//! file's rules; EXTERNAL AUTHENTICATION with the DF's keys; cyclic files that keep their newest records.
 //!
 //! Rules (\[design\] D21-D24 of `docs/interop-profile.md`):
 //! - read: free; PIN (verified since reset, or no PIN set, part 7 §5.6); a key (EXTERNAL

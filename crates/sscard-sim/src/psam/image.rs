@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use sscard_core::crypto::{city_factor, province_factor, CardFactors, KeyLevel};
 use sscard_core::data::RegionCode;
-use sscard_core::keys::{KeyRole, RootKeys};
+use sscard_core::keys::{AreaKeyKind, KeyRole, RootKeys, AREA_KEYS};
 use sscard_core::Algorithm;
 
 use crate::error::SimError;
@@ -138,6 +138,21 @@ impl PsamSpec {
     pub fn with_account_keys(mut self) -> PsamSpec {
         self.levels.insert(KeyRole::Dpk, KeyLevel::National);
         self.levels.insert(KeyRole::Dlk, KeyLevel::National);
+        self
+    }
+
+    /// Also holds the data areas' read and update keys at the national level: RKn and UKn of
+    /// DF01-DF04, DF07 and appendix B's DF05 and DF06 (`sscard_core::keys::AREA_KEYS`), each
+    /// under its PSAM type and id (reader interface appendix B; DF06's are \[design\] D38),
+    /// for EXTERNAL AUTHENTICATION in the data areas through DELIVERY SESSION KEY and CIPHER
+    /// DATA.
+    pub fn with_area_keys(mut self) -> PsamSpec {
+        for k in AREA_KEYS
+            .iter()
+            .filter(|k| matches!(k.kind, AreaKeyKind::Rk | AreaKeyKind::Uk))
+        {
+            self.levels.insert(k.role, KeyLevel::National);
+        }
         self
     }
 
