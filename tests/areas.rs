@@ -1,5 +1,5 @@
 //! The data areas of the V2.0 notice through the library and the simulated card: every DF and
-//! EF (DF01-DF04, DF07, appendix B's DF05) written with its update key, read back with the
+//! EF (DF01-DF04, DF07, appendix B's DF05 and DF06) written with its update key, read back with the
 //! PIN or its read key, refused without them (by the library and by the card), cyclic files
 //! wrapping around; the file-address syntax of `iReadCard`/`iWriteCard`; the photo; regional
 //! extensions; appendix C records of old cards.
@@ -63,6 +63,8 @@ fn sample(item: &ItemSpec, n: usize) -> String {
         ValueKind::DateTime => format!("{year:04}{month:02}15093000"),
         ValueKind::Region => "110101".to_owned(),
         ValueKind::Months => format!("{:03}", n % 1000),
+        ValueKind::YearMonth => format!("{year:04}{month:02}"),
+        ValueKind::Year => format!("{year:04}"),
         ValueKind::Amount => format!("{}", 100 + n),
         ValueKind::Binary => {
             let mut bytes = vec![0u8; item.len];
@@ -335,6 +337,233 @@ fn df07_talent_files() {
 #[test]
 fn df05_health_files_of_appendix_b() {
     exercise_df(0xDF05, DataAreas::national().with_health());
+}
+
+#[test]
+fn df06_assistance_files_of_appendix_b() {
+    exercise_df(0xDF06, DataAreas::national().with_assistance());
+}
+
+/// The DF06 data of these tests: table B6's paying body and two social assistance records
+/// (C3, C5 of table B7), table B8's paying body, the conscript allowance (code 01) and the
+/// disability pension (code 04).
+const DF06_ADDRESS: &str = "DF06EF05|C0|C2|C3|C5|$DF06EF06|C6|C8|C9|CA|CB|CC|CD|D8|DB|DF|E2|$";
+const DF06_DATA: &str =
+    "DF06EF05|某街道社会救助管理所|12345678X|01^20230115^20240115^64000^202406^|\
+                         04^20220301^^12000^202405^|$\
+                         DF06EF06|某区优抚办|87654321Y|01|20230801|20250731|180000|2024|04|\
+                         300000|202406|2024|$";
+
+/// DF06 through a PSAM holding the data areas' keys (`PsamSpec::with_area_keys`): social
+/// assistance written with UK1DF06, special care with UK2DF06, both read with RK1DF06 (card key
+/// ids 85, 86, 84, [design] D38); the DF selected by its label 救助与优抚信息区 in GBK (appendix
+/// B table B1).
+#[test]
+fn df06_written_and_read_through_a_psam() {
+    for algorithm in [Algorithm::Tdes, Algorithm::Sm4] {
+        let spec = area_spec(
+            Generation::V3,
+            algorithm,
+            DataAreas::national().with_assistance(),
+        );
+        let mut card = recorded(personalized_sim_of(spec));
+        let psam = sscard::sim::SimPsam::from_root_keys(
+            &root_keys(),
+            &sscard::sim::PsamSpec::new(algorithm, TERMINAL_NUMBER).with_area_keys(),
+        )
+        .unwrap();
+        let mut holder = sscard::keyholder::PsamKeyHolder::open(SimTransport::new(psam)).unwrap();
+        let address = FileAddress::parse(DF06_ADDRESS).unwrap();
+        let data = FileData::parse(DF06_DATA).unwrap();
+        areas::write_address(
+            &mut card,
+            &mut AreaAccess::new().with_key_holder(&mut holder),
+            &address,
+            &data,
+        )
+        .unwrap();
+        power_cycle_recorded(&mut card);
+        let read = areas::read_address(
+            &mut card,
+            &mut AreaAccess::new().with_key_holder(&mut holder),
+            &address,
+        )
+        .unwrap();
+        assert_eq!(read.to_string(), data.to_string(), "{algorithm}");
+        let log = &card.raw_channel().transport_mut().log;
+        let mut key_ids: Vec<u8> = log
+            .iter()
+            .filter(|e| e.ins() == 0x82 && e.sw() == 0x9000)
+            .map(|e| e.command[3])
+            .collect();
+        key_ids.sort_unstable();
+        key_ids.dedup();
+        assert_eq!(key_ids, [0x84, 0x85, 0x86], "RK1DF06, UK1DF06, UK2DF06");
+        let select_label = hex::decode("00A4040010BEC8D6FAD3EBD3C5B8A7D0C5CFA2C7F8").unwrap();
+        assert!(log.iter().any(|e| e.command.starts_with(&select_label)));
+        // the values read are typed: codes of tables B26 and B27
+        let file = areas::read_file(
+            &mut card,
+            &mut AreaAccess::new().with_key_holder(&mut holder),
+            FileId::area(0xDF06, 0xEF06),
+        )
+        .unwrap();
+        let FileContents::Items(items) = file.contents else {
+            panic!("items")
+        };
+        let code = items.iter().find(|i| i.tag == 0xD8).unwrap();
+        assert_eq!(
+            code.reading.as_ref().unwrap().meaning,
+            Some("伤残抚恤金和伤残保健金")
+        );
+    }
+}
+
+fn power_cycle_recorded(card: &mut Card<RecordedSim>) {
+    card.raw_channel().transport_mut().inner.power_cycle();
+}
+
+/// The card keeps each DF06 file to its own key (tables B6, B8): UK1DF06 writes EF05 and not
+/// EF06, UK2DF06 the reverse, and nothing is read without RK1DF06 (`6982`).
+#[test]
+fn df06_each_file_to_its_key_by_the_card() {
+    let spec = area_spec(
+        Generation::V3,
+        Algorithm::Sm4,
+        DataAreas::national().with_assistance(),
+    );
+    let mut card = Card::open(SimTransport::new(personalized_sim_of(spec.clone()))).unwrap();
+    let df06 = NATIONAL.iter().find(|d| d.id == DfId::Df(0xDF06)).unwrap();
+    let send = |card: &mut SimCardT, command: Command| {
+        u16::from_be_bytes(card.raw_channel().send(&command).unwrap().sw().to_bytes())
+    };
+    let select = Command::new(0x00, 0xA4, 0x04, 0x00)
+        .with_data(df06.df_name.to_vec())
+        .with_le(256);
+    let authenticate = |card: &mut SimCardT, role: KeyRole| {
+        let challenge = card
+            .raw_channel()
+            .send(&Command::new(0x00, 0x84, 0x00, 0x00).with_le(8))
+            .unwrap()
+            .data()
+            .to_vec();
+        let apdu = external_auth_apdu(&spec, role, &challenge, [0x5A; 8]);
+        let command =
+            Command::new(apdu[0], apdu[1], apdu[2], apdu[3]).with_data(apdu[5..].to_vec());
+        u16::from_be_bytes(card.raw_channel().send(&command).unwrap().sw().to_bytes())
+    };
+    // UPDATE RECORD, first occurrence of the item (P2 mode 000)
+    let update = |sfi: u8, tag: u8, value: &[u8]| {
+        let mut tlv = vec![tag, value.len() as u8];
+        tlv.extend_from_slice(value);
+        Command::new(0x00, 0xDC, tag, sfi << 3).with_data(tlv)
+    };
+    let read = |sfi: u8, tag: u8| Command::new(0x00, 0xB2, tag, sfi << 3).with_le(256);
+    power_cycle(&mut card);
+    assert_eq!(send(&mut card, select.clone()), 0x9000);
+    assert_eq!(send(&mut card, read(5, 0xC2)), 0x6982, "no RK1DF06");
+    assert_eq!(
+        send(&mut card, update(5, 0xC2, b"12345678X")),
+        0x6982,
+        "no UK1DF06"
+    );
+    assert_eq!(authenticate(&mut card, KeyRole::Uk1Df06), 0x9000);
+    assert_eq!(
+        send(&mut card, update(6, 0xC8, b"87654321Y")),
+        0x6982,
+        "UK1DF06 is not EF06's"
+    );
+    assert_eq!(send(&mut card, update(5, 0xC2, b"12345678X")), 0x9000);
+    power_cycle(&mut card);
+    assert_eq!(send(&mut card, select.clone()), 0x9000);
+    assert_eq!(authenticate(&mut card, KeyRole::Uk2Df06), 0x9000);
+    assert_eq!(
+        send(&mut card, update(5, 0xC2, b"00000000Z")),
+        0x6982,
+        "UK2DF06 is not EF05's"
+    );
+    assert_eq!(send(&mut card, update(6, 0xC8, b"87654321Y")), 0x9000);
+    assert_eq!(
+        send(&mut card, read(5, 0xC2)),
+        0x6982,
+        "an update key does not read"
+    );
+    assert_eq!(authenticate(&mut card, KeyRole::Rk1Df06), 0x9000);
+    let answer = card.raw_channel().send(&read(5, 0xC2)).unwrap();
+    assert_eq!(answer.sw(), StatusWord::Ok);
+    assert_eq!(answer.data(), b"\xC2\x0912345678X");
+    // a key of another DF is not DF06's (RK1DF01: the card has no such key here)
+    assert_ne!(authenticate(&mut card, KeyRole::Rk1Df01), 0x9000);
+}
+
+/// A card issued without DF06 says so; the HSM steps refuse DF06 before the card is touched
+/// (the reader interface gives its keys no HSM address, [design] D38); a wrong UK writes
+/// nothing and a value outside table B26 is refused naming the item.
+#[test]
+fn df06_refusals() {
+    let mut without = area_card(Algorithm::Sm4, DataAreas::national());
+    let mut keys = test_keys();
+    let e = areas::read_file(
+        &mut without,
+        &mut AreaAccess::new().with_key_holder(&mut keys),
+        FileId::area(0xDF06, 0xEF05),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::Area(AreaError::AreaMissing { .. })),
+        "{e}"
+    );
+    assert!(e.to_string().contains("救助与优抚信息区"), "{e}");
+
+    let spec = area_spec(
+        Generation::V3,
+        Algorithm::Sm4,
+        DataAreas::national().with_assistance(),
+    );
+    let mut card = recorded(personalized_sim_of(spec));
+    for (address, role) in [("DF06EF05|C3|$", "RK1DF06"), ("DF06EF06|C9|$", "RK1DF06")] {
+        card.raw_channel().transport_mut().log.clear();
+        let e = areas::hsm_step1(
+            &mut card,
+            &mut AreaAccess::new(),
+            &FileAddress::parse(address).unwrap(),
+            None,
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains(role) && text.contains("no HSM key address") && text.contains("PSAM"),
+            "{text}"
+        );
+        let log = &card.raw_channel().transport_mut().log;
+        assert!(
+            !log.iter().any(|x| x.ins() == 0x84 || x.ins() == 0x82),
+            "no challenge, no authentication: {:02X?}",
+            log.iter().map(|x| x.ins()).collect::<Vec<_>>()
+        );
+    }
+    let e = areas::hsm_write_step1(
+        &mut card,
+        &mut AreaAccess::new(),
+        &FileAddress::parse("DF06EF06|CC|$").unwrap(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("UK2DF06"), "{e}");
+
+    // a value outside table B26 in the second group: refused naming it, nothing sent
+    let before = card.raw_channel().transport_mut().log.len();
+    let e = areas::write_address(
+        &mut card,
+        &mut AreaAccess::new().with_key_holder(&mut keys),
+        &FileAddress::parse("DF06EF05|C4|$").unwrap(),
+        &FileData::parse("DF06EF05|05^20230115^^^^|$").unwrap(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("assistance_2") && e.to_string().contains("B26"),
+        "{e}"
+    );
+    assert_eq!(card.raw_channel().transport_mut().log.len(), before);
 }
 
 /// The reader interface's examples, written and read through the file-address syntax.

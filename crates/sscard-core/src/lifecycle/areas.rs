@@ -1079,6 +1079,15 @@ fn step1<T: Transport>(
             None => return Err(AreaError::NoKeyNeeded(file.label()).into()),
         },
     };
+    // before the card is touched: a key the reader interface gives no HSM address (DF06 of
+    // appendix B, [design] D38) has no HSM step
+    let address = role.hsm_address(1).ok_or_else(|| AreaError::Invalid {
+        file: file.id.to_string(),
+        item: role.to_string(),
+        reason: format!(
+            "the reader interface's appendix B gives {role} no HSM key address ([design] D38): use a PSAM or a key file for this file"
+        ),
+    })?;
     let algorithm = card.algorithm()?;
     enter(card, &profile, file.id.df)?;
     if reading {
@@ -1088,11 +1097,6 @@ fn step1<T: Transport>(
     }
     let original = card.challenge()?;
     let factor = card.challenge()?;
-    let address = role.hsm_address(1).ok_or_else(|| AreaError::Invalid {
-        file: file.id.to_string(),
-        item: role.to_string(),
-        reason: "the key has no HSM address".into(),
-    })?;
     Ok(AreaHsmStep {
         request: format!(
             "{:02X}|{address:04X}|{}|{}|",
