@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 # SECONDS_PER_TARGET defaults to 600; TARGET defaults to every target (response_parsing
-# replay_read replay_personalize sim_handler person_record ffi_strings blocklist_file).
+# replay_read replay_personalize sim_handler person_record ffi_strings blocklist_file sim_account).
 #
 # With cargo-fuzz (coverage-guided libFuzzer): the seeds of fixtures/fuzz/<target>/ are copied
 # into the work corpus fuzz/corpus/<target>/ (git-ignored, kept between runs), the target runs
@@ -39,7 +39,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-ALL_TARGETS=(response_parsing replay_read replay_personalize sim_handler person_record ffi_strings blocklist_file)
+ALL_TARGETS=(response_parsing replay_read replay_personalize sim_handler person_record ffi_strings blocklist_file sim_account)
 
 SECONDS_PER_TARGET=${1:-600}
 if [[ $# -gt 0 ]]; then shift; fi

@@ -1485,3 +1485,6 @@ mod tests {
 
 /// The blocklist file parser (the fuzz target `blocklist_file`).
 pub mod blocklist;
+
+/// The medical account commands of the simulated card and PSAM (the fuzz target `sim_account`).
+pub mod account;
