@@ -66,7 +66,8 @@ fn files(image: &CardImage) -> String {
         + &format!("{:?}{:?}", image.ef07, image.ef08)
 }
 
-/// A personalized 3.0 card with the data areas, some of them already written.
+/// A personalized 3.0 card with the data areas (and appendix B's DF06), some of them already
+/// written.
 fn start_card(algorithm: Algorithm) -> CardImage {
     let spec = CardSpec::new(
         Generation::V3,
@@ -74,7 +75,7 @@ fn start_card(algorithm: Algorithm) -> CardImage {
         "639900".parse().unwrap(),
         [0x0C, 0x00, 0x00, 0x01],
     )
-    .with_data_areas(DataAreas::national());
+    .with_data_areas(DataAreas::national().with_assistance());
     let sim = SimCard::blank(spec, &sscard::keys::RootKeys::from_json(KEYS).unwrap()).unwrap();
     let mut card = Card::open(SimTransport::new(sim)).unwrap();
     let person = PersonRecord::from_json(PERSON).unwrap().validate().unwrap();
@@ -89,6 +90,10 @@ fn start_card(algorithm: Algorithm) -> CardImage {
     let setup = [
         ("DF01EF05|21|$", "DF01EF05|北京市东城区|$".to_owned()),
         ("DF01EF08|2B|$", "DF01EF08|1|$".to_owned()),
+        (
+            "DF06EF05|C0|$",
+            "DF06EF05|某街道社会救助管理所|$".to_owned(),
+        ),
         (
             "DF01EF15|40:1|$",
             "DF01EF15|401^080901^清华大学^|$".to_owned(),
@@ -136,15 +141,19 @@ enum Op {
     Reserved,
     /// The photo (SSSE EF08, UKSSSE).
     Photo,
+    /// Appendix B's DF06: a record rewritten and a B-TLV record added to EF05 (UK1DF06), items
+    /// of EF06 (UK2DF06): two update keys in one operation.
+    Assistance,
 }
 
 impl Op {
-    const ALL: [Op; 5] = [
+    const ALL: [Op; 6] = [
         Op::Items,
         Op::SecondOccurrence,
         Op::Append,
         Op::Reserved,
         Op::Photo,
+        Op::Assistance,
     ];
 
     fn name(self) -> &'static str {
@@ -154,6 +163,7 @@ impl Op {
             Op::Append => "DF02 EF07 append to a full file",
             Op::Reserved => "DF01 EF16 reserved file",
             Op::Photo => "SSSE EF08 photo",
+            Op::Assistance => "DF06 EF05 and EF06 (appendix B)",
         }
     }
 
@@ -182,6 +192,12 @@ impl Op {
                 photo.extend([0xFF, 0xD9]);
                 areas::write_photo(card, &mut keys(), &photo)
             }
+            Op::Assistance => write(
+                card,
+                "DF06EF05|C0|C3|$DF06EF06|C6|C9|CA|CC|$",
+                "DF06EF05|某镇社会救助管理所|01^20230115^20240115^64000^202406^|$\
+                 DF06EF06|某区优抚办|01|20230801|180000|$",
+            ),
         }
     }
 }
