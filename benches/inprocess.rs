@@ -13,12 +13,16 @@
 //!   employment area read with the PIN, an employment record appended with UK3DF02
 //!   (`lifecycle::areas`).
 //!
+//! - the medical account: one offline purchase (`lifecycle::account::purchase`) on a 3.0 card
+//!   with the account, through a simulated PSAM (INIT SAM / CREDIT SAM FOR PURCHASE), with and
+//!   without the holder's PIN, T=0 (target: 100 µs in process).
+//!
 //! Blank cards are made before the timed region (a printing station receives blank cards);
 //! the timed part opens the card and runs the three operations.
 //!
 //! `cargo bench --bench inprocess` (or `scripts/bench.sh`); prints a markdown table of medians.
 //! `SSCARD_BENCH_CARDS` sets the lifecycles per configuration (default 2000);
-//! `SSCARD_BENCH_ONLY=lifecycle|simulator|crypto|areas` runs one section.
+//! `SSCARD_BENCH_ONLY=lifecycle|simulator|crypto|areas|account` runs one section.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -348,6 +352,87 @@ fn area_rows(rows: &mut Vec<Row>, rounds: usize) {
     }
 }
 
+/// The target of one purchase in process (the card's and the PSAM's APDUs included).
+const PURCHASE_TARGET_US: f64 = 100.0;
+
+/// One offline purchase through a simulated PSAM (examples/hospital_payment.rs's job), with and
+/// without the holder's PIN.
+fn account_rows(rows: &mut Vec<Row>, rounds: usize) {
+    use sscard::account::{Fen, PurchaseAmounts, TransactionTime};
+    use sscard::lifecycle::account::{self, PurchaseRequest};
+    use sscard::sim::{AccountSpec, CardSpec, DataAreas, PinRecord, PsamSpec, SimPsam};
+    let roots = roots();
+    let at = TransactionTime::parse("20240615093000").unwrap();
+    for alg in [Algorithm::Tdes, Algorithm::Sm4] {
+        for with_pin in [true, false] {
+            let spec = CardSpec::new(
+                Generation::V3,
+                alg,
+                "639900".parse().unwrap(),
+                [0, 0, 0xA6, 1],
+            )
+            .with_data_areas(
+                DataAreas::national()
+                    .with_account(AccountSpec::default().with_balance(u32::MAX / 2)),
+            );
+            let mut card =
+                Card::open(SimTransport::new(SimCard::blank(spec, &roots).unwrap())).unwrap();
+            lifecycle::personalize(
+                &mut card,
+                &mut KeyFile::new(roots.clone()),
+                &person(Generation::V3),
+                &PersonalizeOptions::default(),
+            )
+            .unwrap();
+            if !with_pin {
+                let mut image = card.into_transport().into_card().into_image();
+                image.pin = PinRecord::empty();
+                card = Card::open(SimTransport::new(SimCard::from_image(image).unwrap())).unwrap();
+            }
+            let psam_spec = PsamSpec::new(alg, common::TERMINAL).with_account_keys();
+            let mut psam = PsamKeyHolder::open(SimTransport::new(
+                SimPsam::from_root_keys(&roots, &psam_spec).unwrap(),
+            ))
+            .unwrap();
+            let pin = Pin::initial();
+            let mut request = PurchaseRequest::new(PurchaseAmounts::account_only(Fen(1)), at);
+            if with_pin {
+                request = request.with_pin(&pin);
+            }
+            let mut samples = Vec::with_capacity(rounds);
+            let (mut apdus, mut psam_apdus) = (0, 0);
+            for i in 0..rounds + 20 {
+                card.raw_channel().transport_mut().power_cycle();
+                card.reset_apdu_count();
+                psam.channel_mut().reset_apdu_count();
+                let mut run =
+                    || black_box(account::purchase(&mut card, &mut psam, &request).unwrap());
+                if i < 20 {
+                    run();
+                } else {
+                    time(&mut samples, run);
+                }
+                apdus = card.apdu_count();
+                psam_apdus = psam.channel().apdu_count();
+            }
+            let pin_text = if with_pin {
+                "with the PIN"
+            } else {
+                "without PIN"
+            };
+            let name = format!(
+                "in process: one purchase (medical account) {pin_text}, PSAM, 3.0/{alg} T=0"
+            );
+            let row = time_row(name, &samples, false);
+            let pass = row.median <= PURCHASE_TARGET_US;
+            rows.push(
+                row.apdus(format!("{apdus} + {psam_apdus} PSAM"))
+                    .target(format!("≤ {PURCHASE_TARGET_US:.0} µs"), pass),
+            );
+        }
+    }
+}
+
 fn main() {
     if !common::benchmarking("inprocess") {
         return;
@@ -367,6 +452,9 @@ fn main() {
     }
     if section("areas") {
         area_rows(&mut rows, cards / 4);
+    }
+    if section("account") {
+        account_rows(&mut rows, cards / 4);
     }
     println!();
     println!(

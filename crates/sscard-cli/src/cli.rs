@@ -442,6 +442,10 @@ pub struct SimNewArgs {
     /// --data-areas): `sscard account`.
     #[arg(long)]
     pub medical_account: bool,
+    /// Also add the V2.0 notice's appendix B applications (informative): DF05 life and
+    /// health, DF06 social assistance and special care (implies --data-areas).
+    #[arg(long)]
+    pub appendix_b: bool,
     /// Personalize the new card with this person record (generation and region from it).
     #[arg(long, value_name = "FILE")]
     pub person: Option<PathBuf>,
@@ -494,6 +498,10 @@ pub struct SimNewPsamArgs {
     /// DLK for credits.
     #[arg(long)]
     pub medical_account: bool,
+    /// Also hold the data areas' read and update keys (RKn and UKn of DF01-DF07) for `sscard
+    /// read --area` and `sscard write` with --psam.
+    #[arg(long)]
+    pub data_areas: bool,
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,

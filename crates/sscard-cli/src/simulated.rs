@@ -107,12 +107,19 @@ pub fn sim_new(global: &GlobalOpts, args: &SimNewArgs) -> CliResult<()> {
             .map_err(|e| CliError::BadInput(format!("--financial: {e}")))?;
         spec = spec.with_financial(app);
     }
+    let appendix_b = |areas: sscard_sim::DataAreas| {
+        if args.appendix_b {
+            areas.with_appendix_b()
+        } else {
+            areas
+        }
+    };
     if args.medical_account {
-        spec = spec.with_data_areas(
+        spec = spec.with_data_areas(appendix_b(
             sscard_sim::DataAreas::national().with_account(sscard_sim::AccountSpec::default()),
-        );
-    } else if args.data_areas {
-        spec = spec.with_data_areas(sscard_sim::DataAreas::national());
+        ));
+    } else if args.data_areas || args.appendix_b {
+        spec = spec.with_data_areas(appendix_b(sscard_sim::DataAreas::national()));
     }
     let card = SimCard::blank(spec, &keys).map_err(|e| sim_error("simulated card", e))?;
     let card = match &person {
@@ -178,6 +185,9 @@ pub fn sim_new_psam(global: &GlobalOpts, args: &SimNewPsamArgs) -> CliResult<()>
     let mut spec = PsamSpec::new(args.algorithm.into(), &args.terminal_number);
     if args.medical_account {
         spec = spec.with_account_keys();
+    }
+    if args.data_areas {
+        spec = spec.with_area_keys();
     }
     spec = spec.with_all_levels(level);
     let region_text = match &args.region {
