@@ -1,6 +1,7 @@
 //! The data areas of the V2.0 notice on the command line (docs/cli.md, "Data areas"):
 //!
-//! - `read --area public|employment|insurance|medical|talent|health|all` (text or JSON);
+//! - `read --area public|employment|insurance|medical|talent|health|assistance|all` (text or
+//!   JSON);
 //! - `read --file-address 'SSSEEF05|01|07|$DF01EF15|2A|40:2|$'`: the `iReadCard` answer;
 //! - `read --photo FILE`: the photo of SSSE EF08 saved as stored (JPEG, or BMP);
 //! - `write --file-address … --data …` (`iWriteCard`), `write --area AREA --record FILE.json`,
@@ -50,7 +51,8 @@ pub enum AuthChoice {
 #[derive(Debug, Args, Clone, Default)]
 pub struct AreaReadArgs {
     /// Read a data area of the V2.0 notice: public (DF01), employment (DF02), insurance
-    /// (DF03), medical (DF04), talent (DF07), health (DF05, appendix B), or all.
+    /// (DF03), medical (DF04), talent (DF07), health (DF05, appendix B), assistance (DF06,
+    /// appendix B), or all (the five areas of the notice proper).
     #[arg(long, value_name = "AREA", conflicts_with = "file_address")]
     pub area: Option<String>,
     /// Read what a reader-interface file address names and print the `iReadCard` answer, e.g.
@@ -91,7 +93,7 @@ pub struct WriteArgs {
     #[arg(long, value_name = "DATA", requires = "file_address")]
     pub data: Option<String>,
     /// The area the record file writes to (public, employment, insurance, medical, talent,
-    /// health).
+    /// health, assistance).
     #[arg(long, value_name = "AREA", requires = "record")]
     pub area: Option<String>,
     /// The data to write (JSON): file name or file field → item tag or field → value; a
@@ -143,7 +145,7 @@ fn area_of(name: &str) -> CliResult<Area> {
         .filter(|a| !matches!(a, Area::Basic | Area::Regional))
         .ok_or_else(|| {
             CliError::BadInput(format!(
-                "--area {name:?}: public, employment, insurance, medical, talent, health or all"
+                "--area {name:?}: public, employment, insurance, medical, talent, health, assistance or all"
             ))
         })
 }

@@ -490,3 +490,162 @@ fn a_batch_with_area_columns() {
     assert_eq!(found[1].0, serde_json::json!(["20023231"]));
     assert_eq!(found[1].1, 0);
 }
+
+/// The V2.0 notice's appendix B DF06 (社会救助与优待抚恤) through a simulated PSAM: `sim new
+/// --appendix-b`, `sim new-psam --data-areas` (the areas' RK/UK keys), `write --area
+/// assistance --record` (UK1DF06 for EF05, UK2DF06 for EF06) and `read --area assistance`
+/// (RK1DF06), text and JSON; the same PSAM serves DF02 (RK1DF02, UK2DF02). A PSAM made without
+/// `--data-areas` holds no area key: refused, nothing written.
+#[test]
+fn appendix_b_assistance_through_a_psam() {
+    let dir = workdir();
+    let d = dir.path();
+    let ok = |args: &[&str]| {
+        let out = sscard(d).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    ok(&[
+        "--keys",
+        "keys.json",
+        "sim",
+        "new",
+        "--out",
+        "card.json",
+        "--algorithm",
+        "sm4",
+        "--appendix-b",
+        "--person",
+        "wang-wu-3.json",
+    ]);
+    for (out, extra) in [("psam.json", Some("--data-areas")), ("plain.json", None)] {
+        let mut args = vec![
+            "--keys",
+            "keys.json",
+            "sim",
+            "new-psam",
+            "--out",
+            out,
+            "--algorithm",
+            "sm4",
+        ];
+        args.extend(extra);
+        ok(&args);
+    }
+    let image = image_json(&d.join("card.json"));
+    assert!(image["areas"]["DF05"].is_object() && image["areas"]["DF06"].is_object());
+    std::fs::write(
+        d.join("assistance.json"),
+        r#"{ "social_assistance": { "assistance_body": "某街道社会救助管理所", "C2": "12345678X",
+               "assistance_1": { "code": "01", "approval_date": "20230115", "review_date": "20240115",
+                                 "last_amount": "64000", "paid_month": "202406" } },
+             "special_care": { "care_body": "某区优抚办", "care_code_4": "04",
+                               "disability_pension_paid_month": "202406", "health_care_paid_year": "2024" } }"#,
+    )
+    .unwrap();
+    // without the area keys in the PSAM: refused, the card unchanged
+    let before = std::fs::read(d.join("card.json")).unwrap();
+    let out = sscard(d)
+        .args([
+            "--reader",
+            "sim:card.json",
+            "--psam",
+            "sim:plain.json",
+            "write",
+            "--area",
+            "assistance",
+            "--record",
+            "assistance.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("UK1DF06"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(d.join("card.json")).unwrap(), before);
+    // with them
+    ok(&[
+        "--reader",
+        "sim:card.json",
+        "--psam",
+        "sim:psam.json",
+        "write",
+        "--area",
+        "assistance",
+        "--record",
+        "assistance.json",
+    ]);
+    let text = ok(&[
+        "--reader",
+        "sim:card.json",
+        "--psam",
+        "sim:psam.json",
+        "read",
+        "--area",
+        "assistance",
+    ]);
+    assert!(
+        text.contains("DF06 救助与优抚信息区 (assistance)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("01^20230115^20240115^64000^202406^"),
+        "{text}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&ok(&[
+        "--reader",
+        "sim:card.json",
+        "--psam",
+        "sim:psam.json",
+        "--output-format",
+        "json",
+        "read",
+        "--area",
+        "assistance",
+    ]))
+    .unwrap();
+    let files = doc["areas"][0]["files"].as_array().unwrap();
+    let item = |file: &str, tag: &str| {
+        files.iter().find(|f| f["file"] == file).unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["tag"] == tag)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(item("DF06EF05", "C3")["value"]["last_amount"], "64000");
+    assert_eq!(item("DF06EF05", "C0")["value"], "某街道社会救助管理所");
+    let code = item("DF06EF06", "D8");
+    assert_eq!(
+        (&code["value"], &code["meaning"]),
+        (
+            &serde_json::json!("04"),
+            &serde_json::json!("伤残抚恤金和伤残保健金")
+        )
+    );
+    assert_eq!(item("DF06EF06", "E1")["value"], "2024");
+    // the same PSAM writes and reads DF02 with its keys
+    ok(&[
+        "--reader",
+        "sim:card.json",
+        "--psam",
+        "sim:psam.json",
+        "write",
+        "--file-address",
+        "DF02EF06|4C|$",
+        "--data",
+        "DF02EF06|20240301|$",
+    ]);
+    let text = ok(&[
+        "--reader",
+        "sim:card.json",
+        "--psam",
+        "sim:psam.json",
+        "read",
+        "--auth",
+        "key",
+        "--file-address",
+        "DF02EF06|4C|$",
+    ]);
+    assert_eq!(text.trim(), "DF02EF06|20240301|$");
+}
