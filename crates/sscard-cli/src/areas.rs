@@ -850,3 +850,41 @@ pub fn write_row_areas<T: Transport>(
         .prefer(ReadAuth::Key);
     areas::write_address(card, &mut access, address, data)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// Batch columns are file addresses: appendix B's DF06 items take columns like any other
+    /// (`DF06EF05|C3`, a B-TLV record as its parts ended by `^`), checked against tables
+    /// B6-B8 before a card is touched.
+    #[test]
+    fn batch_columns_of_df06() {
+        let names = ["DF06EF05|C0", "DF06EF05|C3", "DF06EF06|D8"];
+        let columns: Vec<AreaColumn> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i, (*n).to_owned(), batch_column(n).unwrap()))
+            .collect();
+        let row = |cells: [&str; 3]| batch_row_areas(&columns, |i| cells[i].to_owned());
+        let (address, data) = row(["某所", "01^20230115^^64000^202406^", "04"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(address.to_string(), "DF06EF05|C0|C3|$DF06EF06|D8|$");
+        assert_eq!(
+            data.to_string(),
+            "DF06EF05|某所|01^20230115^^64000^202406^|$DF06EF06|04|$"
+        );
+        let (column, why) = row(["", "", "05"]).unwrap_err();
+        assert_eq!(column, "DF06EF06|D8");
+        assert!(why.contains("V2 table B27"), "{why}");
+        let (column, why) = row(["", "01^20231315^^^^", ""]).unwrap_err();
+        assert_eq!(column, "DF06EF05|C3");
+        assert!(
+            why.contains("approval_date") && why.contains("not a date"),
+            "{why}"
+        );
+        assert!(row(["", "", ""]).unwrap().is_none());
+    }
+}
