@@ -24,103 +24,57 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sscard_core::data::Personalization;
+use sscard_core::keyholder::{KeyFile, KeyHolder};
 use sscard_core::keys::RootKeys;
 use sscard_core::lifecycle::{self, Card, PersonalizeOptions};
 use sscard_core::transport::TransportError;
-use sscard_core::Algorithm;
-use sscard_sim::{CardSpec, SimCard};
+use sscard_sim::fileio::Durability;
+use sscard_sim::SimCard;
 
-use crate::cardstate::{card_state, image_card_id, image_state, CardState};
-use crate::cli::{BatchArgs, GlobalOpts, OutputFormat, TearSpec};
+use crate::cardstate::{card_state, image_state, CardState};
+use crate::cli::{BatchArgs, GlobalOpts, OutputFormat};
 use crate::context::{self, AnyTransport, ReaderSpec, SharedKeyHolder, SimSlot, Timed};
 use crate::error::{CliError, CliResult};
+use crate::feeder::{Feeder, Tray};
 use input::{InputFile, Row, RowStatus};
-use journal::{Entry, Event, Journal, StationKey};
+use journal::{Entry, Event, Journal, StationKey, WalSync};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A simulated card feeder: one card at a time in `DIR/in-reader.json`; a card taken out goes
-/// to `DIR/cards/` (personalized) or `DIR/rejected/` (not usable), named by its card
-/// identification code; a fresh blank card is manufactured whenever the reader is empty.
-struct Feeder {
-    dir: PathBuf,
-    keys: RootKeys,
-    algorithm: Algorithm,
-    /// Blank cards with the data areas (the input has area columns).
-    areas: bool,
+/// A feeder's card, loaded into a slot that saves it (not fsynced) once per operation.
+fn feeder_slot(feeder: &Feeder, card: SimCard) -> SimSlot {
+    SimSlot::new(card, feeder.slot_path(), Durability::Quick)
 }
 
-impl Feeder {
-    fn new(dir: &Path, keys: RootKeys, algorithm: Algorithm) -> CliResult<Feeder> {
-        for sub in ["", "cards", "rejected", "unused"] {
-            std::fs::create_dir_all(dir.join(sub))
-                .map_err(|e| crate::error::io_err("cannot create", &dir.join(sub), e))?;
-        }
-        Ok(Feeder {
-            dir: dir.to_path_buf(),
-            keys,
-            algorithm,
-            areas: false,
-        })
-    }
-
-    fn slot_path(&self) -> PathBuf {
-        self.dir.join("in-reader.json")
-    }
-
-    /// The card in the reader, if any.
-    fn current(&self) -> CliResult<Option<SimSlot>> {
-        let path = self.slot_path();
-        if !path.exists() {
-            return Ok(None);
-        }
-        let card = context::load_card_image(&path)?;
-        Ok(Some(SimSlot::new(card, path, false)))
-    }
-
-    /// Inserts a fresh blank card of the person's generation and region: a random serial, used
-    /// both as the ATR serial (part 2 table 16) and as the serial of the card identification
-    /// code (V2.0 notice table 10), not used by a card filed before.
-    fn insert_blank(&mut self, person: &Personalization) -> CliResult<SimSlot> {
-        let card = loop {
-            let serial: [u8; 4] = rand::random();
-            let mut spec =
-                CardSpec::new(person.generation(), self.algorithm, person.region(), serial)
-                    .with_card_serial(serial);
-            if self.areas {
-                spec = spec.with_data_areas(sscard_sim::DataAreas::national());
-            }
-            let name = format!("{}.json", hex::encode_upper(spec.card_id()));
-            if ["cards", "rejected", "unused"]
-                .iter()
-                .all(|sub| !self.dir.join(sub).join(&name).exists())
-            {
-                break SimCard::blank(spec, &self.keys).map_err(|e| {
-                    CliError::KeyHolder(format!("manufacturing a blank card: {e}"))
-                })?;
-            }
-        };
-        let mut slot = SimSlot::new(card, self.slot_path(), false);
-        slot.save().map_err(|e| CliError::Other(e.to_string()))?;
-        Ok(slot)
-    }
-
-    /// Takes the card out into `sub` (`cards`, `rejected`, `unused`).
-    fn take_out(&self, mut slot: SimSlot, sub: &str) -> CliResult<()> {
-        slot.save().map_err(|e| CliError::Other(e.to_string()))?;
-        let id = image_card_id(slot.card().image());
-        let to = self.dir.join(sub).join(format!("{id}.json"));
-        std::fs::rename(self.slot_path(), &to)
-            .map_err(|e| crate::error::io_err("cannot move card to", &to, e))
-    }
+/// Takes the card of `slot` out of the feeder's reader into `tray`, saved first if it changed.
+fn take_out(feeder: &Feeder, mut slot: SimSlot, tray: Tray) -> CliResult<()> {
+    slot.save_if_changed()
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    feeder.take_out(slot.card(), tray).map(|_| ())
 }
 
 fn slot_of(card: Card<Timed>) -> CliResult<SimSlot> {
     match card.into_transport().into_inner() {
         AnyTransport::Sim(slot) => Ok(*slot),
         _ => Err(CliError::Other("feeder: not a simulated card".into())),
+    }
+}
+
+/// The key holders of the batch's workers: each its own key file made from the same root keys
+/// (`--keys`, `--test-keys`: no lock between the readers), or one PSAM shared by all.
+enum WorkerKeys {
+    Own(RootKeys),
+    Shared(SharedKeyHolder),
+}
+
+impl WorkerKeys {
+    fn for_worker(&self) -> Box<dyn KeyHolder + Send> {
+        match self {
+            WorkerKeys::Own(roots) => Box::new(KeyFile::new(roots.clone())),
+            WorkerKeys::Shared(shared) => Box::new(shared.clone()),
+        }
     }
 }
 
@@ -146,21 +100,37 @@ struct Shared<'a> {
     /// The rows' data area cells, by line.
     areas: &'a std::collections::HashMap<u64, crate::areas::RowAreas>,
     journal: Mutex<Journal>,
+    /// Makes journal entries durable, outside the journal's lock.
+    wal: Arc<WalSync>,
     queue: Mutex<VecDeque<usize>>,
-    key_holder: SharedKeyHolder,
+    keys: WorkerKeys,
     stop: Arc<AtomicBool>,
     progress: ProgressBar,
     personalized: AtomicU64,
-    crash_after: Option<u64>,
-    tear: Option<TearSpec>,
+    /// Testing aids (`test-hooks` builds only).
+    #[cfg(feature = "test-hooks")]
+    hooks: crate::cli::TestHooks,
     options_verify: bool,
     trace: bool,
     wait: Option<u64>,
 }
 
 impl Shared<'_> {
+    /// Appends a journal entry: committed, durable with the next [`Shared::append_durable`]
+    /// or [`WalSync::sync_all`].
     fn append(&self, event: Event, entry: &Entry) -> CliResult<()> {
         lock(&self.journal).append(event, entry)
+    }
+
+    /// Appends a journal entry and makes it durable before returning (one fsync, shared with
+    /// the other readers' entries committed meanwhile).
+    fn append_durable(&self, event: Event, entry: &Entry) -> CliResult<()> {
+        let seq = {
+            let mut journal = lock(&self.journal);
+            journal.append(event, entry)?;
+            journal.len()
+        };
+        self.wal.sync_through(seq)
     }
 
     fn person(&self, line: u64) -> Option<(&Row, &Personalization)> {
@@ -191,18 +161,13 @@ fn card_entry(card: &mut Card<Timed>, row: &Row, reader: &str) -> CliResult<Entr
     })
 }
 
-fn open_card(transport: AnyTransport, shared: &Shared<'_>, label: &str) -> CliResult<Card<Timed>> {
-    let timed = Timed::new(transport);
-    let last = timed.last_micros();
-    let mut card = Card::open(timed)?;
-    if shared.trace {
-        card.set_tracer(Some(context::tracer(label, last)));
-    }
-    Ok(card)
-}
-
 /// Decides what to do with a card found in a reader when the batch (re)starts.
-fn resolve_found(card: &mut Card<Timed>, shared: &Shared<'_>, reader: &str) -> CliResult<Out> {
+fn resolve_found(
+    card: &mut Card<Timed>,
+    kh: &mut dyn KeyHolder,
+    shared: &Shared<'_>,
+    reader: &str,
+) -> CliResult<Out> {
     let atr = hex::encode_upper(card.atr());
     let (card_id, state) = match card.card_id().and_then(|id| Ok((id, card_state(card)?))) {
         Ok((id, state)) => (id.to_string(), state),
@@ -242,7 +207,6 @@ fn resolve_found(card: &mut Card<Timed>, shared: &Shared<'_>, reader: &str) -> C
             let Some((row, person)) = shared.person(s.entry.line) else {
                 return Ok(Out::Rejected);
             };
-            let mut kh = shared.key_holder.clone();
             if state == CardState::Partial {
                 shared.note(format!(
                     "line {}: completing the interrupted personalization of card {card_id}",
@@ -263,8 +227,8 @@ fn resolve_found(card: &mut Card<Timed>, shared: &Shared<'_>, reader: &str) -> C
                 atr,
                 ..Entry::default()
             };
-            let done = lifecycle::personalize(card, &mut kh, person, &options).and_then(|r| {
-                crate::areas::write_row_areas(card, &mut kh, shared.areas.get(&row.line))
+            let done = lifecycle::personalize(card, &mut *kh, person, &options).and_then(|r| {
+                crate::areas::write_row_areas(card, &mut *kh, shared.areas.get(&row.line))
                     .map(|()| r)
             });
             match done {
@@ -298,16 +262,20 @@ fn resolve_found(card: &mut Card<Timed>, shared: &Shared<'_>, reader: &str) -> C
 
 /// Looks at the card a feeder holds when the batch starts.
 fn resolve_feeder(feeder: &Feeder, shared: &Shared<'_>, reader: &str) -> CliResult<()> {
-    let Some(slot) = feeder.current()? else {
+    let Some(found) = feeder.current()? else {
         return Ok(());
     };
-    let mut card = open_card(AnyTransport::Sim(Box::new(slot)), shared, "card")?;
-    let out = resolve_found(&mut card, shared, reader)?;
+    let mut kh = shared.keys.for_worker();
+    let mut card = context::traced_card(
+        AnyTransport::Sim(Box::new(feeder_slot(feeder, found))),
+        shared.trace,
+    )?;
+    let out = resolve_found(&mut card, &mut *kh, shared, reader)?;
     let slot = slot_of(card)?;
     match out {
         Out::Keep => Ok(()),
-        Out::Finished => feeder.take_out(slot, "cards"),
-        Out::Rejected => feeder.take_out(slot, "rejected"),
+        Out::Finished => take_out(feeder, slot, Tray::Cards),
+        Out::Rejected => take_out(feeder, slot, Tray::Rejected),
     }
 }
 
@@ -322,6 +290,7 @@ fn card_gone(e: &sscard_core::Error) -> bool {
 /// Personalizes one person on `card`; records everything; says where the card goes.
 fn personalize_one(
     card: &mut Card<Timed>,
+    kh: &mut dyn KeyHolder,
     row: &Row,
     person: &Personalization,
     shared: &Shared<'_>,
@@ -353,19 +322,19 @@ fn personalize_one(
             return Ok(Out::Rejected);
         }
     };
-    shared.append(Event::Started, &entry)?;
-    let mut kh = shared.key_holder.clone();
+    shared.append_durable(Event::Started, &entry)?;
     let options = PersonalizeOptions {
         read_back: shared.options_verify,
         ..PersonalizeOptions::default()
     };
-    let done = lifecycle::personalize(card, &mut kh, person, &options).and_then(|r| {
-        crate::areas::write_row_areas(card, &mut kh, shared.areas.get(&row.line)).map(|()| r)
+    let done = lifecycle::personalize(card, &mut *kh, person, &options).and_then(|r| {
+        crate::areas::write_row_areas(card, &mut *kh, shared.areas.get(&row.line)).map(|()| r)
     });
     match done {
         Ok(report) => {
-            let n = shared.personalized.fetch_add(1, Ordering::SeqCst) + 1;
-            if shared.crash_after == Some(n) {
+            let _n = shared.personalized.fetch_add(1, Ordering::SeqCst) + 1;
+            #[cfg(feature = "test-hooks")]
+            if shared.hooks.crash_after == Some(_n) {
                 // testing aid: die like a power loss, between the card and the journal
                 std::process::abort();
             }
@@ -406,7 +375,8 @@ fn next_person(shared: &Shared<'_>) -> Option<usize> {
     lock(&shared.queue).pop_front()
 }
 
-fn feeder_worker(mut feeder: Feeder, shared: &Shared<'_>, reader: &str) -> CliResult<()> {
+fn feeder_worker(feeder: Feeder, shared: &Shared<'_>, reader: &str) -> CliResult<()> {
+    let mut kh = shared.keys.for_worker();
     while let Some(index) = next_person(shared) {
         let Some(row) = shared.rows.get(index) else {
             continue;
@@ -414,32 +384,43 @@ fn feeder_worker(mut feeder: Feeder, shared: &Shared<'_>, reader: &str) -> CliRe
         let RowStatus::Valid(person) = &row.status else {
             continue;
         };
-        let mut slot = match feeder.current()? {
-            Some(slot) => {
-                let image = slot.card().image();
+        let found = match feeder.current()? {
+            Some(card) => {
+                let image = card.image();
                 if image.generation == person.generation()
                     && image.region == person.region()
                     && image_state(image) == CardState::Blank
                 {
-                    slot
+                    Some(card)
                 } else {
-                    feeder.take_out(slot, "unused")?;
-                    feeder.insert_blank(person)?
+                    take_out(&feeder, feeder_slot(&feeder, card), Tray::Unused)?;
+                    None
                 }
             }
-            None => feeder.insert_blank(person)?,
+            None => None,
         };
-        if let Some(spec) = shared.tear.filter(|t| t.line == row.line) {
+        let card = match found {
+            Some(card) => card,
+            None => {
+                let blank = feeder.blank(person.generation(), person.region())?;
+                feeder.store(&blank)?;
+                blank
+            }
+        };
+        #[allow(unused_mut)]
+        let mut slot = feeder_slot(&feeder, card);
+        #[cfg(feature = "test-hooks")]
+        if let Some(spec) = shared.hooks.tear.filter(|t| t.line == row.line) {
             // testing aid: counted from here, the start of this person's personalization
             slot.card_mut().arm_tear(spec.tear);
         }
-        let mut card = open_card(AnyTransport::Sim(Box::new(slot)), shared, "card")?;
-        let out = personalize_one(&mut card, row, person, shared, reader)?;
+        let mut card = context::traced_card(AnyTransport::Sim(Box::new(slot)), shared.trace)?;
+        let out = personalize_one(&mut card, &mut *kh, row, person, shared, reader)?;
         let slot = slot_of(card)?;
         match out {
             Out::Keep => {}
-            Out::Finished => feeder.take_out(slot, "cards")?,
-            Out::Rejected => feeder.take_out(slot, "rejected")?,
+            Out::Finished => take_out(&feeder, slot, Tray::Cards)?,
+            Out::Rejected => take_out(&feeder, slot, Tray::Rejected)?,
         }
         shared.progress.inc(1);
     }
@@ -482,15 +463,17 @@ fn pcsc_card(name: &str, shared: &Shared<'_>) -> CliResult<Card<Timed>> {
         wait: Some(wait),
     };
     let transport = sscard_pcsc::PcscTransport::open(&options)?;
-    open_card(AnyTransport::Pcsc(Box::new(transport)), shared, "card")
+    context::traced_card(AnyTransport::Pcsc(Box::new(transport)), shared.trace)
 }
 
 fn pcsc_worker(name: &str, shared: &Shared<'_>) -> CliResult<()> {
+    let mut kh = shared.keys.for_worker();
     // the card found in the reader at start
     if let Ok(mut card) = pcsc_card(name, shared) {
-        if resolve_found(&mut card, shared, name)? != Out::Keep {
+        if resolve_found(&mut card, &mut *kh, shared, name)? != Out::Keep {
             let atr = card.atr().to_vec();
             drop(card);
+            shared.wal.sync_all()?;
             wait_removed(name, &atr, shared)?;
         }
     }
@@ -513,9 +496,11 @@ fn pcsc_worker(name: &str, shared: &Shared<'_>) -> CliResult<()> {
                 }
             }
         };
-        let out = personalize_one(&mut card, row, person, shared, name)?;
+        let out = personalize_one(&mut card, &mut *kh, row, person, shared, name)?;
         let atr = card.atr().to_vec();
         drop(card);
+        // what the journal says of this card is on the disk before the card leaves
+        shared.wal.sync_all()?;
         if out != Out::Keep {
             wait_removed(name, &atr, shared)?;
         }
@@ -688,11 +673,8 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
         match spec {
             ReaderSpec::Feeder(dir) => {
                 // the feeder's blank cards are made from --keys, else the embedded test keys
-                let keys = match &global.keys {
-                    Some(path) => context::load_keys(path)?.roots().clone(),
-                    None => context::test_keys()?.roots().clone(),
-                };
-                let mut feeder = Feeder::new(dir, keys, args.feeder_algorithm.into())?;
+                let (keys, _) = context::root_keys(global)?;
+                let mut feeder = Feeder::open(dir, keys, args.feeder_algorithm.into())?;
                 locks.push(context::lock_feeder(dir, "sscard batch")?);
                 feeder.areas = !input.areas.is_empty();
                 stations.push((spec.label(), Station::Feeder(feeder)));
@@ -722,20 +704,28 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
             }
         }
     }
-    let key_holder = SharedKeyHolder::new(context::require_key_holder(global, "a batch")?);
+    let key_holder = context::require_key_holder(global, "a batch")?;
+    let keys = if global.psam.is_some() {
+        WorkerKeys::Shared(SharedKeyHolder::new(key_holder))
+    } else {
+        drop(key_holder);
+        WorkerKeys::Own(context::root_keys(global)?.0)
+    };
+    let wal = journal.wal_sync();
     let stop = crate::interrupt::flag();
 
     let shared = Shared {
         rows: &input.rows,
         areas: &input.areas,
         journal: Mutex::new(journal),
+        wal,
         queue: Mutex::new(VecDeque::new()),
-        key_holder,
+        keys,
         stop: Arc::clone(&stop),
         progress: ProgressBar::hidden(),
         personalized: AtomicU64::new(0),
-        crash_after: args.crash_after,
-        tear: args.tear,
+        #[cfg(feature = "test-hooks")]
+        hooks: args.hooks,
         options_verify: !args.no_verify,
         trace: global.trace,
         wait: global.wait,
@@ -789,7 +779,7 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
     let shared = Shared { progress, ..shared };
 
     // 4. the workers
-    let results: Vec<CliResult<()>> = std::thread::scope(|scope| {
+    let mut results: Vec<CliResult<()>> = std::thread::scope(|scope| {
         let handles: Vec<_> = stations
             .into_iter()
             .map(|(label, station)| {
@@ -815,6 +805,10 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
             .collect()
     });
     shared.progress.finish_and_clear();
+    // every entry of the run on the disk before the return file says what happened
+    if let Err(e) = shared.wal.sync_all() {
+        results.push(Err(e));
+    }
     let journal = shared
         .journal
         .into_inner()
@@ -854,6 +848,7 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
                 "personalized_this_run": shared.personalized.load(Ordering::SeqCst),
                 "journal_entries": journal.len(),
                 "journal_head": journal.head(),
+                "journal_fsyncs": shared.wal.syncs(),
                 "return_file": args.return_file.display().to_string(),
                 "elapsed_ms": elapsed.as_millis() as u64,
             })

@@ -253,6 +253,18 @@ pub struct BatchArgs {
     /// (created by the first batch when missing).
     #[arg(long, value_name = "FILE", env = "SSCARD_STATION_KEY")]
     pub station_key: Option<PathBuf>,
+    /// Testing aids, compiled into test builds only (the `test-hooks` feature).
+    #[cfg(feature = "test-hooks")]
+    #[command(flatten)]
+    pub hooks: TestHooks,
+}
+
+/// Testing aids of `sscard batch`: only in builds with the `test-hooks` cargo feature, which the
+/// CLI's own tests enable (a dev-dependency of the crate on itself); a release build or `cargo
+/// install` has none of them.
+#[cfg(feature = "test-hooks")]
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct TestHooks {
     /// Testing aid: abort the process (as a power loss would) after this many cards were
     /// personalized and before the journal records them.
     #[arg(long, hide = true, value_name = "N")]
@@ -266,6 +278,7 @@ pub struct BatchArgs {
 }
 
 /// A `--tear` testing aid: where the card of one person loses power.
+#[cfg(feature = "test-hooks")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TearSpec {
     /// Input line of the person.
@@ -274,6 +287,7 @@ pub struct TearSpec {
     pub tear: sscard_sim::Tear,
 }
 
+#[cfg(feature = "test-hooks")]
 fn parse_tear(text: &str) -> Result<TearSpec, String> {
     let usage = || format!("{text:?}: expected LINE:at-write:N or LINE:after-apdu:N");
     let mut parts = text.split(':');

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use serde_json::json;
 use sscard_core::apdu::{Command as Apdu, StatusWord};
-use sscard_core::channel::Channel;
 use sscard_core::data::{BcdDate, PersonRecord, Personalization};
 use sscard_core::keyholder::KeyHolder;
 use sscard_core::lifecycle::{
@@ -17,7 +16,7 @@ use crate::cli::{
     ActivateArgs, ApduArgs, BlockArgs, GlobalOpts, OutputFormat, PersonalizeArgs, PinCommand,
     ReadArgs,
 };
-use crate::context::{self, finish_card, open_card, require_key_holder, Timed};
+use crate::context::{self, finish_card, open_card, require_key_holder};
 use crate::error::{CliError, CliResult};
 use crate::pin;
 
@@ -672,12 +671,11 @@ pub fn apdu(global: &GlobalOpts, args: &ApduArgs) -> CliResult<()> {
         .map(|c| with_pin(c, pin.as_ref()))
         .collect();
     let spec = context::single_reader(global)?;
-    let timed = Timed::new(context::open_transport(&spec, global.wait)?);
-    let last = timed.last_micros();
-    let mut channel = Channel::new(timed);
-    if global.trace {
-        channel.set_tracer(Some(context::tracer("card", last)));
-    }
+    let mut channel = context::traced_channel(
+        context::open_transport(&spec, global.wait)?,
+        global.trace,
+        "card",
+    );
     let mut results = Vec::new();
     let mut failure = None;
     for c in &commands {

@@ -17,7 +17,7 @@ use sscard_core::transport::{Transport, TransportError};
 use sscard_core::Algorithm;
 use sscard_pcsc::{OpenOptions, PcscTransport, ReaderSelector, ShareMode};
 use sscard_sim::fileio::{self, Durability, FileLock};
-use sscard_sim::{PsamImage, SimCard, SimError, SimPsam, SimTransport};
+use sscard_sim::{FileCard, PsamImage, SimCard, SimError, SimPsam, SimTransport};
 
 use crate::cli::GlobalOpts;
 use crate::error::{CliError, CliResult};
@@ -50,14 +50,10 @@ pub fn load_keys(path: &Path) -> CliResult<KeyFile> {
     sscard::keyfile::load_key_file(path).map_err(|e| CliError::KeyHolder(e.to_string()))
 }
 
-/// The root keys simulated cards and PSAMs are made from: `--keys FILE`, else the embedded
-/// test keys. A PSAM cannot make cards (it never hands out its keys).
-pub fn manufacturing_keys(global: &GlobalOpts) -> CliResult<(RootKeys, String)> {
-    if global.psam.is_some() {
-        return Err(CliError::KeyHolder(
-            "simulated cards and PSAMs are made from root keys (--keys FILE, default the embedded test keys), not from a PSAM".into(),
-        ));
-    }
+/// The root keys of `--keys FILE`, else the embedded test keys, with a label for messages: the
+/// one place the CLI loads root keys to make simulated cards (`sim new`, the feeders' blank
+/// cards) and to give each batch worker its own key file.
+pub fn root_keys(global: &GlobalOpts) -> CliResult<(RootKeys, String)> {
     match &global.keys {
         Some(path) => Ok((
             load_keys(path)?.roots().clone(),
@@ -68,6 +64,17 @@ pub fn manufacturing_keys(global: &GlobalOpts) -> CliResult<(RootKeys, String)> 
             "the embedded TEST KEYS".into(),
         )),
     }
+}
+
+/// The root keys simulated cards and PSAMs are made from: `--keys FILE`, else the embedded
+/// test keys ([`root_keys`]). A PSAM cannot make cards (it never hands out its keys).
+pub fn manufacturing_keys(global: &GlobalOpts) -> CliResult<(RootKeys, String)> {
+    if global.psam.is_some() {
+        return Err(CliError::KeyHolder(
+            "simulated cards and PSAMs are made from root keys (--keys FILE, default the embedded test keys), not from a PSAM".into(),
+        ));
+    }
+    root_keys(global)
 }
 
 /// Dates a person record may not have: a birth date or an issue date after `today` (an issue
@@ -252,76 +259,52 @@ pub fn lock_feeder(dir: &Path, purpose: &str) -> CliResult<FileLock> {
     }
 }
 
-/// A simulated card in a virtual reader whose image lives in a file: every persistent change
-/// of the card is written back to the file (atomically) right away, as a real card keeps its
-/// EEPROM, so a killed process never loses a card write. Nothing is written when nothing
-/// changed. The image's lock is held as long as the slot lives (when it was loaded with
-/// [`SimSlot::load`]; a feeder's slots live under the feeder's lock).
+/// A simulated card in a virtual reader whose image lives in a file, saved by the policy of
+/// [`FileCard`]: once per operation (and at once for a lost PIN or key try), atomically, so a
+/// killed process loses at most the writes of the operation it was in, never half an image.
+/// Nothing is written when nothing changed. The image's lock is held as long as the slot
+/// lives (when it was loaded with [`SimSlot::load`]; a feeder's slots live under the feeder's
+/// lock).
 pub struct SimSlot {
-    transport: SimTransport<SimCard>,
-    path: PathBuf,
-    saved_writes: u64,
-    /// fsync every save (single commands); feeders save without fsync for speed.
-    durable: bool,
-    /// The first save that failed: the command then ends with it (exit 1).
-    save_failed: Option<String>,
+    file: FileCard,
     _lock: Option<FileLock>,
 }
 
 impl SimSlot {
-    /// Locks and loads the image at `path`.
+    /// Locks and loads the image at `path` (saves fsynced: a single command).
     pub fn load(path: &Path) -> CliResult<SimSlot> {
         let lock = lock_image(path, "card image", "sscard")?;
-        let mut slot = SimSlot::new(load_card_image(path)?, path.to_path_buf(), true);
+        let mut slot = SimSlot::new(
+            load_card_image(path)?,
+            path.to_path_buf(),
+            Durability::Durable,
+        );
         slot._lock = Some(lock);
         Ok(slot)
     }
 
-    /// A card that will be saved to `path` (whose lock the caller holds).
-    pub fn new(card: SimCard, path: PathBuf, durable: bool) -> SimSlot {
-        let saved_writes = card.persistent_writes();
+    /// A card that will be saved to `path` (whose lock the caller holds) with `durability`.
+    pub fn new(card: SimCard, path: PathBuf, durability: Durability) -> SimSlot {
         SimSlot {
-            transport: SimTransport::new(card),
-            path,
-            saved_writes,
-            durable,
-            save_failed: None,
+            file: FileCard::new(card, path, durability),
             _lock: None,
         }
     }
 
     /// The card.
     pub fn card(&self) -> &SimCard {
-        self.transport.card()
+        self.file.card()
     }
 
     /// The card, mutable (the batch's `--tear` testing aid arms a power loss on it).
+    #[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
     pub fn card_mut(&mut self) -> &mut SimCard {
-        self.transport.card_mut()
-    }
-
-    /// Writes the image now.
-    pub fn save(&mut self) -> Result<(), TransportError> {
-        let durability = if self.durable {
-            Durability::Durable
-        } else {
-            Durability::Quick
-        };
-        if let Err(e) = save_card(self.transport.card(), &self.path, durability) {
-            let message = format!("saving card image {}: {e}", self.path.display());
-            self.save_failed.get_or_insert(message.clone());
-            return Err(TransportError::Io(message));
-        }
-        self.saved_writes = self.transport.card().persistent_writes();
-        Ok(())
+        self.file.card_mut()
     }
 
     /// Writes the image when the card changed since the last save.
     pub fn save_if_changed(&mut self) -> Result<(), TransportError> {
-        if self.transport.card().persistent_writes() != self.saved_writes {
-            self.save()?;
-        }
-        Ok(())
+        self.file.save_if_changed()
     }
 }
 
@@ -389,9 +372,9 @@ impl Timed {
     pub fn finish(self) -> CliResult<()> {
         match self.inner {
             AnyTransport::Sim(mut slot) => {
-                slot.durable = true;
-                let saved = slot.save_if_changed();
-                match (slot.save_failed.take(), saved) {
+                slot.file.set_durability(Durability::Durable);
+                let saved = slot.file.save_if_changed();
+                match (slot.file.take_save_failure(), saved) {
                     (Some(message), _) => Err(CliError::Other(format!(
                         "{message}: the card's last change may be lost"
                     ))),
@@ -405,7 +388,7 @@ impl Timed {
 
     /// Whether saving the simulated card failed during the session.
     pub fn save_failed(&self) -> bool {
-        matches!(&self.inner, AnyTransport::Sim(slot) if slot.save_failed.is_some())
+        matches!(&self.inner, AnyTransport::Sim(slot) if slot.file.save_failed())
     }
 }
 
@@ -413,11 +396,7 @@ impl Transport for Timed {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         let start = Instant::now();
         let result = match &mut self.inner {
-            AnyTransport::Sim(slot) => {
-                let r = slot.transport.transmit(command);
-                slot.save_if_changed()?;
-                r
-            }
+            AnyTransport::Sim(slot) => slot.file.transmit(command),
             AnyTransport::Memory(t) => t.transmit(command),
             AnyTransport::SimPsam(t) => t.transmit(command),
             AnyTransport::Pcsc(t) => t.transmit(command),
@@ -429,7 +408,7 @@ impl Transport for Timed {
 
     fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
         match &mut self.inner {
-            AnyTransport::Sim(slot) => slot.transport.atr(),
+            AnyTransport::Sim(slot) => slot.file.atr(),
             AnyTransport::Memory(t) => t.atr(),
             AnyTransport::SimPsam(t) => t.atr(),
             AnyTransport::Pcsc(t) => t.atr(),
@@ -438,7 +417,7 @@ impl Transport for Timed {
 
     fn reset_epoch(&self) -> u64 {
         match &self.inner {
-            AnyTransport::Sim(slot) => slot.transport.reset_epoch(),
+            AnyTransport::Sim(slot) => slot.file.reset_epoch(),
             AnyTransport::Memory(t) => t.reset_epoch(),
             AnyTransport::SimPsam(t) => t.reset_epoch(),
             AnyTransport::Pcsc(t) => t.reset_epoch(),
@@ -447,6 +426,7 @@ impl Transport for Timed {
 
     fn begin_transaction(&mut self) -> Result<(), TransportError> {
         match &mut self.inner {
+            AnyTransport::Sim(slot) => slot.file.begin_transaction(),
             AnyTransport::Pcsc(t) => t.begin_transaction(),
             _ => Ok(()),
         }
@@ -454,6 +434,7 @@ impl Transport for Timed {
 
     fn end_transaction(&mut self) -> Result<(), TransportError> {
         match &mut self.inner {
+            AnyTransport::Sim(slot) => slot.file.end_transaction(),
             AnyTransport::Pcsc(t) => t.end_transaction(),
             _ => Ok(()),
         }
@@ -505,13 +486,35 @@ pub fn open_card(global: &GlobalOpts) -> CliResult<Card<Timed>> {
 
 /// Opens the card on `spec` with the tracer installed when `--trace`.
 pub fn open_card_on(spec: &ReaderSpec, global: &GlobalOpts) -> CliResult<Card<Timed>> {
-    let timed = Timed::new(open_transport(spec, global.wait)?);
+    traced_card(open_transport(spec, global.wait)?, global.trace)
+}
+
+/// The one way the CLI opens a card: on `transport`, timed, with the `--trace` tracer
+/// (labelled `card`) when `trace`.
+pub fn traced_card(transport: AnyTransport, trace: bool) -> CliResult<Card<Timed>> {
+    let timed = Timed::new(transport);
     let last = timed.last_micros();
     let mut card = Card::open(timed)?;
-    if global.trace {
+    if trace {
         card.set_tracer(Some(tracer("card", last)));
     }
     Ok(card)
+}
+
+/// A bare channel (raw APDUs, a PSAM) on `transport`, timed, with the `--trace` tracer
+/// labelled `label` when `trace`.
+pub fn traced_channel(
+    transport: AnyTransport,
+    trace: bool,
+    label: &str,
+) -> sscard_core::channel::Channel<Timed> {
+    let timed = Timed::new(transport);
+    let last = timed.last_micros();
+    let mut channel = sscard_core::channel::Channel::new(timed);
+    if trace {
+        channel.set_tracer(Some(tracer(label, last)));
+    }
+    channel
 }
 
 /// Ends a card session (saves a simulated card), keeping the operation's error first, except
@@ -605,12 +608,7 @@ pub fn key_holder(global: &GlobalOpts) -> CliResult<Option<Box<dyn KeyHolder + S
             }
             spec => open_transport(&spec, global.wait)?,
         };
-        let timed = Timed::new(transport);
-        let last = timed.last_micros();
-        let mut channel = sscard_core::channel::Channel::new(timed);
-        if global.trace {
-            channel.set_tracer(Some(tracer("psam", last)));
-        }
+        let channel = traced_channel(transport, global.trace, "psam");
         let holder = PsamKeyHolder::with_channel(channel)
             .map_err(|e| CliError::KeyHolder(format!("PSAM {psam}: {e}")))?;
         return Ok(Some(Box::new(holder)));

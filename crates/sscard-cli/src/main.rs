@@ -13,6 +13,7 @@ mod commands;
 mod context;
 mod demo;
 mod error;
+mod feeder;
 mod interrupt;
 mod pin;
 mod serve;

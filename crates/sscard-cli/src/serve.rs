@@ -24,17 +24,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sscard_core::data::RegionCode;
-use sscard_core::keys::RootKeys;
 use sscard_core::profile::Generation;
-use sscard_core::Algorithm;
 use sscard_sim::vpcd::{VirtualCard, VpcdCard};
-use sscard_sim::{CardSpec, SimCard};
+use sscard_sim::SimCard;
 
 use crate::cardstate::{image_card_id, image_state, CardState};
 use crate::cli::{GlobalOpts, OutputFormat, SimServeArgs};
 use crate::commands;
 use crate::context;
-use crate::error::{io_err, CliError, CliResult};
+use crate::error::{CliError, CliResult};
+use crate::feeder::{Feeder, Tray};
 
 /// How long to wait for the vpcd driver to accept the card and for pcscd to show it.
 const APPEAR_TIMEOUT: Duration = Duration::from_secs(10);
@@ -319,32 +318,6 @@ fn serve_image(
     Ok(())
 }
 
-/// Makes the feeder's blank cards.
-struct Manufacturer {
-    dir: PathBuf,
-    keys: RootKeys,
-    generation: Generation,
-    algorithm: Algorithm,
-    region: RegionCode,
-}
-
-impl Manufacturer {
-    /// A blank card with a random serial (ATR serial and card identification code serial) not
-    /// used by a card filed before.
-    fn blank(&mut self) -> CliResult<SimCard> {
-        loop {
-            let serial: [u8; 4] = rand::random();
-            let spec = CardSpec::new(self.generation, self.algorithm, self.region, serial)
-                .with_card_serial(serial);
-            let name = format!("{}.json", hex::encode_upper(spec.card_id()));
-            if !self.dir.join("cards").join(name).exists() {
-                return SimCard::blank(spec, &self.keys)
-                    .map_err(|e| CliError::KeyHolder(format!("manufacturing a blank card: {e}")));
-            }
-        }
-    }
-}
-
 fn serve_feeder(
     global: &GlobalOpts,
     args: &SimServeArgs,
@@ -353,34 +326,24 @@ fn serve_feeder(
     psam: Option<(&[u8], &str)>,
     stop: &std::sync::atomic::AtomicBool,
 ) -> CliResult<()> {
-    for sub in ["", "cards"] {
-        std::fs::create_dir_all(dir.join(sub))
-            .map_err(|e| io_err("cannot create", &dir.join(sub), e))?;
-    }
+    // `--psam` is the served PSAM here, not a key holder: the blanks' card keys come from
+    // `--keys` or the embedded test keys.
+    let (keys, _) = context::root_keys(global)?;
+    let feeder = Feeder::open(dir, keys, args.algorithm.into())?;
     let _lock = context::lock_feeder(dir, context::SERVE_PURPOSE)?;
-    let mut maker = Manufacturer {
-        dir: dir.to_path_buf(),
-        // `--psam` is the served PSAM here, not a key holder: the blanks' card keys come from
-        // `--keys` or the embedded test keys.
-        keys: match &global.keys {
-            Some(path) => context::load_keys(path)?.roots().clone(),
-            None => context::test_keys()?.roots().clone(),
-        },
-        generation: Generation::from_number(args.generation)
-            .ok_or_else(|| CliError::BadInput("generation must be 1, 2 or 3".into()))?,
-        algorithm: args.algorithm.into(),
-        region: RegionCode::parse(&args.region)
-            .map_err(|e| CliError::BadInput(format!("--region: {e}")))?,
-    };
-    let path = dir.join("in-reader.json");
+    let generation = Generation::from_number(args.generation)
+        .ok_or_else(|| CliError::BadInput("generation must be 1, 2 or 3".into()))?;
+    let region = RegionCode::parse(&args.region)
+        .map_err(|e| CliError::BadInput(format!("--region: {e}")))?;
+    let path = feeder.slot_path();
     // The card left in the reader by the last run stays (a batch may need to complete it).
-    let card = if path.exists() {
-        context::load_card_image(&path)?
-    } else {
-        let card = maker.blank()?;
-        card.save(&path)
-            .map_err(|e| CliError::Other(format!("saving {}: {e}", path.display())))?;
-        card
+    let card = match feeder.current()? {
+        Some(card) => card,
+        None => {
+            let card = feeder.blank(generation, region)?;
+            feeder.store(&card)?;
+            card
+        }
     };
     let atr = card.atr();
     let (done_tx, done_rx) = mpsc::channel();
@@ -425,26 +388,27 @@ fn serve_feeder(
         while served.is_connected() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
-        let blank = match maker.blank() {
+        let blank = match feeder.blank(generation, region) {
             Ok(card) => card,
             Err(e) => break Err(e),
         };
-        let (serial, next) = {
+        let (filed, next) = {
             let mut s = lock(&slot);
-            let serial = image_card_id(s.card.image());
-            let to = dir.join("cards").join(format!("{serial}.json"));
-            if let Err(e) = s.card.save(&to) {
-                break Err(CliError::Other(format!("saving {}: {e}", to.display())));
-            }
+            // the card as it is now, then out into the tray; the blank one into the reader
+            let filed = feeder
+                .store(&s.card)
+                .and_then(|()| feeder.take_out(&s.card, Tray::Cards))
+                .and_then(|filed| feeder.store(&blank).map(|()| filed));
+            let filed = match filed {
+                Ok(filed) => filed,
+                Err(e) => break Err(e),
+            };
             let next = image_card_id(blank.image());
             s.saved = blank.persistent_writes();
             s.card = blank;
             s.commands = 0;
             s.eject = false;
-            if let Err(e) = context::quick_save(&s.card, &path) {
-                break Err(CliError::Other(format!("saving {}: {e}", path.display())));
-            }
-            (serial, next)
+            (filed, next)
         };
         if let Some(reader) = &reader {
             if !wait_reader_empty(&mut pcsc, reader, EMPTY_TIMEOUT) {
@@ -455,8 +419,8 @@ fn serve_feeder(
         served.insert();
         ejected += 1;
         eprintln!(
-            "feeder: card {serial} personalized -> {}; blank card {next} inserted (reader empty after {} ms)",
-            dir.join("cards").join(format!("{serial}.json")).display(),
+            "feeder: card personalized -> {}; blank card {next} inserted (reader empty after {} ms)",
+            filed.display(),
             emptied.as_millis()
         );
     };

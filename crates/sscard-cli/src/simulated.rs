@@ -7,7 +7,7 @@ use serde_json::json;
 use sscard_core::data::RegionCode;
 use sscard_core::keyholder::KeyFile;
 use sscard_core::keys::{KeyRole, RootKeys};
-use sscard_core::lifecycle::{self, Card, PersonalizeOptions};
+use sscard_core::lifecycle::{self, PersonalizeOptions};
 use sscard_core::profile::Generation;
 use sscard_core::Algorithm;
 use sscard_sim::{
@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::cli::{GlobalOpts, KeysNewArgs, SimConvertArgs, SimNewArgs, SimNewPsamArgs};
 use crate::commands::{basic_not_supported, load_person, parse_hex_bytes, simple_output, today};
-use crate::context::{self, AnyTransport, Timed};
+use crate::context::{self, AnyTransport};
 use crate::error::{CliError, CliResult};
 
 fn check_new_file(path: &Path, force: bool) -> CliResult<()> {
@@ -125,12 +125,10 @@ pub fn sim_new(global: &GlobalOpts, args: &SimNewArgs) -> CliResult<()> {
     let card = match &person {
         None => card,
         Some(p) => {
-            let timed = Timed::new(AnyTransport::Memory(Box::new(SimTransport::new(card))));
-            let last = timed.last_micros();
-            let mut c = Card::open(timed)?;
-            if global.trace {
-                c.set_tracer(Some(context::tracer("card", last)));
-            }
+            let mut c = context::traced_card(
+                AnyTransport::Memory(Box::new(SimTransport::new(card))),
+                global.trace,
+            )?;
             let mut holder = KeyFile::new(keys.clone());
             lifecycle::personalize(&mut c, &mut holder, p, &PersonalizeOptions::default())?;
             match c.into_transport().into_inner() {

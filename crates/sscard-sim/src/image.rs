@@ -186,6 +186,25 @@ impl CardImage {
         self.keys.get(role.name())
     }
 
+    /// The state a simulated card must keep at once, even in the middle of an operation
+    /// ([`crate::transport::FileCard`]): every try counter (the PIN's, the keys' of SSSE and of
+    /// the data areas, the medical account's keys') and the medical account's balance and
+    /// serials. A terminal that could stop a process before these reached the file would get
+    /// PIN or key tries, or a purchase, for free.
+    pub fn guarded(&self) -> Guarded {
+        let mut tries = vec![self.pin.tries_left];
+        tries.extend(self.keys.values().map(|k| k.tries_left));
+        let mut account = Vec::new();
+        for area in self.areas.values() {
+            tries.extend(area.keys.values().map(|k| k.tries_left));
+            if let Some(a) = &area.account {
+                tries.extend(a.keys.values().map(|k| k.tries_left));
+                account.push((a.balance, a.online_serial, a.offline_serial));
+            }
+        }
+        Guarded { tries, account }
+    }
+
     /// The records of a record file (empty for the transparent files).
     pub fn records(&self, ef: Ef) -> &[HexBytes] {
         match ef {
@@ -357,6 +376,24 @@ impl CardImage {
     pub fn load(path: &Path) -> Result<CardImage, SimError> {
         let text = Zeroizing::new(std::fs::read_to_string(path)?);
         CardImage::from_json(&text)
+    }
+}
+
+/// The guarded part of a card's state ([`CardImage::guarded`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Guarded {
+    tries: Vec<u8>,
+    account: Vec<(u32, u16, u16)>,
+}
+
+impl Guarded {
+    /// Whether `after` lost a try somewhere, or moved the medical account, compared with
+    /// `self`: then it must be saved at once. A try counter restored (a right PIN) may wait
+    /// for the end of the operation.
+    pub fn must_save_now(&self, after: &Guarded) -> bool {
+        self.account != after.account
+            || self.tries.len() != after.tries.len()
+            || self.tries.iter().zip(&after.tries).any(|(b, a)| a < b)
     }
 }
 

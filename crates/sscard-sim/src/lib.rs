@@ -53,4 +53,4 @@ pub use image::{CardImage, CardKey, HexBytes, PinRecord, SecretBytes};
 pub use psam::{PsamImage, PsamKey, PsamSpec, SimPsam};
 pub use spec::CardSpec;
 pub use tear::Tear;
-pub use transport::{SimTransport, VirtualCard};
+pub use transport::{FileCard, SimTransport, VirtualCard};

@@ -1,6 +1,13 @@
-//! The in-process transport: a [`VirtualCard`] in a virtual reader, for tests and demos.
+//! The in-process transport: a [`VirtualCard`] in a virtual reader, for tests and demos; and
+//! [`FileCard`], a simulated card whose persistent memory lives in an image file.
+
+use std::path::{Path, PathBuf};
 
 use sscard_core::transport::{Transport, TransportError};
+
+use crate::card::SimCard;
+use crate::fileio::{self, Durability};
+use crate::image::Guarded;
 
 pub use crate::vpcd::VirtualCard;
 
@@ -98,6 +105,162 @@ impl<C: VirtualCard> Transport for SimTransport<C> {
         self.epoch
     }
 }
+/// A simulated card in an in-process reader whose persistent memory (its EEPROM) is an image
+/// file, saved once per operation rather than after every write.
+///
+/// The save policy:
+///
+/// - **at the end of an operation**: the terminal library runs every operation inside a
+///   transport transaction ([`Transport::begin_transaction`] … [`Transport::end_transaction`],
+///   the outermost of nested ones); when it ends, a card that changed is saved, whether the
+///   operation succeeded or not (a torn operation leaves what the card had written before the
+///   power loss, as an EEPROM would);
+/// - **at once**: an APDU sent outside any transaction (a raw `apdu` command), and a write that
+///   lowers a try counter or moves the medical account ([`crate::image::Guarded`]) even inside
+///   an operation: a process stopped in the middle must not give PIN or key tries, or a
+///   purchase, back;
+/// - **explicitly**: [`FileCard::save`] (a feeder's card leaving its reader).
+///
+/// Each save writes the whole image atomically ([`fileio::write_atomically`]): a process killed
+/// mid-operation loses the writes of that operation (the file holds the card as it was when
+/// the operation began, or as the last guarded write left it), never half an image.
+#[derive(Debug)]
+pub struct FileCard {
+    transport: SimTransport<SimCard>,
+    path: PathBuf,
+    durability: Durability,
+    saved_writes: u64,
+    guarded: Guarded,
+    in_operation: bool,
+    saves: u64,
+    save_failed: Option<String>,
+}
+
+impl FileCard {
+    /// `card`, to be saved to `path` with `durability` (the caller loaded it from there, or
+    /// saves it there first).
+    pub fn new(card: SimCard, path: PathBuf, durability: Durability) -> FileCard {
+        FileCard {
+            saved_writes: card.persistent_writes(),
+            guarded: card.image().guarded(),
+            transport: SimTransport::new(card),
+            path,
+            durability,
+            in_operation: false,
+            saves: 0,
+            save_failed: None,
+        }
+    }
+
+    /// The card.
+    pub fn card(&self) -> &SimCard {
+        self.transport.card()
+    }
+
+    /// The card, mutable (to arm a tear in a test, for example).
+    pub fn card_mut(&mut self) -> &mut SimCard {
+        self.transport.card_mut()
+    }
+
+    /// The image file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Changes how the next saves reach the disk.
+    pub fn set_durability(&mut self, durability: Durability) {
+        self.durability = durability;
+    }
+
+    /// How many times the image was written by this object.
+    pub fn saves(&self) -> u64 {
+        self.saves
+    }
+
+    /// Whether the card changed since it was last saved.
+    pub fn unsaved(&self) -> bool {
+        self.transport.card().persistent_writes() != self.saved_writes
+    }
+
+    /// Whether a save failed (and was not taken with [`FileCard::take_save_failure`]).
+    pub fn save_failed(&self) -> bool {
+        self.save_failed.is_some()
+    }
+
+    /// The first save that failed, if any, taken (the next call says `None`).
+    pub fn take_save_failure(&mut self) -> Option<String> {
+        self.save_failed.take()
+    }
+
+    /// Writes the image now.
+    pub fn save(&mut self) -> Result<(), TransportError> {
+        let card = self.transport.card();
+        let written = card
+            .save_json()
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                fileio::write_atomically(&self.path, text.as_bytes(), self.durability)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = written {
+            let message = format!("saving card image {}: {e}", self.path.display());
+            self.save_failed.get_or_insert(message.clone());
+            return Err(TransportError::Io(message));
+        }
+        self.saves += 1;
+        self.saved_writes = card.persistent_writes();
+        self.guarded = card.image().guarded();
+        Ok(())
+    }
+
+    /// Writes the image when the card changed since the last save.
+    pub fn save_if_changed(&mut self) -> Result<(), TransportError> {
+        if self.unsaved() {
+            self.save()?;
+        }
+        Ok(())
+    }
+
+    /// Takes the card out (unsaved changes stay unsaved: call [`FileCard::save_if_changed`]
+    /// first).
+    pub fn into_card(self) -> SimCard {
+        self.transport.into_card()
+    }
+}
+
+impl Transport for FileCard {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let result = self.transport.transmit(command);
+        if self.unsaved()
+            && (!self.in_operation
+                || self
+                    .guarded
+                    .must_save_now(&self.transport.card().image().guarded()))
+        {
+            self.save()?;
+        }
+        result
+    }
+
+    fn atr(&mut self) -> Result<Vec<u8>, TransportError> {
+        self.transport.atr()
+    }
+
+    fn reset_epoch(&self) -> u64 {
+        self.transport.reset_epoch()
+    }
+
+    fn begin_transaction(&mut self) -> Result<(), TransportError> {
+        self.in_operation = true;
+        Ok(())
+    }
+
+    fn end_transaction(&mut self) -> Result<(), TransportError> {
+        self.in_operation = false;
+        self.save_if_changed()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -140,6 +303,74 @@ mod tests {
         assert!(transport.transmit(&select).is_ok());
         transport.card_mut().reset();
         assert_eq!(transport.into_card().atr(), atr);
+    }
+
+    /// VERIFY with `pin` (on the SSSE, selected first by the caller).
+    fn verify_apdu(pin: &str) -> Vec<u8> {
+        let cn = sscard_core::crypto::Pin::new(pin).unwrap().to_bcd();
+        let mut apdu = vec![0x00, 0x20, 0x00, 0x00, cn.len() as u8];
+        apdu.extend_from_slice(&cn);
+        apdu
+    }
+
+    fn tries_on_disk(path: &std::path::Path) -> u8 {
+        crate::image::CardImage::load(path).unwrap().pin.tries_left
+    }
+
+    #[test]
+    fn a_file_card_saves_per_operation_and_guarded_writes_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("card.json");
+        let t = Terminal::personalized(Generation::V2, Algorithm::Sm4);
+        t.card.save(&path).unwrap();
+        let mut card = FileCard::new(t.card, path.clone(), Durability::Quick);
+        let select = h("00A404000F7378312E73682EC9E7BBE1B1A3D5CF");
+
+        // inside an operation: a wrong PIN (a try lost) is on disk at once
+        card.begin_transaction().unwrap();
+        assert_eq!(card.transmit(&select).unwrap(), [0x61, 0x1B]);
+        assert_eq!(card.transmit(&verify_apdu("999999")).unwrap(), [0x63, 0xC2]);
+        assert_eq!(
+            tries_on_disk(&path),
+            2,
+            "a lost try is saved before the operation ends"
+        );
+        assert_eq!(card.saves(), 1);
+        // the right PIN restores the counter: a write that can wait for the operation's end
+        assert_eq!(card.transmit(&verify_apdu("123456")).unwrap(), [0x90, 0x00]);
+        assert!(card.unsaved());
+        assert_eq!(tries_on_disk(&path), 2);
+        assert_eq!(card.saves(), 1);
+        card.end_transaction().unwrap();
+        assert_eq!(tries_on_disk(&path), 3, "saved at the end of the operation");
+        assert_eq!(card.saves(), 2);
+        // an operation that writes nothing saves nothing
+        card.begin_transaction().unwrap();
+        card.transmit(&select).unwrap();
+        card.end_transaction().unwrap();
+        assert_eq!(card.saves(), 2);
+        // outside an operation every write is saved as it happens
+        assert_eq!(card.transmit(&verify_apdu("999999")).unwrap(), [0x63, 0xC2]);
+        assert_eq!(card.transmit(&verify_apdu("123456")).unwrap(), [0x90, 0x00]);
+        assert_eq!(card.saves(), 4);
+        assert_eq!(tries_on_disk(&path), 3);
+        assert!(!card.unsaved());
+    }
+
+    #[test]
+    fn a_failed_save_is_an_error_and_is_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone/card.json");
+        let t = Terminal::personalized(Generation::V2, Algorithm::Tdes);
+        let mut card = FileCard::new(t.card, path, Durability::Quick);
+        card.transmit(&h("00A404000F7378312E73682EC9E7BBE1B1A3D5CF"))
+            .unwrap();
+        let lost = card.transmit(&verify_apdu("999999"));
+        assert!(matches!(lost, Err(TransportError::Io(_))), "{lost:?}");
+        let failure = card.take_save_failure().unwrap();
+        assert!(failure.contains("saving card image"), "{failure}");
+        assert!(card.take_save_failure().is_none());
+        assert!(card.unsaved());
     }
 
     #[test]
