@@ -223,7 +223,11 @@ mod tests {
                 DataSecret::Tail(n) => n,
                 _ => 0,
             };
-            assert_eq!(c.is_sensitive(), secret == c.data().len() && secret > 0, "{c:?}");
+            assert_eq!(
+                c.is_sensitive(),
+                secret == c.data().len() && secret > 0,
+                "{c:?}"
+            );
         }
     }
 }
