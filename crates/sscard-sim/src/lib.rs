@@ -9,7 +9,10 @@
 //!   [`CardImage`] (JSON, [`image`]) and volatile RAM state lost on [`SimCard::reset`]; made
 //!   blank or personalized from a [`CardSpec`] and root keys; optionally with the financial
 //!   application of a bank-issued card ([`financial`]);
-//! - [`SimPsam`]: the terminal's PSAM of part 9 ([`psam`]), built from root keys at any level;
+//! - [`account`]: DF04's medical account (part 5 §7) on cards made with it — the amounts, the
+//!   transaction details, the proofs, the commands and their state machine (`card::account`);
+//! - [`SimPsam`]: the terminal's PSAM of part 9 ([`psam`]), built from root keys at any level,
+//!   with INIT SAM / CREDIT SAM FOR PURCHASE for the account;
 //! - [`SimTransport`]: either of them in process as a [`sscard_core::transport::Transport`];
 //! - [`vpcd`]: either of them as a virtual card in a real pcscd;
 //! - [`tear`]: power loss after the n-th APDU or at the n-th persistent write.
