@@ -38,7 +38,7 @@ pub struct AccountSpec {
     pub key_index: u8,
     /// The balance the card starts with, in fen (0 for a card as issued).
     pub balance: u32,
-    /// The highest balance a credit may reach ([design] D35).
+    /// The highest balance a credit may reach (\[design\] D35).
     pub balance_limit: u32,
     /// The starting day of the payment year, `mmdd` (default 01-01).
     pub starting_day: u16,
@@ -116,7 +116,7 @@ pub struct AccountImage {
     pub payment_year: String,
     /// 年度起始日期, `mmdd`.
     pub starting_day: String,
-    /// The highest balance a credit may reach (`6985`, [design] D35).
+    /// The highest balance a credit may reach (`6985`, \[design\] D35).
     pub balance_limit: u32,
     /// The proof of the last credit and of the last purchase.
     #[serde(default)]
@@ -131,7 +131,7 @@ fn digits4(text: &str) -> Option<u16> {
 
 impl AccountImage {
     /// A new account for a card of `alg` with `factors`: the account keys diversified from the
-    /// national roots like every card key ([design] D1), the amounts of `spec`.
+    /// national roots like every card key (\[design\] D1), the amounts of `spec`.
     pub fn new(
         spec: &AccountSpec,
         keys: &RootKeys,

@@ -31,17 +31,17 @@ pub const DF04: u16 = 0xDF04;
 /// The SFI of the transaction detail file DF04 EF08 (医疗交易明细文件, V2.0 notice table 7).
 pub const DETAIL_SFI: u8 = 0x08;
 /// The card key id of DSK, the key of UPDATE STARTING DAY: part 9 table B1 leaves it to the
-/// provinces; sscard takes the next id after DF04's UK2 (`86`) **[design D34]**.
+/// provinces; sscard takes the next id after DF04's UK2 (`86`) **\[design D34\]**.
 pub const DSK_KEY_ID: u8 = 0x87;
 /// The key index (密钥索引号) terminals send unless told otherwise: the card's first DLK/DPK,
-/// version 1 (reader interface appendix B.1: DPK versions 1-3) **[design D34]**.
+/// version 1 (reader interface appendix B.1: DPK versions 1-3) **\[design D34\]**.
 pub const DEFAULT_KEY_INDEX: u8 = 0x01;
 /// The highest transaction serial: a card at it answers `9402` (part 5 table 68, 72).
 pub const MAX_SERIAL: u16 = 0xFFFF;
 
 /// The two account transactions. Their byte is the "交易类型标识" inside MAC1, MAC2 and TAC
 /// (part 7 §11-12) and P2 of GET TRANSACTION PROOF (part 5 table 61); the detail record
-/// holds the same code as one `an` character (V2.0 notice table 51) **[design D31]**.
+/// holds the same code as one `an` character (V2.0 notice table 51) **\[design D31\]**.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TransactionKind {
@@ -328,7 +328,7 @@ impl PurchaseAmounts {
 /// 金额相加的总金额|交易时间|` — two amounts in yuan (at most two decimals, below 42949672.95)
 /// and `YYYYMMDDHHMMSS`. They become the card's last two amounts (self-pay ‖ pooled), the
 /// account amount 0: the interface's HSM line and answers carry those two only (§8.2.2(4),
-/// "交易金额…后两个金额拼接组成") **[design D36]**.
+/// "交易金额…后两个金额拼接组成") **\[design D36\]**.
 pub fn ri_pay_info(text: &str) -> Result<(PurchaseAmounts, TransactionTime), AccountError> {
     let fields: Vec<&str> = text.strip_suffix('|').unwrap_or(text).split('|').collect();
     let [total, second, time] = fields.as_slice() else {
@@ -381,7 +381,7 @@ impl BalanceKind {
 }
 
 /// A payment year (支付年度, 2 bytes) or starting day (年度起始日期, `mmdd`, 2 bytes), both
-/// packed BCD **[design D33]**: the value as a number (`2024`, `101` for 01-01).
+/// packed BCD **\[design D33\]**: the value as a number (`2024`, `101` for 01-01).
 pub fn bcd2(bytes: [u8; 2]) -> Option<u16> {
     let d = |b: u8| {
         (b >> 4 <= 9 && b & 0x0F <= 9).then(|| u16::from(b >> 4) * 10 + u16::from(b & 0x0F))
@@ -405,7 +405,7 @@ pub struct LoadInit {
     pub serial: u16,
     /// The DLK version (密钥版本号).
     pub key_version: u8,
-    /// The algorithm identifier (算法标识, the FCI's byte, **[design D33]**).
+    /// The algorithm identifier (算法标识, the FCI's byte, **\[design D33\]**).
     pub algorithm: u8,
     /// The card's random (伪随机数 ICC).
     pub random: [u8; 4],
@@ -495,7 +495,7 @@ impl PurchaseInit {
 
 /// The proof of a transaction: its MAC and TAC (GET TRANSACTION PROOF, part 5 table 63). For a
 /// purchase the MAC is the card's MAC2, for a credit the host's MAC2 the card accepted
-/// **[design D32]**.
+/// **\[design D32\]**.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Proof {
     /// MAC (4 bytes).
@@ -583,7 +583,7 @@ pub enum AccountError {
         balance: Option<Fen>,
     },
     /// A credit would take the balance beyond what the card accepts (4 bytes, or the card's
-    /// own limit: `6985` to INITIALIZE FOR LOAD, **[design D35]**).
+    /// own limit: `6985` to INITIALIZE FOR LOAD, **\[design D35\]**).
     #[error("the credit of {amount} yuan would exceed the card's balance limit{balance}",
         balance = .balance.map(|b| format!(" (balance {b} yuan)")).unwrap_or_default())]
     BalanceLimit {

@@ -88,7 +88,7 @@ impl DetailRecord {
 /// 个人账户交易金额和统筹基金支付金额相加的总金额^`, records separated and ended by `|`. The
 /// serial is decimal, the time `YYYYMMDDHHMMSS`, the two amounts in yuan with two decimals: the
 /// record's self-pay and pooled fields, which `iDoDebit` fills with those two amounts
-/// **[design D36]**. Empty when the card has no purchase.
+/// **\[design D36\]**. Empty when the card has no purchase.
 pub fn ri_debit_records(records: &[DetailRecord]) -> String {
     let mut out = String::new();
     for r in records

@@ -91,7 +91,7 @@ pub fn credit_mac2(
     mac(alg, seslk, &credit_mac2_input(amount, terminal, host_time))
 }
 
-/// A credit's TAC with DTK (part 7 §11.8, §15): balance **after** the credit **[design D31]** ‖
+/// A credit's TAC with DTK (part 7 §11.8, §15): balance **after** the credit **\[design D31\]** ‖
 /// credit serial before its increment ‖ amount ‖ type ‖ terminal number ‖ host time.
 pub fn credit_tac(
     alg: Algorithm,

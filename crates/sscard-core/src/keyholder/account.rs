@@ -137,7 +137,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 // ---------------------------------------------------------------------------------------------
 // a development key file
 
-/// The DLK/DPK version a key file holds: one root per role, version 1 ([design] D34).
+/// The DLK/DPK version a key file holds: one root per role, version 1 (\[design\] D34).
 const KEY_FILE_VERSION: u8 = 0x01;
 
 fn check_version(card: &CardContext, role: KeyRole, version: u8) -> Result<(), KeyHolderError> {
@@ -338,7 +338,7 @@ const INIT_SAM: &str = "INIT SAM FOR PURCHASE";
 const CREDIT_SAM: &str = "CREDIT SAM FOR PURCHASE";
 
 /// MAC2 wrong at CREDIT SAM FOR PURCHASE: part 9 table 31 says `9302`, §9.10.1 `63CF`; both are
-/// taken as "refused" ([design] D37).
+/// taken as "refused" (\[design\] D37).
 fn mac2_refused(sw: StatusWord) -> bool {
     matches!(
         sw,
@@ -360,7 +360,7 @@ impl<T: Transport> PurchaseKeys for PsamKeyHolder<T> {
     }
 
     /// INIT SAM FOR PURCHASE: the factors the DPK's level needs (card, city, province,
-    /// [design] D6), the remembered level first, the others after `6A80` (part 9 §8).
+    /// \[design\] D6), the remembered level first, the others after `6A80` (part 9 §8).
     fn purchase_mac1(
         &mut self,
         card: &CardContext,
@@ -453,7 +453,7 @@ impl<T: Transport> PurchaseKeys for PsamKeyHolder<T> {
 impl<T: Transport> PsamKeyHolder<T> {
     /// The MAC of `message` under `role`'s process key for `process_factor`, computed by the
     /// PSAM: DELIVERY SESSION KEY, then CIPHER DATA `80FA 05 00` (the first block the initial
-    /// value, [design] D8).
+    /// value, \[design\] D8).
     fn psam_mac(
         &mut self,
         factors: &CardFactors,
@@ -539,7 +539,7 @@ pub fn dtk_address(group: u8) -> Option<u16> {
 /// 医疗消费交易序号|交易金额|交易类型|终端机编号|交易时间|` — the algorithm byte, DPK's key
 /// address, the card's random, its purchase serial, the last two amounts of INITIALIZE FOR
 /// PURCHASE in hex (self-pay ‖ pooled), the type byte `02`, the terminal number and the time
-/// `YYYYMMDDHHMMSS` **[design D36]**.
+/// `YYYYMMDDHHMMSS` **\[design D36\]**.
 pub fn hsm_step1_line(request: &Mac1Request, address: u16) -> String {
     let a = request.amounts.to_bytes();
     format!(
@@ -593,7 +593,7 @@ pub fn parse_hsm_pkey(pkey: &str, time: TransactionTime) -> Result<PurchaseMac1,
 /// MAC2 itself later (with the TAC): [`Mac2Check::NotChecked`].
 ///
 /// The line carries only the last two amounts (§8.2.2(4)): a purchase with an account amount
-/// cannot be asked this way (**[design D36]**).
+/// cannot be asked this way (**\[design D36\]**).
 pub struct HsmPurchase<F> {
     ask: F,
     terminal: TerminalNumber,

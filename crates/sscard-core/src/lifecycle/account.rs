@@ -120,14 +120,14 @@ pub struct Receipt {
 
 impl Receipt {
     /// The reader interface's "交易金额" (§8.1.2(4)): the last two amounts of INITIALIZE FOR
-    /// PURCHASE in hex, self-pay ‖ pooled ([design] D36).
+    /// PURCHASE in hex, self-pay ‖ pooled (\[design\] D36).
     fn ri_amounts(&self) -> String {
         hex::encode_upper(&self.transaction.amounts.to_bytes()[4..])
     }
 
     /// `iDoDebit`'s answer (reader interface §8.1.2(4)): `算法标识|密钥地址|交易金额|交易类型|
     /// 终端机编号|终端交易序号|交易时间|TAC|`, the key address DTK's of key group `group`
-    /// (where the host checks the TAC, [design] D36).
+    /// (where the host checks the TAC, \[design\] D36).
     pub fn ri_debit_line(&self, group: u8) -> String {
         format!(
             "{:02X}|{:04X}|{}|{:02X}|{}|{:08X}|{}|{}|",
@@ -210,7 +210,7 @@ fn enter<T: Transport>(card: &mut Card<T>) -> Result<CardContext> {
     Ok(ctx)
 }
 
-/// VERIFY of the holder's PIN (it holds until reset; VERIFY works inside the DFs, [design] D24).
+/// VERIFY of the holder's PIN (it holds until reset; VERIFY works inside the DFs, \[design\] D24).
 fn verify<T: Transport>(card: &mut Card<T>, pin: Option<&Pin>) -> Result<()> {
     let Some(pin) = pin else {
         return Ok(());
@@ -442,7 +442,7 @@ pub fn starting_day<T: Transport>(card: &mut Card<T>, pin: Option<&Pin>) -> Resu
 }
 
 /// UPDATE STARTING DAY (part 5 §7.7): EXTERNAL AUTHENTICATION with DSK (card key id `87`,
-/// [design] D34) through the key holder, then `B056 0000 02 mmdd`.
+/// \[design\] D34) through the key holder, then `B056 0000 02 mmdd`.
 pub fn update_starting_day<T: Transport>(
     card: &mut Card<T>,
     key_holder: &mut dyn KeyHolder,
@@ -940,7 +940,7 @@ impl HsmPurchaseStep {
 /// `iDoDebit_HSM_Step1` (reader interface §8.2.3): the card checked (the caller checks
 /// `pCardInfo` first), the PIN verified, INITIALIZE FOR PURCHASE; the line for the HSM. The
 /// line carries the self-pay and pooled amounts only, so the account amount must be zero
-/// ([design] D36); `terminal` is `000000000000` without a PSAM (§8.2.2(4) note).
+/// (\[design\] D36); `terminal` is `000000000000` without a PSAM (§8.2.2(4) note).
 pub fn hsm_purchase_step1<T: Transport>(
     card: &mut Card<T>,
     request: &PurchaseRequest<'_>,
