@@ -8,6 +8,12 @@
 //!   the disk but the simulated card images on tmpfs (`/dev/shm`), and with everything on
 //!   tmpfs (nothing reaches a disk), to show what the disk costs.
 //!
+//! With `$SSCARD_BASELINE_BIN` (`scripts/bench.sh` builds the commit before the per-operation
+//! saves, 4c8de7a, with `scripts/bench-baseline.sh`), the on-disk batch also runs that binary on
+//! one reader, interleaved with this one's runs, and reports the ratio (target ≥ 4×); each
+//! run of this binary reports the journal's fsyncs per card (`journal_fsyncs` of the batch's
+//! JSON document; target ≤ 2).
+//!
 //! Through pcscd (`sscard read --reader NAME`, batch with `sscard sim serve --feeder`) see
 //! `benches/pcsc.rs`. Needs `cargo build --release -p sscard-cli` first (or `$SSCARD_BIN`).
 //! `SSCARD_BENCH_RUNS` (default 200) process runs per read row; `SSCARD_BENCH_BATCH` persons
@@ -26,13 +32,25 @@ use std::process::Command;
 
 use common::{batch_csv, env_or, median, print_table, run_timed, scratch, spread, time_row, Row};
 
+/// The baseline's name for the table: `$SSCARD_BENCH_BASELINE`, else `4c8de7a`.
+fn baseline_name() -> String {
+    std::env::var("SSCARD_BENCH_BASELINE").unwrap_or_else(|_| "4c8de7a".into())
+}
+
 const BATCH_TARGET: f64 = 1.7;
+/// One reader on disk against the baseline binary.
+const BASELINE_TARGET: f64 = 4.0;
+/// The baseline's key file in the scratch folder.
+const BASELINE_KEYS: &str = "keys-baseline.json";
+/// Journal fsyncs per card.
+const FSYNC_TARGET: f64 = 2.0;
 
 fn sscard(bin: &Path, dir: &Path) -> Command {
     let mut cmd = Command::new(bin);
     cmd.current_dir(dir)
         .env_remove("SSCARD_READER")
-        .env("PCSCLITE_CSOCK_NAME", dir.join("no-pcscd.comm"));
+        .env("PCSCLITE_CSOCK_NAME", dir.join("no-pcscd.comm"))
+        .env("SSCARD_STATION_KEY", dir.join("station.key"));
     cmd
 }
 
@@ -94,18 +112,42 @@ fn children_cpu() -> f64 {
     (ticks(13) + ticks(14)) / 100.0
 }
 
+/// One batch run: cards/s, CPU cores kept busy on average ((user + system) / wall), and the
+/// journal's fsyncs per card when the binary reports them.
+struct BatchRun {
+    rate: f64,
+    cores: f64,
+    fsyncs_per_card: Option<f64>,
+}
+
 /// Personalizes `persons` (in `dir/persons.csv`, journal and return file in `dir`) on `readers`
-/// in-process feeders in `feeders`; returns cards/s and the CPU cores the batch kept busy on
-/// average ((user + system) / wall).
-fn batch_once(bin: &Path, dir: &Path, feeders: &Path, readers: usize, persons: u32) -> (f64, f64) {
-    let run = dir.join(format!("run-{readers}"));
-    let cards = feeders.join(format!("run-{readers}"));
+/// in-process feeders in `feeders`.
+fn batch_once(bin: &Path, dir: &Path, feeders: &Path, readers: usize, persons: u32) -> BatchRun {
+    batch_with_keys(bin, "keys.json", dir, feeders, readers, persons)
+}
+
+/// [`batch_once`] with another key file (the baseline reads only the key roles of its time).
+fn batch_with_keys(
+    bin: &Path,
+    keys: &str,
+    dir: &Path,
+    feeders: &Path,
+    readers: usize,
+    persons: u32,
+) -> BatchRun {
+    // A fresh folder per run, all removed at the end of the rows: deleting a run's thousands
+    // of files between runs would slow the next run's file creations (ext4 without a journal
+    // skips recently deleted inodes when it allocates one).
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let run = dir.join(format!("run-{n}"));
+    let cards = feeders.join(format!("run-{n}"));
     for d in [&run, &cards] {
-        let _ = std::fs::remove_dir_all(d);
         std::fs::create_dir_all(d).unwrap();
     }
     let mut cmd = sscard(bin, dir);
-    cmd.args(["--keys", "keys.json", "batch", "--input", "persons.csv"])
+    cmd.args(["--keys", keys, "--output-format", "json"])
+        .args(["batch", "--input", "persons.csv"])
         .arg("--journal")
         .arg(run.join("journal.db"))
         .arg("--return-file")
@@ -115,40 +157,81 @@ fn batch_once(bin: &Path, dir: &Path, feeders: &Path, readers: usize, persons: u
             .arg(format!("feeder:{}", cards.join(format!("f{r}")).display()));
     }
     let cpu_before = children_cpu();
-    let elapsed = run_timed(&mut cmd);
+    let start = std::time::Instant::now();
+    let output = cmd.output().unwrap();
+    let elapsed = start.elapsed();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let cores = (children_cpu() - cpu_before) / elapsed.as_secs_f64();
     let returned = std::fs::read_to_string(run.join("return.csv")).unwrap();
     let ok = returned.lines().filter(|l| l.contains(",OK,")).count();
     assert_eq!(ok, persons as usize, "not every person was personalized");
-    std::fs::remove_dir_all(&run).unwrap();
-    std::fs::remove_dir_all(&cards).unwrap();
-    (f64::from(persons) / elapsed.as_secs_f64(), cores)
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fsyncs_per_card = document["journal_fsyncs"]
+        .as_f64()
+        .map(|n| n / f64::from(persons));
+    BatchRun {
+        rate: f64::from(persons) / elapsed.as_secs_f64(),
+        cores,
+        fsyncs_per_card,
+    }
 }
 
-/// Batch rows with the journal in `base` and the feeders' card images in `feeders_base`.
+fn runs_text(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|r| format!("{r:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Batch rows with the journal in `base` and the feeders' card images in `feeders_base`;
+/// with `baseline`, that binary's one-reader runs interleaved and compared.
 fn batch_rows(
     bin: &Path,
     rows: &mut Vec<Row>,
     (base, feeders_base): (&Path, &Path),
     label: &str,
     target: bool,
+    baseline: Option<&Path>,
 ) {
     let persons = env_or("SSCARD_BENCH_BATCH", 1000) as u32;
     let runs = env_or("SSCARD_BENCH_BATCH_RUNS", 5);
     let dir = scratch(base, "batch");
     let feeders = scratch(feeders_base, "feeders");
     std::fs::write(dir.join("persons.csv"), batch_csv(persons)).unwrap();
+    if let Some(old_bin) = baseline {
+        // the test keys as the baseline's source tree has them (bin: DIR/target/release/sscard)
+        let keys = old_bin
+            .ancestors()
+            .nth(3)
+            .unwrap()
+            .join("src/fixtures/keys/test-keys.json");
+        let to = dir.join(BASELINE_KEYS);
+        std::fs::copy(keys, &to).unwrap();
+        std::fs::set_permissions(&to, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    }
     batch_once(bin, &dir, &feeders, 1, persons); // warm-up
-    let (mut one, mut two) = (Vec::new(), Vec::new());
+    let (mut one, mut two, mut old) = (Vec::new(), Vec::new(), Vec::new());
     let (mut cores1, mut cores2) = (Vec::new(), Vec::new());
+    let mut fsyncs = Vec::new();
     for _ in 0..runs {
-        // interleaved, so that drift in the machine's load hits both alike
-        let (rate, cores) = batch_once(bin, &dir, &feeders, 1, persons);
-        one.push(rate);
-        cores1.push(cores);
-        let (rate, cores) = batch_once(bin, &dir, &feeders, 2, persons);
-        two.push(rate);
-        cores2.push(cores);
+        // interleaved, so that drift in the machine's load hits all alike
+        if let Some(old_bin) = baseline {
+            let run = batch_with_keys(old_bin, BASELINE_KEYS, &dir, &feeders, 1, persons);
+            old.push(run.rate);
+        }
+        let run = batch_once(bin, &dir, &feeders, 1, persons);
+        one.push(run.rate);
+        cores1.push(run.cores);
+        fsyncs.extend(run.fsyncs_per_card);
+        let run = batch_once(bin, &dir, &feeders, 2, persons);
+        two.push(run.rate);
+        cores2.push(run.cores);
+        fsyncs.extend(run.fsyncs_per_card);
     }
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&feeders);
@@ -181,20 +264,49 @@ fn batch_rows(
         )),
     );
     let ratio = median(&mut ratios);
-    let noise = format!(
-        "runs: {}",
-        ratios
-            .iter()
-            .map(|r| format!("{r:.2}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let noise = format!("runs: {}", runs_text(&ratios));
     let row = Row::info(format!("batch, 2 readers / 1 reader, {label}"), ratio, "×").noise(noise);
     rows.push(if target {
         row.target(format!("≥ {BATCH_TARGET}×"), ratio >= BATCH_TARGET)
     } else {
         row
     });
+    if !fsyncs.is_empty() && target {
+        let worst = fsyncs.iter().copied().fold(0.0, f64::max);
+        let noise = format!("worst run {worst:.3}; {} runs", fsyncs.len());
+        rows.push(
+            Row::info(
+                format!("batch: journal fsyncs per card, {label}"),
+                median(&mut fsyncs),
+                "fsyncs",
+            )
+            .target(format!("≤ {FSYNC_TARGET}"), worst <= FSYNC_TARGET)
+            .noise(noise),
+        );
+    }
+    if !old.is_empty() {
+        let name = baseline_name();
+        let mut old_sorted = old.clone();
+        rows.push(
+            Row::info(
+                format!("batch, 1 reader, the baseline {name} built in the same run: {what}"),
+                median(&mut old_sorted),
+                "cards/s",
+            )
+            .noise(spread(&mut old.clone())),
+        );
+        let mut gains: Vec<f64> = one.iter().zip(&old).map(|(new, old)| new / old).collect();
+        let gain = median(&mut gains);
+        rows.push(
+            Row::info(
+                format!("batch, 1 reader, this build / the baseline {name}, {label}"),
+                gain,
+                "×",
+            )
+            .target(format!("≥ {BASELINE_TARGET}×"), gain >= BASELINE_TARGET)
+            .noise(format!("runs: {}", runs_text(&gains))),
+        );
+    }
 }
 
 fn main() {
@@ -210,12 +322,16 @@ fn main() {
     process_rows(&bin, &mut rows, runs);
     let disk = std::env::temp_dir();
     let fs = fs_of(&disk);
+    let baseline = std::env::var_os("SSCARD_BASELINE_BIN")
+        .map(PathBuf::from)
+        .filter(|p| p.exists());
     batch_rows(
         &bin,
         &mut rows,
         (&disk, &disk),
         &format!("journal + feeders on disk ({fs})"),
         true,
+        baseline.as_deref(),
     );
     let shm = PathBuf::from("/dev/shm");
     if shm.is_dir() {
@@ -225,6 +341,7 @@ fn main() {
             (&disk, &shm),
             &format!("journal on disk ({fs}), feeder card images on tmpfs (diagnostic)"),
             false,
+            None,
         );
         batch_rows(
             &bin,
@@ -232,6 +349,7 @@ fn main() {
             (&shm, &shm),
             "journal + feeders on tmpfs (diagnostic: no disk)",
             false,
+            None,
         );
     }
     println!();

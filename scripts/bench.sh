@@ -19,12 +19,15 @@
 # Options are environment variables (see each bench's header): SSCARD_BENCH_N,
 # SSCARD_BENCH_CARDS, SSCARD_BENCH_RUNS, SSCARD_BENCH_BATCH, SSCARD_BENCH_PCSC_BATCH,
 # SSCARD_BENCH_BATCH_RUNS. The raw output of each bench is kept in $SSCARD_BENCH_OUT
-# (default target/bench-out). Needs root for the private pcscd (mount namespace); without it
+# (default target/bench-out; `target` is $CARGO_TARGET_DIR when set). The baseline of the
+# batch rows (the commit before the per-operation saves, $SSCARD_BENCH_BASELINE, default
+# 4c8de7a) is built beside this tree by scripts/bench-baseline.sh. Needs root for the private pcscd (mount namespace); without it
 # the PC/SC rows are skipped with a notice. See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-OUT="${SSCARD_BENCH_OUT:-target/bench-out}"
+TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
+OUT="${SSCARD_BENCH_OUT:-$TARGET/bench-out}"
 mkdir -p "$OUT"
 
 bash scripts/install-deps.sh >&2 || echo "bench: install-deps failed; PC/SC rows may be skipped" >&2
@@ -36,7 +39,12 @@ cargo bench --no-run -p sscard-blocklist --bench blocklist >&2
 
 export SSCARD_PCSCD_DIR="${SSCARD_PCSCD_DIR:-/tmp/sscard-pcscd-bench}"
 export SSCARD_VPCD_PORT="${SSCARD_VPCD_PORT:-35995}"
-export SSCARD_BIN="${SSCARD_BIN:-$PWD/target/release/sscard}"
+export SSCARD_BIN="${SSCARD_BIN:-$TARGET/release/sscard}"
+if baseline="$(bash scripts/bench-baseline.sh)"; then
+    export SSCARD_BASELINE_BIN="$baseline"
+else
+    echo "bench: the baseline could not be built; its rows are skipped" >&2
+fi
 pcscd_started=0
 if bash scripts/pcscd-private.sh start >&2; then
     pcscd_started=1

@@ -82,10 +82,11 @@ if [[ ${FUZZ_SMOKE:-} == 1 ]] || ! command -v cargo-fuzz >/dev/null 2>&1; then
     failed=0
     for t in "${TARGETS[@]}"; do
         mapfile -t seeds < <(find fixtures/fuzz/"$t" -type f | sort)
-        if "fuzz/target/release/$t" "${seeds[@]}" >/dev/null 2>&1; then
+        # the fuzz crate's binaries: in $CARGO_TARGET_DIR when set, else its own fuzz/target
+        if "${CARGO_TARGET_DIR:-fuzz/target}/release/$t" "${seeds[@]}" >/dev/null 2>&1; then
             echo "$t: ${#seeds[@]} seeds pass"
         else
-            echo "!! $t: a seed fails (run fuzz/target/release/$t on fixtures/fuzz/$t/* to see which)"
+            echo "!! $t: a seed fails (run ${CARGO_TARGET_DIR:-fuzz/target}/release/$t on fixtures/fuzz/$t/* to see which)"
             failed=1
         fi
     done

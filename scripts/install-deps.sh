@@ -8,13 +8,15 @@
 #   python3, default-jdk-headless, libjna-java
 #                    the Python (ctypes) and Java (JNA) programs run against libsscard
 #                    (crates/sscard-ffi/tests/through_pcscd.rs)
+#   strace           counts the batch's fsyncs and file writes per card
+#                    (crates/sscard-cli/tests/disk_cost.rs)
 #
 # Idempotent: packages that `dpkg -s` reports as installed are skipped; `apt-get update` runs at
 # most once, and only when something is missing. Non-interactive (works without a terminal).
 # Needs root (or sudo) only when something must be installed.
 set -euo pipefail
 
-PACKAGES=(libpcsclite-dev pkg-config pcscd vsmartcard-vpcd opensc python3 default-jdk-headless libjna-java)
+PACKAGES=(libpcsclite-dev pkg-config pcscd vsmartcard-vpcd opensc python3 default-jdk-headless libjna-java strace)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

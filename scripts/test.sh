@@ -22,6 +22,13 @@ bash scripts/pcscd-private.sh start
 trap 'bash scripts/pcscd-private.sh stop' EXIT
 eval "$(bash scripts/pcscd-private.sh env)"
 
+echo "== the production sscard (no test-hooks feature: tests/release_surface.rs, the README tour)"
+TARGET="${CARGO_TARGET_DIR:-target}"
+cargo build --quiet -p sscard-cli --bin sscard
+cp "$TARGET/debug/sscard" "$TARGET/debug/sscard-production"
+export SSCARD_PRODUCTION_BIN="$PWD/$TARGET/debug/sscard-production"
+case "$TARGET" in /*) export SSCARD_PRODUCTION_BIN="$TARGET/debug/sscard-production" ;; esac
+
 echo "== cargo test"
 cargo test --workspace "$@"
 
@@ -29,4 +36,4 @@ echo "== fuzz seeds and regressions (fuzz/ is its own workspace; stable toolchai
 cargo test --manifest-path fuzz/Cargo.toml
 
 echo "== tear sweeps (operations x tear points: tried, recovered, corrupted)"
-cat target/tmp/tearing-*.md 2>/dev/null || true
+cat "$TARGET"/tmp/tearing-*.md 2>/dev/null || true

@@ -596,11 +596,14 @@ impl Journal {
         let hash = entry_hash(&self.key, &self.head, seq, event.as_str(), entry, at);
         let head = head_mac(&self.key, seq, &hash);
         let tx = self.conn.transaction().map_err(db)?;
-        tx.execute(
+        // (cached statements: the lock other readers wait for is held for less time)
+        tx.prepare_cached(
             "INSERT INTO entries (seq, event, line, ssn, reader, card_id, atr,
                card_number, detail, at, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
+        )
+        .and_then(|mut insert| {
+            insert.execute(params![
                 seq as i64,
                 event.as_str(),
                 entry.line as i64,
@@ -612,14 +615,12 @@ impl Journal {
                 entry.detail,
                 at,
                 hash
-            ],
-        )
+            ])
+        })
         .map_err(db)?;
-        tx.execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'head'",
-            params![head],
-        )
-        .map_err(db)?;
+        tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'head'")
+            .and_then(|mut update| update.execute(params![head]))
+            .map_err(db)?;
         tx.commit().map_err(db)?;
         self.head = hash;
         self.count = seq;

@@ -277,3 +277,28 @@ pub fn activated_card(dir: &Path) -> PathBuf {
 pub fn image_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
+
+/// The `sscard` binary as users build it (`cargo build`, `cargo install`: without the
+/// `test-hooks` feature the other tests' binary has): `$SSCARD_PRODUCTION_BIN` when set
+/// (scripts/test.sh builds it once), else built here into `target/production`.
+pub fn production_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("SSCARD_PRODUCTION_BIN") {
+        return PathBuf::from(bin);
+    }
+    let test_bin = assert_cmd::cargo::cargo_bin("sscard");
+    // target/debug/sscard → target
+    let target = test_bin.ancestors().nth(2).unwrap().to_path_buf();
+    let out = std::process::Command::new(env!("CARGO"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .args(["build", "--quiet", "-p", "sscard-cli", "--bin", "sscard"])
+        .arg("--target-dir")
+        .arg(target.join("production"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "building the production binary: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target.join("production/debug/sscard")
+}
