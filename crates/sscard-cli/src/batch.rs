@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sscard_core::data::Personalization;
 use sscard_core::keyholder::{KeyFile, KeyHolder};
 use sscard_core::keys::RootKeys;
@@ -36,6 +35,7 @@ use crate::cli::{BatchArgs, GlobalOpts, OutputFormat};
 use crate::context::{self, AnyTransport, ReaderSpec, SharedKeyHolder, SimSlot, Timed};
 use crate::error::{CliError, CliResult};
 use crate::feeder::{Feeder, Tray};
+use crate::progress::{self, Progress};
 use input::{InputFile, Row, RowStatus};
 use journal::{Entry, Event, Journal, StationKey, WalSync};
 
@@ -105,7 +105,7 @@ struct Shared<'a> {
     queue: Mutex<VecDeque<usize>>,
     keys: WorkerKeys,
     stop: Arc<AtomicBool>,
-    progress: ProgressBar,
+    progress: Progress,
     personalized: AtomicU64,
     /// Testing aids (`test-hooks` builds only).
     #[cfg(feature = "test-hooks")]
@@ -144,7 +144,7 @@ impl Shared<'_> {
     }
 
     fn note(&self, msg: String) {
-        self.progress.suspend(|| eprintln!("{msg}"));
+        self.progress.note(&msg);
     }
 }
 
@@ -422,7 +422,7 @@ fn feeder_worker(feeder: Feeder, shared: &Shared<'_>, reader: &str) -> CliResult
             Out::Finished => take_out(&feeder, slot, Tray::Cards)?,
             Out::Rejected => take_out(&feeder, slot, Tray::Rejected)?,
         }
-        shared.progress.inc(1);
+        shared.progress.inc();
     }
     Ok(())
 }
@@ -504,7 +504,7 @@ fn pcsc_worker(name: &str, shared: &Shared<'_>) -> CliResult<()> {
         if out != Out::Keep {
             wait_removed(name, &atr, shared)?;
         }
-        shared.progress.inc(1);
+        shared.progress.inc();
     }
     Ok(())
 }
@@ -722,12 +722,12 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
         queue: Mutex::new(VecDeque::new()),
         keys,
         stop: Arc::clone(&stop),
-        progress: ProgressBar::hidden(),
+        progress: Progress::new(progress::Mode::Off, 0, "cards"),
         personalized: AtomicU64::new(0),
         #[cfg(feature = "test-hooks")]
         hooks: args.hooks,
         options_verify: !args.no_verify,
-        trace: global.trace,
+        trace: global.tracing(),
         wait: global.wait,
     };
 
@@ -768,14 +768,12 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
     let todo = queue.len() as u64;
     *lock(&shared.queue) = queue;
     if already > 0 {
-        eprintln!("resuming: {already} persons already personalized, {todo} to go");
+        progress::note(format!(
+            "resuming: {already} persons already personalized, {todo} to go"
+        ));
     }
-    let progress = ProgressBar::with_draw_target(Some(todo), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} cards  {per_sec}  ETA {eta}  {elapsed_precise}",
-    ) {
-        progress.set_style(style);
-    }
+    let mode = progress::Mode::for_stderr(global.no_progress, global.quiet);
+    let progress = Progress::new(mode, todo, "cards");
     let shared = Shared { progress, ..shared };
 
     // 4. the workers
@@ -804,7 +802,7 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
             })
             .collect()
     });
-    shared.progress.finish_and_clear();
+    shared.progress.finish();
     // every entry of the run on the disk before the return file says what happened
     if let Err(e) = shared.wal.sync_all() {
         results.push(Err(e));
@@ -840,19 +838,16 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     let elapsed = shared.progress.elapsed();
     match global.output_format {
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::json!({
-                "schema": "sscard.batch/1",
-                "counts": counts,
-                "personalized_this_run": shared.personalized.load(Ordering::SeqCst),
-                "journal_entries": journal.len(),
-                "journal_head": journal.head(),
-                "journal_fsyncs": shared.wal.syncs(),
-                "return_file": args.return_file.display().to_string(),
-                "elapsed_ms": elapsed.as_millis() as u64,
-            })
-        ),
+        OutputFormat::Json => crate::commands::print_json(&serde_json::json!({
+            "schema": "sscard.batch/1",
+            "counts": counts,
+            "personalized_this_run": shared.personalized.load(Ordering::SeqCst),
+            "journal_entries": journal.len(),
+            "journal_head": journal.head(),
+            "journal_fsyncs": shared.wal.syncs(),
+            "return_file": args.return_file.display().to_string(),
+            "elapsed_ms": elapsed.as_millis() as u64,
+        })),
         _ => {
             println!(
                 "batch: {} ({} cards this run in {:.1} s); return file {}",
@@ -1022,11 +1017,11 @@ fn load_station_key(args: &BatchArgs, journal_is_new: bool) -> CliResult<Station
                 other.map_err(|e| crate::error::io_err("cannot write the station key", &path, e))?
             }
         }
-        eprintln!(
+        progress::note(format!(
             "created the station key {} (id {}): keep it; the journals of this station are resumed only with it",
             path.display(),
             key.id()
-        );
+        ));
         return Ok(key);
     }
     sscard::keyfile::check_private_file(&path)

@@ -60,7 +60,8 @@ pub struct GlobalOpts {
     /// Card reader: PC/SC name fragment or index, `sim:IMAGE`, or (batch) `feeder:DIR`.
     /// Repeat for batches driven on several readers. Default: $SSCARD_READER, else the first
     /// PC/SC reader holding a card.
-    #[arg(long, short = 'r', global = true, value_name = "READER")]
+    #[arg(long, short = 'r', global = true, value_name = "READER",
+          add = clap_complete::engine::ArgValueCompleter::new(crate::completion::readers))]
     pub reader: Vec<String>,
     /// Wait up to SECS for a card to be inserted.
     #[arg(long, global = true, value_name = "SECS")]
@@ -71,7 +72,8 @@ pub struct GlobalOpts {
     pub keys: Option<PathBuf>,
     /// A PSAM as key holder: a PC/SC reader (name fragment or index) or `sim:PSAM-IMAGE`.
     /// For `sim serve`: the PSAM image to plug into the next virtual reader.
-    #[arg(long, global = true, value_name = "READER")]
+    #[arg(long, global = true, value_name = "READER",
+          add = clap_complete::engine::ArgValueCompleter::new(crate::completion::readers))]
     pub psam: Option<String>,
     /// Use the embedded TEST KEYS (fixtures/keys/test-keys.json) as key holder (simulated
     /// cards only).
@@ -81,9 +83,27 @@ pub struct GlobalOpts {
     /// cryptograms redacted).
     #[arg(long, global = true)]
     pub trace: bool,
-    /// Output format.
+    /// Output format. Under `json` a failure also prints a JSON error document on stdout
+    /// (`sscard.error/1`: code, exit code, message).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output_format: OutputFormat,
+    /// Print only errors on stderr (no progress, no notes).
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more on stderr: -v each operation's APDU count and time, -vv every APDU as
+    /// --trace does.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No progress display (a bar on a terminal, else a line every 10 s and at the end).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+impl GlobalOpts {
+    /// Whether APDUs are traced: `--trace` or `-vv`.
+    pub fn tracing(&self) -> bool {
+        self.trace || self.verbose >= 2
+    }
 }
 
 /// The subcommands.
@@ -133,15 +153,26 @@ pub enum Command {
     /// The main job on an embedded simulated card: personalize, read, activate, PIN, block
     /// (no hardware, no pcscd).
     Demo,
-    /// Print the man page (roff) to stdout.
-    #[command(hide = true)]
-    Man,
-    /// Print shell completions to stdout.
-    #[command(hide = true)]
+    /// Print the man page (roff) of sscard or of a subcommand to stdout, or write every page
+    /// into a folder (--out-dir).
+    Man(ManArgs),
+    /// Print shell completions to stdout (static; for completion of reader names from PC/SC
+    /// as you type, see `COMPLETE=bash sscard` in docs/cli.md).
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `man` options.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`sscard man pin verify`); none: sscard's own page.
+    #[arg(value_name = "SUBCOMMAND")]
+    pub command: Vec<String>,
+    /// Write every page (`sscard.1`, `sscard-read.1`, `sscard-pin-verify.1` …) into DIR.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Whatever follows a removed subcommand (accepted so the message explains the removal).

@@ -21,8 +21,18 @@ use crate::error::{CliError, CliResult};
 use crate::pin;
 
 /// Prints a JSON value on one line.
+/// Whether a JSON document was printed on stdout: a failure after it (a validity verdict, an
+/// incomplete batch) adds no error document, stdout stays one document.
+static DOCUMENT_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub(crate) fn print_json(value: &serde_json::Value) {
+    DOCUMENT_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
     println!("{value}");
+}
+
+/// Whether [`print_json`] printed a document.
+pub(crate) fn document_printed() -> bool {
+    DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 pub(crate) fn basic_not_supported(global: &GlobalOpts, what: &str) -> CliResult<()> {
@@ -110,7 +120,10 @@ pub fn readers(global: &GlobalOpts) -> CliResult<()> {
 pub(crate) fn pin_status_text(status: PinStatus) -> String {
     match status {
         PinStatus::NotSet => "no PIN is set (none needed)".into(),
-        PinStatus::Required { tries_left } => format!("a PIN is set: {tries_left} tries left"),
+        PinStatus::Required { tries_left } => format!(
+            "a PIN is set: {} left",
+            crate::progress::count(u64::from(tries_left), "try", "tries")
+        ),
         PinStatus::Blocked => "the PIN is blocked".into(),
     }
 }
@@ -443,7 +456,7 @@ pub fn activate(global: &GlobalOpts, args: &ActivateArgs) -> CliResult<()> {
         match lifecycle::activate(&mut card, None, &new, &options) {
             Ok(()) => Ok(number),
             Err(sscard_core::Error::WrongPin { tries_left }) => Err(CliError::Refused(format!(
-                "the card's PIN is not the initial PIN 123456: the card was activated already (or its PIN changed); the attempt cost a PIN try, {tries_left} tries left"
+                "the card's PIN is not the initial PIN 123456: the card was activated already (or its PIN changed); the attempt cost a PIN try, {} left", crate::progress::count(u64::from(tries_left), "try", "tries")
             ))),
             Err(e) => Err(e.into()),
         }
@@ -673,7 +686,7 @@ pub fn apdu(global: &GlobalOpts, args: &ApduArgs) -> CliResult<()> {
     let spec = context::single_reader(global)?;
     let mut channel = context::traced_channel(
         context::open_transport(&spec, global.wait)?,
-        global.trace,
+        global.tracing(),
         "card",
     );
     let mut results = Vec::new();

@@ -346,6 +346,8 @@ pub enum AnyTransport {
 pub struct Timed {
     inner: AnyTransport,
     last: Arc<AtomicU64>,
+    /// When the card was opened (`-v` reports the session's time).
+    opened: Instant,
 }
 
 impl Timed {
@@ -354,6 +356,7 @@ impl Timed {
         Timed {
             inner,
             last: Arc::new(AtomicU64::new(0)),
+            opened: Instant::now(),
         }
     }
 
@@ -486,7 +489,7 @@ pub fn open_card(global: &GlobalOpts) -> CliResult<Card<Timed>> {
 
 /// Opens the card on `spec` with the tracer installed when `--trace`.
 pub fn open_card_on(spec: &ReaderSpec, global: &GlobalOpts) -> CliResult<Card<Timed>> {
-    traced_card(open_transport(spec, global.wait)?, global.trace)
+    traced_card(open_transport(spec, global.wait)?, global.tracing())
 }
 
 /// The one way the CLI opens a card: on `transport`, timed, with the `--trace` tracer
@@ -520,7 +523,15 @@ pub fn traced_channel(
 /// Ends a card session (saves a simulated card), keeping the operation's error first, except
 /// when a simulated card's image could not be saved: then that is the error (exit 1).
 pub fn finish_card<R>(card: Card<Timed>, result: CliResult<R>) -> CliResult<R> {
+    let apdus = card.apdu_count();
     let timed = card.into_transport();
+    if crate::progress::verbose() >= 1 {
+        crate::progress::note(format!(
+            "sscard: {} in {:.1} ms",
+            crate::progress::count(apdus, "APDU", "APDUs"),
+            timed.opened.elapsed().as_secs_f64() * 1000.0
+        ));
+    }
     let save_failed = timed.save_failed();
     match (save_failed, timed.finish()) {
         (true, Err(e)) => Err(e),
@@ -608,7 +619,7 @@ pub fn key_holder(global: &GlobalOpts) -> CliResult<Option<Box<dyn KeyHolder + S
             }
             spec => open_transport(&spec, global.wait)?,
         };
-        let channel = traced_channel(transport, global.trace, "psam");
+        let channel = traced_channel(transport, global.tracing(), "psam");
         let holder = PsamKeyHolder::with_channel(channel)
             .map_err(|e| CliError::KeyHolder(format!("PSAM {psam}: {e}")))?;
         return Ok(Some(Box::new(holder)));

@@ -66,7 +66,7 @@ pub fn demo(global: &GlobalOpts) -> CliResult<()> {
         .map_err(|e| CliError::KeyHolder(format!("the demo card: {e}")))?;
     let mut card = Card::open(SimTransport::new(blank))?;
     let start = std::time::Instant::now();
-    if global.trace {
+    if global.tracing() {
         let mut last = std::time::Instant::now();
         card.set_tracer(Some(Box::new(move |e| {
             let now = std::time::Instant::now();
@@ -132,7 +132,10 @@ pub fn demo(global: &GlobalOpts) -> CliResult<()> {
 
     lifecycle::verify_pin(&mut card, &new_pin)?;
     let outcome = match lifecycle::pin_status(&mut card)? {
-        PinStatus::Required { tries_left } => format!("PIN verified, {tries_left} tries left"),
+        PinStatus::Required { tries_left } => format!(
+            "PIN verified, {} left",
+            crate::progress::count(u64::from(tries_left), "try", "tries")
+        ),
         other => format!("PIN verified ({other:?})"),
     };
     step(&mut card, "5. verify the right PIN", outcome);

@@ -56,7 +56,7 @@ Exit codes:
 #[non_exhaustive]
 pub enum CliError {
     /// An error of a card operation.
-    #[error(transparent)]
+    #[error("{}", card_message(.0))]
     Card(#[from] CardError),
     /// A transport error outside a card operation.
     #[error(transparent)]
@@ -105,11 +105,64 @@ impl CliError {
     }
 
     /// What the operator can do about it, when the CLI knows more than the library's message.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<String> {
         match self {
-            CliError::Card(e) => card_hint(e),
+            CliError::Card(CardError::Transport(TransportError::ReaderNotFound(name)))
+            | CliError::Transport(TransportError::ReaderNotFound(name)) => {
+                Some(reader_not_found_hint(name))
+            }
+            CliError::Card(e) => card_hint(e).map(str::to_owned),
             _ => None,
         }
+    }
+}
+
+/// The library's message of `e`, with "1 try left" where it would say "1 tries left".
+fn card_message(e: &CardError) -> String {
+    e.to_string()
+        .replace("(1 tries left)", "(1 try left)")
+        .replace(": 1 tries left", ": 1 try left")
+}
+
+/// What to try when no reader has the name given: the readers there are, and `sim:` when the
+/// name is a file.
+fn reader_not_found_hint(name: &str) -> String {
+    let mut hint = String::new();
+    if std::path::Path::new(name).is_file() {
+        hint.push_str(&format!(
+            "{name} is a file: a simulated card image is given as --reader sim:{name}; "
+        ));
+    }
+    let readers = sscard_pcsc::Pcsc::establish().and_then(|mut p| p.list_readers());
+    match readers {
+        Ok(readers) if !readers.is_empty() => {
+            let names: Vec<String> = readers
+                .iter()
+                .enumerate()
+                .map(|(i, r)| format!("{i}: \"{}\"", r.name))
+                .collect();
+            hint.push_str(&format!("the readers are {}", names.join(", ")));
+        }
+        Ok(_) => hint.push_str("no PC/SC reader is connected"),
+        Err(e) => hint.push_str(&format!("the readers cannot be listed: {e}")),
+    }
+    hint
+}
+
+/// The one-word name of an exit code, for the JSON error document.
+pub fn code_name(exit_code: i32) -> &'static str {
+    match exit_code {
+        EXIT_OK => "ok",
+        EXIT_USAGE => "usage",
+        EXIT_NO_CARD => "no_card",
+        EXIT_PIN => "pin",
+        EXIT_CARD_REFUSED => "refused",
+        EXIT_BAD_INPUT => "bad_input",
+        EXIT_KEY_HOLDER => "key_holder",
+        EXIT_CARD_ERROR => "card_error",
+        EXIT_BATCH_INCOMPLETE => "batch_incomplete",
+        EXIT_INTERRUPTED => "interrupted",
+        _ => "other",
     }
 }
 

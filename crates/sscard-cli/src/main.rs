@@ -10,12 +10,14 @@ mod blocklist;
 mod cardstate;
 mod cli;
 mod commands;
+mod completion;
 mod context;
 mod demo;
 mod error;
 mod feeder;
 mod interrupt;
 mod pin;
+mod progress;
 mod serve;
 mod simulated;
 
@@ -52,21 +54,68 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Blocklist(c) => blocklist::run(g, c),
         Command::Account(c) => account::run(g, c),
         Command::Demo => demo::demo(g),
-        Command::Man => {
-            let man = clap_mangen::Man::new(Cli::command());
-            let mut out = Vec::new();
-            man.render(&mut out)
-                .map_err(|e| CliError::Other(format!("man page: {e}")))?;
-            use std::io::Write;
-            std::io::stdout()
-                .write_all(&out)
-                .map_err(|e| CliError::Other(e.to_string()))
-        }
+        Command::Man(a) => man(a),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(*shell, &mut cmd, "sscard", &mut std::io::stdout());
             Ok(())
         }
+    }
+}
+
+/// `sscard man [SUBCOMMAND…] [--out-dir DIR]`: the page of sscard or of one subcommand, or
+/// every page into a folder.
+fn man(args: &cli::ManArgs) -> CliResult<()> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).map_err(|e| error::io_err("cannot create", dir, e))?;
+        clap_mangen::generate_to(cmd, dir)
+            .map_err(|e| error::io_err("cannot write the man pages into", dir, e))?;
+        progress::note(format!("man pages written into {}", dir.display()));
+        return Ok(());
+    }
+    let mut page = cmd;
+    let mut name = "sscard".to_owned();
+    for word in &args.command {
+        page = page
+            .find_subcommand(word)
+            .cloned()
+            .ok_or_else(|| CliError::Usage(format!("`{name} {word}`: no such subcommand")))?;
+        name = format!("{name}-{word}");
+    }
+    let page = page.name(name);
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut out)
+        .map_err(|e| CliError::Other(format!("man page: {e}")))?;
+    use std::io::Write;
+    std::io::stdout()
+        .write_all(&out)
+        .map_err(|e| CliError::Other(e.to_string()))
+}
+
+/// Whether the command line asks for JSON output (read before it is parsed, for errors of
+/// parsing itself).
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--output-format=json"
+            || (a == "--output-format" && args.get(i + 1).is_some_and(|v| v == "json"))
+    })
+}
+
+/// Prints the JSON error document (`sscard.error/1`) on stdout.
+fn print_error_document(code: i32, message: &str, hint: Option<&str>) {
+    let document = sscard_cli::documents::ErrorDocument {
+        schema: sscard_cli::documents::ErrorDocument::SCHEMA,
+        code: error::code_name(code).to_owned(),
+        exit_code: code,
+        message: message.to_owned(),
+        hint: hint.map(str::to_owned),
+    };
+    if let Ok(text) = serde_json::to_string_pretty(&document) {
+        println!("{text}");
     }
 }
 
@@ -87,14 +136,25 @@ fn redact_pin_like(text: &str) -> String {
 fn main() {
     // before anything holds a key or a PIN
     context::harden_process();
+    // `COMPLETE=bash sscard` (and zsh, fish, elvish, powershell): dynamic completion, reader
+    // names from PC/SC included; otherwise this returns at once
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
-            eprint!("{}", redact_pin_like(&e.render().to_string()));
+            let text = redact_pin_like(&e.render().to_string());
+            eprint!("{text}");
+            if json_requested() {
+                let message = text.lines().next().unwrap_or_default();
+                let message = message.strip_prefix("error: ").unwrap_or(message);
+                print_error_document(e.exit_code(), message, None);
+            }
             std::process::exit(e.exit_code());
         }
     };
+    progress::set_level(cli.global.quiet, cli.global.verbose);
+    let json = cli.global.output_format == cli::OutputFormat::Json;
     let code = match run(cli) {
         Ok(()) => error::EXIT_OK,
         Err(e) => {
@@ -102,8 +162,16 @@ fn main() {
                 CliError::Interrupted(msg) => eprintln!("sscard: interrupted: {msg}"),
                 _ => eprintln!("sscard: error: {e}"),
             }
-            if let Some(hint) = e.hint() {
+            let hint = e.hint();
+            if let Some(hint) = &hint {
                 eprintln!("sscard: hint: {hint}");
+            }
+            if json && !commands::document_printed() {
+                let message = match &e {
+                    CliError::Interrupted(msg) => format!("interrupted: {msg}"),
+                    _ => e.to_string(),
+                };
+                print_error_document(e.exit_code(), &message, hint.as_deref());
             }
             e.exit_code()
         }

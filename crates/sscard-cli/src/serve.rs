@@ -210,18 +210,15 @@ fn announce(
         );
     }
     match global.output_format {
-        OutputFormat::Json => println!(
-            "{}",
-            json!({
-                "schema": "sscard.sim-serve/1",
-                "serving": what,
-                "reader": reader,
-                "atr": hex::encode_upper(atr),
-                "vpcd": addr,
-                "psam_reader": psam_reader,
-                "psam_vpcd": psam.map(|(_, a)| a),
-            })
-        ),
+        OutputFormat::Json => crate::commands::print_json(&json!({
+            "schema": "sscard.sim-serve/1",
+            "serving": what,
+            "reader": reader,
+            "atr": hex::encode_upper(atr),
+            "vpcd": addr,
+            "psam_reader": psam_reader,
+            "psam_vpcd": psam.map(|(_, a)| a),
+        })),
         _ => {
             println!(
                 "{what}: card {} in reader \"{}\" (vpcd {addr})",
@@ -236,7 +233,10 @@ fn announce(
             }
         }
     }
-    eprintln!("serving until Ctrl-C");
+    crate::progress::note(format!(
+        "serving until Ctrl-C (or `kill {}`)",
+        std::process::id()
+    ));
     reader
 }
 
@@ -308,13 +308,28 @@ fn serve_image(
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    if let Some(c) = served.stop() {
-        if c.card.persistent_writes() != c.saved {
-            context::save_card(&c.card, image, sscard_sim::fileio::Durability::Durable)
-                .map_err(|e| CliError::Other(format!("saving {}: {e}", image.display())))?;
+    let writes = match served.stop() {
+        Some(c) => {
+            if c.card.persistent_writes() != c.saved {
+                context::save_card(&c.card, image, sscard_sim::fileio::Durability::Durable)
+                    .map_err(|e| CliError::Other(format!("saving {}: {e}", image.display())))?;
+            }
+            c.card.persistent_writes()
         }
-    }
-    eprintln!("card removed, image {} saved", image.display());
+        None => 0,
+    };
+    crate::progress::note(format!(
+        "stopped: the card left the virtual reader; image {} {}",
+        image.display(),
+        if writes == 0 {
+            "unchanged".to_owned()
+        } else {
+            format!(
+                "holds its {}",
+                crate::progress::count(writes, "write", "writes")
+            )
+        }
+    ));
     Ok(())
 }
 
@@ -418,11 +433,11 @@ fn serve_feeder(
         let emptied = swap_start.elapsed();
         served.insert();
         ejected += 1;
-        eprintln!(
+        crate::progress::note(format!(
             "feeder: card personalized -> {}; blank card {next} inserted (reader empty after {} ms)",
             filed.display(),
             emptied.as_millis()
-        );
+        ));
     };
     if let Some(feeder) = served.stop() {
         let s = lock(&feeder.slot);
@@ -430,10 +445,11 @@ fn serve_feeder(
             .save(&path)
             .map_err(|e| CliError::Other(format!("saving {}: {e}", path.display())))?;
     }
-    eprintln!(
-        "feeder stopped: {ejected} cards personalized into {}; the card in the reader is saved as {}",
+    crate::progress::note(format!(
+        "feeder stopped: {} personalized into {}; the card in the reader is saved as {}",
+        crate::progress::count(ejected, "card", "cards"),
         dir.join("cards").display(),
         path.display()
-    );
+    ));
     result
 }

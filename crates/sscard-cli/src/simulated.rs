@@ -127,7 +127,7 @@ pub fn sim_new(global: &GlobalOpts, args: &SimNewArgs) -> CliResult<()> {
         Some(p) => {
             let mut c = context::traced_card(
                 AnyTransport::Memory(Box::new(SimTransport::new(card))),
-                global.trace,
+                global.tracing(),
             )?;
             let mut holder = KeyFile::new(keys.clone());
             lifecycle::personalize(&mut c, &mut holder, p, &PersonalizeOptions::default())?;

@@ -621,7 +621,7 @@ fn activation_checks_the_card_refuses_weak_and_initial_pins_then_pin_commands() 
         ],
         EXIT_PIN,
     );
-    assert!(err.contains("1 tries left"), "{err}");
+    assert!(err.contains("1 try left"), "{err}");
     // the counter persists in the image; `tries` is the old name of `status`
     let out = ok(
         d,
@@ -763,7 +763,7 @@ fn pin_blocked_and_unblocked_by_the_issuer() {
             &["-r", "sim:card.json", "pin", "verify", "--pin-file", file],
         )
     };
-    for left in ["2 tries left", "1 tries left"] {
+    for left in ["2 tries left", "1 try left"] {
         let out = verify("wrong.pin");
         assert_eq!(out.status.code(), Some(EXIT_PIN));
         assert!(stderr(&out).contains(left), "{}", stderr(&out));
