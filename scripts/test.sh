@@ -16,6 +16,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== module circles (no two files of a crate import each other)"
+python3 scripts/module-circles.py
 
 echo "== private pcscd"
 bash scripts/pcscd-private.sh start

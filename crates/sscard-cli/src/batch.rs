@@ -838,7 +838,7 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     let elapsed = shared.progress.elapsed();
     match global.output_format {
-        OutputFormat::Json => crate::commands::print_json(&serde_json::json!({
+        OutputFormat::Json => crate::output::print_json(&serde_json::json!({
             "schema": "sscard.batch/1",
             "counts": counts,
             "personalized_this_run": shared.personalized.load(Ordering::SeqCst),
@@ -1036,7 +1036,7 @@ fn load_station_key(args: &BatchArgs, journal_is_new: bool) -> CliResult<Station
 
 /// `sscard keys new-station`: a random station key, written once with mode 0600.
 pub fn new_station_key(global: &GlobalOpts, args: &crate::cli::StationKeyArgs) -> CliResult<()> {
-    crate::commands::basic_not_supported(global, "keys new-station")?;
+    crate::output::basic_not_supported(global, "keys new-station")?;
     let key = StationKey::generate();
     sscard_sim::fileio::create_private(&args.out, key.to_json(false).as_bytes()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
@@ -1048,7 +1048,7 @@ pub fn new_station_key(global: &GlobalOpts, args: &crate::cli::StationKeyArgs) -
             crate::error::io_err("cannot write", &args.out, e)
         }
     })?;
-    crate::commands::simple_output(
+    crate::output::simple_output(
         global,
         "sscard.keys-new-station/1",
         &format!(

@@ -7,6 +7,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::EXIT_CODES_HELP;
 
+pub mod account;
+pub mod areas;
+pub mod blocklist;
+
 const AFTER_HELP: &str = "\
 Readers (--reader, or $SSCARD_READER):
   NAME | INDEX       a PC/SC reader by name fragment or number (see `sscard readers`)
@@ -116,7 +120,7 @@ pub enum Command {
     Read(ReadArgs),
     /// Write the data areas of the V2.0 notice (--file-address with --data, --area with
     /// --record) or the photo, with the key holder's update keys.
-    Write(crate::areas::WriteArgs),
+    Write(areas::WriteArgs),
     /// Personalize one card from a person record (JSON): initial PIN 123456 (PIN RELOAD with
     /// PUK and STKSSSE), then the data items (UKSSSE).
     Personalize(PersonalizeArgs),
@@ -145,11 +149,11 @@ pub enum Command {
     /// The blocklist of lost and replaced cards (part 8 §7): issue, publish signed full lists
     /// and deltas, apply them at a terminal, verify, show, stats, diff.
     #[command(subcommand)]
-    Blocklist(crate::blocklist::BlocklistCommand),
+    Blocklist(blocklist::BlocklistCommand),
     /// The medical insurance account on the card (part 5 §7, part 7 §11-12): balance,
     /// records, credit, purchase, proof.
     #[command(subcommand)]
-    Account(crate::account::AccountCommand),
+    Account(account::AccountCommand),
     /// The main job on an embedded simulated card: personalize, read, activate, PIN, block
     /// (no hardware, no pcscd).
     Demo,
@@ -196,10 +200,10 @@ pub struct ReadArgs {
     pub check_validity: bool,
     /// The validity check with a blocklist (implies --check-validity).
     #[command(flatten)]
-    pub blocklist: crate::blocklist::BlocklistArgs,
+    pub blocklist: blocklist::BlocklistArgs,
     /// The data areas of the V2.0 notice instead (--area, --file-address, --photo).
     #[command(flatten)]
-    pub areas: crate::areas::AreaReadArgs,
+    pub areas: areas::AreaReadArgs,
 }
 
 /// `personalize` options.
@@ -374,7 +378,7 @@ pub struct ActivateArgs {
     pub no_verify: bool,
     /// The validity check with a blocklist.
     #[command(flatten)]
-    pub blocklist: crate::blocklist::BlocklistArgs,
+    pub blocklist: blocklist::BlocklistArgs,
 }
 
 /// `pin` options and subcommand.
@@ -382,7 +386,7 @@ pub struct ActivateArgs {
 pub struct PinArgs {
     /// With a blocklist, the card must pass the validity check first (needs a key holder).
     #[command(flatten)]
-    pub blocklist: crate::blocklist::BlocklistArgs,
+    pub blocklist: blocklist::BlocklistArgs,
     /// The PIN operation.
     #[command(subcommand)]
     pub command: PinCommand,

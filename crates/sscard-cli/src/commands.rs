@@ -16,58 +16,12 @@ use crate::cli::{
     ActivateArgs, ApduArgs, BlockArgs, GlobalOpts, OutputFormat, PersonalizeArgs, PinCommand,
     ReadArgs,
 };
-use crate::context::{self, finish_card, open_card, require_key_holder};
+use crate::context::{self, finish_card, open_card, require_key_holder, today};
 use crate::error::{CliError, CliResult};
+use crate::output::{
+    basic_not_supported, pin_status_text, print_json, simple_output, verdict_problem,
+};
 use crate::pin;
-
-/// Prints a JSON value on one line.
-/// Whether a JSON document was printed on stdout: a failure after it (a validity verdict, an
-/// incomplete batch) adds no error document, stdout stays one document.
-static DOCUMENT_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-pub(crate) fn print_json(value: &serde_json::Value) {
-    DOCUMENT_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
-    println!("{value}");
-}
-
-/// Whether [`print_json`] printed a document.
-pub(crate) fn document_printed() -> bool {
-    DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::SeqCst)
-}
-
-pub(crate) fn basic_not_supported(global: &GlobalOpts, what: &str) -> CliResult<()> {
-    if global.output_format == OutputFormat::Basic {
-        return Err(CliError::BadInput(format!(
-            "--output-format basic is for `read` only, not `{what}`"
-        )));
-    }
-    Ok(())
-}
-
-/// Today in China Standard Time.
-pub fn today() -> CliResult<BcdDate> {
-    sscard::clock::today().map_err(|e| CliError::Other(format!("system clock: {e}")))
-}
-
-/// A one-line result: the message as text, or a JSON document with `schema`, `result`,
-/// `message` and the fields of `extra`.
-pub(crate) fn simple_output(
-    global: &GlobalOpts,
-    schema: &str,
-    message: &str,
-    extra: serde_json::Value,
-) {
-    match global.output_format {
-        OutputFormat::Json => {
-            let mut doc = json!({"schema": schema, "result": "ok", "message": message});
-            if let (Some(obj), serde_json::Value::Object(more)) = (doc.as_object_mut(), extra) {
-                obj.extend(more);
-            }
-            print_json(&doc);
-        }
-        _ => println!("{message}"),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // readers
@@ -116,45 +70,12 @@ pub fn readers(global: &GlobalOpts) -> CliResult<()> {
 // ---------------------------------------------------------------------------------------------
 // read
 
-/// What the PIN question (VERIFY without data, part 7 §5.6) answered, in words.
-pub(crate) fn pin_status_text(status: PinStatus) -> String {
-    match status {
-        PinStatus::NotSet => "no PIN is set (none needed)".into(),
-        PinStatus::Required { tries_left } => format!(
-            "a PIN is set: {} left",
-            crate::progress::count(u64::from(tries_left), "try", "tries")
-        ),
-        PinStatus::Blocked => "the PIN is blocked".into(),
-    }
-}
-
 fn pin_status_json(status: PinStatus) -> serde_json::Value {
     match status {
         PinStatus::NotSet => json!({"pin": "not_set", "tries_left": null}),
         PinStatus::Required { tries_left } => json!({"pin": "set", "tries_left": tries_left}),
         PinStatus::Blocked => json!({"pin": "blocked", "tries_left": 0}),
     }
-}
-
-/// The verdict of the validity check in words, `None` when the card is valid.
-pub(crate) fn verdict_problem(verdict: &Verdict) -> Option<String> {
-    Some(match verdict {
-        Verdict::Valid { .. } => return None,
-        Verdict::NotGenuine => {
-            "the card is not genuine: INTERNAL AUTHENTICATION with IRK failed (part 7 §5.4)".into()
-        }
-        Verdict::Expired(date) => format!("the card expired on {date} (part 7 §5.4)"),
-        Verdict::Blocklisted { reason } => format!("the card is on the blocklist: {reason}"),
-        Verdict::BlocklistedAndBlocked { reason } => format!(
-            "the card is on the blocklist ({reason}); its application is now blocked (9303)"
-        ),
-        Verdict::UnsupportedInitializingBody(body) => {
-            format!("initializing body {body} is not supported")
-        }
-        Verdict::UnsupportedCardType(t) => format!("card type {t} is not supported"),
-        Verdict::UnsupportedVersion(v) => format!("spec version {v} is not supported"),
-        other => format!("the card is not valid: {other:?}"),
-    })
 }
 
 fn verdict_json(verdict: &Verdict) -> serde_json::Value {

@@ -635,3 +635,8 @@ pub fn require_key_holder(global: &GlobalOpts, what: &str) -> CliResult<Box<dyn 
         ))
     })
 }
+
+/// Today in China Standard Time.
+pub fn today() -> CliResult<sscard_core::data::BcdDate> {
+    sscard::clock::today().map_err(|e| CliError::Other(format!("system clock: {e}")))
+}

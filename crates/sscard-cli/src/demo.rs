@@ -13,9 +13,10 @@ use sscard_core::Algorithm;
 use sscard_sim::{CardSpec, SimCard, SimTransport};
 
 use crate::cli::{GlobalOpts, OutputFormat};
-use crate::commands::{basic_not_supported, print_json, today};
 use crate::context;
+use crate::context::today;
 use crate::error::{CliError, CliResult};
+use crate::output::{basic_not_supported, print_json};
 
 /// The holder's new PIN of the demo (never printed: the trace redacts it).
 const DEMO_PIN: &str = "860412";

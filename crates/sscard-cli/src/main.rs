@@ -16,6 +16,7 @@ mod demo;
 mod error;
 mod feeder;
 mod interrupt;
+mod output;
 mod pin;
 mod progress;
 mod serve;
@@ -166,7 +167,7 @@ fn main() {
             if let Some(hint) = &hint {
                 eprintln!("sscard: hint: {hint}");
             }
-            if json && !commands::document_printed() {
+            if json && !output::document_printed() {
                 let message = match &e {
                     CliError::Interrupted(msg) => format!("interrupted: {msg}"),
                     _ => e.to_string(),

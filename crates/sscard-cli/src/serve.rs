@@ -30,7 +30,6 @@ use sscard_sim::SimCard;
 
 use crate::cardstate::{image_card_id, image_state, CardState};
 use crate::cli::{GlobalOpts, OutputFormat, SimServeArgs};
-use crate::commands;
 use crate::context;
 use crate::error::{CliError, CliResult};
 use crate::feeder::{Feeder, Tray};
@@ -210,7 +209,7 @@ fn announce(
         );
     }
     match global.output_format {
-        OutputFormat::Json => crate::commands::print_json(&json!({
+        OutputFormat::Json => crate::output::print_json(&json!({
             "schema": "sscard.sim-serve/1",
             "serving": what,
             "reader": reader,
@@ -242,7 +241,7 @@ fn announce(
 
 /// `sscard sim serve`.
 pub fn sim_serve(global: &GlobalOpts, args: &SimServeArgs) -> CliResult<()> {
-    commands::basic_not_supported(global, "sim serve")?;
+    crate::output::basic_not_supported(global, "sim serve")?;
     let stop = crate::interrupt::flag();
     let base = base_port(args);
     let addr = |n: u16| {

@@ -16,9 +16,11 @@ use sscard_sim::{
 use zeroize::Zeroizing;
 
 use crate::cli::{GlobalOpts, KeysNewArgs, SimConvertArgs, SimNewArgs, SimNewPsamArgs};
-use crate::commands::{basic_not_supported, load_person, parse_hex_bytes, simple_output, today};
+use crate::commands::{load_person, parse_hex_bytes};
+use crate::context::today;
 use crate::context::{self, AnyTransport};
 use crate::error::{CliError, CliResult};
+use crate::output::{basic_not_supported, simple_output};
 
 fn check_new_file(path: &Path, force: bool) -> CliResult<()> {
     if path.exists() && !force {

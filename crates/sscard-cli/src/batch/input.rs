@@ -299,7 +299,7 @@ pub fn read(path: &Path, encoding: Encoding) -> CliResult<InputFile> {
     let mut areas = HashMap::new();
     let mut seen_ssn: HashMap<String, u64> = HashMap::new();
     let mut seen_card: HashMap<String, u64> = HashMap::new();
-    let today = crate::commands::today().ok();
+    let today = crate::context::today().ok();
     for (line, raw) in lines {
         let record = match split_record(raw) {
             Ok(r) => r,
