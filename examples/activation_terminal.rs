@@ -17,6 +17,7 @@ use std::error::Error;
 use std::path::Path;
 use std::time::Duration;
 
+use sscard::apdu::TriesLeft;
 use sscard::crypto::Pin;
 use sscard::keyholder::{KeyFile, KeyHolder, PsamKeyHolder};
 use sscard::keys::RootKeys;
@@ -109,7 +110,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     if let Err(e) = lifecycle::activate(&mut card, None, &new_pin, &options) {
         return Err(match e {
             sscard::Error::WrongPin { tries_left } => {
-                format!("{NOT_INITIAL}: {tries_left} tries left").into()
+                format!("{NOT_INITIAL}: {}", TriesLeft(tries_left)).into()
             }
             e => e.into(),
         });

@@ -4,7 +4,7 @@
 use thiserror::Error;
 
 use crate::algorithm::UnsupportedAlgorithm;
-use crate::apdu::{ApduError, StatusWord};
+use crate::apdu::{ApduError, StatusWord, TriesLeft};
 use crate::channel::ChannelError;
 use crate::crypto::CryptoError;
 use crate::data::RegionCode;
@@ -30,7 +30,7 @@ pub enum Error {
     #[error("the card kept announcing more data (61xx) without end")]
     EndlessResponse,
     /// The card answered a status word this operation did not expect.
-    #[error("{command}: the card answered {sw_hex} ({description})", sw_hex = hex_sw(*.sw), description = .sw.description())]
+    #[error("{command}: the card answered {sw}")]
     Card {
         /// The command that failed, e.g. `READ RECORD EF05`.
         command: &'static str,
@@ -64,7 +64,7 @@ pub enum Error {
     #[error("this card has no social security application (SSSE): not a social security card")]
     NotSocialSecurityCard,
     /// Wrong PIN; the card counted the try (`63Cx`).
-    #[error("wrong PIN: {tries_left} tries left")]
+    #[error("wrong PIN: {}", TriesLeft(*.tries_left))]
     WrongPin {
         /// Tries left before the PIN blocks.
         tries_left: u8,
@@ -86,7 +86,10 @@ pub enum Error {
     #[error("the card is not genuine: internal authentication with IRK failed")]
     NotGenuine,
     /// The card refused the authentication data (`63Cx`): wrong key holder or wrong keys.
-    #[error("external authentication with {role} failed ({tries_left} tries left): the key holder's keys do not match this card")]
+    #[error(
+        "external authentication with {role} failed ({}): the key holder's keys do not match this card",
+        TriesLeft(*.tries_left)
+    )]
     AuthenticationFailed {
         /// The key used.
         role: KeyRole,
@@ -160,11 +163,6 @@ pub enum Error {
     Account(#[from] crate::account::AccountError),
 }
 
-fn hex_sw(sw: StatusWord) -> String {
-    let [a, b] = sw.to_bytes();
-    format!("{a:02X}{b:02X}")
-}
-
 impl From<ChannelError> for Error {
     fn from(e: ChannelError) -> Self {
         match e {
@@ -186,3 +184,44 @@ impl From<ChannelError> for Error {
 
 /// Result type of the lifecycle operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// A terminal shows these messages as they are: one try is "1 try left".
+    #[test]
+    fn tries_are_worded_singular_and_plural() {
+        assert_eq!(
+            Error::WrongPin { tries_left: 1 }.to_string(),
+            "wrong PIN: 1 try left"
+        );
+        assert_eq!(
+            Error::WrongPin { tries_left: 2 }.to_string(),
+            "wrong PIN: 2 tries left"
+        );
+        let auth = |tries_left| Error::AuthenticationFailed {
+            role: KeyRole::Puk,
+            tries_left,
+        };
+        assert!(
+            auth(1).to_string().contains("failed (1 try left)"),
+            "{}",
+            auth(1)
+        );
+        assert!(
+            auth(0).to_string().contains("failed (0 tries left)"),
+            "{}",
+            auth(0)
+        );
+        let card = Error::Card {
+            command: "VERIFY",
+            sw: StatusWord::VerificationFailed { tries_left: 1 },
+        };
+        assert_eq!(
+            card.to_string(),
+            "VERIFY: the card answered 63C1 (verification failed, 1 try left)"
+        );
+    }
+}

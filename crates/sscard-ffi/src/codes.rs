@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use sscard_core::apdu::StatusWord;
+use sscard_core::apdu::{StatusWord, TriesLeft};
 use sscard_core::keyholder::{HsmResponseError, KeyHolderError};
 use sscard_core::keys::KeyRole;
 use sscard_core::profile::AreaError;
@@ -177,7 +177,10 @@ impl fmt::Display for Failure {
 pub fn wrong_pin(tries_left: u8) -> Failure {
     Failure::new(
         WRONG_PIN,
-        format!("PIN 校验失败，剩余次数 {tries_left} 次 (wrong PIN: {tries_left} tries left)"),
+        format!(
+            "PIN 校验失败，剩余次数 {tries_left} 次 (wrong PIN: {})",
+            TriesLeft(tries_left)
+        ),
     )
 }
 
@@ -367,6 +370,17 @@ mod tests {
         let f = Failure::from(Error::WrongPin { tries_left: 2 });
         assert_eq!(f.code, -51);
         assert!(f.message().starts_with("PIN 校验失败，剩余次数 2 次"));
+        assert!(
+            f.message().ends_with("(wrong PIN: 2 tries left)"),
+            "{}",
+            f.message()
+        );
+        let f = Failure::from(Error::WrongPin { tries_left: 1 });
+        assert!(
+            f.message().ends_with("(wrong PIN: 1 try left)"),
+            "{}",
+            f.message()
+        );
         let f = Failure::from(Error::AuthenticationFailed {
             role: KeyRole::Puk,
             tries_left: 1,

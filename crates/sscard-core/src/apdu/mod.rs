@@ -19,7 +19,7 @@ mod status;
 pub use command::{Command, CommandData, MAX_LC, MAX_LE};
 pub use commands::RecordRef;
 pub use response::Response;
-pub use status::StatusWord;
+pub use status::{StatusWord, TriesLeft};
 
 use thiserror::Error;
 

@@ -247,10 +247,27 @@ impl fmt::Display for StatusWord {
             StatusWord::VerificationFailed { tries_left } => {
                 write!(
                     f,
-                    "{value:04X} (verification failed, {tries_left} tries left)"
+                    "{value:04X} (verification failed, {})",
+                    TriesLeft(tries_left)
                 )
             }
             _ => write!(f, "{value:04X} ({})", self.description()),
+        }
+    }
+}
+
+/// A try counter in words, singular or plural: `1 try left`, `0 tries left`, `2 tries left`.
+///
+/// The one place the library words a try counter (a PIN's, a key's: `63Cx`), so every message
+/// agrees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TriesLeft(pub u8);
+
+impl fmt::Display for TriesLeft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 try left"),
+            n => write!(f, "{n} tries left"),
         }
     }
 }
@@ -342,6 +359,14 @@ mod tests {
     }
 
     #[test]
+    fn tries_in_words() {
+        assert_eq!(TriesLeft(0).to_string(), "0 tries left");
+        assert_eq!(TriesLeft(1).to_string(), "1 try left");
+        assert_eq!(TriesLeft(2).to_string(), "2 tries left");
+        assert_eq!(TriesLeft(15).to_string(), "15 tries left");
+    }
+
+    #[test]
     fn display_and_description() {
         assert_eq!(
             StatusWord::FileNotFound.to_string(),
@@ -349,7 +374,11 @@ mod tests {
         );
         assert_eq!(
             StatusWord::VerificationFailed { tries_left: 1 }.to_string(),
-            "63C1 (verification failed, 1 tries left)"
+            "63C1 (verification failed, 1 try left)"
+        );
+        assert_eq!(
+            StatusWord::VerificationFailed { tries_left: 2 }.to_string(),
+            "63C2 (verification failed, 2 tries left)"
         );
         assert_eq!(StatusWord::Other(0x9000).description(), "success");
         assert_eq!(
