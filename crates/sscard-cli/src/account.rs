@@ -22,7 +22,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use serde_json::{json, Value as Json};
+use sscard_cli::documents::{
+    AccountBalanceDocument, AccountCreditDocument, AccountProofDocument, AccountPurchaseDocument,
+    AccountReconcileDocument, AccountRecord, AccountRecordsDocument, AccountTransaction,
+    ReceiptSource, ReconcileOutcome, ReconciledTransaction,
+};
 
 use sscard_core::account::{
     AccountError, Fen, PendingTransaction, ProcessingMode, PurchaseAmounts, TerminalNumber,
@@ -47,7 +51,7 @@ use crate::cli::blocklist::BlocklistArgs;
 use crate::cli::{GlobalOpts, OutputFormat, PinSource};
 use crate::context::{self, finish_card, open_card, ReaderSpec, Timed};
 use crate::error::{CliError, CliResult};
-use crate::output::{basic_not_supported, print_json};
+use crate::output::{basic_not_supported, print_document};
 use crate::pin;
 
 use journal::{Journal, Source};
@@ -286,14 +290,10 @@ fn balance(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
         format!(" ({})", b.payment_year)
     };
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.account-balance/1",
-            "card_number": number,
-            "balance": b.account.yuan(),
-            "self_pay_total": b.self_pay_total.yuan(),
-            "pooled_total": b.pooled_total.yuan(),
-            "payment_year": b.payment_year,
-        })),
+        OutputFormat::Json => print_document(&AccountBalanceDocument {
+            card_number: number,
+            balance: b,
+        }),
         _ => {
             println!("Card number          {number}");
             println!("Balance              {} yuan", b.account.yuan());
@@ -344,24 +344,19 @@ fn records(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
         None => "no records yet",
     };
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.account-records/1",
-            "card_number": number,
-            "mode": mode.map(|m| match m {
-                ProcessingMode::ThreeAmounts => "three_amounts",
-                ProcessingMode::AccountOnly => "account_only",
-            }),
-            "records": list.iter().enumerate().map(|(i, r)| json!({
-                "record": i + 1,
-                "serial": r.serial,
-                "type": r.kind().map_or_else(|| r.type_code.to_string(), |k| k.name().to_owned()),
-                "terminal": r.terminal,
-                "time": r.time,
-                "account": r.account.yuan(),
-                "self_pay": r.self_pay.yuan(),
-                "pooled": r.pooled.yuan(),
-            })).collect::<Vec<_>>(),
-        })),
+        OutputFormat::Json => print_document(&AccountRecordsDocument {
+            card_number: number,
+            mode,
+            records: list
+                .iter()
+                .enumerate()
+                .map(|(i, r)| AccountRecord {
+                    record: i + 1,
+                    kind: r.kind(),
+                    detail: r.clone(),
+                })
+                .collect(),
+        }),
         _ => {
             println!("Card {number}: {} records, {mode_name}", list.len());
             if !list.is_empty() {
@@ -396,7 +391,7 @@ fn records(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
 struct Reconciled {
     seq: u64,
     transaction: PendingTransaction,
-    outcome: &'static str,
+    outcome: ReconcileOutcome,
     tac: Option<[u8; 4]>,
 }
 
@@ -434,7 +429,7 @@ fn reconcile<T: Transport>(
                 out.push(Reconciled {
                     seq: record.seq,
                     transaction: record.transaction,
-                    outcome: "done",
+                    outcome: ReconcileOutcome::Done,
                     tac: Some(proof.tac),
                 });
             }
@@ -443,7 +438,7 @@ fn reconcile<T: Transport>(
                 out.push(Reconciled {
                     seq: record.seq,
                     transaction: record.transaction,
-                    outcome: "void",
+                    outcome: ReconcileOutcome::Void,
                     tac: None,
                 });
             }
@@ -524,28 +519,26 @@ fn receipt_output(
         Mac2Check::NotChecked => "MAC2 not checked (proof read from the card)".to_owned(),
     };
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": format!("sscard.account-{}/1", t.kind),
-            "card_number": t.card_number.as_str(),
-            "card_id": t.card_id.to_string(),
-            "kind": t.kind.name(),
-            "card_serial": t.card_serial,
-            "terminal": t.terminal.to_string(),
-            "terminal_serial": t.terminal_serial,
-            "time": t.time.to_string(),
-            "account": t.amounts.account.yuan(),
-            "self_pay": t.amounts.self_pay.yuan(),
-            "pooled": t.amounts.pooled.yuan(),
-            "balance_before": t.balance_before.yuan(),
-            "balance_after": receipt.balance_after.yuan(),
-            "tac": hex::encode_upper(receipt.tac),
-            "mac2": hex::encode_upper(receipt.mac2),
-            "mac2_check": receipt.mac2_check,
-            "source": source,
-            "journal": journal.display().to_string(),
-            "journal_entry": seq,
-            "reconciled": reconciled.iter().map(reconciled_json).collect::<Vec<_>>(),
-        })),
+        OutputFormat::Json => {
+            let document = AccountTransaction {
+                receipt: receipt.clone(),
+                source: match source {
+                    Source::Card => ReceiptSource::Card,
+                    Source::Proof => ReceiptSource::Proof,
+                },
+                journal: journal.display().to_string(),
+                journal_entry: seq,
+                reconciled: reconciled.iter().map(reconciled_document).collect(),
+            };
+            match t.kind {
+                TransactionKind::Credit => {
+                    print_document(&AccountCreditDocument { done: document })
+                }
+                TransactionKind::Purchase => {
+                    print_document(&AccountPurchaseDocument { done: document })
+                }
+            }
+        }
         _ => {
             for r in reconciled {
                 println!("{}", reconciled_text(r));
@@ -578,15 +571,13 @@ fn receipt_output(
     }
 }
 
-fn reconciled_json(r: &Reconciled) -> Json {
-    json!({
-        "journal_entry": r.seq,
-        "kind": r.transaction.kind.name(),
-        "card_serial": r.transaction.card_serial,
-        "account": r.transaction.amounts.account.yuan(),
-        "outcome": r.outcome,
-        "tac": r.tac.map(hex::encode_upper),
-    })
+fn reconciled_document(r: &Reconciled) -> ReconciledTransaction {
+    ReconciledTransaction {
+        journal_entry: r.seq,
+        transaction: r.transaction.clone(),
+        outcome: r.outcome,
+        tac: r.tac.map(hex::encode_upper),
+    }
 }
 
 fn reconciled_text(r: &Reconciled) -> String {
@@ -722,14 +713,13 @@ fn proof(global: &GlobalOpts, args: &ProofArgs) -> CliResult<()> {
             .filter(|r| r.transaction.card_id == id)
             .collect();
         match global.output_format {
-            OutputFormat::Json => print_json(&json!({
-                "schema": "sscard.account-reconcile/1",
-                "journal": path.display().to_string(),
-                "card_id": id.to_string(),
-                "transactions": of_card.len(),
-                "reconciled": reconciled.iter().map(reconciled_json).collect::<Vec<_>>(),
-                "unresolved_elsewhere": journal.unresolved_elsewhere(&id).len(),
-            })),
+            OutputFormat::Json => print_document(&AccountReconcileDocument {
+                journal: path.display().to_string(),
+                card_id: id,
+                transactions: of_card.len(),
+                reconciled: reconciled.iter().map(reconciled_document).collect(),
+                unresolved_elsewhere: journal.unresolved_elsewhere(&id).len(),
+            }),
             _ => {
                 for r in &reconciled {
                     println!("{}", reconciled_text(r));
@@ -757,14 +747,11 @@ fn proof(global: &GlobalOpts, args: &ProofArgs) -> CliResult<()> {
     let result = acct::proof(&mut card, kind, serial).map_err(failure);
     let proof = finish_card(card, result)?;
     match (global.output_format, proof) {
-        (OutputFormat::Json, p) => print_json(&json!({
-            "schema": "sscard.account-proof/1",
-            "kind": kind.name(),
-            "serial": serial,
-            "available": p.is_some(),
-            "mac": p.map(|p| hex::encode_upper(p.mac)),
-            "tac": p.map(|p| hex::encode_upper(p.tac)),
-        })),
+        (OutputFormat::Json, proof) => print_document(&AccountProofDocument {
+            kind,
+            serial,
+            proof,
+        }),
         (_, Some(p)) => println!(
             "{kind} {serial}: MAC {}, TAC {}",
             hex::encode_upper(p.mac),

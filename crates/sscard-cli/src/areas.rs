@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::Value as Json;
 
 use sscard_core::data::{PersonRecord, Personalization};
 use sscard_core::fileaddr::{FileAddress, FileData, Target};
@@ -35,8 +35,12 @@ use crate::cli::areas::{AuthChoice, WriteArgs};
 use crate::cli::{GlobalOpts, OutputFormat, PersonalizeArgs, ReadArgs};
 use crate::context::{self, finish_card, open_card, require_key_holder};
 use crate::error::{CliError, CliResult};
-use crate::output::{basic_not_supported, print_json};
+use crate::output::{basic_not_supported, print_document};
 use crate::pin;
+use sscard_cli::documents::{
+    AreaFile, AreaFileContents, AreaItem, AreaReading, AreaRecord, AreaValue, AreasDocument,
+    FileAddressDocument, Outcome, PersonalizeDocument, PhotoDocument, WriteDocument,
+};
 
 /// A library error as the command line reports it: data area input errors are bad input,
 /// missing rights a key holder (or PIN) problem, a DF the card lacks a refused card.
@@ -126,11 +130,10 @@ pub fn read(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
                 FileAddress::parse(text).map_err(|e| CliError::BadInput(e.to_string()))?;
             let data = areas::read_address(&mut card, &mut access, &address).map_err(area_error)?;
             match global.output_format {
-                OutputFormat::Json => print_json(&json!({
-                    "schema": "sscard.read-file-address/1",
-                    "address": address.to_string(),
-                    "data": data.to_string(),
-                })),
+                OutputFormat::Json => print_document(&FileAddressDocument {
+                    address: address.to_string(),
+                    data: data.to_string(),
+                }),
                 _ => println!("{data}"),
             }
         }
@@ -150,12 +153,12 @@ pub fn read(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
             for df in &dfs {
                 let files = read_df(&mut card, &mut access, df)?;
                 match global.output_format {
-                    OutputFormat::Json => docs.push(df_json(df, &files)),
+                    OutputFormat::Json => docs.push(df_document(df, &files)),
                     _ => print_df(df, &files),
                 }
             }
             if global.output_format == OutputFormat::Json {
-                print_json(&json!({"schema": "sscard.read-areas/1", "areas": docs}));
+                print_document(&AreasDocument { areas: docs });
             }
         }
         Ok(())
@@ -182,83 +185,76 @@ fn read_df<T: Transport>(
     Ok(out)
 }
 
-fn value_json(spec: Option<&sscard_core::profile::areas::ItemSpec>, v: &Value) -> Json {
+fn value_document(spec: Option<&sscard_core::profile::areas::ItemSpec>, v: &Value) -> AreaValue {
     match (v, spec) {
-        (Value::Parts(parts), Some(item)) if item.is_group() => {
-            let mut obj = Map::new();
-            for (p, v) in item.parts.iter().zip(parts) {
-                obj.insert(p.field.to_string(), value_json(Some(p), v));
-            }
-            Json::Object(obj)
-        }
-        _ => Json::String(v.text()),
+        (Value::Parts(parts), Some(item)) if item.is_group() => AreaValue::Parts(
+            item.parts
+                .iter()
+                .zip(parts)
+                .map(|(p, v)| (p.field.to_string(), value_document(Some(p), v)))
+                .collect(),
+        ),
+        _ => AreaValue::Text(v.text()),
     }
 }
 
-fn record_json(file: &FileSpec, record: &Value) -> Json {
+fn record_document(file: &FileSpec, record: &Value) -> AreaRecord {
     match record {
-        Value::Parts(parts) => {
-            let mut obj = Map::new();
-            for (i, v) in file.items.iter().zip(parts) {
-                obj.insert(i.field.to_string(), Json::String(v.text()));
-            }
-            Json::Object(obj)
-        }
-        other => Json::String(other.text()),
+        Value::Parts(parts) => AreaRecord::Fields(
+            file.items
+                .iter()
+                .zip(parts)
+                .map(|(i, v)| (i.field.to_string(), v.text()))
+                .collect(),
+        ),
+        other => AreaRecord::Text(other.text()),
     }
 }
 
-fn item_json(file: &FileSpec, i: &ItemValue) -> Json {
-    let spec = file.item(i.tag);
-    match &i.reading {
-        None => json!({"tag": format!("{:02X}", i.tag), "occurrence": i.occurrence,
-                       "field": i.field, "name": i.name_zh, "value": null}),
-        Some(r) => json!({
-            "tag": format!("{:02X}", i.tag),
-            "occurrence": i.occurrence,
-            "field": i.field,
-            "name": i.name_zh,
-            "value": value_json(spec, &r.value),
-            "meaning": r.meaning,
-            "compat": r.compat,
-        }),
+fn item_document(file: &FileSpec, i: &ItemValue) -> AreaItem {
+    AreaItem {
+        tag: format!("{:02X}", i.tag),
+        occurrence: i.occurrence,
+        field: i.field.clone(),
+        name: i.name_zh.clone(),
+        value: i
+            .reading
+            .as_ref()
+            .map(|r| value_document(file.item(i.tag), &r.value)),
+        meaning: i
+            .reading
+            .as_ref()
+            .and_then(|r| r.meaning.map(str::to_owned)),
+        compat: i.reading.as_ref().map(|r| r.compat),
     }
 }
 
-fn df_json(df: &DfSpec, files: &[(FileSpec, Result<FileReading, String>)]) -> Json {
-    let files: Vec<Json> = files
+fn df_document(df: &DfSpec, files: &[(FileSpec, Result<FileReading, String>)]) -> AreaReading {
+    let files = files
         .iter()
-        .map(|(f, r)| {
-            let mut doc = json!({"file": f.id.to_string(), "name": f.name_zh});
-            let Some(obj) = doc.as_object_mut() else {
-                return doc;
-            };
-            match r {
-                Err(why) => {
-                    obj.insert("not_read".into(), Json::String(why.clone()));
-                }
+        .map(|(f, r)| AreaFile {
+            file: f.id.to_string(),
+            name: f.name_zh.to_string(),
+            contents: match r {
+                Err(why) => AreaFileContents::NotRead(why.clone()),
                 Ok(r) => match &r.contents {
                     FileContents::Items(items) => {
-                        obj.insert(
-                            "items".into(),
-                            Json::Array(items.iter().map(|i| item_json(f, i)).collect()),
-                        );
+                        AreaFileContents::Items(items.iter().map(|i| item_document(f, i)).collect())
                     }
-                    FileContents::Records(records) => {
-                        obj.insert(
-                            "records".into(),
-                            Json::Array(records.iter().map(|r| record_json(f, r)).collect()),
-                        );
-                    }
-                    FileContents::Binary(b) => {
-                        obj.insert("content".into(), Json::String(hex::encode_upper(b)));
-                    }
+                    FileContents::Records(records) => AreaFileContents::Records(
+                        records.iter().map(|r| record_document(f, r)).collect(),
+                    ),
+                    FileContents::Binary(b) => AreaFileContents::Content(hex::encode_upper(b)),
                 },
-            }
-            doc
+            },
         })
         .collect();
-    json!({"df": df.id.to_string(), "area": df.area.name(), "name": df.name_zh, "files": files})
+    AreaReading {
+        df: df.id.to_string(),
+        area: df.area,
+        name: df.name_zh.to_string(),
+        files,
+    }
 }
 
 fn print_df(df: &DfSpec, files: &[(FileSpec, Result<FileReading, String>)]) {
@@ -333,10 +329,11 @@ fn save_photo<T: Transport>(
         path.display()
     );
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.photo/1", "file": path.display().to_string(),
-            "format": format, "bytes": photo.bytes.len(),
-        })),
+        OutputFormat::Json => print_document(&PhotoDocument {
+            file: path.display().to_string(),
+            format: format.to_owned(),
+            bytes: photo.bytes.len(),
+        }),
         _ => eprintln!("{message}"),
     }
     Ok(())
@@ -575,9 +572,11 @@ pub fn write(global: &GlobalOpts, args: &WriteArgs) -> CliResult<()> {
     let apdus = card.apdu_count();
     let message = finish_card(card, result)?;
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.write/1", "result": "ok", "message": message, "apdus": apdus,
-        })),
+        OutputFormat::Json => print_document(&WriteDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+            apdus,
+        }),
         _ => println!("{message} ({apdus} APDUs)"),
     }
     Ok(())
@@ -646,16 +645,12 @@ pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()>
     let report = finish_card(card, result)?;
     let files = data.files().count();
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.personalize/2",
-            "card_id": report.card_id.to_string(),
-            "card_number": report.card_number.to_string(),
-            "generation": report.generation.spec_version(),
-            "already_done": report.already_done,
-            "read_back": options.read_back,
-            "area_files": files,
-            "apdus": apdus,
-        })),
+        OutputFormat::Json => print_document(&PersonalizeDocument {
+            report: report.clone(),
+            read_back: options.read_back,
+            apdus,
+            area_files: Some(files),
+        }),
         _ if report.already_done => println!(
             "card {} already carries this personalization (card id {}, {}); its {files} data area file(s) written again, {apdus} APDUs",
             report.card_number,

@@ -838,16 +838,17 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     let elapsed = shared.progress.elapsed();
     match global.output_format {
-        OutputFormat::Json => crate::output::print_json(&serde_json::json!({
-            "schema": "sscard.batch/1",
-            "counts": counts,
-            "personalized_this_run": shared.personalized.load(Ordering::SeqCst),
-            "journal_entries": journal.len(),
-            "journal_head": journal.head(),
-            "journal_fsyncs": shared.wal.syncs(),
-            "return_file": args.return_file.display().to_string(),
-            "elapsed_ms": elapsed.as_millis() as u64,
-        })),
+        OutputFormat::Json => {
+            crate::output::print_document(&sscard_cli::documents::BatchDocument {
+                counts: counts.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+                personalized_this_run: shared.personalized.load(Ordering::SeqCst),
+                journal_entries: journal.len(),
+                journal_head: journal.head().to_owned(),
+                journal_fsyncs: shared.wal.syncs(),
+                return_file: args.return_file.display().to_string(),
+                elapsed_ms: elapsed.as_millis() as u64,
+            })
+        }
         _ => {
             println!(
                 "batch: {} ({} cards this run in {:.1} s); return file {}",
@@ -1048,15 +1049,20 @@ pub fn new_station_key(global: &GlobalOpts, args: &crate::cli::StationKeyArgs) -
             crate::error::io_err("cannot write", &args.out, e)
         }
     })?;
-    crate::output::simple_output(
-        global,
-        "sscard.keys-new-station/1",
-        &format!(
+    let message = format!(
             "new station key {} (id {}, mode 0600): give it to `sscard batch --station-key`; keep it, the journals keyed with it are resumed only with it",
             args.out.display(),
             key.id()
-        ),
-        serde_json::json!({"file": args.out.display().to_string(), "id": key.id()}),
+        );
+    crate::output::print_result(
+        global,
+        &message,
+        sscard_cli::documents::KeysNewStationDocument {
+            result: sscard_cli::documents::Outcome::Ok,
+            message: message.clone(),
+            file: args.out.display().to_string(),
+            id: key.id().to_string(),
+        },
     );
     Ok(())
 }

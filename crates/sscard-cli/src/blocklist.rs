@@ -7,11 +7,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
 use sscard_blocklist::format::{self as list_format, Trust};
 use sscard_blocklist::{
     CardRange, Entry, Error as ListError, IssuerKey, IssuerList, Kind, Mark, Reason, Store,
     TerminalList, TrustedKey,
+};
+use sscard_cli::documents::{
+    BlocklistApplyDocument, BlocklistDiffDocument, BlocklistDocument, BlocklistEntry,
+    BlocklistKeygenDocument, BlocklistPublishDocument, BlocklistShowDocument,
+    BlocklistStatsDocument, BlocklistVerifyDocument, Outcome,
 };
 use sscard_core::data::{BcdDate, CardIdentificationCode, CardNumber};
 use sscard_core::lifecycle::{self, ValidityPolicy, Verdict};
@@ -24,7 +28,7 @@ use crate::cli::{GlobalOpts, OutputFormat};
 use crate::context::today;
 use crate::context::{finish_card, open_card, require_key_holder};
 use crate::error::{CliError, CliResult};
-use crate::output::{basic_not_supported, print_json, simple_output};
+use crate::output::{basic_not_supported, print_document, print_result};
 
 fn list_error(what: &Path, e: ListError) -> CliError {
     match e {
@@ -122,16 +126,20 @@ fn keygen(global: &GlobalOpts, a: &KeygenArgs) -> CliResult<()> {
         .map_err(|e| CliError::Other(e.to_string()))?;
     std::fs::write(&a.public_out, pem)
         .map_err(|e| crate::error::io_err("public key", &a.public_out, e))?;
-    simple_output(
+    let message = format!(
+        "signing key {} (mode 0600; keep it offline), public key {} for terminals, key id {}",
+        a.out.display(),
+        a.public_out.display(),
+        public.key_id()
+    );
+    print_result(
         global,
-        "sscard.blocklist-keygen/1",
-        &format!(
-            "signing key {} (mode 0600; keep it offline), public key {} for terminals, key id {}",
-            a.out.display(),
-            a.public_out.display(),
-            public.key_id()
-        ),
-        json!({"key_id": public.key_id().to_string()}),
+        &message,
+        BlocklistKeygenDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+            key_id: public.key_id().to_string(),
+        },
     );
     Ok(())
 }
@@ -144,11 +152,14 @@ fn new(global: &GlobalOpts, a: &ListArg) -> CliResult<()> {
         )));
     }
     save_working(&IssuerList::new(), &a.list)?;
-    simple_output(
+    let message = format!("empty blocklist {} (never published)", a.list.display());
+    print_result(
         global,
-        "sscard.blocklist/1",
-        &format!("empty blocklist {} (never published)", a.list.display()),
-        json!({}),
+        &message,
+        BlocklistDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+        },
     );
     Ok(())
 }
@@ -172,7 +183,14 @@ fn add(global: &GlobalOpts, a: &AddArgs) -> CliResult<()> {
         Some(p) => format!("{entry}: {p} → {mark} (published with the next version)"),
         None => format!("{entry} listed: {mark} (published with the next version)"),
     };
-    simple_output(global, "sscard.blocklist/1", &message, json!({}));
+    print_result(
+        global,
+        &message,
+        BlocklistDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+        },
+    );
     Ok(())
 }
 
@@ -183,11 +201,14 @@ fn remove(global: &GlobalOpts, a: &RemoveArgs) -> CliResult<()> {
         .remove(&entry)
         .map_err(|e| CliError::BadInput(e.to_string()))?;
     save_working(&list, &a.list.list)?;
-    simple_output(
+    let message = format!("{entry} ({mark}) taken off the list (published with the next version)");
+    print_result(
         global,
-        "sscard.blocklist/1",
-        &format!("{entry} ({mark}) taken off the list (published with the next version)"),
-        json!({}),
+        &message,
+        BlocklistDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+        },
     );
     Ok(())
 }
@@ -230,18 +251,19 @@ fn publish(global: &GlobalOpts, a: &PublishArgs) -> CliResult<()> {
             publication.removed
         ));
     }
-    simple_output(
+    print_result(
         global,
-        "sscard.blocklist-publish/1",
         &message,
-        json!({
-            "version": v,
-            "entries": list.len(),
-            "full": full.display().to_string(),
-            "delta": delta.map(|d| d.display().to_string()),
-            "valid_from": today.to_string(),
-            "valid_until": until.to_string(),
-        }),
+        BlocklistPublishDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+            version: v,
+            entries: list.len() as u64,
+            full: full.display().to_string(),
+            delta: delta.map(|d| d.display().to_string()),
+            valid_from: today,
+            valid_until: until,
+        },
     );
     Ok(())
 }
@@ -286,11 +308,15 @@ fn apply(global: &GlobalOpts, a: &ApplyArgs) -> CliResult<()> {
     }
     let version = store.as_ref().map_or(0, |s| s.list().version());
     messages.push(format!("the terminal holds version {version}"));
-    simple_output(
+    let message = messages.join("\n");
+    print_result(
         global,
-        "sscard.blocklist-apply/1",
-        &messages.join("\n"),
-        json!({"version": version}),
+        &message,
+        BlocklistApplyDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+            version,
+        },
     );
     Ok(())
 }
@@ -388,18 +414,19 @@ fn verify(global: &GlobalOpts, a: &FileArgs) -> CliResult<()> {
             format!(", {entries} changes")
         }
     );
-    simple_output(
+    print_result(
         global,
-        "sscard.blocklist-verify/1",
         &message,
-        json!({
-            "kind": header.kind.name(),
-            "version": header.version,
-            "base": header.base,
-            "key_id": header.key_id.to_string(),
-            "valid_from": period(header.valid_from),
-            "valid_until": period(header.valid_until),
-        }),
+        BlocklistVerifyDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+            kind: header.kind.name().to_owned(),
+            version: header.version,
+            base: header.base,
+            key_id: header.key_id.to_string(),
+            valid_from: header.valid_from,
+            valid_until: header.valid_until,
+        },
     );
     Ok(())
 }
@@ -408,17 +435,23 @@ fn entry_line(entry: &Entry, mark: &Mark) -> String {
     format!("{entry} {} {}", mark.reason, mark.date)
 }
 
-fn entry_json(entry: &Entry, mark: &Mark) -> serde_json::Value {
+fn entry_document(entry: &Entry, mark: &Mark) -> BlocklistEntry {
     match entry {
         Entry::Card {
             card_id,
             card_number,
-        } => {
-            json!({"kind": "card", "card_id": card_id.to_string(), "card_number": card_number.to_string(), "reason": mark.reason.name(), "date": mark.date.to_string()})
-        }
-        Entry::Range(r) => {
-            json!({"kind": "range", "first": r.first(), "last": r.last(), "reason": mark.reason.name(), "date": mark.date.to_string()})
-        }
+        } => BlocklistEntry::Card {
+            card_id: card_id.to_string(),
+            card_number: card_number.to_string(),
+            reason: mark.reason.name().to_owned(),
+            date: mark.date,
+        },
+        Entry::Range(r) => BlocklistEntry::Range {
+            first: r.first(),
+            last: r.last(),
+            reason: mark.reason.name().to_owned(),
+            date: mark.date,
+        },
     }
 }
 
@@ -481,12 +514,15 @@ fn show(global: &GlobalOpts, a: &ShowArgs) -> CliResult<()> {
         }
     };
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.blocklist-show/1",
-            "title": title,
-            "entries": added.iter().take(limit).map(|(e, m)| entry_json(e, m)).collect::<Vec<_>>(),
-            "removed": removed.iter().take(limit).map(|e| e.to_string()).collect::<Vec<_>>(),
-        })),
+        OutputFormat::Json => print_document(&BlocklistShowDocument {
+            title,
+            entries: added
+                .iter()
+                .take(limit)
+                .map(|(e, m)| entry_document(e, m))
+                .collect(),
+            removed: removed.iter().take(limit).map(|e| e.to_string()).collect(),
+        }),
         _ => {
             println!("# {title}");
             for (e, m) in added.iter().take(limit) {
@@ -528,20 +564,25 @@ fn stats(global: &GlobalOpts, a: &FileArgs) -> CliResult<()> {
         .filter(|_| !entries.is_empty())
         .map(|b| b as f64 / entries.len() as f64);
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.blocklist-stats/1",
-            "kind": header.map(|h| h.kind.name()).unwrap_or("working"),
-            "version": header.map(|h| h.version),
-            "valid_from": header.and_then(|h| h.valid_from).map(|d| d.to_string()),
-            "valid_until": header.and_then(|h| h.valid_until).map(|d| d.to_string()),
-            "key_id": header.map(|h| h.key_id.to_string()),
-            "signature_verified": key.is_some(),
-            "cards": cards,
-            "ranges": ranges,
-            "by_reason": by_reason,
-            "bytes": bytes,
-            "bytes_per_entry": per_entry,
-        })),
+        OutputFormat::Json => print_document(&BlocklistStatsDocument {
+            kind: header
+                .map(|h| h.kind.name())
+                .unwrap_or("working")
+                .to_owned(),
+            version: header.map(|h| h.version),
+            valid_from: header.and_then(|h| h.valid_from),
+            valid_until: header.and_then(|h| h.valid_until),
+            key_id: header.map(|h| h.key_id.to_string()),
+            signature_verified: key.is_some(),
+            cards,
+            ranges,
+            by_reason: by_reason
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), *v))
+                .collect(),
+            bytes,
+            bytes_per_entry: per_entry,
+        }),
         _ => {
             if let Some(h) = header {
                 println!(
@@ -615,15 +656,14 @@ fn diff(global: &GlobalOpts, a: &DiffArgs) -> CliResult<()> {
         }
     }
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.blocklist-diff/1",
-            "old_version": v_old,
-            "new_version": v_new,
-            "added": added,
-            "removed": removed,
-            "changed": changed,
-            "lines": lines,
-        })),
+        OutputFormat::Json => print_document(&BlocklistDiffDocument {
+            old_version: v_old,
+            new_version: v_new,
+            added,
+            removed,
+            changed,
+            lines,
+        }),
         _ => {
             println!(
                 "# version {v_old} → {v_new}: {added} added, {removed} removed, {changed} changed"

@@ -3,7 +3,11 @@
 
 use std::path::Path;
 
-use serde_json::json;
+use sscard_cli::documents::{
+    ActivateDocument, ApduDocument, ApduExchange, BankAccountDocument, BlockDocument, BlockScope,
+    Outcome, PersonalizeDocument, PinDocument, ReadDocument, ReaderEntry, ReadersDocument,
+    Validity,
+};
 use sscard_core::apdu::{Command as Apdu, StatusWord};
 use sscard_core::data::{BcdDate, PersonRecord, Personalization};
 use sscard_core::keyholder::KeyHolder;
@@ -19,7 +23,7 @@ use crate::cli::{
 use crate::context::{self, finish_card, open_card, require_key_holder, today};
 use crate::error::{CliError, CliResult};
 use crate::output::{
-    basic_not_supported, pin_status_text, print_json, simple_output, verdict_problem,
+    basic_not_supported, pin_status_text, print_document, print_result, verdict_problem,
 };
 use crate::pin;
 
@@ -33,20 +37,18 @@ pub fn readers(global: &GlobalOpts) -> CliResult<()> {
     let readers = pcsc.list_readers()?;
     match global.output_format {
         OutputFormat::Json => {
-            let list: Vec<_> = readers
+            let readers = readers
                 .iter()
-                .map(|r| {
-                    json!({
-                        "index": r.index,
-                        "name": r.name,
-                        "card_present": r.card_present,
-                        "in_use": r.in_use,
-                        "exclusive": r.exclusive,
-                        "atr": r.atr.as_ref().map(hex::encode_upper),
-                    })
+                .map(|r| ReaderEntry {
+                    index: r.index,
+                    name: r.name.clone(),
+                    card_present: r.card_present,
+                    in_use: r.in_use,
+                    exclusive: r.exclusive,
+                    atr: r.atr.as_ref().map(hex::encode_upper),
                 })
                 .collect();
-            print_json(&json!({"schema": "sscard.readers/1", "readers": list}));
+            print_document(&ReadersDocument { readers });
         }
         _ => {
             if readers.is_empty() {
@@ -70,72 +72,18 @@ pub fn readers(global: &GlobalOpts) -> CliResult<()> {
 // ---------------------------------------------------------------------------------------------
 // read
 
-fn pin_status_json(status: PinStatus) -> serde_json::Value {
-    match status {
-        PinStatus::NotSet => json!({"pin": "not_set", "tries_left": null}),
-        PinStatus::Required { tries_left } => json!({"pin": "set", "tries_left": tries_left}),
-        PinStatus::Blocked => json!({"pin": "blocked", "tries_left": 0}),
+/// The document of `read`.
+fn read_document(data: CardData, today: Option<BcdDate>, verdict: Option<Verdict>) -> ReadDocument {
+    ReadDocument {
+        historical_bytes: data.historical_bytes_hex(),
+        expired: today.map(|t| data.issuing.expiry_date < t),
+        basic_line: data.basic_line(),
+        validity: verdict.map(|verdict| Validity {
+            problem: verdict_problem(&verdict),
+            verdict,
+        }),
+        card: data,
     }
-}
-
-fn verdict_json(verdict: &Verdict) -> serde_json::Value {
-    let name = match verdict {
-        Verdict::Valid { .. } => "valid",
-        Verdict::NotGenuine => "not_genuine",
-        Verdict::Expired(_) => "expired",
-        Verdict::Blocklisted { .. } | Verdict::BlocklistedAndBlocked { .. } => "blocklisted",
-        Verdict::UnsupportedInitializingBody(_) => "unsupported_initializing_body",
-        Verdict::UnsupportedCardType(_) => "unsupported_card_type",
-        Verdict::UnsupportedVersion(_) => "unsupported_version",
-        _ => "invalid",
-    };
-    let mut doc = json!({"verdict": name, "problem": verdict_problem(verdict)});
-    if let (Verdict::Valid { pin }, Some(obj)) = (verdict, doc.as_object_mut()) {
-        if let serde_json::Value::Object(more) = pin_status_json(*pin) {
-            obj.extend(more);
-        }
-    }
-    doc
-}
-
-/// The JSON document of `read` (schema `sscard.read/2`).
-pub fn read_json(
-    data: &CardData,
-    today: Option<BcdDate>,
-    verdict: Option<&Verdict>,
-) -> serde_json::Value {
-    let issuing = &data.issuing;
-    let holder = &data.holder;
-    json!({
-        "schema": "sscard.read/2",
-        "atr": hex::encode_upper(&data.atr),
-        "historical_bytes": data.historical_bytes_hex(),
-        "algorithm": data.algorithm.to_string(),
-        "generation": data.generation.spec_version(),
-        "expired": today.map(|t| issuing.expiry_date < t),
-        "card_issuing_data": {
-            "card_id": issuing.card_id.to_string(),
-            "region": issuing.card_id.region.to_string(),
-            "card_type": issuing.card_type.to_string(),
-            "spec_version": issuing.spec_version,
-            "initializing_body": issuing.initializing_body,
-            "issue_date": issuing.issue_date.to_string(),
-            "expiry_date": issuing.expiry_date.to_string(),
-            "card_number": issuing.card_number.to_string(),
-        },
-        "holder": {
-            "ssn": holder.ssn.to_string(),
-            "name": holder.name.to_string(),
-            "sex": holder.sex.code().to_string(),
-            "ethnicity": holder.ethnicity.to_string(),
-            "birthplace": holder.birthplace.to_string(),
-            "birth_date": holder.birth_date.to_string(),
-        },
-        "genuine": data.genuine,
-        "terminal_number": data.terminal_number,
-        "validity": verdict.map(verdict_json),
-        "basic_line": data.basic_line(),
-    })
 }
 
 fn print_read_text(data: &CardData, today: Option<BcdDate>, verdict: Option<&Verdict>) {
@@ -226,7 +174,7 @@ pub fn read(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
     let (data, verdict) = finish_card(card, result)?;
     match global.output_format {
         OutputFormat::Basic => println!("{}", data.basic_line()),
-        OutputFormat::Json => print_json(&read_json(&data, today, verdict.as_ref())),
+        OutputFormat::Json => print_document(&read_document(data, today, verdict.clone())),
         OutputFormat::Text => print_read_text(&data, today, verdict.as_ref()),
     }
     match verdict.as_ref().and_then(verdict_problem) {
@@ -280,15 +228,12 @@ pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()>
     let apdus = card.apdu_count();
     let report = finish_card(card, result.map_err(CliError::from))?;
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.personalize/2",
-            "card_id": report.card_id.to_string(),
-            "card_number": report.card_number.to_string(),
-            "generation": report.generation.spec_version(),
-            "already_done": report.already_done,
-            "read_back": options.read_back,
-            "apdus": apdus,
-        })),
+        OutputFormat::Json => print_document(&PersonalizeDocument {
+            report: report.clone(),
+            read_back: options.read_back,
+            apdus,
+            area_files: None,
+        }),
         _ if report.already_done => println!(
             "card {} already carries this personalization (card id {}, {}): nothing written, {apdus} APDUs",
             report.card_number,
@@ -387,12 +332,25 @@ pub fn activate(global: &GlobalOpts, args: &ActivateArgs) -> CliResult<()> {
         Some(n) => format!("card {n} activated: the holder's PIN is set"),
         None => "card activated (not checked: --no-verify): the holder's PIN is set".into(),
     };
-    simple_output(
+    print_result(
         global,
-        "sscard.activate/1",
         &message,
-        json!({"card_number": number, "validity_checked": !args.no_verify}),
+        ActivateDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+            card_number: number,
+            validity_checked: !args.no_verify,
+        },
     );
+fn pin_result(global: &GlobalOpts, message: &str, status: Option<PinStatus>) {
+    let document = PinDocument {
+        result: Outcome::Ok,
+        message: message.to_owned(),
+        status,
+    };
+    print_result(global, message, document);
+}
+
     Ok(())
 }
 
@@ -405,7 +363,7 @@ pub fn pin_command(global: &GlobalOpts, command: &PinCommand) -> CliResult<()> {
             let mut card = open_card(global)?;
             let result = lifecycle::verify_pin(&mut card, &pin);
             finish_card(card, result.map_err(CliError::from))?;
-            simple_output(global, "sscard.pin/1", "PIN verified", json!({}));
+            pin_result(global, "PIN verified", None);
         }
         PinCommand::Change { pin: old, new_pin } => {
             let old = pin::current_pin(old, None, "Current PIN: ")?;
@@ -413,30 +371,20 @@ pub fn pin_command(global: &GlobalOpts, command: &PinCommand) -> CliResult<()> {
             let mut card = open_card(global)?;
             let result = lifecycle::change_pin(&mut card, &old, &new);
             finish_card(card, result.map_err(CliError::from))?;
-            simple_output(global, "sscard.pin/1", "PIN changed", json!({}));
+            pin_result(global, "PIN changed", None);
         }
         PinCommand::Status => {
             let mut card = open_card(global)?;
             let result = lifecycle::pin_status(&mut card);
             let status = finish_card(card, result.map_err(CliError::from))?;
-            simple_output(
-                global,
-                "sscard.pin/1",
-                &pin_status_text(status),
-                pin_status_json(status),
-            );
+            pin_result(global, &pin_status_text(status), Some(status));
         }
         PinCommand::Unblock => {
             let mut kh = require_key_holder(global, "PIN unblock (PUK and STKSSSE)")?;
             let mut card = open_card(global)?;
             let result = lifecycle::unblock_pin(&mut card, kh.as_mut());
             finish_card(card, result.map_err(CliError::from))?;
-            simple_output(
-                global,
-                "sscard.pin/1",
-                "PIN try counter reset (the PIN is unchanged)",
-                json!({}),
-            );
+            pin_result(global, "PIN try counter reset (the PIN is unchanged)", None);
         }
         PinCommand::Reload(source) => {
             let mut kh = require_key_holder(global, "PIN reload (PUK and STKSSSE)")?;
@@ -444,11 +392,10 @@ pub fn pin_command(global: &GlobalOpts, command: &PinCommand) -> CliResult<()> {
             let mut card = open_card(global)?;
             let result = lifecycle::reload_pin(&mut card, kh.as_mut(), &new);
             finish_card(card, result.map_err(CliError::from))?;
-            simple_output(
+            pin_result(
                 global,
-                "sscard.pin/1",
                 "new PIN set by the issuer (the try counter is full)",
-                json!({}),
+                None,
             );
         }
     }
@@ -471,16 +418,21 @@ pub fn block(global: &GlobalOpts, args: &BlockArgs) -> CliResult<()> {
     finish_card(card, result.map_err(CliError::from))?;
     let (scope, what) = if args.card {
         (
-            "card",
+            BlockScope::Card,
             "the card is permanently blocked (CARD BLOCK, part 7 §13.1): every command now answers 6A81; the holder needs a new card",
         )
     } else {
         (
-            "application",
+            BlockScope::Application,
             "the social security application is permanently blocked (APPLICATION BLOCK, part 7 §13.2): it now answers 9303; the holder needs a new card",
         )
     };
-    simple_output(global, "sscard.block/2", what, json!({"scope": scope}));
+    let document = BlockDocument {
+        result: Outcome::Ok,
+        message: what.to_owned(),
+        scope,
+    };
+    print_result(global, what, document);
     Ok(())
 }
 
@@ -501,11 +453,7 @@ pub fn bank_account(global: &GlobalOpts) -> CliResult<()> {
     let result = lifecycle::read_bank_account(&mut card);
     let account = finish_card(card, result.map_err(CliError::from))?;
     match global.output_format {
-        OutputFormat::Json => print_json(&json!({
-            "schema": "sscard.bank-account/1",
-            "pan": account.pan,
-            "expiry": account.expiry,
-        })),
+        OutputFormat::Json => print_document(&BankAccountDocument { account }),
         _ => {
             println!("Account number     {}", account.pan);
             if let Some(e) = &account.expiry {
@@ -618,11 +566,11 @@ pub fn apdu(global: &GlobalOpts, args: &ApduArgs) -> CliResult<()> {
                 // rendered by the library's one redacting renderer, as --trace does
                 let shown = sscard_core::channel::render_exchange(c, Some(&response));
                 match global.output_format {
-                    OutputFormat::Json => results.push(json!({
-                        "command": shown.command,
-                        "response": shown.response,
-                        "sw": format!("{:04X}", u16::from(response.sw())),
-                    })),
+                    OutputFormat::Json => results.push(ApduExchange {
+                        command: shown.command,
+                        response: shown.response,
+                        sw: format!("{:04X}", u16::from(response.sw())),
+                    }),
                     _ => {
                         println!("Sending: {}", shown.command);
                         println!("Received: {}{}", shown.response, describe(response.sw()));
@@ -636,7 +584,7 @@ pub fn apdu(global: &GlobalOpts, args: &ApduArgs) -> CliResult<()> {
         }
     }
     if global.output_format == OutputFormat::Json {
-        print_json(&json!({"schema": "sscard.apdu/1", "responses": results}));
+        print_document(&ApduDocument { responses: results });
     }
     let saved = channel.into_inner().finish();
     if let Some(e) = failure {

@@ -2,7 +2,7 @@
 //! personalize → read (genuine) → activate → wrong PIN → right PIN → block → read refused,
 //! each step with the APDUs it took.
 
-use serde_json::json;
+use sscard_cli::documents::{DemoDocument, DemoStep};
 use sscard_core::crypto::Pin;
 use sscard_core::data::{BcdDate, PersonRecord, Personalization};
 use sscard_core::lifecycle::{
@@ -16,7 +16,7 @@ use crate::cli::{GlobalOpts, OutputFormat};
 use crate::context;
 use crate::context::today;
 use crate::error::{CliError, CliResult};
-use crate::output::{basic_not_supported, print_json};
+use crate::output::{basic_not_supported, print_document};
 
 /// The holder's new PIN of the demo (never printed: the trace redacts it).
 const DEMO_PIN: &str = "860412";
@@ -81,7 +81,11 @@ pub fn demo(global: &GlobalOpts) -> CliResult<()> {
         let apdus = card.apdu_count();
         card.reset_apdu_count();
         if json {
-            steps.push(json!({"step": name, "apdus": apdus, "result": outcome}));
+            steps.push(DemoStep {
+                step: name.to_owned(),
+                apdus,
+                result: outcome,
+            });
         } else {
             let unit = if apdus == 1 { "APDU " } else { "APDUs" };
             println!("{name:<34} {apdus:>3} {unit}  {outcome}");
@@ -155,11 +159,10 @@ pub fn demo(global: &GlobalOpts) -> CliResult<()> {
     step(&mut card, "7. read after the block", outcome);
 
     if json {
-        print_json(&json!({
-            "schema": "sscard.demo/2",
-            "steps": steps,
-            "elapsed_ms": start.elapsed().as_millis() as u64,
-        }));
+        print_document(&DemoDocument {
+            steps,
+            elapsed_ms: start.elapsed().as_millis() as u64,
+        });
     } else {
         println!("done in {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
     }

@@ -109,13 +109,12 @@ fn json_requested() -> bool {
 /// Prints the JSON error document (`sscard.error/1`) on stdout.
 fn print_error_document(code: i32, message: &str, hint: Option<&str>) {
     let document = sscard_cli::documents::ErrorDocument {
-        schema: sscard_cli::documents::ErrorDocument::SCHEMA,
         code: error::code_name(code).to_owned(),
         exit_code: code,
         message: message.to_owned(),
         hint: hint.map(str::to_owned),
     };
-    if let Ok(text) = serde_json::to_string_pretty(&document) {
+    if let Ok(text) = sscard_cli::documents::to_json_pretty(&document) {
         println!("{text}");
     }
 }

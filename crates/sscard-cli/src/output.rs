@@ -1,7 +1,7 @@
 //! What the commands print: JSON documents on stdout (`--output-format json`), one-line results,
 //! and the words for the library's answers (a PIN status, a validity verdict).
 
-use serde_json::json;
+use sscard_cli::documents::{self, Document};
 use sscard_core::lifecycle::{PinStatus, Verdict};
 
 use crate::cli::{GlobalOpts, OutputFormat};
@@ -11,12 +11,17 @@ use crate::error::{CliError, CliResult};
 /// incomplete batch) adds no error document, stdout stays one document.
 static DOCUMENT_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-pub(crate) fn print_json(value: &serde_json::Value) {
+/// Prints a JSON document on one line of stdout, its schema name first.
+pub(crate) fn print_document<D: Document>(document: &D) {
     DOCUMENT_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
-    println!("{value}");
+    match documents::to_json(document) {
+        Ok(text) => println!("{text}"),
+        // not expected (every member is a string, a number or a map with string keys)
+        Err(e) => eprintln!("sscard: the {} document cannot be printed: {e}", D::SCHEMA),
+    }
 }
 
-/// Whether [`print_json`] printed a document.
+/// Whether [`print_document`] printed a document.
 pub(crate) fn document_printed() -> bool {
     DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::SeqCst)
 }
@@ -30,22 +35,11 @@ pub(crate) fn basic_not_supported(global: &GlobalOpts, what: &str) -> CliResult<
     Ok(())
 }
 
-/// A one-line result: the message as text, or a JSON document with `schema`, `result`,
-/// `message` and the fields of `extra`.
-pub(crate) fn simple_output(
-    global: &GlobalOpts,
-    schema: &str,
-    message: &str,
-    extra: serde_json::Value,
-) {
+/// A result in words: the message as text, or under `--output-format json` the document
+/// (which carries the same message).
+pub(crate) fn print_result<D: Document>(global: &GlobalOpts, message: &str, document: D) {
     match global.output_format {
-        OutputFormat::Json => {
-            let mut doc = json!({"schema": schema, "result": "ok", "message": message});
-            if let (Some(obj), serde_json::Value::Object(more)) = (doc.as_object_mut(), extra) {
-                obj.extend(more);
-            }
-            print_json(&doc);
-        }
+        OutputFormat::Json => print_document(&document),
         _ => println!("{message}"),
     }
 }

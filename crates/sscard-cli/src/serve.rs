@@ -22,7 +22,6 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use sscard_core::data::RegionCode;
 use sscard_core::profile::Generation;
 use sscard_sim::vpcd::{VirtualCard, VpcdCard};
@@ -209,15 +208,16 @@ fn announce(
         );
     }
     match global.output_format {
-        OutputFormat::Json => crate::output::print_json(&json!({
-            "schema": "sscard.sim-serve/1",
-            "serving": what,
-            "reader": reader,
-            "atr": hex::encode_upper(atr),
-            "vpcd": addr,
-            "psam_reader": psam_reader,
-            "psam_vpcd": psam.map(|(_, a)| a),
-        })),
+        OutputFormat::Json => {
+            crate::output::print_document(&sscard_cli::documents::SimServeDocument {
+                serving: what.to_owned(),
+                reader: reader.clone(),
+                atr: hex::encode_upper(atr),
+                vpcd: addr.to_owned(),
+                psam_reader: psam_reader.clone(),
+                psam_vpcd: psam.map(|(_, a)| a.to_owned()),
+            })
+        }
         _ => {
             println!(
                 "{what}: card {} in reader \"{}\" (vpcd {addr})",

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use serde_json::json;
+use sscard_cli::documents::{
+    KeysNewDocument, Outcome, SimConvertDocument, SimNewDocument, SimNewPsamDocument,
+};
 use sscard_core::data::RegionCode;
 use sscard_core::keyholder::KeyFile;
 use sscard_core::keys::{KeyRole, RootKeys};
@@ -20,7 +22,7 @@ use crate::commands::{load_person, parse_hex_bytes};
 use crate::context::today;
 use crate::context::{self, AnyTransport};
 use crate::error::{CliError, CliResult};
-use crate::output::{basic_not_supported, simple_output};
+use crate::output::{basic_not_supported, print_result};
 
 fn check_new_file(path: &Path, force: bool) -> CliResult<()> {
     if path.exists() && !force {
@@ -142,10 +144,7 @@ pub fn sim_new(global: &GlobalOpts, args: &SimNewArgs) -> CliResult<()> {
     let image = card.image();
     save_image(image, &args.out)?;
     let card_id = crate::cardstate::image_card_id(image);
-    simple_output(
-        global,
-        "sscard.sim-new/2",
-        &format!(
+    let message = format!(
             "{} simulated card {} ({}, {}, region {}, card id {card_id}{}) made with {keys_label}, written to {}",
             if person.is_some() {
                 "personalized"
@@ -162,16 +161,21 @@ pub fn sim_new(global: &GlobalOpts, args: &SimNewArgs) -> CliResult<()> {
                 ""
             },
             args.out.display()
-        ),
-        json!({
-            "image": args.out.display().to_string(),
-            "atr": hex::encode_upper(card.atr()),
-            "card_id": card_id,
-            "generation": generation.spec_version(),
-            "algorithm": algorithm.name(),
-            "region": region.to_string(),
-            "personalized": person.is_some(),
-        }),
+        );
+    print_result(
+        global,
+        &message,
+        SimNewDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+            image: args.out.display().to_string(),
+            atr: hex::encode_upper(card.atr()),
+            card_id,
+            generation: generation.spec_version().to_owned(),
+            algorithm,
+            region: region.to_string(),
+            personalized: person.is_some(),
+        },
     );
     Ok(())
 }
@@ -208,19 +212,21 @@ pub fn sim_new_psam(global: &GlobalOpts, args: &SimNewPsamArgs) -> CliResult<()>
         crate::cli::LevelArg::Province => format!("province keys of region {region_text}"),
         crate::cli::LevelArg::City => format!("city keys of region {region_text}"),
     };
-    simple_output(
-        global,
-        "sscard.sim-new-psam/2",
-        &format!(
+    let message = format!(
             "simulated PSAM ({}, {level_text} from {keys_label}, terminal number {}) written to {} (mode 0600)",
             image.algorithm, image.terminal_number,
             args.out.display()
-        ),
-        json!({
-            "image": args.out.display().to_string(),
-            "algorithm": image.algorithm.name(),
-            "terminal_number": image.terminal_number,
-        }),
+        );
+    print_result(
+        global,
+        &message,
+        SimNewPsamDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+            image: args.out.display().to_string(),
+            algorithm: image.algorithm,
+            terminal_number: image.terminal_number.clone(),
+        },
     );
     Ok(())
 }
@@ -258,16 +264,17 @@ pub fn sim_convert(global: &GlobalOpts, args: &SimConvertArgs) -> CliResult<()> 
             "; its application block is now the permanent APPLICATION BLOCK (part 7 §13.2)",
         );
     }
-    simple_output(
+    print_result(
         global,
-        "sscard.sim-convert/1",
         &message,
-        json!({
-            "image": args.out.display().to_string(),
-            "atr": hex::encode_upper(image.atr()),
-            "card_id": card_id,
-            "blocked": image.ssse_blocked || image.card_blocked,
-        }),
+        SimConvertDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+            image: args.out.display().to_string(),
+            atr: hex::encode_upper(image.atr()),
+            card_id,
+            blocked: image.ssse_blocked || image.card_blocked,
+        },
     );
     Ok(())
 }
@@ -298,20 +305,22 @@ pub fn keys_new(global: &GlobalOpts, args: &KeysNewArgs) -> CliResult<()> {
     })?;
     let names: Vec<&str> = algorithms.iter().map(|a| a.name()).collect();
     let roles: Vec<&str> = KeyRole::ALL.iter().map(|r| r.name()).collect();
-    simple_output(
-        global,
-        "sscard.keys-new/1",
-        &format!(
+    let message = format!(
             "new development key file {} (version 2, mode 0600): random national root keys for {} and every role ({}); marked as test keys: for development and simulated cards, never for real cards",
             args.out.display(),
             names.join(", "),
             roles.join(", ")
-        ),
-        json!({
-            "file": args.out.display().to_string(),
-            "algorithms": names,
-            "roles": roles,
-        }),
+        );
+    print_result(
+        global,
+        &message,
+        KeysNewDocument {
+            result: Outcome::Ok,
+            message: message.clone(),
+            file: args.out.display().to_string(),
+            algorithms: names.iter().map(|s| s.to_string()).collect(),
+            roles: roles.iter().map(|s| s.to_string()).collect(),
+        },
     );
     Ok(())
 }

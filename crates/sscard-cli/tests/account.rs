@@ -121,8 +121,13 @@ fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text.trim()).unwrap()
 }
 
+/// A document sscard printed, checked against its published schema.
+fn document(text: &str) -> serde_json::Value {
+    checked_document(text)
+}
+
 fn balance(dir: &Path) -> serde_json::Value {
-    json(&ok(
+    document(&ok(
         dir,
         &[
             "--reader",
@@ -177,14 +182,15 @@ fn credit_purchase_balance_records_proof() {
     assert_eq!(psam["transaction_serial"], 2);
 
     let b = balance(dir);
-    assert_eq!(b["schema"], "sscard.account-balance/1");
+    assert_eq!(b["schema"], "sscard.account-balance/2");
+    // amounts in fen
     assert_eq!(
         (
-            b["balance"].as_str(),
-            b["self_pay_total"].as_str(),
-            b["pooled_total"].as_str()
+            b["account"].as_u64(),
+            b["self_pay_total"].as_u64(),
+            b["pooled_total"].as_u64()
         ),
-        (Some("187.00"), Some("3.00"), Some("40.00"))
+        (Some(18_700), Some(300), Some(4_000))
     );
     assert_eq!(b["payment_year"], 2024);
     let text = ok(
@@ -193,7 +199,7 @@ fn credit_purchase_balance_records_proof() {
     );
     assert!(text.contains("Balance              187.00 yuan"), "{text}");
 
-    let r = json(&ok(
+    let r = document(&ok(
         dir,
         &[
             "--reader",
@@ -211,23 +217,23 @@ fn credit_purchase_balance_records_proof() {
     assert_eq!(list.len(), 3);
     assert_eq!(
         (
-            list[0]["type"].as_str(),
+            list[0]["kind"].as_str(),
             list[0]["serial"].as_u64(),
-            list[0]["account"].as_str()
+            list[0]["account"].as_u64()
         ),
-        (Some("purchase"), Some(1), Some("0.50"))
+        (Some("purchase"), Some(1), Some(50))
     );
     assert_eq!(
         (
-            list[2]["type"].as_str(),
-            list[2]["account"].as_str(),
+            list[2]["kind"].as_str(),
+            list[2]["account"].as_u64(),
             list[2]["time"].as_str()
         ),
-        (Some("credit"), Some("200.00"), Some("20240601080000"))
+        (Some("credit"), Some(20_000), Some("20240601080000"))
     );
 
     // the proof of the last purchase is the one in the journal
-    let p = json(&ok(
+    let p = document(&ok(
         dir,
         &[
             "--reader",
@@ -244,8 +250,8 @@ fn credit_purchase_balance_records_proof() {
     ));
     let journal = std::fs::read_to_string(dir.join("j.jsonl")).unwrap();
     let last_done: serde_json::Value = journal.lines().last().map(json).unwrap();
-    assert_eq!(p["tac"], last_done["tac"]);
-    assert_eq!(p["available"], true);
+    assert_eq!(p["proof"]["tac"], last_done["tac"]);
+    assert!(p["proof"]["mac"].is_string(), "{p}");
     let text = ok(
         dir,
         &[
@@ -282,7 +288,7 @@ fn the_journal_reconciles_with_the_card_after_a_crash() {
         lines[0], lines[1], lines[2], never
     );
     std::fs::write(dir.join("j.jsonl"), crashed).unwrap();
-    let out = json(&ok(
+    let out = document(&ok(
         dir,
         &[
             "--reader",
@@ -314,7 +320,7 @@ fn the_journal_reconciles_with_the_card_after_a_crash() {
         &["--reader", CARD, "account", "proof", "--journal", "j.jsonl"],
     );
     assert!(text.contains("0 reconciled now"), "{text}");
-    assert_eq!(balance(dir)["balance"], "90.00");
+    assert_eq!(balance(dir)["account"], 9_000);
     // and a journal line that cannot be read stops any transaction
     std::fs::write(dir.join("bad.jsonl"), "not json\n").unwrap();
     let out = fails(
@@ -336,7 +342,7 @@ fn the_journal_reconciles_with_the_card_after_a_crash() {
         1,
     );
     assert!(out.contains("cannot be read"), "{out}");
-    assert_eq!(balance(dir)["balance"], "90.00");
+    assert_eq!(balance(dir)["account"], 9_000);
 }
 
 #[test]
@@ -432,7 +438,7 @@ fn a_blocklisted_card_is_refused_before_any_money_moves() {
         EXIT_REFUSED,
     );
     assert!(out.contains("refused before the credit"), "{out}");
-    assert_eq!(balance(dir)["balance"], "50.00");
+    assert_eq!(balance(dir)["account"], 5_000);
     let journal = std::fs::read_to_string(dir.join("j.jsonl")).unwrap();
     assert_eq!(
         journal.lines().count(),
@@ -502,7 +508,7 @@ fn bad_input_writes_nothing() {
         ],
         EXIT_USAGE,
     );
-    assert_eq!(balance(dir)["balance"], "10.00");
+    assert_eq!(balance(dir)["account"], 1_000);
     // a card without the account
     ok(
         dir,

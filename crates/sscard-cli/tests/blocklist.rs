@@ -59,10 +59,7 @@ fn card(dir: &Path, name: &str, serial: &str) -> String {
         &["--reader", &reader, "--output-format", "json", "read"],
     );
     let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
-    v["card_issuing_data"]["card_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    v["issuing"]["card_id"].as_str().unwrap().to_owned()
 }
 
 fn read_with_list(dir: &Path, image: &str, list: &str) -> std::process::Output {

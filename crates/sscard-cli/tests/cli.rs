@@ -188,13 +188,10 @@ fn personalize_then_read_in_every_format() {
             "json",
         ],
     );
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
-    assert_eq!(doc["schema"], "sscard.read/2");
+    let doc = checked_document(&stdout(&json));
+    assert_eq!(doc["schema"], "sscard.read/3");
     assert_eq!(doc["holder"]["name"], "张三");
-    assert_eq!(
-        doc["card_issuing_data"]["initializing_body"],
-        INITIALIZING_BODY
-    );
+    assert_eq!(doc["issuing"]["initializing_body"], INITIALIZING_BODY);
     assert_eq!(doc["genuine"], true);
     assert_eq!(doc["validity"], serde_json::Value::Null);
     assert_eq!(doc["basic_line"].as_str().unwrap(), line);
@@ -274,8 +271,8 @@ fn personalize_then_read_in_every_format() {
             "--overwrite",
         ],
     );
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(doc["schema"], "sscard.personalize/2");
+    let doc = checked_document(&stdout(&out));
+    assert_eq!(doc["schema"], "sscard.personalize/3");
     assert_eq!(doc["already_done"], false);
     let line = stdout(&ok(
         d,
@@ -635,7 +632,7 @@ fn activation_checks_the_card_refuses_weak_and_initial_pins_then_pin_commands() 
         ],
     );
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(doc["pin"], "set");
+    assert_eq!(doc["pin"], "required");
     assert_eq!(doc["tries_left"], 1);
     ok(
         d,
@@ -1014,7 +1011,7 @@ fn cards_of_other_keys_are_not_genuine() {
     .unwrap();
     assert_eq!(doc["genuine"], true);
     assert_eq!(doc["validity"]["verdict"], "valid");
-    assert_eq!(doc["validity"]["tries_left"], 3);
+    assert_eq!(doc["validity"]["detail"]["pin"]["tries_left"], 3);
     // the test keys do not
     let err = fails(
         d,

@@ -105,7 +105,8 @@ impl Served {
             stderr: err_rx,
         };
         match line_rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) => served.announced = serde_json::from_str(&line).unwrap(),
+            // checked against its published schema (docs/schema/, tests/schemas.rs)
+            Ok(line) => served.announced = checked_document(&line),
             Err(_) => panic!(
                 "sim serve {args:?} announced nothing; stderr:\n{}",
                 served.stderr_text()
@@ -154,14 +155,16 @@ impl Drop for Served {
     }
 }
 
+/// The JSON document a command printed, checked against its published schema (docs/schema/).
 fn json_of(output: &std::process::Output) -> serde_json::Value {
-    serde_json::from_str(stdout(output).trim()).unwrap_or_else(|e| {
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(stdout(output).trim()) {
         panic!(
             "not JSON ({e}): {}\nstderr: {}",
             stdout(output),
             stderr(output)
         )
-    })
+    }
+    checked_document(&stdout(output))
 }
 
 #[test]
@@ -348,7 +351,7 @@ fn single_card_lifecycle(pcscd: &PrivatePcscd, dir: &Path) {
         "{text}"
     );
     let doc = json_of(&on_card(&["--output-format", "json", "read"]));
-    assert_eq!(doc["schema"], "sscard.read/2");
+    assert_eq!(doc["schema"], "sscard.read/3");
     assert_eq!(doc["genuine"], serde_json::Value::Null);
     assert_eq!(doc["atr"], atr.as_str());
     assert_eq!(doc["holder"]["ssn"], "111111198101011110");
@@ -362,7 +365,7 @@ fn single_card_lifecycle(pcscd: &PrivatePcscd, dir: &Path) {
     ]));
     assert_eq!(doc["genuine"], true);
     assert_eq!(doc["validity"]["verdict"], "valid");
-    assert_eq!(doc["validity"]["tries_left"], 3);
+    assert_eq!(doc["validity"]["detail"]["pin"]["tries_left"], 3);
     assert_eq!(doc["terminal_number"], TERMINAL);
     let basic = stdout(&on_card(&[
         "--psam",

@@ -10,6 +10,7 @@ use thiserror::Error;
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Algorithm {
     /// Two-key triple DES (EDE), 16-byte keys, 8-byte blocks. Byte `01`.
     #[serde(rename = "3des")]

@@ -302,3 +302,37 @@ pub fn production_bin() -> PathBuf {
     );
     target.join("production/debug/sscard")
 }
+
+/// The published JSON Schemas (docs/schema/).
+pub fn schema_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schema"))
+}
+
+/// Parses one JSON document printed by sscard, checks it against the published schema its
+/// `"schema"` member names (docs/schema/), and returns it.
+pub fn checked_document(text: &str) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{text}"));
+    let name = doc["schema"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no \"schema\" member:\n{text}"));
+    let path = schema_dir().join(sscard_cli::documents::schema_file_name(name));
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{name}: no published schema {}: {e}", path.display())),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("{}: not a JSON Schema: {e}", path.display()));
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{name}: the document does not match {}:\n{}\n{text}",
+        path.display(),
+        errors.join("\n")
+    );
+    doc
+}

@@ -14,6 +14,7 @@ use thiserror::Error;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
 #[serde(transparent)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Fen(pub u32);
 
 /// Why a text is not an amount in yuan.

@@ -44,6 +44,7 @@ pub const MAX_SERIAL: u16 = 0xFFFF;
 /// holds the same code as one `an` character (V2.0 notice table 51) **\[design D31\]**.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum TransactionKind {
     /// 帐户划入: the holder's online account credited to the card (part 7 §11), `01`.
     Credit,
@@ -106,6 +107,7 @@ impl fmt::Display for TransactionKind {
 /// self-pay and pooled fund.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum ProcessingMode {
     /// 仅支持个人帐户处理模式: records of 20 bytes; self-pay, pooled, payment year and
     /// starting day are meaningless.
@@ -137,6 +139,7 @@ impl ProcessingMode {
 /// EF 0016, part 9 §5.3). Serialized as the 12 digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct TerminalNumber(pub [u8; 6]);
 
 impl TerminalNumber {
@@ -199,6 +202,7 @@ impl From<TerminalNumber> for String {
 /// Serialized as the 14 digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct TransactionTime {
     bcd: [u8; 7],
     date: BcdDate,
@@ -281,6 +285,7 @@ impl From<TransactionTime> for String {
 /// personal account (个人帐户支付金额), the self-paid part within the pooled fund's scope
 /// (个人自付金额, cash and account), paid by the pooled fund (统筹基金支付金额).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct PurchaseAmounts {
     /// Debited from the card's account balance.
     pub account: Fen,
@@ -497,12 +502,15 @@ impl PurchaseInit {
 /// purchase the MAC is the card's MAC2, for a credit the host's MAC2 the card accepted
 /// **\[design D32\]**.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Proof {
     /// MAC (4 bytes).
     #[serde(with = "hex4")]
+    #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub mac: [u8; 4],
     /// TAC (4 bytes): what the host checks with DTK.
     #[serde(with = "hex4")]
+    #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub tac: [u8; 4],
 }
 
@@ -527,6 +535,7 @@ pub(crate) mod hex4 {
 /// terminal's journal keeps before the writing command (DEBIT FOR PURCHASE, CREDIT FOR LOAD),
 /// and what [`crate::lifecycle::account::recover`] asks the card about (part 7 §14).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct PendingTransaction {
     /// Credit or purchase.
     pub kind: TransactionKind,

@@ -9,6 +9,7 @@ use super::{Fen, ProcessingMode, PurchaseAmounts, TerminalNumber, TransactionKin
 
 /// One record of the transaction detail file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DetailRecord {
     /// 交易序号: the card's serial of the transaction (credit or purchase counter).
     pub serial: u16,

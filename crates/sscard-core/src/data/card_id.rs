@@ -20,6 +20,7 @@ const MIDDLE: [u8; 5] = [0xD1, 0x56, 0x00, 0x00, 0x05];
 /// upper-case hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CardIdentificationCode {
     /// The issuing region.
     pub region: RegionCode,

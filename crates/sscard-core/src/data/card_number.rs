@@ -16,6 +16,7 @@ const WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 /// Serialized as the 9-character string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CardNumber(String);
 
 fn value_of(c: u8) -> Option<u32> {

@@ -15,6 +15,7 @@ const FIELD: &str = "date";
 /// There is no "today" here: sscard-core has no clock; callers pass dates in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct BcdDate {
     year: u16,
     month: u8,

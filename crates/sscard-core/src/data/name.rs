@@ -16,6 +16,7 @@ const FIELD: &str = "name";
 /// [`Name::split`] / [`Name::check_generation`]). Serialized as the UTF-8 string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Name {
     text: String,
     gbk: Vec<u8>,

@@ -120,6 +120,7 @@ fn check_initializing_body(body: &str) -> Result<(), DataError> {
 
 /// EF05, card issuing data 卡发行信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CardIssuingData {
     /// Tag 01: card identification code.
     pub card_id: CardIdentificationCode,
@@ -221,14 +222,17 @@ fn unexpected(t: u8) -> DataError {
 
 /// EF06, cardholder data 持卡人基本信息.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct HolderData {
     /// Tag 08: social security number.
     pub ssn: SocialSecurityNumber,
     /// Tags 09 + 4E: name.
     pub name: Name,
     /// Tag 0A: sex.
+    #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub sex: Sex,
     /// Tag 0B: ethnicity.
+    #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub ethnicity: Ethnicity,
     /// Tag 0C: birthplace.
     pub birthplace: RegionCode,

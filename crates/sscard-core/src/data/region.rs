@@ -26,6 +26,7 @@ const PROVINCES: [u8; 34] = [
 /// (11..65 as listed in GB/T 2260, 71, 81, 82). Serialized as the 6-digit string.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct RegionCode([u8; 6]);
 
 impl RegionCode {

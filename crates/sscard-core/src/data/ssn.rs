@@ -17,6 +17,7 @@ const CHECK_CHARS: [u8; 11] = *b"10X98765432";
 /// Serialized as the 18-character string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SocialSecurityNumber {
     text: String,
     birth_date: BcdDate,

@@ -51,6 +51,7 @@ impl fmt::Debug for PurchaseMac1 {
 /// 措施").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Mac2Check {
     /// The key holder verified MAC2: the card that debited is genuine.
     Verified,

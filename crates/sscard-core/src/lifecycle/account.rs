@@ -40,6 +40,7 @@ use super::card::{item, status_error, Card};
 
 /// The balances GET BALANCE reads (part 5 §7.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Balance {
     /// CIA: the personal account's balance.
     pub account: Fen,
@@ -100,6 +101,7 @@ impl<'a> PurchaseRequest<'a> {
 /// What a completed transaction left: the transaction, the new balance, the card's TAC and
 /// MAC (MAC2).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Receipt {
     /// The transaction (card, serials, amounts, time, balance before).
     pub transaction: PendingTransaction,
@@ -107,9 +109,11 @@ pub struct Receipt {
     pub balance_after: Fen,
     /// The TAC (the host checks it with DTK).
     #[serde(serialize_with = "hex_upper")]
+    #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub tac: [u8; 4],
     /// MAC2: the card's (purchase) or the host's (credit).
     #[serde(serialize_with = "hex_upper")]
+    #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub mac2: [u8; 4],
     /// Whether the key holder checked the card's MAC2 (purchases; credits: `Verified`, the
     /// card checked the host's MAC2).

@@ -15,6 +15,7 @@ pub const PBOC_DEBIT_AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x03, 0x33, 0x01, 0x01, 0
 
 /// The bank account of the card's financial application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct BankAccount {
     /// The primary account number (tag `5A`), digits.
     pub pan: String,

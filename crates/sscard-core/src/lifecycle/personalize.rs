@@ -38,12 +38,14 @@ impl Default for PersonalizeOptions {
 
 /// What a personalization did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct PersonalizeReport {
     /// The card identification code (written at the card's initialization).
     pub card_id: CardIdentificationCode,
     /// The card number written.
     pub card_number: CardNumber,
     /// The generation written.
+    #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub generation: Generation,
     /// The card already carried this personalization (a rerun after a completed one): nothing
     /// was written.

@@ -11,7 +11,9 @@ use crate::transport::Transport;
 use super::card::{status_error, Card};
 
 /// What VERIFY without data says about the PIN (part 5 §6.14.5; part 7 §5.6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "pin", rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum PinStatus {
     /// No PIN is set (`9000`): no PIN is needed.
     NotSet,

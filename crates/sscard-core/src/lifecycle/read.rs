@@ -32,13 +32,16 @@ impl Default for ReadOptions {
 
 /// Everything read from a card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CardData {
     /// The card's ATR (hex).
     #[serde(serialize_with = "hex_upper")]
+    #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub atr: Vec<u8>,
     /// The card's algorithm.
     pub algorithm: Algorithm,
     /// The card's generation (from its spec version).
+    #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub generation: Generation,
     /// EF05.
     pub issuing: CardIssuingData,

@@ -54,6 +54,9 @@ impl std::fmt::Debug for ValidityPolicy<'_> {
 /// The outcome of the validity check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[derive(serde::Serialize)]
+#[serde(tag = "verdict", content = "detail", rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Verdict {
     /// The card passed every check; `pin` says whether the holder must enter a PIN.
     Valid {

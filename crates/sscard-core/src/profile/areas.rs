@@ -120,6 +120,7 @@ impl fmt::Display for FileId {
 /// The data areas by the name the command line uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Area {
     /// SSSE's own files (card issuing data, holder data, fingerprint, photo).
     Basic,
@@ -1400,6 +1401,7 @@ impl Value {
 /// How an item read from a card relates to the V2.0 definition (appendix C).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Compat {
     /// The V2.0 item.
     Current,
