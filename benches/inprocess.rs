@@ -65,13 +65,8 @@ fn lifecycle_once<K: KeyHolder>(
     lifecycle::personalize(&mut card, key_holder, data, &PersonalizeOptions::default()).unwrap();
     let read = lifecycle::read_verified(&mut card, key_holder, &ReadOptions::default()).unwrap();
     assert_eq!(read.genuine, Some(true));
-    lifecycle::activate(
-        &mut card,
-        Some(key_holder),
-        new_pin,
-        &ActivateOptions::default(),
-    )
-    .unwrap();
+    lifecycle::activate_verified(&mut card, key_holder, new_pin, &ActivateOptions::default())
+        .unwrap();
     let n = card.apdu_count();
     (card, n)
 }
@@ -327,7 +322,7 @@ fn area_rows(rows: &mut Vec<Row>, rounds: usize) {
         let mut samples = Vec::with_capacity(rounds);
         let mut apdus = 0;
         for i in 0..rounds + 20 {
-            card.raw_channel().transport_mut().power_cycle();
+            card.raw().transport_mut().power_cycle();
             card.reset_apdu_count();
             let record = format!("2020100^20240301^^单位{i}^");
             let mut run = || {
@@ -402,7 +397,7 @@ fn account_rows(rows: &mut Vec<Row>, rounds: usize) {
             let mut samples = Vec::with_capacity(rounds);
             let (mut apdus, mut psam_apdus) = (0, 0);
             for i in 0..rounds + 20 {
-                card.raw_channel().transport_mut().power_cycle();
+                card.raw().transport_mut().power_cycle();
                 card.reset_apdu_count();
                 psam.channel_mut().reset_apdu_count();
                 let mut run =

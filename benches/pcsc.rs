@@ -419,9 +419,9 @@ fn lifecycles(pcscd: &PrivatePcscd, count: usize, rows: &mut Vec<Row>) -> Res<()
                 &PersonalizeOptions::default(),
             )?;
             let read = lifecycle::read_verified(&mut card, &mut holder, &ReadOptions::default())?;
-            lifecycle::activate(
+            lifecycle::activate_verified(
                 &mut card,
-                Some(&mut holder),
+                &mut holder,
                 &new_pin,
                 &ActivateOptions::default(),
             )?;

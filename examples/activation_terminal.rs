@@ -103,11 +103,7 @@ fn run() -> Result<(), Box<dyn Error>> {
 
     // The holder's PIN replaces the initial one. The validity check has just proven the card
     // genuine, so activation does not ask the PSAM again.
-    let options = ActivateOptions {
-        check_genuine: false,
-        ..ActivateOptions::default()
-    };
-    if let Err(e) = lifecycle::activate(&mut card, None, &new_pin, &options) {
+    if let Err(e) = lifecycle::activate(&mut card, &new_pin, &ActivateOptions::default()) {
         return Err(match e {
             sscard::Error::WrongPin { tries_left } => {
                 format!("{NOT_INITIAL}: {}", TriesLeft(tries_left)).into()

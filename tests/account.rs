@@ -388,14 +388,14 @@ fn recovery_after_a_lost_answer() {
             PurchaseRequest::new(amounts(300, 0, 0), time("20240615093000")).with_pin(&holder_pin);
         let prepared = account::prepare_purchase(&mut card, &mut psam, &request).unwrap();
         let pending = prepared.pending.clone();
-        card.raw_channel().transport_mut().card_mut().arm_tear(tear);
+        card.raw().transport_mut().card_mut().arm_tear(tear);
         let e = account::debit(&mut card, &mut psam, prepared).unwrap_err();
         let Error::Account(AccountError::Interrupted { pending: p, .. }) = e else {
             panic!("{e}");
         };
         assert_eq!(*p, pending);
         // the card is reinserted
-        card.raw_channel().transport_mut().insert_card();
+        card.raw().transport_mut().insert_card();
         let recovery = account::recover(&mut card, &pending).unwrap();
         match (recovery, applied) {
             (Recovery::Completed(proof), true) => {
@@ -509,7 +509,7 @@ fn purchase_recovers_by_itself_when_the_card_answers_again() {
     let Err(Error::Account(AccountError::Interrupted { pending, .. })) = r else {
         panic!("{r:?}");
     };
-    card.raw_channel().transport_mut().insert_card();
+    card.raw().transport_mut().insert_card();
     assert!(matches!(
         account::recover(&mut card, &pending).unwrap(),
         Recovery::Completed(_)
@@ -538,7 +538,7 @@ fn the_starting_day() {
             "{e}"
         );
         // a new card session: DSK is authenticated again, with a key that is not the card's
-        card.raw_channel().transport_mut().power_cycle();
+        card.raw().transport_mut().power_cycle();
         let e = account::update_starting_day(&mut card, &mut keys_with_wrong(&["DSK"]), 8, 1)
             .unwrap_err();
         assert!(matches!(e, Error::AuthenticationFailed { .. }), "{e}");

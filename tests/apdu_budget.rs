@@ -178,14 +178,14 @@ fn run(op: Op, spec: &CardSpec, ready: &SimCard) -> (Vec<Exchange>, u64) {
         Op::CheckValidity => {
             lifecycle::check_validity(&mut card, &mut keys, &ValidityPolicy::default()).map(|_| ())
         }
-        Op::Activate => lifecycle::activate(
+        Op::Activate => lifecycle::activate_verified(
             &mut card,
-            Some(&mut keys),
+            &mut keys,
             &pin("975310"),
             &ActivateOptions::default(),
         ),
         Op::ActivateWithoutKeys => {
-            lifecycle::activate(&mut card, None, &pin("975310"), &ActivateOptions::default())
+            lifecycle::activate(&mut card, &pin("975310"), &ActivateOptions::default())
         }
         Op::PinStatus => lifecycle::pin_status(&mut card).map(|_| ()),
         Op::VerifyPin => lifecycle::verify_pin(&mut card, &pin("123456")),
@@ -360,7 +360,7 @@ fn psam_budget_of_a_3_0_read_per_key_level() {
         assert_eq!(opened, 3, "{level:?}");
         for expected in [first, second] {
             // a fresh card session each time; the PSAM keeps what it learnt
-            card.raw_channel().transport_mut().inner.power_cycle();
+            card.raw().transport_mut().inner.power_cycle();
             psam.channel_mut().reset_apdu_count();
             let read =
                 lifecycle::read_verified(&mut card, &mut psam, &ReadOptions::default()).unwrap();

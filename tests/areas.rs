@@ -37,12 +37,12 @@ fn area_card(algorithm: Algorithm, areas: DataAreas) -> SimCardT {
 }
 
 fn sim(card: &mut SimCardT) -> &mut SimCard {
-    card.raw_channel().transport_mut().card_mut()
+    card.raw().transport_mut().card_mut()
 }
 
 /// Power off and on: the card forgets its security state and the library sees a new session.
 fn power_cycle(card: &mut SimCardT) {
-    card.raw_channel().transport_mut().power_cycle();
+    card.raw().transport_mut().power_cycle();
 }
 
 /// A valid value of `item` in the text form, the `n`-th of a series; dates and serials grow
@@ -121,7 +121,7 @@ fn texts(data: &FileData) -> Vec<String> {
 fn card_refuses_read(card: &mut SimCardT, file: &FileSpec) -> u16 {
     power_cycle(card);
     let df = NATIONAL.iter().find(|d| d.id == file.id.df).unwrap();
-    let channel = card.raw_channel();
+    let channel = card.raw().channel_mut();
     let select = Command::new(0x00, 0xA4, 0x04, 0x00)
         .with_data(df.df_name.to_vec())
         .with_le(256);
@@ -390,7 +390,7 @@ fn df06_written_and_read_through_a_psam() {
         )
         .unwrap();
         assert_eq!(read.to_string(), data.to_string(), "{algorithm}");
-        let log = &card.raw_channel().transport_mut().log;
+        let log = &card.raw().transport_mut().log;
         let mut key_ids: Vec<u8> = log
             .iter()
             .filter(|e| e.ins() == 0x82 && e.sw() == 0x9000)
@@ -420,7 +420,7 @@ fn df06_written_and_read_through_a_psam() {
 }
 
 fn power_cycle_recorded(card: &mut Card<RecordedSim>) {
-    card.raw_channel().transport_mut().inner.power_cycle();
+    card.raw().transport_mut().inner.power_cycle();
 }
 
 /// The card keeps each DF06 file to its own key (tables B6, B8): UK1DF06 writes EF05 and not
@@ -435,14 +435,14 @@ fn df06_each_file_to_its_key_by_the_card() {
     let mut card = Card::open(SimTransport::new(personalized_sim_of(spec.clone()))).unwrap();
     let df06 = NATIONAL.iter().find(|d| d.id == DfId::Df(0xDF06)).unwrap();
     let send = |card: &mut SimCardT, command: Command| {
-        u16::from_be_bytes(card.raw_channel().send(&command).unwrap().sw().to_bytes())
+        u16::from_be_bytes(card.raw().send(&command).unwrap().sw().to_bytes())
     };
     let select = Command::new(0x00, 0xA4, 0x04, 0x00)
         .with_data(df06.df_name.to_vec())
         .with_le(256);
     let authenticate = |card: &mut SimCardT, role: KeyRole| {
         let challenge = card
-            .raw_channel()
+            .raw()
             .send(&Command::new(0x00, 0x84, 0x00, 0x00).with_le(8))
             .unwrap()
             .data()
@@ -450,7 +450,7 @@ fn df06_each_file_to_its_key_by_the_card() {
         let apdu = external_auth_apdu(&spec, role, &challenge, [0x5A; 8]);
         let command =
             Command::new(apdu[0], apdu[1], apdu[2], apdu[3]).with_data(apdu[5..].to_vec());
-        u16::from_be_bytes(card.raw_channel().send(&command).unwrap().sw().to_bytes())
+        u16::from_be_bytes(card.raw().send(&command).unwrap().sw().to_bytes())
     };
     // UPDATE RECORD, first occurrence of the item (P2 mode 000)
     let update = |sfi: u8, tag: u8, value: &[u8]| {
@@ -489,7 +489,7 @@ fn df06_each_file_to_its_key_by_the_card() {
         "an update key does not read"
     );
     assert_eq!(authenticate(&mut card, KeyRole::Rk1Df06), 0x9000);
-    let answer = card.raw_channel().send(&read(5, 0xC2)).unwrap();
+    let answer = card.raw().send(&read(5, 0xC2)).unwrap();
     assert_eq!(answer.sw(), StatusWord::Ok);
     assert_eq!(answer.data(), b"\xC2\x0912345678X");
     // a key of another DF is not DF06's (RK1DF01: the card has no such key here)
@@ -522,7 +522,7 @@ fn df06_refusals() {
     );
     let mut card = recorded(personalized_sim_of(spec));
     for (address, role) in [("DF06EF05|C3|$", "RK1DF06"), ("DF06EF06|C9|$", "RK1DF06")] {
-        card.raw_channel().transport_mut().log.clear();
+        card.raw().transport_mut().log.clear();
         let e = areas::hsm_step1(
             &mut card,
             &mut AreaAccess::new(),
@@ -535,7 +535,7 @@ fn df06_refusals() {
             text.contains(role) && text.contains("no HSM key address") && text.contains("PSAM"),
             "{text}"
         );
-        let log = &card.raw_channel().transport_mut().log;
+        let log = &card.raw().transport_mut().log;
         assert!(
             !log.iter().any(|x| x.ins() == 0x84 || x.ins() == 0x82),
             "no challenge, no authentication: {:02X?}",
@@ -551,7 +551,7 @@ fn df06_refusals() {
     assert!(e.to_string().contains("UK2DF06"), "{e}");
 
     // a value outside table B26 in the second group: refused naming it, nothing sent
-    let before = card.raw_channel().transport_mut().log.len();
+    let before = card.raw().transport_mut().log.len();
     let e = areas::write_address(
         &mut card,
         &mut AreaAccess::new().with_key_holder(&mut keys),
@@ -563,7 +563,7 @@ fn df06_refusals() {
         e.to_string().contains("assistance_2") && e.to_string().contains("B26"),
         "{e}"
     );
-    assert_eq!(card.raw_channel().transport_mut().log.len(), before);
+    assert_eq!(card.raw().transport_mut().log.len(), before);
 }
 
 /// The reader interface's examples, written and read through the file-address syntax.
@@ -641,15 +641,15 @@ fn pin_or_key_and_pin_and_key() {
     let mut keys = test_keys();
     let employment = FileId::area(0xDF02, 0xEF06);
     for (prefer, ins) in [(ReadAuth::Pin, 0x20u8), (ReadAuth::Key, 0x82)] {
-        card.raw_channel().transport_mut().inner.power_cycle();
-        card.raw_channel().transport_mut().log.clear();
+        card.raw().transport_mut().inner.power_cycle();
+        card.raw().transport_mut().log.clear();
         areas::read_file(
             &mut card,
             &mut full_access(&holder_pin, &mut keys).prefer(prefer),
             employment,
         )
         .unwrap();
-        let log = &card.raw_channel().transport_mut().log;
+        let log = &card.raw().transport_mut().log;
         let inss: Vec<u8> = log.iter().map(|e| e.ins()).collect();
         assert!(inss.contains(&ins), "{prefer:?}: {inss:02X?}");
         assert!(
@@ -661,8 +661,8 @@ fn pin_or_key_and_pin_and_key() {
             assert_eq!(ea.command[3], 0x89, "RK1DF02's card key id [design D20]");
         }
     }
-    card.raw_channel().transport_mut().inner.power_cycle();
-    card.raw_channel().transport_mut().log.clear();
+    card.raw().transport_mut().inner.power_cycle();
+    card.raw().transport_mut().log.clear();
     areas::read_file(
         &mut card,
         &mut full_access(&holder_pin, &mut keys),
@@ -670,7 +670,7 @@ fn pin_or_key_and_pin_and_key() {
     )
     .unwrap();
     let inss: Vec<u8> = card
-        .raw_channel()
+        .raw()
         .transport_mut()
         .log
         .iter()
@@ -680,7 +680,7 @@ fn pin_or_key_and_pin_and_key() {
     let verify = inss.iter().position(|i| *i == 0x20).unwrap();
     assert!(ea < verify, "the key first: {inss:02X?}");
     // the DF is selected by its AID
-    let log = &card.raw_channel().transport_mut().log;
+    let log = &card.raw().transport_mut().log;
     assert!(log.iter().any(|e| e
         .command
         .starts_with(&hex::decode("00A4040006D15600000503").unwrap())));

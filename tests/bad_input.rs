@@ -865,9 +865,9 @@ fn refused_before_talking_to_the_card() {
     let mut keys = test_keys();
     // activation: the initial PIN again, weak PINs
     assert!(matches!(
-        lifecycle::activate(
+        lifecycle::activate_verified(
             &mut card,
-            Some(&mut keys),
+            &mut keys,
             &pin("123456"),
             &ActivateOptions::default()
         ),
@@ -876,9 +876,9 @@ fn refused_before_talking_to_the_card() {
     for weak in ["000000", "111111", "123456789", "654321"] {
         assert!(
             matches!(
-                lifecycle::activate(
+                lifecycle::activate_verified(
                     &mut card,
-                    Some(&mut keys),
+                    &mut keys,
                     &pin(weak),
                     &ActivateOptions::default()
                 ),
@@ -1114,7 +1114,8 @@ fn key_file_contents() {
 #[cfg(unix)]
 #[test]
 fn key_file_on_disk() {
-    use sscard::keyfile::{load_key_file, KeyFileError as FileError};
+    use sscard::keyfile::load_key_file;
+    use sscard::keys::KeyFileError as FileError;
     use std::os::unix::fs::PermissionsExt;
     let dir = std::env::temp_dir().join(format!("sscard-bad-keys-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -1129,15 +1130,21 @@ fn key_file_on_disk() {
         (
             "readable by others",
             write("open.json", TEST_KEYS, 0o644),
-            |e| matches!(e, FileError::Permissions { mode: 0o644, .. }),
+            |e| matches!(e, FileError::NotPrivate { mode: 0o644, .. }),
         ),
         (
             "readable by the group",
             write("group.json", TEST_KEYS, 0o640),
-            |e| matches!(e, FileError::Permissions { .. }),
+            |e| matches!(e, FileError::NotPrivate { .. }),
         ),
         ("missing", dir.join("absent.json"), |e| {
-            matches!(e, FileError::Io { .. })
+            matches!(
+                e,
+                FileError::Unreadable {
+                    kind: std::io::ErrorKind::NotFound,
+                    ..
+                }
+            )
         }),
         (
             "the version-1 file",
@@ -1145,10 +1152,7 @@ fn key_file_on_disk() {
             |e| {
                 matches!(
                     e,
-                    FileError::Invalid {
-                        source: KeyFileError::VersionOne,
-                        ..
-                    }
+                    FileError::InFile { source, .. } if **source == KeyFileError::VersionOne
                 )
             },
         ),
@@ -1161,9 +1165,22 @@ fn key_file_on_disk() {
             "{what}: key bytes in {e}"
         );
     }
-    // the message says what to do
+    // the message says what to do, and names the file
     let e = load_key_file(&cases[0].1).unwrap_err();
     assert!(e.to_string().contains("chmod 600"), "{e}");
+    let e = load_key_file(&cases[3].1).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("key file {}: ", cases[3].1.display())),
+        "{e}"
+    );
+    // a terminal's function returning sscard::Result takes it with `?`
+    let load =
+        |path: &std::path::Path| -> sscard::Result<sscard::KeyFile> { Ok(load_key_file(path)?) };
+    assert!(matches!(
+        load(&cases[2].1),
+        Err(Error::KeyFile(FileError::Unreadable { .. }))
+    ));
     // and a good file loads
     assert!(load_key_file(&write("good.json", TEST_KEYS, 0o600)).is_ok());
     std::fs::remove_dir_all(&dir).unwrap();

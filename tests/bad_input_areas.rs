@@ -29,7 +29,7 @@ fn area_card() -> SimCardT {
 
 /// The contents of every data area file.
 fn files(card: &mut SimCardT) -> String {
-    let image = card.raw_channel().transport_mut().card().image().clone();
+    let image = card.raw().transport_mut().card().image().clone();
     serde_json::to_string(
         &image
             .areas

@@ -164,7 +164,8 @@ fn sscard_library_drives_the_cleanroom_card() {
         );
         // activation, PIN verify, change, reload, unblock
         let holder_pin = Pin::new("975310").unwrap();
-        lifecycle::activate(&mut card, Some(&mut keys), &holder_pin, &Default::default()).unwrap();
+        lifecycle::activate_verified(&mut card, &mut keys, &holder_pin, &Default::default())
+            .unwrap();
         assert!(matches!(
             lifecycle::verify_pin(&mut card, &Pin::initial()),
             Err(Error::WrongPin { tries_left: 2 })

@@ -66,7 +66,7 @@ fn key_holder(algorithm: Algorithm, holder: Holder) -> Box<dyn KeyHolder> {
 /// Sends raw hex, returns the status word (bypasses the library's card model).
 fn raw_sw<T: Transport>(card: &mut Card<T>, apdu: &str) -> u16 {
     let bytes = hex::decode(apdu).unwrap();
-    let response = card.raw_channel().transport_mut().transmit(&bytes).unwrap();
+    let response = card.raw().transport_mut().transmit(&bytes).unwrap();
     sw_of(&response)
 }
 
@@ -206,9 +206,9 @@ fn run_lifecycle(generation: Generation, algorithm: Algorithm, t0: bool, holder:
 
     // activation at the bank outlet: CHANGE PIN from 123456 to the holder's
     let holder_pin = pin("975310");
-    lifecycle::activate(
+    lifecycle::activate_verified(
         &mut card,
-        Some(&mut *kh),
+        &mut *kh,
         &holder_pin,
         &ActivateOptions::default(),
     )
@@ -337,7 +337,7 @@ fn binary_files(
         "{what}"
     );
     // without RKSSSE (fresh power-on) the card refuses READ BINARY
-    card.raw_channel().transport_mut().power_cycle();
+    card.raw().transport_mut().power_cycle();
     let select = raw_sw(card, SELECT_SSSE);
     assert!(
         select == 0x9000 || select >> 8 == 0x61,
@@ -365,7 +365,7 @@ fn block_application_then_check(card: &mut SimCardReader, kh: &mut dyn KeyHolder
     assert_eq!(raw_sw(card, "00B2012800"), 0x9303, "{what}");
     assert_eq!(raw_sw(card, "0020000000"), 0x9303, "{what}");
     // permanent: still blocked after a reset; there is no application unblock in the spec
-    card.raw_channel().transport_mut().power_cycle();
+    card.raw().transport_mut().power_cycle();
     assert_eq!(raw_sw(card, SELECT_SSSE), 0x9303, "{what}");
     // D19: CARD BLOCK needs BK, which lives in the blocked SSSE
     assert!(
@@ -388,7 +388,7 @@ fn block_card_then_check(card: &mut SimCardReader, kh: &mut dyn KeyHolder, what:
         "{what}"
     );
     // 6A81 to every command (part 5 §6.2.1), after a reset too
-    card.raw_channel().transport_mut().power_cycle();
+    card.raw().transport_mut().power_cycle();
     for apdu in [SELECT_SSSE, "00A40000023F00", "0084000008", "00C0000000"] {
         assert_eq!(raw_sw(card, apdu), 0x6A81, "{what}: {apdu}");
     }
@@ -660,7 +660,7 @@ fn validity_verdicts() {
 fn validity_pin_question_follows_the_counter() {
     let mut card = personalized_card(Generation::V2, Algorithm::Sm4, SERIAL);
     let mut keys = test_keys();
-    lifecycle::activate(&mut card, None, &pin("975310"), &ActivateOptions::default()).unwrap();
+    lifecycle::activate(&mut card, &pin("975310"), &ActivateOptions::default()).unwrap();
     assert!(lifecycle::verify_pin(&mut card, &pin("000000")).is_err());
     let (verdict, _) =
         lifecycle::check_validity(&mut card, &mut keys, &ValidityPolicy::default()).unwrap();
@@ -689,7 +689,7 @@ fn activation_refusals() {
         ("123456789", "weak"),
     ] {
         match (
-            lifecycle::activate(&mut card, None, &pin(new), &ActivateOptions::default()),
+            lifecycle::activate(&mut card, &pin(new), &ActivateOptions::default()),
             expected,
         ) {
             (Err(Error::InitialPin), "initial") | (Err(Error::WeakPin), "weak") => {}
@@ -699,9 +699,9 @@ fn activation_refusals() {
     assert_eq!(card.apdu_count(), 0);
     let mut wrong = keys_with_wrong(&["IRK"]);
     assert!(matches!(
-        lifecycle::activate(
+        lifecycle::activate_verified(
             &mut card,
-            Some(&mut wrong),
+            &mut wrong,
             &pin("975310"),
             &ActivateOptions::default()
         ),
@@ -709,12 +709,9 @@ fn activation_refusals() {
     ));
     // the PIN was not changed
     lifecycle::verify_pin(&mut card, &Pin::initial()).unwrap();
-    // a weak PIN when the terminal allows it
-    let lenient = ActivateOptions {
-        refuse_weak: false,
-        check_genuine: false,
-    };
-    lifecycle::activate(&mut card, Some(&mut wrong), &pin("111111"), &lenient).unwrap();
+    // a weak PIN when the terminal allows it (no genuineness check without a key holder)
+    let lenient = ActivateOptions { refuse_weak: false };
+    lifecycle::activate(&mut card, &pin("111111"), &lenient).unwrap();
     lifecycle::verify_pin(&mut card, &pin("111111")).unwrap();
 }
 

@@ -34,7 +34,7 @@ fn h(text: &str) -> Vec<u8> {
 
 /// Sends raw bytes through the card's transport; the status word.
 fn raw<T: Transport>(card: &mut Card<T>, apdu: &[u8]) -> u16 {
-    sw_of(&card.raw_channel().transport_mut().transmit(apdu).unwrap())
+    sw_of(&card.raw().transport_mut().transmit(apdu).unwrap())
 }
 
 /// The try counter of `role` in the simulated card's image.
@@ -71,7 +71,7 @@ fn wrong_keys_count_down_then_lock() {
                 Err(Error::KeyLocked { role: r }) if r == role
             ));
             // locked for the right keys too, after a reset as well
-            card.raw_channel().transport_mut().power_cycle();
+            card.raw().transport_mut().power_cycle();
             assert!(matches!(
                 card.external_authenticate(&mut test_keys(), role),
                 Err(Error::KeyLocked { .. })
@@ -277,7 +277,7 @@ fn a_challenge_serves_one_command() {
     assert_eq!(
         sw_of(
             &card
-                .raw_channel()
+                .raw()
                 .transport_mut()
                 .transmit(&h(SELECT_SSSE))
                 .unwrap()
@@ -329,7 +329,7 @@ fn reset_invalidates_the_authenticated_session() {
         .transport()
         .card()
         .persistent_writes();
-    session.card().raw_channel().transport_mut().power_cycle();
+    session.card().raw().transport_mut().power_cycle();
     assert!(matches!(
         session.write_item(spec, b"X00000019"),
         Err(Error::CardReset)
@@ -420,7 +420,7 @@ fn pin_counter_survives_resets() {
         lifecycle::verify_pin(&mut card, &wrong),
         Err(Error::WrongPin { tries_left: 2 })
     ));
-    card.raw_channel().transport_mut().power_cycle();
+    card.raw().transport_mut().power_cycle();
     assert_eq!(
         lifecycle::pin_status(&mut card).unwrap(),
         PinStatus::Required { tries_left: 2 }
@@ -451,7 +451,7 @@ fn pin_counter_survives_resets() {
     for _ in 0..3 {
         let _ = lifecycle::verify_pin(&mut moved, &wrong);
     }
-    moved.raw_channel().transport_mut().power_cycle();
+    moved.raw().transport_mut().power_cycle();
     assert!(matches!(
         lifecycle::change_pin(&mut moved, &pin("123456"), &pin("975310")),
         Err(Error::PinBlocked)
@@ -557,9 +557,7 @@ fn version_one_key_file_and_image_are_refused_clearly() {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     match sscard::keyfile::load_key_file(&path) {
-        Err(sscard::keyfile::KeyFileError::Invalid { source, .. }) => {
-            assert_eq!(source, KeyFileError::VersionOne)
-        }
+        Err(KeyFileError::InFile { source, .. }) => assert_eq!(*source, KeyFileError::VersionOne),
         other => panic!("{other:?}"),
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -611,13 +609,8 @@ fn secrets_never_reach_the_traces() {
         &PersonalizeOptions::default(),
     )
     .unwrap();
-    lifecycle::activate(
-        &mut card,
-        Some(&mut psam),
-        &pin("975310"),
-        &Default::default(),
-    )
-    .unwrap();
+    lifecycle::activate_verified(&mut card, &mut psam, &pin("975310"), &Default::default())
+        .unwrap();
     lifecycle::verify_pin(&mut card, &pin("975310")).unwrap();
     lifecycle::change_pin(&mut card, &pin("975310"), &pin("8642097531")).unwrap();
     lifecycle::reload_pin(&mut card, &mut psam, &pin("24681357")).unwrap();

@@ -356,9 +356,9 @@ fn sscard_drives_the_cleanroom_card(pcscd: &PrivatePcscd, alg: Algorithm, genera
 
     // Activation at the bank outlet, then the PIN's life.
     let holder_pin = pin("975310");
-    lifecycle::activate(
+    lifecycle::activate_verified(
         &mut card,
-        Some(&mut psam),
+        &mut psam,
         &holder_pin,
         &ActivateOptions::default(),
     )

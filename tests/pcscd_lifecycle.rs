@@ -294,7 +294,7 @@ fn run_lifecycle<T: Transport, P: Transport>(
 
     // The bank outlet: the holder replaces the initial PIN.
     let holder_pin = pin("258036");
-    lifecycle::activate(card, Some(psam), &holder_pin, &ActivateOptions::default())
+    lifecycle::activate_verified(card, psam, &holder_pin, &ActivateOptions::default())
         .unwrap_or_else(|e| panic!("{what}: activate: {e}"));
     step("activate", card, psam);
     assert!(

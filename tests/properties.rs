@@ -157,9 +157,9 @@ fn run_op<T: Transport>(card: &mut Card<T>, op: Op, generation: Generation) -> R
         Op::PinStatus => lifecycle::pin_status(card).map(|_| ()),
         Op::VerifyPin => lifecycle::verify_pin(card, &pin("123456")),
         Op::ChangePin => lifecycle::change_pin(card, &pin("123456"), &pin("8642")),
-        Op::Activate => lifecycle::activate(
+        Op::Activate => lifecycle::activate_verified(
             card,
-            Some(&mut keys),
+            &mut keys,
             &pin("975310"),
             &ActivateOptions::default(),
         ),

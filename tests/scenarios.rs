@@ -485,7 +485,7 @@ fn build(setup: &CardSetup) -> Result<(SimCard, CardSpec), String> {
             .map_err(|e| format!("personalize: {e}"))?;
         if setup.state == State::Activated {
             let new = Pin::new(ACTIVATED_PIN).map_err(|e| e.to_string())?;
-            lifecycle::activate(&mut card, None, &new, &ActivateOptions::default())
+            lifecycle::activate(&mut card, &new, &ActivateOptions::default())
                 .map_err(|e| format!("activate: {e}"))?;
         }
         match setup.block {

@@ -162,9 +162,9 @@ fn personalized(config: Config, data: &Personalization) -> CardImage {
 
 fn activated(config: Config, data: &Personalization) -> CardImage {
     let mut card = open(&personalized(config, data));
-    lifecycle::activate(
+    lifecycle::activate_verified(
         &mut card,
-        Some(&mut keys()),
+        &mut keys(),
         &pin(HOLDER),
         &ActivateOptions::default(),
     )
@@ -357,7 +357,7 @@ impl Scenario {
                     .map(|_| ())
             }
             Kind::Activate => {
-                lifecycle::activate(card, Some(keys), &pin(HOLDER), &ActivateOptions::default())
+                lifecycle::activate_verified(card, keys, &pin(HOLDER), &ActivateOptions::default())
             }
             Kind::ChangePin => lifecycle::change_pin(card, &pin(HOLDER), &pin(CHANGED)),
             Kind::ReloadPin => lifecycle::reload_pin(card, keys, &pin(CHANGED)),
@@ -416,7 +416,7 @@ impl Scenario {
                 };
                 let rerun = match self.kind {
                     Kind::Activate => {
-                        lifecycle::activate(card, Some(keys), &new, &ActivateOptions::default())
+                        lifecycle::activate_verified(card, keys, &new, &ActivateOptions::default())
                     }
                     _ => lifecycle::change_pin(card, &old, &new),
                 };
@@ -742,7 +742,7 @@ fn sim(card: &TestCard) -> &SimCard {
 }
 
 fn sim_mut(card: &mut TestCard) -> &mut SimCard {
-    card.raw_channel().transport_mut().card_mut()
+    card.raw().transport_mut().card_mut()
 }
 
 /// The card number on the card (EF05 tag 07), unless absent or cleared.

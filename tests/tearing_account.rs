@@ -162,14 +162,14 @@ fn trial(
 ) {
     let mut problems = Vec::new();
     let mut card = image_card(start);
-    card.raw_channel().transport_mut().card_mut().arm_tear(tear);
+    card.raw().transport_mut().card_mut().arm_tear(tear);
     let mut psam = psam_holder(algorithm, KeyLevel::National);
     let result = op.run(&mut card, &mut psam);
     if card.channel().transport().card().tear_fired() != Some(tear) {
         problems.push(format!("{tear} did not fire"));
     }
     // the card back in the reader
-    card.raw_channel().transport_mut().insert_card();
+    card.raw().transport_mut().insert_card();
     let mut completed = Vec::new();
     let mut retry = false;
     match result {
@@ -274,7 +274,7 @@ fn sweep(op: Op, algorithm: Algorithm, t1: bool, failures: &mut Vec<String>) -> 
     let start = personalized_sim_of(spec).into_image();
     // the untorn run: its APDUs and writes
     let mut card = image_card(&start);
-    card.raw_channel()
+    card.raw()
         .transport_mut()
         .card_mut()
         .arm_tear(Tear::AtWrite(u64::MAX));

@@ -217,7 +217,7 @@ struct Row {
 /// Runs `op` on a card in state `from` with `tear` armed; the card back in the reader.
 fn torn_run(op: Op, from: &CardImage, tear: Tear, problems: &mut Vec<String>) -> CardImage {
     let mut card = open(from);
-    card.raw_channel().transport_mut().card_mut().arm_tear(tear);
+    card.raw().transport_mut().card_mut().arm_tear(tear);
     let result = op.run(&mut card);
     if card.channel().transport().card().tear_fired() != Some(tear) {
         problems.push(format!("{tear} did not fire"));
@@ -235,7 +235,7 @@ fn sweep(op: Op, algorithm: Algorithm, failures: &mut Vec<String>) -> Vec<Row> {
     let start = start_card(algorithm);
     // the untorn run: counts and the intended state
     let mut card = open(&start);
-    card.raw_channel()
+    card.raw()
         .transport_mut()
         .card_mut()
         .arm_tear(Tear::AtWrite(u64::MAX));

@@ -712,7 +712,7 @@ fn replay_personalize() {
             SimState::Personalized,
             flow(write_flow::ACTIVATE),
             |c, k| {
-                lifecycle::activate(c, Some(k), &pin(ACTIVATED_PIN), &ActivateOptions::default())
+                lifecycle::activate_verified(c, k, &pin(ACTIVATED_PIN), &ActivateOptions::default())
                     .is_ok()
             },
         ),
@@ -878,7 +878,8 @@ fn sim_handler() {
     );
     session_seed("read-activate-v3", personalized, |c, k| {
         lifecycle::read_verified(c, k, &ReadOptions::default()).unwrap();
-        lifecycle::activate(c, Some(k), &pin(ACTIVATED_PIN), &ActivateOptions::default()).unwrap();
+        lifecycle::activate_verified(c, k, &pin(ACTIVATED_PIN), &ActivateOptions::default())
+            .unwrap();
     });
     let activated = (
         Generation::V2,

@@ -646,9 +646,9 @@ pub fn check_replay_personalize(data: &[u8]) -> bool {
             }
             ok
         }
-        write_flow::ACTIVATE => lifecycle::activate(
+        write_flow::ACTIVATE => lifecycle::activate_verified(
             &mut card,
-            Some(&mut keys),
+            &mut keys,
             &pin(ACTIVATED_PIN),
             &ActivateOptions::default(),
         )
@@ -928,9 +928,9 @@ fn build_image(
     )
     .expect("personalize");
     if state != SimState::Personalized {
-        lifecycle::activate(
+        lifecycle::activate_verified(
             &mut card,
-            Some(&mut keys),
+            &mut keys,
             &Pin::new(ACTIVATED_PIN).expect("PIN"),
             &ActivateOptions::default(),
         )

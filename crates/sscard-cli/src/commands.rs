@@ -315,11 +315,8 @@ pub fn activate(global: &GlobalOpts, args: &ActivateArgs) -> CliResult<()> {
             }
             number = Some(issuing.card_number.to_string());
         }
-        let options = ActivateOptions {
-            refuse_weak: true,
-            check_genuine: false,
-        };
-        match lifecycle::activate(&mut card, None, &new, &options) {
+        let options = ActivateOptions { refuse_weak: true };
+        match lifecycle::activate(&mut card, &new, &options) {
             Ok(()) => Ok(number),
             Err(sscard_core::Error::WrongPin { tries_left }) => Err(CliError::Refused(format!(
                 "the card's PIN is not the initial PIN 123456: the card was activated already (or its PIN changed); the attempt cost a PIN try, {} left", crate::progress::count(u64::from(tries_left), "try", "tries")
@@ -342,6 +339,9 @@ pub fn activate(global: &GlobalOpts, args: &ActivateArgs) -> CliResult<()> {
             validity_checked: !args.no_verify,
         },
     );
+    Ok(())
+}
+
 fn pin_result(global: &GlobalOpts, message: &str, status: Option<PinStatus>) {
     let document = PinDocument {
         result: Outcome::Ok,
@@ -349,9 +349,6 @@ fn pin_result(global: &GlobalOpts, message: &str, status: Option<PinStatus>) {
         status,
     };
     print_result(global, message, document);
-}
-
-    Ok(())
 }
 
 /// `sscard pin ...`.

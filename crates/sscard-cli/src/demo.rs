@@ -117,12 +117,7 @@ pub fn demo(global: &GlobalOpts) -> CliResult<()> {
     step(&mut card, "2. read (genuine: IRK)", data.basic_line());
 
     let new_pin = demo_pin(DEMO_PIN)?;
-    lifecycle::activate(
-        &mut card,
-        Some(&mut keys),
-        &new_pin,
-        &ActivateOptions::default(),
-    )?;
+    lifecycle::activate_verified(&mut card, &mut keys, &new_pin, &ActivateOptions::default())?;
     step(
         &mut card,
         "3. activate (new PIN)",

@@ -3,14 +3,17 @@
 
 use thiserror::Error;
 
+use crate::account::{AccountError, AmountError};
 use crate::algorithm::UnsupportedAlgorithm;
 use crate::apdu::{ApduError, StatusWord, TriesLeft};
 use crate::channel::ChannelError;
-use crate::crypto::CryptoError;
+use crate::crypto::{CryptoError, PinError};
 use crate::data::RegionCode;
 use crate::data::{BcdDate, DataError};
-use crate::keyholder::KeyHolderError;
-use crate::keys::KeyRole;
+use crate::fileaddr::FileAddressError;
+use crate::keyholder::{HsmResponseError, KeyHolderError};
+use crate::keys::{KeyFileError, KeyRole};
+use crate::profile::AreaError;
 use crate::transport::TransportError;
 
 /// Why a card operation did not complete.
@@ -156,11 +159,47 @@ pub enum Error {
     /// A data area file or item cannot be read or written as asked (V2.0 notice; the message
     /// names the file and the item).
     #[error(transparent)]
-    Area(#[from] crate::profile::AreaError),
+    Area(#[from] AreaError),
     /// A medical account transaction or read did not happen as asked (part 5 §7, part 7
     /// §11-12; the message says whether anything was written).
     #[error(transparent)]
-    Account(#[from] crate::account::AccountError),
+    Account(#[from] AccountError),
+    /// A PIN given to the library is not a PIN (4 to 16 digits); the message never shows it.
+    #[error(transparent)]
+    Pin(#[from] PinError),
+    /// A key file cannot be used (unreadable, readable by others, not a version-2 key file).
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+}
+
+/// An HSM's answer that cannot be used is the key holder's failure.
+impl From<HsmResponseError> for Error {
+    fn from(e: HsmResponseError) -> Self {
+        Error::KeyHolder(KeyHolderError::Hsm(e))
+    }
+}
+
+/// An amount that cannot be read is the account operation's failure.
+impl From<AmountError> for Error {
+    fn from(e: AmountError) -> Self {
+        Error::Account(AccountError::Amount(e))
+    }
+}
+
+/// A file address or file data text (the reader interface's `iReadCard`/`iWriteCard`) that
+/// names something the card does not have, or does not follow the syntax, is a data area
+/// error: the message names the file and the item.
+impl From<FileAddressError> for Error {
+    fn from(e: FileAddressError) -> Self {
+        match e {
+            FileAddressError::Area(a) => Error::Area(a),
+            other => Error::Area(AreaError::Invalid {
+                file: "file address".into(),
+                item: String::new(),
+                reason: other.to_string(),
+            }),
+        }
+    }
 }
 
 impl From<ChannelError> for Error {

@@ -280,7 +280,7 @@ fn pinpad_features(
         return Ok(None);
     }
     let features =
-        pinpad::features(card.raw_channel().transport_mut()).map_err(sscard_core::Error::from)?;
+        pinpad::features(card.raw().transport_mut()).map_err(sscard_core::Error::from)?;
     Ok(Some(features))
 }
 
@@ -324,12 +324,9 @@ pub fn verify_pin(state: &mut State, config: &Config, itype: i32) -> Result<Stri
                     format,
                     apdu,
                 };
-                let answer = pinpad::control(
-                    card.raw_channel().transport_mut(),
-                    code,
-                    &structure.to_bytes(),
-                )
-                .map_err(sscard_core::Error::from)?;
+                let answer =
+                    pinpad::control(card.raw().transport_mut(), code, &structure.to_bytes())
+                        .map_err(sscard_core::Error::from)?;
                 return pinpad_result(&answer).map(|()| String::new());
             }
             if config.pin_source == PinSource::PinPad {
@@ -362,12 +359,9 @@ pub fn change_pin(state: &mut State, config: &Config, itype: i32) -> Result<Stri
                     new_offset: block + 1,
                     apdu,
                 };
-                let answer = pinpad::control(
-                    card.raw_channel().transport_mut(),
-                    code,
-                    &structure.to_bytes(),
-                )
-                .map_err(sscard_core::Error::from)?;
+                let answer =
+                    pinpad::control(card.raw().transport_mut(), code, &structure.to_bytes())
+                        .map_err(sscard_core::Error::from)?;
                 return pinpad_result(&answer).map(|()| String::new());
             }
             if config.pin_source == PinSource::PinPad {
@@ -844,12 +838,8 @@ fn verify_holder(
                 format,
                 apdu,
             };
-            let answer = pinpad::control(
-                card.raw_channel().transport_mut(),
-                code,
-                &structure.to_bytes(),
-            )
-            .map_err(sscard_core::Error::from)?;
+            let answer = pinpad::control(card.raw().transport_mut(), code, &structure.to_bytes())
+                .map_err(sscard_core::Error::from)?;
             return pinpad_result(&answer);
         }
         if config.pin_source == PinSource::PinPad {

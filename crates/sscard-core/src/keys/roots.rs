@@ -10,6 +10,7 @@
 //! `sscard` crate reads the file and refuses one that others can read.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
@@ -54,6 +55,44 @@ pub enum KeyFileError {
         /// The length the role needs.
         len: usize,
     },
+    /// The file could not be read (reported by whoever reads it: the `sscard` crate).
+    #[error("cannot read {path}: {reason}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        kind: std::io::ErrorKind,
+        /// Its message.
+        reason: String,
+    },
+    /// Group or others may access the file, which holds secrets.
+    #[error(
+        "{path} holds secrets and is accessible by other users (mode {mode:04o}): run `chmod 600 {path}`"
+    )]
+    NotPrivate {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The content of the file at `path` is not a key file.
+    #[error("key file {path}: {source}")]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with its content.
+        source: Box<KeyFileError>,
+    },
+}
+
+impl KeyFileError {
+    /// The same error, said of the file at `path`.
+    pub fn in_file(self, path: &Path) -> KeyFileError {
+        KeyFileError::InFile {
+            path: path.to_path_buf(),
+            source: Box::new(self),
+        }
+    }
 }
 
 /// National root keys by algorithm and role.

@@ -599,7 +599,7 @@ pub fn read_address<T: Transport>(
     address: &FileAddress,
 ) -> Result<FileData> {
     let profile = access.profile.clone();
-    let resolved = address.resolve(&profile).map_err(address_error)?;
+    let resolved = address.resolve(&profile).map_err(Error::from)?;
     card.operation(|card| {
         let mut out = FileData::new();
         for r in &resolved {
@@ -630,17 +630,6 @@ pub fn check_card_info<T: Transport>(card: &mut Card<T>, info: &CardInfo) -> Res
         }
         Ok(())
     })
-}
-
-fn address_error(e: crate::fileaddr::FileAddressError) -> Error {
-    match e {
-        crate::fileaddr::FileAddressError::Area(a) => Error::Area(a),
-        other => Error::Area(AreaError::Invalid {
-            file: "file address".into(),
-            item: String::new(),
-            reason: other.to_string(),
-        }),
-    }
 }
 
 /// Reads the photo (SSSE EF08, RKSSSE; V2.0 notice §5.2 table 3, §8.1.4).
@@ -900,8 +889,8 @@ pub fn write_address<T: Transport>(
     data: &FileData,
 ) -> Result<()> {
     let profile = access.profile.clone();
-    let resolved = address.resolve(&profile).map_err(address_error)?;
-    let values = data.matching(&resolved).map_err(address_error)?;
+    let resolved = address.resolve(&profile).map_err(Error::from)?;
+    let values = data.matching(&resolved).map_err(Error::from)?;
     let mut plan = Vec::new();
     for (r, v) in resolved.iter().zip(values) {
         plan.push((r.file, encode_writes(r.file, &r.targets, v)?));
@@ -1033,7 +1022,7 @@ impl AreaHsmStep {
         };
         let values = data
             .matching(std::slice::from_ref(&resolved))
-            .map_err(address_error)?;
+            .map_err(Error::from)?;
         self.writes = encode_writes(
             &self.file,
             &self.targets,
@@ -1050,7 +1039,7 @@ fn step1<T: Transport>(
     intent: Intent<'_>,
 ) -> Result<AreaHsmStep> {
     let profile = access.profile.clone();
-    let resolved = address.resolve(&profile).map_err(address_error)?;
+    let resolved = address.resolve(&profile).map_err(Error::from)?;
     let first = resolved
         .into_iter()
         .next()
@@ -1064,7 +1053,7 @@ fn step1<T: Transport>(
                 Some(data) => {
                     let values = data
                         .matching(std::slice::from_ref(&first))
-                        .map_err(address_error)?;
+                        .map_err(Error::from)?;
                     encode_writes(&file, &first.targets, values.first().map_or(&[][..], |v| v))?
                 }
                 None => Vec::new(),

@@ -43,7 +43,8 @@ pub enum Addressing {
 /// `Card` selects SSSE at most once per card session (a reset or a card swap, seen through
 /// [`Transport::reset_epoch`], starts a new one), remembers the security state the card holds
 /// (part 7 §6.6: until reset or another DF is selected) and turns status words into [`Error`]s.
-/// Writes are only reachable through [`crate::lifecycle::AuthenticatedSession`].
+/// Writes are only reachable through [`crate::lifecycle::AuthenticatedSession`]; raw commands
+/// only through the escape hatch [`Card::raw`], which says it bypasses these rules.
 pub struct Card<T: Transport> {
     pub(crate) channel: Channel<T>,
     atr: Vec<u8>,
@@ -127,13 +128,6 @@ impl<T: Transport> Card<T> {
     /// Gives the transport back.
     pub fn into_transport(self) -> T {
         self.channel.into_inner()
-    }
-
-    /// The raw-APDU escape hatch: the channel itself. Commands sent here bypass the card
-    /// model (security state, cached data); use it for diagnostics, not for card operations.
-    pub fn raw_channel(&mut self) -> &mut Channel<T> {
-        self.forget();
-        &mut self.channel
     }
 
     /// Forgets everything learnt about the card when the transport reports a reset or a new

@@ -6,7 +6,8 @@
 //! - [`check_validity()`]: the validity check of part 7 §5.4 and the PIN question of §5.6;
 //! - [`personalize()`]: a card initialized by the manufacturer becomes the holder's card
 //!   (part 10 §5.4; card-printing stations);
-//! - [`activate()`]: the holder replaces the initial PIN (bank outlets);
+//! - [`activate()`] / [`activate_verified()`]: the holder replaces the initial PIN (bank
+//!   outlets);
 //! - PIN: [`pin_status`], [`verify_pin`], [`change_pin`], [`reload_pin`], [`unblock_pin`];
 //! - blocking a lost card: [`block_application`], [`block_card`] (part 7 §13);
 //! - [`read_bank_account`]: the financial application's account number;
@@ -17,7 +18,9 @@
 //! - [`account`]: the medical insurance account of DF04 (part 5 §7, part 7 §10-12, §14):
 //!   credit, offline purchase, balance, transaction records, proof and recovery.
 //!
-//! Writes are only possible through an [`AuthenticatedSession`], which a card reset ends.
+//! Writes are only possible through an [`AuthenticatedSession`], which a card reset ends; raw
+//! commands only through the escape hatch [`Card::raw`] ([`RawCard`]), which bypasses these
+//! rules and says so.
 
 pub mod account;
 pub mod areas;
@@ -28,6 +31,7 @@ mod financial;
 pub mod hsm;
 mod personalize;
 mod pin;
+mod raw;
 mod read;
 mod session;
 mod validity;
@@ -38,9 +42,10 @@ pub use card::{Addressing, Application, Card};
 pub use financial::{read_bank_account, BankAccount, PBOC_DEBIT_AID};
 pub use personalize::{personalize, PersonalizeOptions, PersonalizeReport};
 pub use pin::{
-    activate, change_pin, pin_status, reload_pin, unblock_pin, verify_pin, ActivateOptions,
-    PinStatus,
+    activate, activate_verified, change_pin, pin_status, reload_pin, unblock_pin, verify_pin,
+    ActivateOptions, PinStatus,
 };
+pub use raw::RawCard;
 pub use read::{read, read_verified, CardData, ReadOptions};
 pub use session::AuthenticatedSession;
 pub use validity::{check_validity, Blocklist, ValidityPolicy, Verdict};

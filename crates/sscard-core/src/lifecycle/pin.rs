@@ -81,42 +81,56 @@ pub fn change_pin<T: Transport>(card: &mut Card<T>, old: &Pin, new: &Pin) -> Res
 pub struct ActivateOptions {
     /// Refuse PINs that are easy to guess (`000000`, `123456`, `121212` …). Default: yes.
     pub refuse_weak: bool,
-    /// Check with INTERNAL AUTHENTICATION that the card is genuine first, when a key holder is
-    /// given. Default: yes.
-    pub check_genuine: bool,
 }
 
 impl Default for ActivateOptions {
     fn default() -> Self {
-        ActivateOptions {
-            refuse_weak: true,
-            check_genuine: true,
-        }
+        ActivateOptions { refuse_weak: true }
     }
 }
 
 /// Activation at the bank outlet (启用): the holder replaces the initial PIN set at
-/// personalization with their own, CHANGE PIN from [`Pin::initial`] to `new`. With a key
-/// holder the card is first proven genuine (IRK).
+/// personalization with their own, CHANGE PIN from [`Pin::initial`] to `new` (part 7 §9,
+/// \[design\] D15). The card is not proven genuine here: use [`activate_verified`] with a key
+/// holder, or run [`super::check_validity`] first as a bank outlet does.
+///
+/// A card whose PIN is no longer the initial one answers [`Error::WrongPin`] (the attempt cost
+/// a try).
 pub fn activate<T: Transport>(
     card: &mut Card<T>,
-    key_holder: Option<&mut dyn KeyHolder>,
     new: &Pin,
     options: &ActivateOptions,
 ) -> Result<()> {
+    check_new_pin(new, options)?;
+    change_pin(card, &Pin::initial(), new)
+}
+
+/// [`activate`] after proving the card genuine with the key holder's IRK (INTERNAL
+/// AUTHENTICATION, part 7 §5.4): a card that fails is refused with [`Error::NotGenuine`] before
+/// its PIN is touched.
+pub fn activate_verified<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
+    new: &Pin,
+    options: &ActivateOptions,
+) -> Result<()> {
+    check_new_pin(new, options)?;
+    card.operation(|card| {
+        card.application()?;
+        card.internal_authenticate(&mut *key_holder)
+    })?;
+    change_pin(card, &Pin::initial(), new)
+}
+
+/// The rules of [`ActivateOptions`], before anything is sent to the card.
+fn check_new_pin(new: &Pin, options: &ActivateOptions) -> Result<()> {
     if new.is_initial() {
         return Err(Error::InitialPin);
     }
     if options.refuse_weak && new.is_weak() {
         return Err(Error::WeakPin);
     }
-    if let (Some(kh), true) = (key_holder, options.check_genuine) {
-        card.operation(|card| {
-            card.application()?;
-            card.internal_authenticate(&mut *kh)
-        })?;
-    }
-    change_pin(card, &Pin::initial(), new)
+    Ok(())
 }
 
 /// PIN reload (重置, part 5 §6.8 P2 `01`; reader interface §6): EXTERNAL AUTHENTICATION with
