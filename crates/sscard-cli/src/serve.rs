@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use sscard_core::data::RegionCode;
 use sscard_core::profile::Generation;
-use sscard_sim::vpcd::{VirtualCard, VpcdCard};
-use sscard_sim::SimCard;
+use sscard_sim::vpcd::VpcdCard;
+use sscard_sim::{SimCard, VirtualCard};
 
 use crate::cardstate::{image_card_id, image_state, CardState};
 use crate::cli::{GlobalOpts, OutputFormat, SimServeArgs};

@@ -42,7 +42,8 @@ use sscard_pcsc::{
     Disposition, OpenOptions, Pcsc, PcscTransport, ReaderSelector, ShareMode, Transport,
     TransportError,
 };
-use sscard_sim::vpcd::{EchoCard, VirtualCard, VpcdCard};
+use sscard_sim::vpcd::{EchoCard, VpcdCard};
+use sscard_sim::VirtualCard;
 use sscard_sim::{CardSpec, PsamSpec, SimCard, SimPsam};
 
 const READER0: &str = "Virtual PCD 00 00";

@@ -23,8 +23,9 @@ use sscard_core::crypto::CardFactors;
 use sscard_core::keys::{KeyRole, RootKeys};
 use sscard_core::Algorithm;
 
+use crate::card_key::{diversified_keys, CardKey, DEFAULT_KEY_VERSION};
 use crate::error::SimError;
-use crate::image::{CardKey, SecretBytes, DEFAULT_KEY_VERSION, DEFAULT_TRIES};
+use crate::secret::SecretBytes;
 
 /// The account's keys (part 6 table 3: 医疗保险交易密钥; DSK for the starting day).
 pub const ACCOUNT_ROLES: [KeyRole; 4] = [KeyRole::Dlk, KeyRole::Dpk, KeyRole::Dtk, KeyRole::Dsk];
@@ -138,27 +139,17 @@ impl AccountImage {
         alg: Algorithm,
         factors: &CardFactors,
     ) -> Result<AccountImage, SimError> {
-        let mut out = BTreeMap::new();
-        for role in ACCOUNT_ROLES {
-            let key = keys.card_key(alg, role, factors)?.ok_or_else(|| {
-                SimError::Keys(format!(
-                    "the root keys have no {alg} {role} key, which the medical account needs"
-                ))
-            })?;
-            let version = match role {
+        let out = diversified_keys(
+            keys,
+            alg,
+            factors,
+            &ACCOUNT_ROLES,
+            |role| match role {
                 KeyRole::Dlk | KeyRole::Dpk => spec.key_index,
                 _ => DEFAULT_KEY_VERSION,
-            };
-            out.insert(
-                role.name().to_owned(),
-                CardKey {
-                    value: SecretBytes::from_slice(key.expose_bytes()),
-                    version,
-                    tries_left: DEFAULT_TRIES,
-                    max_tries: DEFAULT_TRIES,
-                },
-            );
-        }
+            },
+            ", which the medical account needs",
+        )?;
         let image = AccountImage {
             keys: out,
             key_index: spec.key_index,

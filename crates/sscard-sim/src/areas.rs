@@ -35,8 +35,9 @@ use sscard_core::profile::areas::{
 use sscard_core::Algorithm;
 
 use crate::account::{AccountImage, AccountSpec};
+use crate::card_key::{diversified_keys, CardKey, DEFAULT_KEY_VERSION};
 use crate::error::SimError;
-use crate::image::{CardKey, HexBytes, SecretBytes, DEFAULT_KEY_VERSION, DEFAULT_TRIES};
+use crate::secret::HexBytes;
 
 /// What a file of a data area holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,24 +196,14 @@ fn keys_for(
     factors: &CardFactors,
     roles: &[KeyRole],
 ) -> Result<BTreeMap<String, CardKey>, SimError> {
-    let mut out = BTreeMap::new();
-    for &role in roles {
-        let key = keys.card_key(alg, role, factors)?.ok_or_else(|| {
-            SimError::Keys(format!(
-                "the root keys have no {alg} {role} key, which the data areas need (regenerate the key file with `sscard keys new`)"
-            ))
-        })?;
-        out.insert(
-            role.name().to_owned(),
-            CardKey {
-                value: SecretBytes::from_slice(key.expose_bytes()),
-                version: DEFAULT_KEY_VERSION,
-                tries_left: DEFAULT_TRIES,
-                max_tries: DEFAULT_TRIES,
-            },
-        );
-    }
-    Ok(out)
+    diversified_keys(
+        keys,
+        alg,
+        factors,
+        roles,
+        |_| DEFAULT_KEY_VERSION,
+        ", which the data areas need (regenerate the key file with `sscard keys new`)",
+    )
 }
 
 /// The empty content of a file.

@@ -10,10 +10,11 @@ use sscard_core::profile::{self, Ef, Generation};
 use sscard_core::Algorithm;
 
 use crate::atr::HistoricalBytes;
+use crate::card_key::{DEFAULT_TRIES, MAX_TRIES};
 use crate::error::SimError;
 use crate::image::{
     is_pin_cn, is_version_one, CardImage, HexBytes, PinRecord, SecretBytes, CARD_IMAGE_FORMAT,
-    DEFAULT_TRIES, IMAGE_VERSION, MAX_TRIES,
+    IMAGE_VERSION,
 };
 use crate::spec::{card_keys, CARD_ID_RID};
 

@@ -39,6 +39,7 @@ use sscard_core::profile::areas::{AreaProfile, DfId, Extensions};
 
 use crate::areas::AreaImage;
 use crate::atr::{self, HistoricalBytes, HISTORICAL_LEN};
+use crate::card_key::{check_counter, CardKey, DEFAULT_TRIES};
 use crate::error::SimError;
 use crate::financial::FinancialApp;
 pub use crate::secret::{HexBytes, SecretBytes};
@@ -47,13 +48,6 @@ pub use crate::secret::{HexBytes, SecretBytes};
 pub const CARD_IMAGE_FORMAT: &str = "sscard-card-image";
 /// The `version` of the image layout this simulator reads and writes.
 pub const IMAGE_VERSION: u64 = 2;
-/// Tries of the PIN and of each counted key (\[design\] D4).
-pub const DEFAULT_TRIES: u8 = 3;
-/// The largest try counter `63Cx` can show.
-pub const MAX_TRIES: u8 = 15;
-/// The version byte of the card's keys: key group 1 (\[design\] D3).
-pub const DEFAULT_KEY_VERSION: u8 = 0x01;
-
 /// The key roles a card holds in SSSE (part 6 table 3, part 9 appendix B, \[design\] D2).
 pub const SSSE_ROLES: [KeyRole; 6] = [
     KeyRole::Irk,
@@ -63,20 +57,6 @@ pub const SSSE_ROLES: [KeyRole; 6] = [
     KeyRole::Stkssse,
     KeyRole::Bk,
 ];
-
-/// One card key with its version and try counter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CardKey {
-    /// The key: 16 bytes, 8 for STKSSSE on 3DES cards (single DES, \[design\] D2).
-    pub value: SecretBytes,
-    /// The key version a command may name in its optional version byte (\[design\] D3).
-    pub version: u8,
-    /// Tries left before the key locks (`6983`).
-    pub tries_left: u8,
-    /// The value a successful authentication restores.
-    pub max_tries: u8,
-}
 
 /// The PIN and its try counter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,16 +375,6 @@ impl Guarded {
             || self.tries.len() != after.tries.len()
             || self.tries.iter().zip(&after.tries).any(|(b, a)| a < b)
     }
-}
-
-/// A try counter must be 1 ≤ max ≤ 15 and tries ≤ max.
-fn check_counter(what: &str, tries: u8, max: u8) -> Result<(), SimError> {
-    if max == 0 || max > MAX_TRIES || tries > max {
-        return Err(SimError::InvalidImage(format!(
-            "{what}: counter {tries} of {max} (the maximum is 1 to {MAX_TRIES})"
-        )));
-    }
-    Ok(())
 }
 
 /// Whether `cn` is a PIN of 4 to 16 digits as part 5 §6.3.1 encodes it.

@@ -14,11 +14,11 @@ use sscard_core::Algorithm;
 
 use crate::areas::DataAreas;
 use crate::atr::{self, HistoricalBytes, DEFAULT_CHIP_PROVIDER, DEFAULT_COS, DEFAULT_MANUFACTURER};
+use crate::card_key::{diversified_keys, CardKey, DEFAULT_KEY_VERSION};
 use crate::error::SimError;
 use crate::financial::FinancialApp;
 use crate::image::{
-    CardImage, CardKey, HexBytes, PinRecord, SecretBytes, CARD_IMAGE_FORMAT, DEFAULT_KEY_VERSION,
-    DEFAULT_TRIES, IMAGE_VERSION, SSSE_ROLES,
+    CardImage, HexBytes, PinRecord, SecretBytes, CARD_IMAGE_FORMAT, IMAGE_VERSION, SSSE_ROLES,
 };
 
 /// The registered identifier of the social security card in the card identification code
@@ -176,22 +176,7 @@ pub(crate) fn card_keys(
     alg: Algorithm,
     factors: &CardFactors,
 ) -> Result<BTreeMap<String, CardKey>, SimError> {
-    let mut out = BTreeMap::new();
-    for role in SSSE_ROLES {
-        let key = keys
-            .card_key(alg, role, factors)?
-            .ok_or_else(|| SimError::Keys(format!("the root keys have no {alg} {role} key")))?;
-        out.insert(
-            role.name().to_owned(),
-            CardKey {
-                value: SecretBytes::from_slice(key.expose_bytes()),
-                version: DEFAULT_KEY_VERSION,
-                tries_left: DEFAULT_TRIES,
-                max_tries: DEFAULT_TRIES,
-            },
-        );
-    }
-    Ok(out)
+    diversified_keys(keys, alg, factors, &SSSE_ROLES, |_| DEFAULT_KEY_VERSION, "")
 }
 
 impl CardImage {

@@ -9,7 +9,7 @@ use crate::card::SimCard;
 use crate::fileio::{self, Durability};
 use crate::image::Guarded;
 
-pub use crate::vpcd::VirtualCard;
+use crate::virtual_card::VirtualCard;
 
 /// A virtual reader holding one [`VirtualCard`], implementing [`Transport`] in process.
 ///

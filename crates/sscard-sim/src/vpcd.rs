@@ -1,7 +1,7 @@
 //! A virtual card for a real pcscd: the client side of the vsmartcard `vpcd` protocol.
 //!
-//! [`VirtualCard`] is defined here once: `SimCard` and `SimPsam` implement it, the in-process
-//! [`crate::SimTransport`] and the vpcd server below both serve it.
+//! It serves any [`VirtualCard`] (`SimCard`, `SimPsam`, [`EchoCard`]), as the in-process
+//! [`crate::SimTransport`] does.
 //!
 //! # The protocol
 //!
@@ -27,6 +27,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::virtual_card::VirtualCard;
+
 /// Port of the first virtual reader of a stock `vsmartcard-vpcd` install (the second is +1).
 pub const DEFAULT_VPCD_PORT: u16 = 35963;
 
@@ -35,43 +37,6 @@ pub const VPCD_PORT_ENV: &str = "SSCARD_VPCD_PORT";
 
 /// How often a blocked read wakes up to look at the stop flag.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
-
-/// Anything that behaves like a card in a reader: an ATR, a command handler and a reset.
-///
-/// Implemented by the simulated card and PSAM; served to a real pcscd by [`serve`] and
-/// [`VpcdCard`], and wrapped in process by the simulator's transport.
-pub trait VirtualCard {
-    /// The answer to reset.
-    fn atr(&self) -> Vec<u8>;
-    /// Processes one raw command APDU and returns the raw response (data ‖ SW1 SW2).
-    fn handle(&mut self, apdu: &[u8]) -> Vec<u8>;
-    /// A warm or cold reset: volatile state is lost, persistent state stays.
-    fn reset(&mut self);
-}
-
-impl<C: VirtualCard + ?Sized> VirtualCard for Box<C> {
-    fn atr(&self) -> Vec<u8> {
-        (**self).atr()
-    }
-    fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
-        (**self).handle(apdu)
-    }
-    fn reset(&mut self) {
-        (**self).reset()
-    }
-}
-
-impl<C: VirtualCard + ?Sized> VirtualCard for &mut C {
-    fn atr(&self) -> Vec<u8> {
-        (**self).atr()
-    }
-    fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
-        (**self).handle(apdu)
-    }
-    fn reset(&mut self) {
-        (**self).reset()
-    }
-}
 
 /// A trivial test card: answers every command APDU with the APDU itself followed by `90 00`.
 ///

@@ -212,7 +212,7 @@ impl SimCard {
     }
 
     /// The account key of `role` in DF04 (EXTERNAL AUTHENTICATION with DSK).
-    pub(crate) fn account_key(&self, role: KeyRole) -> Option<&crate::image::CardKey> {
+    pub(crate) fn account_key(&self, role: KeyRole) -> Option<&crate::card_key::CardKey> {
         self.account()?.key(role)
     }
 

@@ -26,8 +26,9 @@ use super::files::{find, Address, Occurrence};
 use super::{Abort, Change, Df, File, Outcome, Reply, SimCard};
 use crate::apdu::{sw, Apdu};
 use crate::areas::FileContent;
+use crate::card_key::CardKey;
 use crate::error::SimError;
-use crate::image::{CardImage, CardKey, HexBytes};
+use crate::image::{CardImage, HexBytes};
 
 /// One atomic change of a data area ([`crate::tear`]).
 #[derive(Debug)]

@@ -71,7 +71,7 @@ use crate::image::{CardImage, HexBytes, SecretBytes};
 use crate::spec::CardSpec;
 use crate::t0;
 use crate::tear::TearState;
-use crate::transport::VirtualCard;
+use crate::virtual_card::VirtualCard;
 
 /// Instruction bytes the card knows, with the class each needs.
 pub(crate) mod ins {

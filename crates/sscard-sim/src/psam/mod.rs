@@ -58,7 +58,7 @@ use crate::atr;
 use crate::error::SimError;
 use crate::financial::ber;
 use crate::t0;
-use crate::transport::VirtualCard;
+use crate::virtual_card::VirtualCard;
 
 /// The historical bytes of the simulated PSAM's ATR: `00 81` and ASCII `PSAMSI`.
 pub const PSAM_HISTORICAL: [u8; 8] = [0x00, 0x81, 0x50, 0x53, 0x41, 0x4D, 0x53, 0x49];
