@@ -36,7 +36,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use common::{csv, pin_file, set_mode, stderr, stdout, workdir};
+use common::{checked_document, csv, pin_file, set_mode, stderr, stdout, workdir};
 use sscard_pcsc::testing::PrivatePcscd;
 
 const CARD_READER: &str = "Virtual PCD 00 00";
