@@ -18,9 +18,6 @@ import tomllib
 # Pairs known and being fixed, each with why it is tolerated for now. Remove an entry as soon as
 # its pair is gone (an entry that no longer matches anything is noted in the output).
 ALLOWED = {
-    # sscard-sim: the data areas of a simulated card and its image refer to each other; another
-    # engineer is moving the shared part out (issue 14, "Rooms").
-    ("crates/sscard-sim", "areas", "image"),
     # cleanroom/terminal is an independent implementation of the specification, kept as written
     # by its author as a conformance oracle: sscard's engineers do not edit it.
     ("crates/cleanroom/terminal", "error", "keys"),
