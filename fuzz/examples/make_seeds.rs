@@ -294,7 +294,7 @@ fn response_parsing() {
         &bytes_of(&commands::update_record(
             Some(5),
             RecordRef::Tag(7),
-            sscard_core::codec::tlv(7, b"KD5578904"),
+            sscard_core::tlv::simple(7, b"KD5578904"),
         )),
     );
     write(
@@ -945,7 +945,7 @@ fn sim_handler() {
     encode_apdu(&mut seed, &bytes_of(&commands::select_aid(&SSSE_AID)));
     seed.extend([op::AUTH, 0x04]);
     let update =
-        commands::update_record(Some(5), RecordRef::Tag(2), sscard_core::codec::tlv(2, b"3"));
+        commands::update_record(Some(5), RecordRef::Tag(2), sscard_core::tlv::simple(2, b"3"));
     encode_apdu(&mut seed, &bytes_of(&update));
     seed.extend([op::AUTH, 0x06]);
     seed.extend([op::MAC, 0x82, 7, 0x84, 0x24, 0x00, 0x01, 0x12, 0x34, 0x56]);

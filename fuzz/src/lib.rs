@@ -35,12 +35,12 @@ use sscard_core::data::{
     BcdDate, CardIdentificationCode, CardIssuingData, HolderData, Name, PersonRecord,
     Personalization, RegionCode,
 };
-use sscard_core::fci::Fci;
 use sscard_core::keyholder::{CardContext, KeyFile, KeyHolder, KeyHolderError, SecureMessage};
 use sscard_core::keys::{KeyRole, RootKeys};
 use sscard_core::lifecycle::{
     self, hsm, ActivateOptions, Addressing, Card, PersonalizeOptions, ReadOptions, ValidityPolicy,
 };
+use sscard_core::profile::fci::Fci;
 use sscard_core::profile::{self, Ef, Generation};
 use sscard_core::tlv;
 use sscard_core::transport::{Transport, TransportError};
@@ -233,8 +233,9 @@ pub fn check_parsers(data: &[u8]) {
         assert_eq!(again.le(), command.le());
     }
     for tag in BER_TAGS {
-        let _ = tlv::find(data, tag);
+        let _ = tlv::find_ber(data, tag);
     }
+    let _ = tlv::parse_dol(data);
     if let Ok(fci) = Fci::parse(data) {
         if let Some(byte) = fci.algorithm {
             let _ = Algorithm::from_byte(byte);
@@ -308,14 +309,14 @@ fn concat_records(records: &[(u8, Vec<u8>)]) -> Vec<u8> {
 }
 
 fn check_records(data: &[u8]) {
-    let Ok(records) = codec::parse_records(data) else {
+    let Ok(records) = tlv::parse_simple(data) else {
         return;
     };
     for generation in GENERATIONS {
         if let Ok(issuing) = CardIssuingData::from_records(generation, &records) {
             if let Ok(encoded) = issuing.to_records(generation) {
                 let bytes = concat_records(&encoded);
-                let borrowed = codec::parse_records(&bytes).expect("encoded records parse");
+                let borrowed = tlv::parse_simple(&bytes).expect("encoded records parse");
                 let back = CardIssuingData::from_records(generation, &borrowed)
                     .expect("re-encoded EF05 records parse");
                 assert_eq!(back, issuing, "EF05 round trip ({generation:?})");
@@ -324,7 +325,7 @@ fn check_records(data: &[u8]) {
         if let Ok(holder) = HolderData::from_records(generation, &records) {
             if let Ok(encoded) = holder.to_records(generation) {
                 let bytes = concat_records(&encoded);
-                let borrowed = codec::parse_records(&bytes).expect("encoded records parse");
+                let borrowed = tlv::parse_simple(&bytes).expect("encoded records parse");
                 let back = HolderData::from_records(generation, &borrowed)
                     .expect("re-encoded EF06 records parse");
                 assert_eq!(back, holder, "EF06 round trip ({generation:?})");
@@ -1300,7 +1301,7 @@ pub fn check_person_record(data: &[u8]) {
         .to_records(generation)
         .expect("valid holder data encodes");
     let bytes = concat_records(&encoded);
-    let borrowed = codec::parse_records(&bytes).expect("encoded records parse");
+    let borrowed = tlv::parse_simple(&bytes).expect("encoded records parse");
     let back = HolderData::from_records(generation, &borrowed).expect("EF06 records parse");
     assert_eq!(&back, holder, "EF06 round trip of a valid person");
     let spec = CardSpec::new(generation, Algorithm::Sm4, person.region(), SERIAL);
@@ -1310,7 +1311,7 @@ pub fn check_person_record(data: &[u8]) {
         .to_records(generation)
         .expect("valid issuing data encodes");
     let bytes = concat_records(&encoded);
-    let borrowed = codec::parse_records(&bytes).expect("encoded records parse");
+    let borrowed = tlv::parse_simple(&bytes).expect("encoded records parse");
     let back = CardIssuingData::from_records(generation, &borrowed).expect("EF05 records parse");
     assert_eq!(back, issuing, "EF05 round trip of a valid person");
     let json = serde_json::to_string(&record).expect("PersonRecord serializes");
@@ -1448,7 +1449,7 @@ mod tests {
             commands::update_record(
                 Some(5),
                 sscard_core::apdu::RecordRef::Tag(tag),
-                codec::tlv(tag, value),
+                tlv::simple(tag, value),
             )
             .to_bytes()
             .unwrap()

@@ -1,4 +1,5 @@
-//! Field encodings of the card's data elements and SIMPLE-TLV records (docs/card-os.md §1).
+//! Field encodings of the card's data elements (docs/card-os.md §1); their SIMPLE-TLV framing
+//! is [`crate::tlv`]'s.
 //!
 //! - `an`: ASCII, right-padded with `20` on write;
 //! - `an` GBK (names): GBK bytes, right-padded with `00` on write;
@@ -227,87 +228,6 @@ pub fn encode_b(field: &'static str, bytes: &[u8], len: usize) -> Result<Vec<u8>
     Ok(bytes.to_vec())
 }
 
-/// A SIMPLE-TLV record: `tag ‖ length ‖ value`, with a 1-byte length up to 254 bytes and the
-/// 3-byte form `FF hi lo` above. Values longer than 65535 bytes cannot be encoded and are cut
-/// to 65535 bytes (no card element is longer than 30 bytes); use [`try_tlv`] to be told.
-pub fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
-    let value = value.get(..usize::from(u16::MAX)).unwrap_or(value);
-    let mut out = Vec::with_capacity(value.len() + 4);
-    out.push(tag);
-    match u8::try_from(value.len()) {
-        Ok(len) if len < 0xFF => out.push(len),
-        _ => {
-            let len = u16::try_from(value.len()).unwrap_or(u16::MAX);
-            out.push(0xFF);
-            out.extend_from_slice(&len.to_be_bytes());
-        }
-    }
-    out.extend_from_slice(value);
-    out
-}
-
-/// Like [`tlv`], but an error for a value longer than 65535 bytes or the invalid tags `00`/`FF`.
-pub fn try_tlv(tag: u8, value: &[u8]) -> Result<Vec<u8>, DataError> {
-    if tag == 0x00 || tag == 0xFF {
-        return Err(DataError::InvalidTag { offset: 0, tag });
-    }
-    if value.len() > usize::from(u16::MAX) {
-        return Err(DataError::invalid(
-            "tlv",
-            format!("a {}-byte value does not fit a SIMPLE-TLV", value.len()),
-        ));
-    }
-    Ok(tlv(tag, value))
-}
-
-/// Splits a concatenation of SIMPLE-TLV records (what READ RECORD answers, one record or all
-/// records from a number) into `(tag, value)` pairs, in order.
-///
-/// Lengths are 1 byte (`00`-`FE`) or 3 bytes (`FF hi lo`). Tags `00` and `FF` are invalid
-/// ([`DataError::InvalidTag`]); a record cut short is [`DataError::Truncated`]. Empty input gives
-/// no records.
-pub fn parse_records(bytes: &[u8]) -> Result<Vec<(u8, &[u8])>, DataError> {
-    let mut out = Vec::new();
-    let mut rest = bytes;
-    let mut offset = 0usize;
-    while let Some((&tag, after_tag)) = rest.split_first() {
-        if tag == 0x00 || tag == 0xFF {
-            return Err(DataError::InvalidTag { offset, tag });
-        }
-        let (len, header, after_len) = match after_tag.split_first() {
-            None => {
-                return Err(DataError::Truncated {
-                    offset,
-                    needed: 1,
-                    available: 0,
-                })
-            }
-            Some((0xFF, long)) => match long {
-                [hi, lo, tail @ ..] => (usize::from(u16::from_be_bytes([*hi, *lo])), 4, tail),
-                _ => {
-                    return Err(DataError::Truncated {
-                        offset,
-                        needed: 2,
-                        available: long.len(),
-                    })
-                }
-            },
-            Some((&len, tail)) => (usize::from(len), 2, tail),
-        };
-        let (value, tail) = after_len
-            .split_at_checked(len)
-            .ok_or(DataError::Truncated {
-                offset,
-                needed: len,
-                available: after_len.len(),
-            })?;
-        out.push((tag, value));
-        rest = tail;
-        offset += header + len;
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -426,95 +346,7 @@ mod tests {
         assert!(decode_value(spec(0x02), b"33").is_err());
     }
 
-    #[test]
-    fn tlv_forms() {
-        assert_eq!(tlv(0x05, &[0x20, 0x25]), [0x05, 0x02, 0x20, 0x25]);
-        assert_eq!(tlv(0x4E, &[]), [0x4E, 0x00]);
-        let long = vec![0xAB; 300];
-        let t = tlv(0x10, &long);
-        assert_eq!(&t[..4], &[0x10, 0xFF, 0x01, 0x2C]);
-        assert_eq!(t.len(), 304);
-        assert_eq!(tlv(0x10, &[0; 254])[1], 0xFE);
-        assert_eq!(&tlv(0x10, &[0; 255])[1..4], &[0xFF, 0x00, 0xFF]);
-        assert!(try_tlv(0x00, &[]).is_err());
-        assert!(try_tlv(0x01, &vec![0; 70_000]).is_err());
-        assert_eq!(tlv(0x01, &vec![0; 70_000]).len(), 65_535 + 4);
-        let parsed = parse_records(&t).unwrap();
-        assert_eq!(parsed, vec![(0x10, &long[..])]);
-    }
-
-    #[test]
-    fn parse_concatenated_records() {
-        let data = hex::decode("0201330304322E30300504201507110700").unwrap();
-        let r = parse_records(&data).unwrap();
-        assert_eq!(
-            r,
-            vec![
-                (0x02, &b"3"[..]),
-                (0x03, &b"2.00"[..]),
-                (0x05, &[0x20, 0x15, 0x07, 0x11][..]),
-                (0x07, &[][..]),
-            ]
-        );
-        assert_eq!(parse_records(&[]).unwrap(), vec![]);
-        assert_eq!(
-            parse_records(&[0x02, 0x01, 0x33, 0x03]),
-            Err(DataError::Truncated {
-                offset: 3,
-                needed: 1,
-                available: 0
-            })
-        );
-        assert_eq!(
-            parse_records(&[0x02, 0x05, 0x33]),
-            Err(DataError::Truncated {
-                offset: 0,
-                needed: 5,
-                available: 1
-            })
-        );
-        assert_eq!(
-            parse_records(&[0x02, 0xFF, 0x00]),
-            Err(DataError::Truncated {
-                offset: 0,
-                needed: 2,
-                available: 1
-            })
-        );
-        assert_eq!(
-            parse_records(&[0x02, 0x00, 0x00, 0x01]),
-            Err(DataError::InvalidTag {
-                offset: 2,
-                tag: 0x00
-            })
-        );
-        assert!(matches!(
-            parse_records(&[0xFF, 0x00]),
-            Err(DataError::InvalidTag { tag: 0xFF, .. })
-        ));
-    }
-
     proptest! {
-        #[test]
-        fn parse_records_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
-            if let Ok(records) = parse_records(&bytes) {
-                // re-encoding gives the input back when every length used the short form
-                let again: Vec<u8> = records.iter().flat_map(|(t, v)| tlv(*t, v)).collect();
-                let total: usize = records.iter().map(|(_, v)| v.len()).sum();
-                prop_assert!(total <= bytes.len());
-                if records.iter().all(|(_, v)| v.len() < 0xFF) && again.len() == bytes.len() {
-                    prop_assert_eq!(again, bytes);
-                }
-            }
-        }
-
-        #[test]
-        fn tlv_round_trips(tag in 1u8..0xFF, value in proptest::collection::vec(any::<u8>(), 0..400)) {
-            let encoded = tlv(tag, &value);
-            let parsed = parse_records(&encoded).unwrap();
-            prop_assert_eq!(parsed, vec![(tag, &value[..])]);
-        }
-
         #[test]
         fn cn_round_trips(digits in "[0-9]{0,24}") {
             let v = encode_cn("x", &digits, 12).unwrap();

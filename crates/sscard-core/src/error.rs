@@ -14,6 +14,7 @@ use crate::fileaddr::FileAddressError;
 use crate::keyholder::{HsmResponseError, KeyHolderError};
 use crate::keys::{KeyFileError, KeyRole};
 use crate::profile::AreaError;
+use crate::tlv::TlvError;
 use crate::transport::TransportError;
 
 /// Why a card operation did not complete.
@@ -170,6 +171,9 @@ pub enum Error {
     /// A key file cannot be used (unreadable, readable by others, not a version-2 key file).
     #[error(transparent)]
     KeyFile(#[from] KeyFileError),
+    /// Bytes are not the TLVs they should be (a record, an FCI).
+    #[error(transparent)]
+    Tlv(#[from] TlvError),
 }
 
 /// An HSM's answer that cannot be used is the key holder's failure.

@@ -21,7 +21,6 @@ pub mod codec;
 pub mod crypto;
 pub mod data;
 pub mod error;
-pub mod fci;
 pub mod fileaddr;
 pub mod keyholder;
 pub mod keys;

@@ -3,10 +3,10 @@
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use sscard_core::codec;
 use sscard_core::data::RegionCode;
 use sscard_core::keys::RootKeys;
 use sscard_core::profile::{self, Ef, Generation};
+use sscard_core::tlv;
 use sscard_core::Algorithm;
 
 use crate::atr::HistoricalBytes;
@@ -131,7 +131,7 @@ impl CardImage {
                         item.len
                     )));
                 }
-                list.push(HexBytes(codec::tlv(tag, value)));
+                list.push(HexBytes(tlv::simple(tag, value)));
             }
         }
         let [mut ef05, ef06] = lists;
@@ -143,7 +143,7 @@ impl CardImage {
             id.extend_from_slice(&CARD_ID_RID);
             id.extend_from_slice(&chip_serial);
             id.extend_from_slice(&[0; 4]);
-            ef05.insert(0, HexBytes(codec::tlv(profile::tag::CARD_ID, &id)));
+            ef05.insert(0, HexBytes(tlv::simple(profile::tag::CARD_ID, &id)));
         }
 
         let pin = match obj.get("pin") {

@@ -19,6 +19,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use sscard_core::profile::fci::Fci;
+use sscard_core::tlv::ber;
+
 use crate::error::SimError;
 use crate::secret::HexBytes;
 
@@ -111,12 +114,14 @@ impl FinancialApp {
         Ok(())
     }
 
-    /// The FCI of the PSE.
+    /// The FCI of the PSE: its name and the SFI of its directory.
     pub(crate) fn pse_fci(&self) -> Vec<u8> {
-        let a5 = ber(&[0x88], &[RECORD_SFI]);
-        let mut body = ber(&[0x84], PSE_NAME);
-        body.extend(ber(&[0xA5], &a5));
-        ber(&[0x6F], &body)
+        Fci {
+            df_name: Some(PSE_NAME.to_vec()),
+            directory_sfi: Some(RECORD_SFI),
+            algorithm: None,
+        }
+        .to_bytes()
     }
 
     /// The records of the PSE directory (SFI 1): one entry, the application.
@@ -179,19 +184,6 @@ fn nibbles(text: &str) -> Vec<u8> {
         .collect()
 }
 
-/// A BER-TLV object with a definite length (short form below 128 bytes).
-pub(crate) fn ber(tag: &[u8], value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(tag.len() + value.len() + 3);
-    out.extend_from_slice(tag);
-    match value.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n < 0x100 => out.extend_from_slice(&[0x81, n as u8]),
-        n => out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend_from_slice(value);
-    out
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -233,7 +225,5 @@ mod tests {
         app.label = "X".into();
         app.aid = HexBytes(vec![1, 2]);
         assert!(app.validate().is_err());
-        assert_eq!(ber(&[0x70], &[0; 200])[..3], [0x70, 0x81, 200]);
-        assert_eq!(ber(&[0x70], &[0; 300])[..4], [0x70, 0x82, 0x01, 0x2C]);
     }
 }

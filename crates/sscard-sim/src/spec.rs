@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use zeroize::Zeroizing;
 
-use sscard_core::codec;
 use sscard_core::crypto::{CardFactors, Pin};
 use sscard_core::data::RegionCode;
 use sscard_core::keys::RootKeys;
 use sscard_core::profile::{self, Ef, Generation};
+use sscard_core::tlv;
 use sscard_core::Algorithm;
 
 use crate::areas::DataAreas;
@@ -205,7 +205,10 @@ impl CardImage {
             historical_bytes: HexBytes(spec.historical().to_bytes().to_vec()),
             region: spec.region,
             keys: card_keys(keys, spec.algorithm, &factors)?,
-            ef05: vec![HexBytes(codec::tlv(profile::tag::CARD_ID, &spec.card_id()))],
+            ef05: vec![HexBytes(tlv::simple(
+                profile::tag::CARD_ID,
+                &spec.card_id(),
+            ))],
             ef06: Vec::new(),
             ef07: has_binaries.then(HexBytes::default),
             ef08: has_binaries.then(HexBytes::default),
@@ -258,7 +261,7 @@ impl CardImage {
             if list.iter().any(|r| r.0.first() == Some(&tag)) {
                 return Err(SimError::InvalidSpec(format!("tag {tag:02X} given twice")));
             }
-            list.push(HexBytes(codec::tlv(tag, value)));
+            list.push(HexBytes(tlv::simple(tag, value)));
         }
         for ef in Ef::RECORD_FILES {
             let order = |r: &HexBytes| {

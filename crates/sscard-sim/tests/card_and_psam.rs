@@ -3,11 +3,11 @@
 //! only key holder is a simulated PSAM, both behind `SimTransport`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use sscard_core::codec::tlv;
 use sscard_core::crypto::{card_factor_from_atr, city_factor, province_factor};
 use sscard_core::data::RegionCode;
 use sscard_core::keys::{KeyRole, RootKeys};
 use sscard_core::profile::{Generation, SSSE_AID};
+use sscard_core::tlv::simple as tlv;
 use sscard_core::transport::Transport;
 use sscard_core::Algorithm;
 use sscard_sim::{CardImage, CardSpec, PsamSpec, SimCard, SimPsam, SimTransport};

@@ -59,26 +59,6 @@ pub enum DataError {
         /// JSON field name of the element found blank.
         field: &'static str,
     },
-    /// SIMPLE-TLV data ends in the middle of a record.
-    #[error(
-        "TLV data truncated at offset {offset}: {needed} more bytes needed, {available} present"
-    )]
-    Truncated {
-        /// Offset of the record (or length field) that is cut short.
-        offset: usize,
-        /// Bytes the record header announces (or needs for its length field).
-        needed: usize,
-        /// Bytes actually left.
-        available: usize,
-    },
-    /// A SIMPLE-TLV tag `00` or `FF`, which ISO 7816-4 does not allow.
-    #[error("TLV data has the invalid tag {tag:02X} at offset {offset}")]
-    InvalidTag {
-        /// Offset of the tag byte.
-        offset: usize,
-        /// The tag byte.
-        tag: u8,
-    },
     /// The personalization input is not well-formed JSON or has unknown / missing fields.
     #[error("personalization input: {0}")]
     Json(String),
@@ -130,12 +110,8 @@ mod tests {
             DataError::Blank { field: "ssn" }.in_field("x").field(),
             Some("x")
         );
-        let t = DataError::Truncated {
-            offset: 1,
-            needed: 3,
-            available: 2,
-        };
-        assert_eq!(t.field(), None);
-        assert_eq!(t.clone().in_field("x"), t);
+        let j = DataError::Json("not JSON".into());
+        assert_eq!(j.field(), None);
+        assert_eq!(j.clone().in_field("x"), j);
     }
 }

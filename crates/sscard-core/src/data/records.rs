@@ -6,8 +6,8 @@ use super::{
     BcdDate, CardIdentificationCode, CardNumber, DataError, Ethnicity, Name, RegionCode, Sex,
     SocialSecurityNumber,
 };
-use crate::codec;
 use crate::profile::{self, tag, Ef, ElementSpec, Format, Generation};
+use crate::{codec, tlv};
 
 /// Builds the full TLV records of `ef` for `generation` in record order; `value` gives each
 /// element's padded value.
@@ -26,7 +26,7 @@ fn build(
                     format!("{} bytes encoded, the record has {}", v.len(), spec.len),
                 ));
             }
-            Ok((spec.tag, codec::tlv(spec.tag, &v)))
+            Ok((spec.tag, tlv::simple(spec.tag, &v)))
         })
         .collect()
 }
@@ -343,7 +343,7 @@ mod tests {
     }
 
     fn borrowed(all: &[u8]) -> Vec<(u8, &[u8])> {
-        codec::parse_records(all).unwrap()
+        tlv::parse_simple(all).unwrap()
     }
 
     #[test]
@@ -613,7 +613,7 @@ mod tests {
             all.extend(parse(&holder("王小明").to_records(g).unwrap()));
             let i = pos % all.len();
             all[i] = byte;
-            if let Ok(list) = codec::parse_records(&all) {
+            if let Ok(list) = tlv::parse_simple(&all) {
                 let _ = CardIssuingData::from_records(g, &list);
                 let _ = HolderData::from_records(g, &list);
             }

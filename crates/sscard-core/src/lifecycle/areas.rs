@@ -355,7 +355,7 @@ fn read_tag<T: Transport>(
     let p2 = (file.sfi << 3) | if next { 0b010 } else { 0b000 };
     let command = Command::new(0x00, 0xB2, item.tag, p2).with_le(item.len + 2);
     match card.exchange_raw(&command)? {
-        (data, StatusWord::Ok) => match crate::codec::parse_records(&data).as_deref() {
+        (data, StatusWord::Ok) => match crate::tlv::parse_simple(&data).as_deref() {
             Ok([(t, value)]) if *t == item.tag => Ok(Some(value.to_vec())),
             _ => Err(Error::MalformedResponse {
                 command: "READ RECORD",
@@ -799,7 +799,7 @@ fn write_file_inner<T: Transport>(
                 position(card, file, item, *occurrence)?;
                 let mode = if *occurrence > 1 { 0b010 } else { 0b000 };
                 let command = Command::new(0x00, 0xDC, item.tag, (file.sfi << 3) | mode)
-                    .with_data(crate::codec::tlv(item.tag, value));
+                    .with_data(crate::tlv::simple(item.tag, value));
                 card.exchange("UPDATE RECORD", &command)?;
             }
             Write::Append(record) => {
@@ -864,7 +864,7 @@ fn write_ssse<T: Transport>(
                 let command = commands::update_record(
                     Some(spec.ef.sfi()),
                     crate::apdu::RecordRef::Tag(spec.tag),
-                    crate::codec::tlv(spec.tag, value),
+                    crate::tlv::simple(spec.tag, value),
                 );
                 card.exchange("UPDATE RECORD", &command)?;
             }

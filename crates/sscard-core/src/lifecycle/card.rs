@@ -6,14 +6,14 @@ use subtle::ConstantTimeEq;
 
 use crate::apdu::{commands, Command, RecordRef, StatusWord};
 use crate::channel::{Channel, ChannelError, Tracer};
-use crate::codec;
 use crate::crypto::{Pin, AUTH_LEN};
 use crate::data::CardIdentificationCode;
 use crate::error::{Error, Result};
-use crate::fci::Fci;
 use crate::keyholder::{CardContext, KeyHolder, KeyHolderError};
 use crate::keys::KeyRole;
+use crate::profile::fci::Fci;
 use crate::profile::{self, Ef, ElementSpec, Generation};
+use crate::tlv;
 use crate::transport::{Transport, TransportError};
 use crate::Algorithm;
 
@@ -295,7 +295,7 @@ impl<T: Transport> Card<T> {
             StatusWord::RecordNotFound => return Ok(None),
             sw => return Err(status_error(what, sw)),
         }
-        let records = codec::parse_records(&data).map_err(|e| Error::MalformedResponse {
+        let records = tlv::parse_simple(&data).map_err(|e| Error::MalformedResponse {
             command: what,
             reason: e.to_string(),
         })?;

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::apdu::{commands, RecordRef, StatusWord};
 use crate::error::{Error, Result};
-use crate::tlv;
+use crate::tlv::{self, TlvError};
 use crate::transport::Transport;
 
 use super::card::{status_error, Card};
@@ -31,17 +31,27 @@ fn digits(bcd: &[u8]) -> String {
         .collect()
 }
 
-/// Zeros for every data object a DOL asks for (tag, length pairs).
-fn dol_zeros(dol: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut rest = dol;
-    while let Some((&first, after)) = rest.split_first() {
-        let tag_len = if first & 0x1F == 0x1F { 2 } else { 1 };
-        let Some(len) = rest.get(tag_len) else { break };
-        out.resize(out.len() + usize::from(*len), 0);
-        rest = after.get(tag_len..).unwrap_or_default();
-    }
-    out
+/// Tags of the PBOC debit application (JR/T 0025).
+mod tag {
+    /// The processing options data object list, in the FCI.
+    pub const PDOL: [u8; 2] = [0x9F, 0x38];
+    /// Response message template format 1 of GET PROCESSING OPTIONS (AIP ‖ AFL).
+    pub const FORMAT_1: u8 = 0x80;
+    /// The application file locator (format 2).
+    pub const AFL: u8 = 0x94;
+    /// The primary account number.
+    pub const PAN: u8 = 0x5A;
+    /// The application expiration date.
+    pub const EXPIRY: [u8; 2] = [0x5F, 0x24];
+}
+
+/// Zeros for every data object a DOL asks for.
+fn dol_zeros(dol: &[u8]) -> Result<Vec<u8>, TlvError> {
+    let len = tlv::parse_dol(dol)?
+        .iter()
+        .map(|(_, len)| usize::from(*len))
+        .sum();
+    Ok(vec![0; len])
 }
 
 /// Reads the bank account number: SELECT `A000000333010101`, GET PROCESSING OPTIONS, then the
@@ -57,20 +67,21 @@ pub fn read_bank_account<T: Transport>(card: &mut Card<T>) -> Result<BankAccount
             StatusWord::FileNotFound => return Err(Error::NoFinancialApplication),
             sw => return Err(status_error("SELECT financial application", sw)),
         }
-        let malformed = |reason: String| Error::MalformedResponse {
+        let malformed = |e: TlvError| Error::MalformedResponse {
             command: "GET PROCESSING OPTIONS",
-            reason,
+            reason: e.to_string(),
         };
-        let pdol = tlv::find(&fci, &[0x9F, 0x38]).map_err(malformed)?;
-        let gpo = commands::get_processing_options(&dol_zeros(pdol.unwrap_or_default()));
+        let pdol = tlv::find_ber(&fci, &tag::PDOL).map_err(malformed)?;
+        let pdol_data = dol_zeros(pdol.unwrap_or_default()).map_err(malformed)?;
+        let gpo = commands::get_processing_options(&pdol_data);
         let answer = card.exchange("GET PROCESSING OPTIONS", &gpo)?;
         let afl = match answer.split_first() {
-            Some((0x80, _)) => tlv::find(&answer, &[0x80])
+            Some((&tag::FORMAT_1, _)) => tlv::find_ber(&answer, &[tag::FORMAT_1])
                 .map_err(malformed)?
                 .and_then(|v| v.get(2..))
                 .unwrap_or_default()
                 .to_vec(),
-            _ => tlv::find(&answer, &[0x94])
+            _ => tlv::find_ber(&answer, &[tag::AFL])
                 .map_err(malformed)?
                 .unwrap_or_default()
                 .to_vec(),
@@ -81,14 +92,14 @@ pub fn read_bank_account<T: Transport>(card: &mut Card<T>) -> Result<BankAccount
             for record in entry[1]..=entry[2] {
                 let command = commands::read_record(Some(sfi), RecordRef::Number(record), 256);
                 let data = card.exchange("READ RECORD (financial)", &command)?;
-                let record_malformed = |reason: String| Error::MalformedResponse {
+                let record_malformed = |e: TlvError| Error::MalformedResponse {
                     command: "READ RECORD (financial)",
-                    reason,
+                    reason: e.to_string(),
                 };
-                if let Some(date) = tlv::find(&data, &[0x5F, 0x24]).map_err(record_malformed)? {
+                if let Some(date) = tlv::find_ber(&data, &tag::EXPIRY).map_err(record_malformed)? {
                     expiry = Some(digits(date));
                 }
-                if let Some(pan) = tlv::find(&data, &[0x5A]).map_err(record_malformed)? {
+                if let Some(pan) = tlv::find_ber(&data, &[tag::PAN]).map_err(record_malformed)? {
                     return Ok(BankAccount {
                         pan: digits(pan),
                         expiry,
@@ -111,8 +122,8 @@ mod tests {
     #[test]
     fn pan_digits_and_dol() {
         assert_eq!(digits(&[0x62, 0x22, 0x12, 0x34, 0x5F]), "622212345");
-        assert_eq!(dol_zeros(&[0x9F, 0x66, 0x04, 0x95, 0x05]).len(), 9);
-        assert!(dol_zeros(&[]).is_empty());
-        assert_eq!(dol_zeros(&[0x9F]).len(), 0);
+        assert_eq!(dol_zeros(&[0x9F, 0x66, 0x04, 0x95, 0x05]).unwrap().len(), 9);
+        assert!(dol_zeros(&[]).unwrap().is_empty());
+        assert!(dol_zeros(&[0x9F]).is_err(), "a truncated PDOL is refused");
     }
 }

@@ -1,11 +1,11 @@
 //! The one way to write to a card: a session authenticated with UKSSSE.
 
 use crate::apdu::{commands, RecordRef};
-use crate::codec;
 use crate::error::{Error, Result};
 use crate::keyholder::KeyHolder;
 use crate::keys::KeyRole;
 use crate::profile::{Ef, ElementSpec};
+use crate::tlv;
 use crate::transport::Transport;
 
 use super::card::Card;
@@ -72,9 +72,10 @@ impl<'c, T: Transport> AuthenticatedSession<'c, T> {
                 ),
             });
         }
-        let tlv = codec::tlv(spec.tag, value);
+        let record = tlv::simple(spec.tag, value);
         self.card.forget_current_ef();
-        let command = commands::update_record(Some(spec.ef.sfi()), RecordRef::Tag(spec.tag), tlv);
+        let command =
+            commands::update_record(Some(spec.ef.sfi()), RecordRef::Tag(spec.tag), record);
         self.card
             .exchange(update_name(spec.ef), &command)
             .map(|_| ())

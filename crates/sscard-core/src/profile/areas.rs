@@ -1486,7 +1486,7 @@ impl ItemSpec {
     }
 
     fn decode_group(&self, value: &[u8]) -> Value {
-        let Ok(tlvs) = crate::codec::parse_records(value) else {
+        let Ok(tlvs) = crate::tlv::parse_simple(value) else {
             return Value::Raw(value.to_vec());
         };
         Value::Parts(
@@ -1611,7 +1611,7 @@ impl FileSpec {
                 },
                 other => other,
             })?;
-            out.extend(crate::codec::tlv(part.tag, &v));
+            out.extend(crate::tlv::simple(part.tag, &v));
         }
         if out.len() != item.len {
             return Err(AreaError::invalid(

@@ -18,6 +18,7 @@ use crate::keys::KeyRole;
 
 pub mod areas;
 pub mod codes;
+pub mod fci;
 
 pub use areas::{
     AreaError, AreaProfile, Compat, DfId, DfSpec, FileId, FileSpec, ItemSpec, ReadRule, Reading,

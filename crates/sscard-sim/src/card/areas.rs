@@ -18,9 +18,10 @@
 
 use zeroize::Zeroizing;
 
-use sscard_core::codec;
 use sscard_core::keys::KeyRole;
 use sscard_core::profile::areas::{DfId, FileId, FileSpec, ReadRule, Structure, WriteRule};
+use sscard_core::profile::fci::Fci;
+use sscard_core::tlv;
 
 use super::files::{find, Address, Occurrence};
 use super::{Abort, Change, Df, File, Outcome, Reply, SimCard};
@@ -168,13 +169,17 @@ impl SimCard {
 
     /// The FCI of an area DF (part 5 table 38: `6F { 84 <DF name> }`).
     fn area_fci(&self, fid: u16) -> Vec<u8> {
-        use crate::financial::ber;
         let name = self
             .profile
             .df(DfId::Df(fid))
             .map(|d| d.df_name.to_vec())
             .unwrap_or_default();
-        ber(&[0x6F], &ber(&[0x84], &name))
+        Fci {
+            df_name: Some(name),
+            directory_sfi: None,
+            algorithm: None,
+        }
+        .to_bytes()
     }
 
     fn enter_area(&mut self, fid: u16) -> Outcome {
@@ -332,7 +337,7 @@ impl SimCard {
             self.vol.record = Some(0);
             return Ok(Reply::Done);
         }
-        let (tag, value) = match codec::parse_records(a.data).as_deref() {
+        let (tag, value) = match tlv::parse_simple(a.data).as_deref() {
             Ok([(tag, value)]) => (*tag, value.to_vec()),
             _ => return Err(sw::LC_TLV.into()),
         };
@@ -366,7 +371,7 @@ impl SimCard {
         self.persist(Change::Area(AreaChange::Record {
             file: file.id,
             index: target,
-            tlv: codec::tlv(tag, &value),
+            tlv: tlv::simple(tag, &value),
         }))?;
         self.vol.record = Some(target.unwrap_or(records.len()));
         Ok(Reply::Done)

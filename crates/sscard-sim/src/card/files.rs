@@ -3,8 +3,9 @@
 
 use zeroize::Zeroizing;
 
-use sscard_core::codec;
+use sscard_core::profile::fci::Fci;
 use sscard_core::profile::{self, Access, Ef, SSSE_AID};
+use sscard_core::tlv;
 
 use super::{Abort, Change, Df, File, Outcome, Reply, SimCard};
 use crate::apdu::{sw, Apdu};
@@ -99,11 +100,12 @@ impl SimCard {
     /// The SSSE FCI of part 5 table 36: `6F { 84 <DF name>, A5 { 9F0C 03 86 01 <algorithm> } }`
     /// (no `88`: the simulated SSSE has no directory file, part 3 §5.1.4).
     pub(crate) fn ssse_fci(&self) -> Vec<u8> {
-        use crate::financial::ber;
-        let a5 = ber(&[0x9F, 0x0C], &[0x86, 0x01, self.image.algorithm.to_byte()]);
-        let mut body = ber(&[0x84], &SSSE_AID);
-        body.extend(ber(&[0xA5], &a5));
-        ber(&[0x6F], &body)
+        Fci {
+            df_name: Some(SSSE_AID.to_vec()),
+            directory_sfi: None,
+            algorithm: Some(self.image.algorithm.to_byte()),
+        }
+        .to_bytes()
     }
 
     /// SELECT (part 5 §6.11): P1 `00` the MF (`3F00` or no data), P1 `02` an EF of the current
@@ -306,7 +308,7 @@ impl SimCard {
         if !self.satisfied(ef.write_access()) {
             return Err(sw::SECURITY.into());
         }
-        let (tag, value) = match codec::parse_records(a.data).as_deref() {
+        let (tag, value) = match tlv::parse_simple(a.data).as_deref() {
             Ok([(tag, value)]) => (*tag, value.to_vec()),
             _ => return Err(sw::LC_TLV.into()),
         };
@@ -338,7 +340,7 @@ impl SimCard {
         self.persist(Change::Record {
             ef,
             index: target,
-            tlv: codec::tlv(tag, &value),
+            tlv: tlv::simple(tag, &value),
         })?;
         self.vol.record = Some(target.unwrap_or(records.len()));
         Ok(Reply::Done)

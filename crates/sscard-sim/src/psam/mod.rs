@@ -48,6 +48,7 @@ use sscard_core::account::{PurchaseAmounts, TerminalNumber};
 use sscard_core::crypto::{self, account, diversify, reduce_mac, SecretKey};
 use sscard_core::data::RegionCode;
 use sscard_core::keys::RootKeys;
+use sscard_core::profile::fci::Fci;
 use sscard_core::profile::{PSAM_AID, SSSE_AID};
 use sscard_core::Algorithm;
 
@@ -56,7 +57,6 @@ pub use image::{key_algorithm_byte, PsamImage, PsamKey, PsamSpec, PSAM_IMAGE_FOR
 use crate::apdu::{sw, Apdu};
 use crate::atr;
 use crate::error::SimError;
-use crate::financial::ber;
 use crate::t0;
 use crate::virtual_card::VirtualCard;
 
@@ -229,10 +229,14 @@ impl SimPsam {
     }
 
     fn fci(&self, name: &[u8]) -> Zeroizing<Vec<u8>> {
-        let a5 = ber(&[0x9F, 0x0C], &[0x86, 0x01, self.image.algorithm.to_byte()]);
-        let mut body = ber(&[0x84], name);
-        body.extend(ber(&[0xA5], &a5));
-        Zeroizing::new(ber(&[0x6F], &body))
+        Zeroizing::new(
+            Fci {
+                df_name: Some(name.to_vec()),
+                directory_sfi: None,
+                algorithm: Some(self.image.algorithm.to_byte()),
+            }
+            .to_bytes(),
+        )
     }
 
     fn enter(&mut self, df: Dir) {

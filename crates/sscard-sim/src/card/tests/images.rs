@@ -1,10 +1,10 @@
 //! Card images: JSON, validation, redaction, version 1 and its conversion; the blank and
 //! personalized constructors; personalization through APDUs (\[design\] D14, D15).
 
-use sscard_core::codec::tlv;
 use sscard_core::crypto::Pin;
 use sscard_core::keys::KeyRole;
 use sscard_core::profile::{Ef, Generation};
+use sscard_core::tlv::simple as tlv;
 use sscard_core::Algorithm;
 
 use crate::card::SimCard;

@@ -1,9 +1,9 @@
 //! READ RECORD and UPDATE RECORD (part 5 §6.10, §6.13; part 3 §5.3; \[design\] D11, D13, D14,
 //! D16).
 
-use sscard_core::codec::tlv;
 use sscard_core::keys::KeyRole;
 use sscard_core::profile::{Ef, Generation};
+use sscard_core::tlv::simple as tlv;
 use sscard_core::Algorithm;
 
 use crate::test_support::*;

@@ -1,9 +1,9 @@
 //! Power loss at every write of the writing commands (part 7 §14, [`crate::tear`]).
 
-use sscard_core::codec::tlv;
 use sscard_core::crypto::Pin;
 use sscard_core::keys::KeyRole;
 use sscard_core::profile::{Ef, Generation};
+use sscard_core::tlv::simple as tlv;
 use sscard_core::transport::{Transport, TransportError};
 use sscard_core::Algorithm;
 

@@ -1,7 +1,21 @@
 //! File control information (FCI) of a SELECT response: part 5 tables 36-38 (SSSE, DDF, ADF)
-//! and the PSAM's application.
+//! and the PSAM's application. The terminal parses it ([`Fci::parse`]); the simulated card and
+//! PSAM answer with [`Fci::to_bytes`].
 
 use crate::tlv;
+
+/// FCI template.
+const FCI_TEMPLATE: u8 = 0x6F;
+/// DF name.
+const DF_NAME: u8 = 0x84;
+/// FCI proprietary template.
+const PROPRIETARY: u8 = 0xA5;
+/// SFI of the directory elementary file.
+const DIRECTORY_SFI: u8 = 0x88;
+/// The algorithm information (reader interface §10.1; part 7 §5.3).
+const ALGORITHM_INFO: [u8; 2] = [0x9F, 0x0C];
+/// The algorithm byte inside [`ALGORITHM_INFO`].
+const ALGORITHM: u8 = 0x86;
 
 /// What an FCI says.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -18,15 +32,16 @@ pub struct Fci {
 impl Fci {
     /// Parses an FCI (an empty answer, as a case-3 SELECT of an EF gives, is an empty FCI).
     pub fn parse(data: &[u8]) -> Result<Fci, String> {
-        let df_name = tlv::find(data, &[0x84])?.map(<[u8]>::to_vec);
-        let directory_sfi = match tlv::find(data, &[0x88])? {
+        let find = |data, tag: &[u8]| tlv::find_ber(data, tag).map_err(|e| e.to_string());
+        let df_name = find(data, &[DF_NAME])?.map(<[u8]>::to_vec);
+        let directory_sfi = match find(data, &[DIRECTORY_SFI])? {
             Some([sfi]) => Some(*sfi),
             Some(other) => return Err(format!("directory SFI (88) has {} bytes", other.len())),
             None => None,
         };
-        let algorithm = match tlv::find(data, &[0x9F, 0x0C])? {
+        let algorithm = match find(data, &ALGORITHM_INFO)? {
             None => None,
-            Some(info) => match tlv::find(info, &[0x86])? {
+            Some(info) => match find(info, &[ALGORITHM])? {
                 Some([byte]) => Some(*byte),
                 Some(other) => {
                     return Err(format!(
@@ -42,6 +57,29 @@ impl Fci {
             directory_sfi,
             algorithm,
         })
+    }
+
+    /// The FCI as a card answers it: `6F { 84 <DF name>, A5 { 88 <SFI>, 9F0C { 86 <algorithm> } } }`,
+    /// each part only when present (no `A5` when it would be empty).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut proprietary = Vec::new();
+        if let Some(sfi) = self.directory_sfi {
+            proprietary.extend(tlv::ber(&[DIRECTORY_SFI], &[sfi]));
+        }
+        if let Some(algorithm) = self.algorithm {
+            proprietary.extend(tlv::ber(
+                &ALGORITHM_INFO,
+                &tlv::ber(&[ALGORITHM], &[algorithm]),
+            ));
+        }
+        let mut body = Vec::new();
+        if let Some(name) = &self.df_name {
+            body.extend(tlv::ber(&[DF_NAME], name));
+        }
+        if !proprietary.is_empty() {
+            body.extend(tlv::ber(&[PROPRIETARY], &proprietary));
+        }
+        tlv::ber(&[FCI_TEMPLATE], &body)
     }
 }
 
@@ -59,6 +97,7 @@ mod tests {
         assert_eq!(f.df_name.as_deref(), Some(&crate::profile::SSSE_AID[..]));
         assert_eq!(f.directory_sfi, Some(0x1E));
         assert_eq!(f.algorithm, Some(0x03));
+        assert_eq!(f.to_bytes(), fci, "the card's FCI, byte for byte");
     }
 
     #[test]
