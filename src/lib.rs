@@ -72,7 +72,7 @@ pub mod clock;
 pub mod keyfile;
 
 pub use sscard_core::{
-    account, algorithm, apdu, channel, codec, crypto, data, fileaddr, keyholder, keys,
+    account, algorithm, apdu, atr, channel, codec, crypto, data, fileaddr, keyholder, keys,
     lifecycle, profile, tlv, transport, Algorithm, Error, Result,
 };
 pub use sscard_pcsc as pcsc;

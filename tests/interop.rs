@@ -260,7 +260,7 @@ fn cleanroom_terminal_drives_the_sscard_simulated_card() {
             format!(
                 "519900|111111198101011110|KD5578904|519900D15600000510000B26{}|张三|{}|{version}|20150711|20350711|||",
                 hex::encode_upper(&t.reader().0.image().card_id().unwrap_or_default()[12..]),
-                hex::encode_upper(sscard::crypto::historical_bytes(&t.reader().0.atr()).unwrap())
+                hex::encode_upper(sscard::atr::historical_bytes(&t.reader().0.atr()).unwrap())
             ),
             "{what}"
         );

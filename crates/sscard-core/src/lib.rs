@@ -16,6 +16,7 @@
 pub mod account;
 pub mod algorithm;
 pub mod apdu;
+pub mod atr;
 pub mod channel;
 pub mod codec;
 pub mod crypto;

@@ -112,7 +112,8 @@ pub fn atr(historical: &[u8], t0: bool) -> Vec<u8> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use sscard_core::crypto::{card_factor_from_atr, historical_bytes};
+    use sscard_core::atr::historical_bytes;
+    use sscard_core::crypto::card_factor_from_atr;
 
     /// The field trace's ATR (`加密机方式指令流.txt`) is exactly this layout.
     #[test]

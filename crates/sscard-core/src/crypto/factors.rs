@@ -3,6 +3,7 @@
 //! code, the card factor from the ATR historical bytes.
 
 use super::CryptoError;
+use crate::atr::historical_bytes;
 use crate::data::RegionCode;
 
 /// The three diversification factors of a card, applied to a national root key in this order
@@ -77,34 +78,6 @@ impl KeyLevel {
     }
 }
 
-/// The historical bytes of an ATR (ISO/IEC 7816-3 §8.2; part 2 §8).
-///
-/// Walks the structure: TS, T0 (Y1 and K, the number of historical bytes), the interface bytes
-/// TAi, TBi, TCi, TDi announced by each Yi, then K historical bytes (a TCK may follow). Fails on
-/// an unknown TS or when the ATR is shorter than its own structure announces.
-pub fn historical_bytes(atr: &[u8]) -> Result<&[u8], CryptoError> {
-    let short = || CryptoError::Atr(format!("{} bytes is shorter than its structure", atr.len()));
-    match atr.first() {
-        Some(0x3B | 0x3F) => {}
-        Some(ts) => return Err(CryptoError::Atr(format!("unknown TS byte {ts:02X}"))),
-        None => return Err(CryptoError::Atr("empty".into())),
-    }
-    let t0 = *atr.get(1).ok_or_else(short)?;
-    let k = usize::from(t0 & 0x0F);
-    let mut y = t0 >> 4;
-    let mut pos = 2usize;
-    loop {
-        pos += (y & 0x07).count_ones() as usize;
-        if y & 0x08 == 0 {
-            break;
-        }
-        let td = *atr.get(pos).ok_or_else(short)?;
-        pos += 1;
-        y = td >> 4;
-    }
-    atr.get(pos..pos + k).ok_or_else(short)
-}
-
 /// The card factor (三级分散因子): the 6th to 13th ATR historical bytes, T6..TD (part 9
 /// §7.3.3; part 2 table 16: T6-T7 manufacturer, T8-T9 the region's first four digits, TA-TD the
 /// card's serial).
@@ -138,6 +111,7 @@ pub fn city_factor(region: &RegionCode) -> [u8; 8] {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::atr::AtrError;
 
     /// The ATR of the 3.0 SM4 card of the field trace (`加密机方式指令流.txt`).
     const TRACE_ATR: &str = "3B6D000000814A444686605199000001AC";
@@ -145,10 +119,6 @@ mod tests {
     #[test]
     fn trace_atr_card_factor() {
         let atr = hex::decode(TRACE_ATR).unwrap();
-        assert_eq!(
-            hex::encode_upper(historical_bytes(&atr).unwrap()),
-            "00814A444686605199000001AC"
-        );
         let f = card_factor_from_atr(&atr).unwrap();
         assert_eq!(hex::encode_upper(f), "86605199000001AC");
         // T8-T9 are the first four digits of the region (part 2 table 16)
@@ -210,10 +180,6 @@ mod tests {
         let hist = "0102030405060708090A0B0C0D";
         let atr = hex::decode(format!("3B9D13811FFE{hist}AA")).unwrap();
         assert_eq!(
-            hex::encode_upper(historical_bytes(&atr).unwrap()),
-            hist.to_uppercase()
-        );
-        assert_eq!(
             card_factor_from_atr(&atr).unwrap(),
             [6, 7, 8, 9, 10, 11, 12, 13]
         );
@@ -221,13 +187,12 @@ mod tests {
 
     #[test]
     fn malformed_atrs_are_errors() {
-        assert!(historical_bytes(&[]).is_err());
-        assert!(historical_bytes(&[0x3B]).is_err());
-        assert!(historical_bytes(&hex::decode("12000000").unwrap()).is_err());
         // announces 13 historical bytes, carries 12
         let atr = hex::decode("3B6D000000814A444686605199000001").unwrap();
-        assert!(matches!(historical_bytes(&atr), Err(CryptoError::Atr(_))));
-        assert!(historical_bytes(&[0x3B, 0x80]).is_err());
+        assert!(matches!(
+            card_factor_from_atr(&atr),
+            Err(CryptoError::Atr(AtrError::Short { len: 16 }))
+        ));
         // 12 historical bytes: no TD
         let atr = hex::decode("3B0C112233445566778899AABBCC").unwrap();
         assert_eq!(

@@ -25,12 +25,12 @@ mod session;
 
 use thiserror::Error;
 
+use crate::atr::AtrError;
+
 pub use block::{decipher, encipher};
 pub use diversify::{diversify, diversify_path};
 pub use enciphered_data::{decipher_data, encipher_data, ld_blocks};
-pub use factors::{
-    card_factor_from_atr, city_factor, historical_bytes, province_factor, CardFactors, KeyLevel,
-};
+pub use factors::{card_factor_from_atr, city_factor, province_factor, CardFactors, KeyLevel};
 pub use key::{SecretKey, KEY_LEN, SINGLE_KEY_LEN};
 pub use mac::{mac, pad_80, reduce_mac, tac_key, MAC_LEN};
 pub use pin::{Pin, PinError};
@@ -74,8 +74,8 @@ pub enum CryptoError {
     #[error("the deciphered data is malformed (length byte or padding)")]
     EncipheredData,
     /// The ATR is malformed or too short.
-    #[error("malformed ATR: {0}")]
-    Atr(String),
+    #[error(transparent)]
+    Atr(#[from] AtrError),
     /// The ATR has fewer than 13 historical bytes, so it gives no card factor.
     #[error("the ATR has {0} historical bytes; the card factor needs 13 (T6..TD)")]
     ShortHistoricalBytes(usize),

@@ -10,7 +10,8 @@ use thiserror::Error;
 use zeroize::Zeroizing;
 
 use super::{CardContext, KeyHolder, KeyHolderError, SecureMessage};
-use crate::crypto::{historical_bytes, Pin};
+use crate::atr::historical_bytes;
+use crate::crypto::Pin;
 use crate::data::CardIdentificationCode;
 use crate::keys::KeyRole;
 use crate::Algorithm;

@@ -10,7 +10,8 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::apdu::{commands, Command};
-use crate::crypto::{historical_bytes, Pin};
+use crate::atr::historical_bytes;
+use crate::crypto::Pin;
 use crate::data::{
     BcdDate, CardIdentificationCode, CardNumber, Name, RegionCode, SocialSecurityNumber,
 };

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::crypto::historical_bytes;
+use crate::atr::historical_bytes;
 use crate::data::{CardIssuingData, HolderData};
 use crate::error::{Error, Result};
 use crate::keyholder::KeyHolder;
