@@ -39,6 +39,12 @@ pub enum RecordRef {
     Number(u8),
     /// By record identifier (the SIMPLE-TLV tag), its first occurrence, mode `000`.
     Tag(u8),
+    /// By record identifier, its next occurrence after the current record, mode `010`.
+    NextTag(u8),
+    /// By record identifier, its previous occurrence, mode `011`: UPDATE RECORD with it adds a
+    /// record to a cyclic file (part 5 §6.13.1), the way a cyclic data area file is appended
+    /// to.
+    PreviousTag(u8),
 }
 
 impl RecordRef {
@@ -48,6 +54,8 @@ impl RecordRef {
         let (p1, mode) = match self {
             RecordRef::Number(n) => (n, 0b100),
             RecordRef::Tag(t) => (t, 0b000),
+            RecordRef::NextTag(t) => (t, 0b010),
+            RecordRef::PreviousTag(t) => (t, 0b011),
         };
         let sfi = sfi.unwrap_or(0) & 0x1F;
         (p1, (sfi << 3) | mode)
@@ -265,6 +273,24 @@ mod tests {
     const SSSE: [u8; 15] = [
         0x73, 0x78, 0x31, 0x2E, 0x73, 0x68, 0x2E, 0xC9, 0xE7, 0xBB, 0xE1, 0xB1, 0xA3, 0xD5, 0xCF,
     ];
+
+    /// P2's reference modes of part 5 tables 32 and 44, with the SFI in its high five bits.
+    #[test]
+    fn record_reference_modes() {
+        assert_eq!(RecordRef::Number(3).p1_p2(Some(8)), (3, 0x44));
+        assert_eq!(RecordRef::Tag(0x21).p1_p2(Some(0x15)), (0x21, 0xA8));
+        assert_eq!(RecordRef::NextTag(0x21).p1_p2(Some(0x15)), (0x21, 0xAA));
+        assert_eq!(RecordRef::PreviousTag(0x00).p1_p2(Some(0x15)), (0x00, 0xAB));
+        assert_eq!(RecordRef::Tag(0x07).p1_p2(None), (0x07, 0x00));
+        assert_eq!(
+            enc(&update_record(
+                Some(0x15),
+                RecordRef::PreviousTag(0),
+                vec![0x21, 0x01, 0x33]
+            )),
+            "00DC00AB03210133"
+        );
+    }
 
     /// The commands of the field trace (`加密机方式指令流.txt`), byte for byte.
     #[test]

@@ -23,7 +23,7 @@ use crate::account::{
     ProcessingMode, Proof, PurchaseAmounts, PurchaseInit, TerminalNumber, TransactionKind,
     TransactionTime, DEFAULT_KEY_INDEX, DETAIL_SFI, DF04, DF04_AID, DSK_KEY_ID,
 };
-use crate::apdu::{commands, Command, StatusWord};
+use crate::apdu::{commands, Command, RecordRef, StatusWord};
 use crate::crypto::Pin;
 use crate::data::CardNumber;
 use crate::error::{Error, Result};
@@ -338,7 +338,7 @@ pub fn account_balance<T: Transport>(card: &mut Card<T>, pin: Option<&Pin>) -> R
 
 /// READ RECORD `n` of the detail file (SFI 8, by number): its bytes, `None` past the last.
 fn read_detail<T: Transport>(card: &mut Card<T>, n: u8, le: usize) -> Result<Option<Vec<u8>>> {
-    let command = Command::new(0x00, 0xB2, n, (DETAIL_SFI << 3) | 0b100).with_le(le);
+    let command = commands::read_record(Some(DETAIL_SFI), RecordRef::Number(n), le);
     match card.exchange_raw(&command)? {
         (data, StatusWord::Ok) => Ok(Some(data)),
         (_, StatusWord::RecordNotFound) => Ok(None),

@@ -14,7 +14,7 @@
 //! §6.13.1), UPDATE RECORD `P1 00` mode "previous" to append a cyclic record, UPDATE BINARY.
 //! Values are checked against the table before the first APDU: bad input writes nothing.
 
-use crate::apdu::{commands, Command, StatusWord};
+use crate::apdu::{commands, RecordRef, StatusWord};
 use crate::crypto::Pin;
 use crate::error::{Error, Result};
 use crate::fileaddr::{CardInfo, FileAddress, FileData, Resolved, Target};
@@ -352,8 +352,12 @@ fn read_tag<T: Transport>(
     item: &ItemSpec,
     next: bool,
 ) -> Result<Option<Vec<u8>>> {
-    let p2 = (file.sfi << 3) | if next { 0b010 } else { 0b000 };
-    let command = Command::new(0x00, 0xB2, item.tag, p2).with_le(item.len + 2);
+    let record = if next {
+        RecordRef::NextTag(item.tag)
+    } else {
+        RecordRef::Tag(item.tag)
+    };
+    let command = commands::read_record(Some(file.sfi), record, item.len + 2);
     match card.exchange_raw(&command)? {
         (data, StatusWord::Ok) => match crate::tlv::parse_simple(&data).as_deref() {
             Ok([(t, value)]) if *t == item.tag => Ok(Some(value.to_vec())),
@@ -408,7 +412,7 @@ fn read_records<T: Transport>(
     let mut out = Vec::new();
     for &n in list {
         let command =
-            Command::new(0x00, 0xB2, n, (file.sfi << 3) | 0b100).with_le(file.record_len());
+            commands::read_record(Some(file.sfi), RecordRef::Number(n), file.record_len());
         match card.exchange_raw(&command)? {
             (data, StatusWord::Ok) => out.push(Some(data)),
             (_, StatusWord::RecordNotFound) if numbers.is_none() => break,
@@ -797,9 +801,16 @@ fn write_file_inner<T: Transport>(
                 value,
             } => {
                 position(card, file, item, *occurrence)?;
-                let mode = if *occurrence > 1 { 0b010 } else { 0b000 };
-                let command = Command::new(0x00, 0xDC, item.tag, (file.sfi << 3) | mode)
-                    .with_data(crate::tlv::simple(item.tag, value));
+                let record = if *occurrence > 1 {
+                    RecordRef::NextTag(item.tag)
+                } else {
+                    RecordRef::Tag(item.tag)
+                };
+                let command = commands::update_record(
+                    Some(file.sfi),
+                    record,
+                    crate::tlv::simple(item.tag, value),
+                );
                 card.exchange("UPDATE RECORD", &command)?;
             }
             Write::Append(record) => {
@@ -813,8 +824,11 @@ fn write_file_inner<T: Transport>(
                     continue;
                 }
                 file.check_order(newest.as_deref(), record)?;
-                let command = Command::new(0x00, 0xDC, 0x00, (file.sfi << 3) | 0b011)
-                    .with_data(record.clone());
+                let command = commands::update_record(
+                    Some(file.sfi),
+                    RecordRef::PreviousTag(0x00),
+                    record.clone(),
+                );
                 card.exchange("UPDATE RECORD", &command)?;
             }
             Write::Content(bytes) => {

@@ -47,23 +47,22 @@ use sscard_core::profile::areas::DfId;
 
 use super::{Abort, Change, Df, Outcome, Reply, SimCard};
 use crate::account::{AccountImage, StoredProof, ACCOUNT_ROLES};
+use sscard_core::apdu::commands;
+use sscard_core::apdu::instruction::{
+    CREDIT_FOR_LOAD, DEBIT_FOR_PURCHASE, GET_BALANCE, GET_TRANSACTION_PROOF, INITIALIZE,
+    STARTING_DAY,
+};
+
 use crate::apdu::{sw, Apdu};
 use crate::areas::FileContent;
 use crate::image::{CardImage, SecretBytes};
 
 /// The class of the account commands.
-pub(crate) const CLA: u8 = 0xB0;
+pub(crate) const CLA: u8 = commands::CLA_ACCOUNT;
 /// DF04.
 const DF04: u16 = 0xDF04;
 /// The detail file DF04 EF08.
 const EF08: u16 = 0xEF08;
-
-const INITIALIZE: u8 = 0x28;
-const CREDIT_FOR_LOAD: u8 = 0x2A;
-const DEBIT_FOR_PURCHASE: u8 = 0x2C;
-const GET_BALANCE: u8 = 0x26;
-const GET_TRANSACTION_PROOF: u8 = 0x2E;
-const STARTING_DAY: u8 = 0x56;
 
 /// `9302`: MAC invalid.
 const MAC_INVALID: u16 = 0x9302;

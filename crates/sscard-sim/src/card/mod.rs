@@ -60,6 +60,7 @@ use std::path::Path;
 use rand::{rngs::StdRng, RngCore, SeedableRng};
 use zeroize::Zeroizing;
 
+use sscard_core::apdu::commands::{CLA_ISO, CLA_PROPRIETARY, CLA_SECURE};
 use sscard_core::crypto::{CardFactors, Pin};
 use sscard_core::keys::{KeyRole, RootKeys};
 use sscard_core::profile::areas::{AreaProfile, DfId};
@@ -73,23 +74,11 @@ use crate::t0;
 use crate::tear::TearState;
 use crate::virtual_card::VirtualCard;
 
-/// Instruction bytes the card knows, with the class each needs.
+/// Instruction bytes the card knows (part 5's, named once in [`sscard_core::apdu::instruction`]),
+/// with the class each needs.
 pub(crate) mod ins {
-    pub(crate) const SELECT: u8 = 0xA4;
-    pub(crate) const READ_RECORD: u8 = 0xB2;
-    pub(crate) const UPDATE_RECORD: u8 = 0xDC;
-    pub(crate) const READ_BINARY: u8 = 0xB0;
-    pub(crate) const UPDATE_BINARY: u8 = 0xD6;
-    pub(crate) const GET_CHALLENGE: u8 = 0x84;
-    pub(crate) const EXTERNAL_AUTHENTICATION: u8 = 0x82;
-    pub(crate) const INTERNAL_AUTHENTICATION: u8 = 0x88;
-    pub(crate) const VERIFY: u8 = 0x20;
-    pub(crate) const CHANGE_PIN: u8 = 0x5E;
-    pub(crate) const PIN_CHANGE_UNBLOCK: u8 = 0x24;
-    pub(crate) const APPLICATION_BLOCK: u8 = 0x1E;
-    pub(crate) const CARD_BLOCK: u8 = 0x16;
-    pub(crate) const GET_RESPONSE: u8 = 0xC0;
-    pub(crate) const GET_PROCESSING_OPTIONS: u8 = 0xA8;
+    use sscard_core::apdu::commands::{CLA_ISO, CLA_PROPRIETARY, CLA_SECURE};
+    pub(crate) use sscard_core::apdu::instruction::*;
 
     /// The CLA of `ins`: `00` for the ISO commands, `80` for CHANGE PIN (part 5 table 10) and GET
     /// PROCESSING OPTIONS, `84` for the commands with a MAC (part 5 tables 6, 8, 24).
@@ -101,12 +90,12 @@ pub(crate) mod ins {
             | READ_BINARY
             | UPDATE_BINARY
             | GET_CHALLENGE
-            | EXTERNAL_AUTHENTICATION
-            | INTERNAL_AUTHENTICATION
+            | EXTERNAL_AUTHENTICATE
+            | INTERNAL_AUTHENTICATE
             | VERIFY
-            | GET_RESPONSE => 0x00,
-            CHANGE_PIN | GET_PROCESSING_OPTIONS => 0x80,
-            PIN_CHANGE_UNBLOCK | APPLICATION_BLOCK | CARD_BLOCK => 0x84,
+            | GET_RESPONSE => CLA_ISO,
+            CHANGE_PIN | GET_PROCESSING_OPTIONS => CLA_PROPRIETARY,
+            PIN_CHANGE_UNBLOCK | APPLICATION_BLOCK | CARD_BLOCK => CLA_SECURE,
             _ => return None,
         })
     }
@@ -454,7 +443,7 @@ impl SimCard {
             // INITIALIZE is valid for the next command only (part 5 §7.5.1, §7.6.1)
             self.vol.account = account::State::Idle;
         }
-        if !matches!(cla, 0x00 | 0x80 | 0x84) {
+        if !matches!(cla, CLA_ISO | CLA_PROPRIETARY | CLA_SECURE) {
             return Err(sw::CLA.into());
         }
         let class = ins::class(ins_byte).ok_or(sw::INS)?;
@@ -472,8 +461,8 @@ impl SimCard {
             ins::READ_BINARY => self.read_binary(&apdu),
             ins::UPDATE_BINARY => self.update_binary(&apdu),
             ins::GET_CHALLENGE => self.get_challenge(&apdu),
-            ins::EXTERNAL_AUTHENTICATION => self.external_authentication(&apdu),
-            ins::INTERNAL_AUTHENTICATION => self.internal_authentication(&apdu),
+            ins::EXTERNAL_AUTHENTICATE => self.external_authentication(&apdu),
+            ins::INTERNAL_AUTHENTICATE => self.internal_authentication(&apdu),
             ins::VERIFY => self.verify(&apdu),
             ins::CHANGE_PIN => self.change_pin(&apdu),
             ins::PIN_CHANGE_UNBLOCK => self.pin_change_unblock(&apdu),

@@ -45,6 +45,11 @@ use rand::{rngs::StdRng, RngCore, SeedableRng};
 use zeroize::Zeroizing;
 
 use sscard_core::account::{PurchaseAmounts, TerminalNumber};
+use sscard_core::apdu::commands::{CLA_ISO, CLA_PROPRIETARY, CLA_PSAM_KEY};
+use sscard_core::apdu::instruction::{
+    CIPHER_DATA, CREDIT_SAM_FOR_PURCHASE, DELIVERY_SESSION_KEY, GET_CHALLENGE, GET_RESPONSE,
+    INITIALIZE_ENVIRONMENT, INIT_SAM_FOR_PURCHASE, READ_BINARY, SELECT,
+};
 use sscard_core::crypto::{self, account, diversify, reduce_mac, SecretKey};
 use sscard_core::data::RegionCode;
 use sscard_core::keys::RootKeys;
@@ -198,13 +203,13 @@ impl SimPsam {
             [cla, ins, _, _, ..] => (*cla, *ins),
             _ => return Err(sw::WRONG_LENGTH),
         };
-        if !matches!(cla, 0x00 | 0x80 | 0xBF) {
+        if !matches!(cla, CLA_ISO | CLA_PROPRIETARY | CLA_PSAM_KEY) {
             return Err(sw::CLA);
         }
         let class = match ins {
-            0xA4 | 0xB0 | 0x84 | 0xC0 => 0x00,
-            0xDE | 0xEC => 0xBF,
-            0xFA | 0x70 | 0x72 => 0x80,
+            SELECT | READ_BINARY | GET_CHALLENGE | GET_RESPONSE => CLA_ISO,
+            DELIVERY_SESSION_KEY | INITIALIZE_ENVIRONMENT => CLA_PSAM_KEY,
+            CIPHER_DATA | INIT_SAM_FOR_PURCHASE | CREDIT_SAM_FOR_PURCHASE => CLA_PROPRIETARY,
             _ => return Err(sw::INS),
         };
         if cla != class {
@@ -212,14 +217,14 @@ impl SimPsam {
         }
         let a = Apdu::parse(bytes)?;
         let reply = match ins {
-            0xC0 => return t0::get_response(&mut self.pending, &a),
-            0xA4 => self.select(&a)?,
-            0xB0 => return self.read_binary(&a).map(|data| with_ok(&data)),
-            0x84 => return self.get_challenge(&a).map(|data| with_ok(&data)),
-            0xEC => self.initialize_environment(&a)?,
-            0xDE => self.delivery_session_key(&a)?,
-            0x70 => self.init_sam_for_purchase(&a)?,
-            0x72 => self.credit_sam_for_purchase(&a)?,
+            GET_RESPONSE => return t0::get_response(&mut self.pending, &a),
+            SELECT => self.select(&a)?,
+            READ_BINARY => return self.read_binary(&a).map(|data| with_ok(&data)),
+            GET_CHALLENGE => return self.get_challenge(&a).map(|data| with_ok(&data)),
+            INITIALIZE_ENVIRONMENT => self.initialize_environment(&a)?,
+            DELIVERY_SESSION_KEY => self.delivery_session_key(&a)?,
+            INIT_SAM_FOR_PURCHASE => self.init_sam_for_purchase(&a)?,
+            CREDIT_SAM_FOR_PURCHASE => self.credit_sam_for_purchase(&a)?,
             _ => self.cipher_data(&a)?,
         };
         Ok(match reply {
