@@ -652,6 +652,23 @@ fn validity_verdicts() {
             lifecycle::check_validity(&mut blank, &mut keys, &base()),
             Err(Error::Blank(_))
         ));
+        // a personalization that stopped before the card number, written last ([design] D15):
+        // the validity check says what reading says, before judging anything
+        let mut image = personalized_sim(generation, algorithm, SERIAL)
+            .image()
+            .clone();
+        image
+            .ef05
+            .retain(|r| r.0.first() != Some(&sscard::profile::tag::CARD_NUMBER));
+        let mut torn = Card::open(SimTransport::new(SimCard::from_image(image).unwrap())).unwrap();
+        assert!(matches!(
+            lifecycle::read_verified(&mut torn, &mut keys, &ReadOptions::default()),
+            Err(Error::PersonalizationIncomplete)
+        ));
+        assert!(matches!(
+            lifecycle::check_validity(&mut torn, &mut keys, &base()),
+            Err(Error::PersonalizationIncomplete)
+        ));
     }
 }
 

@@ -466,10 +466,7 @@ pub fn update_starting_day<T: Transport>(
             return Err(Error::KeyHolderAlgorithm(ctx.algorithm));
         }
         if !card.authenticated.contains(&KeyRole::Dsk) {
-            let challenge = card.challenge()?;
-            let original = key_holder.random()?;
-            let auth = key_holder.authenticate(&ctx, KeyRole::Dsk, &challenge, &original)?;
-            card.send_external_authenticate(KeyRole::Dsk, DSK_KEY_ID, auth, original)?;
+            card.authenticate_key(&mut *key_holder, &ctx, KeyRole::Dsk, DSK_KEY_ID)?;
         }
         let mmdd = crate::account::to_bcd2(u16::from(month) * 100 + u16::from(day));
         send(

@@ -27,8 +27,8 @@ pub fn read_binary_file<T: Transport>(
         card.application()?;
         let generation = card.generation()?.unwrap_or(crate::profile::Generation::V2);
         if let Access::Key(role) = ef.read_access(generation) {
-            if role == KeyRole::Rkssse && !card.authenticated.contains(&role) {
-                card.external_authenticate(&mut *key_holder, role)?;
+            if role == KeyRole::Rkssse {
+                card.ensure_authenticated(&mut *key_holder, role)?;
             }
         }
         card.select_ef(ef)?;

@@ -363,6 +363,14 @@ impl<T: Transport> Card<T> {
         Ok(Some(g))
     }
 
+    /// The generation of a card that has its card issuing data; a blank card (or one whose
+    /// personalization stopped before EF05) is [`Error::Blank`].
+    pub(crate) fn personalized_generation(&mut self) -> Result<Generation> {
+        self.generation()?.ok_or(Error::Blank(
+            "no card issuing data (or a personalization interrupted before it was written: run it again)",
+        ))
+    }
+
     /// The raw spec version read by [`Card::generation`] in this card session.
     pub(crate) fn spec_version_value(&self) -> Option<Vec<u8>> {
         self.version_value.clone()
@@ -411,9 +419,36 @@ impl<T: Transport> Card<T> {
             command: "EXTERNAL AUTHENTICATION",
             reason: format!("{role} is not authenticated with EXTERNAL AUTHENTICATION"),
         })?;
+        self.authenticate_key(key_holder, &ctx, role, key_id)
+    }
+
+    /// [`Card::external_authenticate`] unless the card already counts `role` as authenticated
+    /// (part 7 §6.6: until reset or another DF is selected): what every operation that needs a
+    /// key (RKSSSE to read, …) does before its command.
+    pub(crate) fn ensure_authenticated(
+        &mut self,
+        key_holder: &mut dyn KeyHolder,
+        role: KeyRole,
+    ) -> Result<()> {
+        if self.authenticated.contains(&role) {
+            return Ok(());
+        }
+        self.external_authenticate(key_holder, role)
+    }
+
+    /// The exchange of EXTERNAL AUTHENTICATION with `role` as key `key_id` of the current DF of
+    /// the card `ctx`: GET CHALLENGE, the key holder's original data and authentication data,
+    /// then the command.
+    pub(crate) fn authenticate_key(
+        &mut self,
+        key_holder: &mut dyn KeyHolder,
+        ctx: &CardContext,
+        role: KeyRole,
+        key_id: u8,
+    ) -> Result<()> {
         let challenge = self.challenge()?;
         let original = key_holder.random()?;
-        let auth = key_holder.authenticate(&ctx, role, &challenge, &original)?;
+        let auth = key_holder.authenticate(ctx, role, &challenge, &original)?;
         self.send_external_authenticate(role, key_id, auth, original)
     }
 

@@ -196,10 +196,8 @@ fn verify<T: Transport>(
     generation: Generation,
     items: &[(&'static ElementSpec, Vec<u8>)],
 ) -> Result<()> {
-    if Ef::Ef06.read_access(generation) != profile::Access::Free
-        && !card.authenticated.contains(&KeyRole::Rkssse)
-    {
-        card.external_authenticate(key_holder, KeyRole::Rkssse)?;
+    if Ef::Ef06.read_access(generation) != profile::Access::Free {
+        card.ensure_authenticated(key_holder, KeyRole::Rkssse)?;
     }
     for (spec, value) in items {
         match card.read_item(spec)? {

@@ -139,10 +139,7 @@ pub(crate) fn read_inner<T: Transport>(
     options: &ReadOptions,
 ) -> Result<CardData> {
     let app = card.application()?;
-    let generation = card.generation()?.ok_or(Error::Blank(
-        "no card issuing data (or a personalization interrupted before it was written: run it again)",
-    ))?;
-    let card_id = card.card_id()?;
+    let generation = card.personalized_generation()?;
     let mut genuine = None;
     let mut terminal_number = None;
     if let Some(kh) = key_holder.as_mut() {
@@ -152,32 +149,10 @@ pub(crate) fn read_inner<T: Transport>(
         }
         terminal_number = kh.terminal_number()?;
     }
-    let mut ef05 = read_items(
-        card,
-        generation,
-        Ef::Ef05,
-        &[profile::tag::CARD_ID, profile::tag::SPEC_VERSION],
-    )?;
-    ef05.push((profile::tag::CARD_ID, card_id.to_bytes().to_vec()));
-    let version = card
-        .spec_version_value()
-        .ok_or(Error::Blank("no spec version (EF05 03)"))?;
-    ef05.push((profile::tag::SPEC_VERSION, version));
-    // the card number is written last ([design] D15): without it the personalization is not
-    // complete
-    let number = ef05
-        .iter()
-        .find(|(t, _)| *t == profile::tag::CARD_NUMBER)
-        .map(|(_, v)| v.iter().any(|&b| b != 0));
-    if number != Some(true) {
-        return Err(Error::PersonalizationIncomplete);
-    }
-    let issuing = CardIssuingData::from_records(generation, &borrowed(&ef05))?;
+    let issuing = read_issuing(card, generation)?;
     if Ef::Ef06.read_access(generation) != profile::Access::Free {
         let kh = key_holder.as_mut().ok_or(Error::ReadKeyRequired)?;
-        if !card.authenticated.contains(&KeyRole::Rkssse) {
-            card.external_authenticate(&mut **kh, KeyRole::Rkssse)?;
-        }
+        card.ensure_authenticated(&mut **kh, KeyRole::Rkssse)?;
     }
     let ef06 = read_items(card, generation, Ef::Ef06, &[])?;
     if ef06.is_empty() {
@@ -193,4 +168,35 @@ pub(crate) fn read_inner<T: Transport>(
         genuine,
         terminal_number,
     })
+}
+
+/// The card issuing data (EF05, free to read on every generation) of a card of `generation`,
+/// as reading and the validity check (part 7 §5.4, §6) both need it: the card identification
+/// code and spec version this card session has read already are not read again, and a card
+/// without its card number, which personalization writes last (\[design\] D15), is
+/// [`Error::PersonalizationIncomplete`].
+pub(crate) fn read_issuing<T: Transport>(
+    card: &mut Card<T>,
+    generation: Generation,
+) -> Result<CardIssuingData> {
+    let card_id = card.card_id()?;
+    let mut ef05 = read_items(
+        card,
+        generation,
+        Ef::Ef05,
+        &[profile::tag::CARD_ID, profile::tag::SPEC_VERSION],
+    )?;
+    ef05.push((profile::tag::CARD_ID, card_id.to_bytes().to_vec()));
+    let version = card
+        .spec_version_value()
+        .ok_or(Error::Blank("no spec version (EF05 03)"))?;
+    ef05.push((profile::tag::SPEC_VERSION, version));
+    let number = ef05
+        .iter()
+        .find(|(t, _)| *t == profile::tag::CARD_NUMBER)
+        .map(|(_, v)| v.iter().any(|&b| b != 0));
+    if number != Some(true) {
+        return Err(Error::PersonalizationIncomplete);
+    }
+    Ok(CardIssuingData::from_records(generation, &borrowed(&ef05))?)
 }

@@ -4,12 +4,12 @@
 use crate::data::{BcdDate, CardIdentificationCode, CardIssuingData, CardNumber};
 use crate::error::{Error, Result};
 use crate::keyholder::KeyHolder;
-use crate::profile::{Ef, Generation};
+use crate::profile::Generation;
 use crate::transport::Transport;
 
 use super::card::Card;
 use super::pin::{pin_status, PinStatus};
-use super::read::read_items;
+use super::read::read_issuing;
 
 /// A terminal's list of blocked cards (黑名单, part 8 §7): single cards by card identification
 /// code and card number, and card-number ranges.
@@ -97,20 +97,13 @@ pub fn check_validity<T: Transport>(
 ) -> Result<(Verdict, CardIssuingData)> {
     let (verdict, issuing) = card.operation(|card| {
         card.application()?;
-        let generation = card
-            .generation()?
-            .ok_or(Error::Blank("no spec version (EF05 03)"))?;
-        let card_id = card.card_id()?;
+        let generation = card.personalized_generation()?;
         let genuine = match card.internal_authenticate(&mut *key_holder) {
             Ok(()) => true,
             Err(Error::NotGenuine) => false,
             Err(e) => return Err(e),
         };
-        let mut ef05 = read_items(card, generation, Ef::Ef05, &[0x01, 0x03])?;
-        ef05.push((0x01, card_id.to_bytes().to_vec()));
-        ef05.push((0x03, card.spec_version_value().unwrap_or_default()));
-        let list: Vec<(u8, &[u8])> = ef05.iter().map(|(t, v)| (*t, v.as_slice())).collect();
-        let issuing = CardIssuingData::from_records(generation, &list)?;
+        let issuing = read_issuing(card, generation)?;
         if !genuine {
             return Ok((Some(Verdict::NotGenuine), issuing));
         }
