@@ -6,7 +6,8 @@
 //! between the steps of an HSM function: step one leaves the card powered with the card's
 //! challenges in it, and the last step (or any failure) closes it.
 
-use sscard_core::apdu::StatusWord;
+use sscard_core::apdu::commands::{CLA_ISO, CLA_PROPRIETARY};
+use sscard_core::apdu::{instruction, StatusWord};
 use sscard_core::codec;
 use sscard_core::crypto::Pin;
 use sscard_core::fileaddr::{FileAddress, FileData};
@@ -81,6 +82,46 @@ impl State {
     pub fn abandon(&mut self) {
         if let Some(p) = self.pending.take() {
             p.close();
+        }
+    }
+
+    /// The end of a step one or two: when `step` succeeded, `card` stays powered for the next
+    /// step (`pending`) and the answer is the step's request `line`; otherwise it is powered
+    /// down.
+    fn hold<S>(
+        &mut self,
+        card: OpenCard,
+        step: Result<S, Failure>,
+        line: impl FnOnce(&S) -> String,
+        pending: impl FnOnce(OpenCard, S) -> Pending,
+    ) -> Result<String, Failure> {
+        match step {
+            Ok(step) => {
+                let answer = line(&step);
+                self.pending = Some(pending(card, step));
+                Ok(answer)
+            }
+            Err(e) => {
+                device::close_card(card);
+                Err(e)
+            }
+        }
+    }
+
+    /// The start of a step two or three: what `previous` (the function that must come first)
+    /// left, as `take` recognises it; anything else is powered down and the call refused.
+    fn resume<S>(
+        &mut self,
+        previous: &str,
+        take: impl FnOnce(Pending) -> Result<S, Box<Pending>>,
+    ) -> Result<S, Failure> {
+        match self.pending.take().map(take) {
+            Some(Ok(step)) => Ok(step),
+            Some(Err(other)) => {
+                other.close();
+                Err(no_step(previous))
+            }
+            None => Err(no_step(previous)),
         }
     }
 }
@@ -166,16 +207,13 @@ pub fn read_card_bas_step1(
     state.abandon();
     let card_type = CardType::from_itype(itype)?;
     let mut card = device::open_card(config, card_type)?;
-    let step = match hsm::read_basic_step1(&mut card) {
-        Ok(step) => step,
-        Err(e) => {
-            device::close_card(card);
-            return Err(e.into());
-        }
-    };
-    let line = step.request.to_interface_line().unwrap_or_default();
-    state.pending = Some(Pending::ReadBasic(card, step));
-    Ok(line)
+    let step = hsm::read_basic_step1(&mut card).map_err(Failure::from);
+    state.hold(
+        card,
+        step,
+        |step| step.request.to_interface_line().unwrap_or_default(),
+        Pending::ReadBasic,
+    )
 }
 
 /// The PSAM's terminal number if a PSAM is there, else 12 zeros (§1.3.2).
@@ -207,15 +245,10 @@ pub fn read_card_bas_step2(
     config: &Config,
     key: &str,
 ) -> Result<String, Failure> {
-    let (card, step) = match state.pending.take() {
-        Some(Pending::ReadBasic(card, step)) => (card, step),
-        other => {
-            if let Some(p) = other {
-                p.close();
-            }
-            return Err(no_step("iReadCardBas_HSM_Step1"));
-        }
-    };
+    let (card, step) = state.resume("iReadCardBas_HSM_Step1", |p| match p {
+        Pending::ReadBasic(card, step) => Ok((card, step)),
+        other => Err(Box::new(other)),
+    })?;
     with_card(card, |card| {
         let key = BasicReadKey::parse(key)?;
         let needs_external = matches!(
@@ -317,7 +350,7 @@ pub fn verify_pin(state: &mut State, config: &Config, itype: i32) -> Result<Stri
         if let Some(features) = pinpad_features(config, card)? {
             if let Some(code) = features.verify_direct {
                 let (format, block) = pinpad_format(config);
-                let mut apdu = vec![0x00, 0x20, 0x00, 0x00, block];
+                let mut apdu = vec![CLA_ISO, instruction::VERIFY, 0x00, 0x00, block];
                 apdu.extend(std::iter::repeat_n(0xFF, usize::from(block)));
                 let structure = VerifyPin {
                     timeout: config.pin_timeout,
@@ -351,7 +384,13 @@ pub fn change_pin(state: &mut State, config: &Config, itype: i32) -> Result<Stri
             if let Some(code) = features.modify_direct {
                 let (format, block) = pinpad_format(config);
                 // part 5 §6.3: 805E 0100 Lc <current PIN> FF <new PIN>
-                let mut apdu = vec![0x80, 0x5E, 0x01, 0x00, 2 * block + 1];
+                let mut apdu = vec![
+                    CLA_PROPRIETARY,
+                    instruction::CHANGE_PIN,
+                    0x01,
+                    0x00,
+                    2 * block + 1,
+                ];
                 apdu.extend(std::iter::repeat_n(0xFF, usize::from(2 * block + 1)));
                 let structure = ModifyPin {
                     timeout: config.pin_timeout,
@@ -426,17 +465,14 @@ pub fn pin_step1(
     let card_type = CardType::from_itype(itype)?;
     let info = CardInfo::parse(card_info)?;
     let mut card = device::open_card(config, card_type)?;
-    match hsm::pin_step1(&mut card, kind, Some((&info.card_id, &info.card_number))) {
-        Ok(step) => {
-            let line = step.request.to_line();
-            state.pending = Some(Pending::PinAuthentication(card, step, kind));
-            Ok(line)
-        }
-        Err(e) => {
-            device::close_card(card);
-            Err(e.into())
-        }
-    }
+    let step = hsm::pin_step1(&mut card, kind, Some((&info.card_id, &info.card_number)))
+        .map_err(Failure::from);
+    state.hold(
+        card,
+        step,
+        |step| step.request.to_line(),
+        |card, step| Pending::PinAuthentication(card, step, kind),
+    )
 }
 
 /// Step two (§6.3, §7.3): EXTERNAL AUTHENTICATION with the HSM's answer; for a reload the new
@@ -448,15 +484,10 @@ pub fn pin_step2(
     key: &str,
     kind: PinMaintenance,
 ) -> Result<String, Failure> {
-    let (mut card, step) = match state.pending.take() {
-        Some(Pending::PinAuthentication(card, step, k)) if k == kind => (card, step),
-        other => {
-            if let Some(p) = other {
-                p.close();
-            }
-            return Err(no_step(&step_name(kind, 1)));
-        }
-    };
+    let (mut card, step) = state.resume(&step_name(kind, 1), |p| match p {
+        Pending::PinAuthentication(card, step, k) if k == kind => Ok((card, step)),
+        other => Err(Box::new(other)),
+    })?;
     let result = (|| {
         let key = text::authentication_key(key)?;
         let new: Option<Pin> = match kind {
@@ -465,30 +496,20 @@ pub fn pin_step2(
         };
         Ok(hsm::pin_step2(&mut card, &step, &key, new.as_ref())?)
     })();
-    match result {
-        Ok(next) => {
-            let line = next.request.to_line();
-            state.pending = Some(Pending::PinCommand(card, next, kind));
-            Ok(line)
-        }
-        Err(e) => {
-            device::close_card(card);
-            Err(e)
-        }
-    }
+    state.hold(
+        card,
+        result,
+        |next| next.request.to_line(),
+        |card, next| Pending::PinCommand(card, next, kind),
+    )
 }
 
 /// Step three (§6.4, §7.4): the secured command with the HSM's enciphered data and MAC.
 pub fn pin_step3(state: &mut State, key: &str, kind: PinMaintenance) -> Result<String, Failure> {
-    let (card, step) = match state.pending.take() {
-        Some(Pending::PinCommand(card, step, k)) if k == kind => (card, step),
-        other => {
-            if let Some(p) = other {
-                p.close();
-            }
-            return Err(no_step(&step_name(kind, 2)));
-        }
-    };
+    let (card, step) = state.resume(&step_name(kind, 2), |p| match p {
+        Pending::PinCommand(card, step, k) if k == kind => Ok((card, step)),
+        other => Err(Box::new(other)),
+    })?;
     with_card(card, |card| {
         let sizes: &[usize] = match kind {
             PinMaintenance::Reload => &[8, 16],
@@ -657,32 +678,17 @@ pub fn read_card_hsm_step1(
         }
         Ok(areas::hsm_step1(&mut card, &mut access, &address, None)?)
     })();
-    match step {
-        Ok(step) => {
-            let line = step.request.clone();
-            state.pending = Some(Pending::ReadArea(card, step));
-            Ok(line)
-        }
-        Err(e) => {
-            device::close_card(card);
-            Err(e)
-        }
-    }
+    state.hold(card, step, |step| step.request.clone(), Pending::ReadArea)
 }
 
 /// `iReadCard_HSM_Step2` (§2.3): EXTERNAL AUTHENTICATION with the HSM's answer (`pKey`:
 /// authentication data ‖ original data, 32 hex digits), then the items step one's address
 /// named, in its syntax (§2.3.2 (2)); the card is powered down in every case.
 pub fn read_card_hsm_step2(state: &mut State, key: &str) -> Result<String, Failure> {
-    let (card, step) = match state.pending.take() {
-        Some(Pending::ReadArea(card, step)) => (card, step),
-        other => {
-            if let Some(p) = other {
-                p.close();
-            }
-            return Err(no_step("iReadCard_HSM_Step1"));
-        }
-    };
+    let (card, step) = state.resume("iReadCard_HSM_Step1", |p| match p {
+        Pending::ReadArea(card, step) => Ok((card, step)),
+        other => Err(Box::new(other)),
+    })?;
     with_card(card, |card| {
         let data = areas::hsm_read_step2(card, &step, key.trim())?;
         Ok(data.to_string())
@@ -714,17 +720,7 @@ pub fn write_card_hsm_step1(
             &address,
         )?)
     })();
-    match step {
-        Ok(step) => {
-            let line = step.request.clone();
-            state.pending = Some(Pending::WriteArea(card, step));
-            Ok(line)
-        }
-        Err(e) => {
-            device::close_card(card);
-            Err(e)
-        }
-    }
+    state.hold(card, step, |step| step.request.clone(), Pending::WriteArea)
 }
 
 /// `iWriteCard_HSM_Step2` (§3.3): `pWriteData` (in the shape of step one's address, its first
@@ -736,15 +732,10 @@ pub fn write_card_hsm_step2(
     key: &str,
     write_data: &str,
 ) -> Result<String, Failure> {
-    let (card, mut step) = match state.pending.take() {
-        Some(Pending::WriteArea(card, step)) => (card, step),
-        other => {
-            if let Some(p) = other {
-                p.close();
-            }
-            return Err(no_step("iWriteCard_HSM_Step1"));
-        }
-    };
+    let (card, mut step) = state.resume("iWriteCard_HSM_Step1", |p| match p {
+        Pending::WriteArea(card, step) => Ok((card, step)),
+        other => Err(Box::new(other)),
+    })?;
     with_card(card, |card| {
         let data = parse_data(write_data)?;
         let data = first_file_only(&data);
@@ -926,32 +917,22 @@ pub fn debit_step1(
         account::hsm_purchase_step1(&mut card, &request, terminal, KEY_GROUP)
             .map_err(account_failure)
     })();
-    match result {
-        Ok(step) => {
-            let line = step.line();
-            state.pending = Some(Pending::Debit(card, Box::new(step)));
-            Ok(line)
-        }
-        Err(e) => {
-            device::close_card(card);
-            Err(e)
-        }
-    }
+    state.hold(
+        card,
+        result,
+        |step| step.line(),
+        |card, step| Pending::Debit(card, Box::new(step)),
+    )
 }
 
 /// `iDoDebit_HSM_Step2` (§8.3.3): the HSM's `pKey` (终端交易序号|交易时间|MAC1|), DEBIT FOR
 /// PURCHASE; `pOutInfo` = MAC2|算法标识|密钥地址|交易金额|交易类型|终端机编号|终端交易序号|交易时间|
 /// TAC| (§8.3.2 (2)). A malformed `pKey` is `-14` and sends nothing.
 pub fn debit_step2(state: &mut State, key: &str) -> Result<String, Failure> {
-    let (card, step) = match state.pending.take() {
-        Some(Pending::Debit(card, step)) => (card, step),
-        other => {
-            if let Some(p) = other {
-                p.close();
-            }
-            return Err(no_step("iDoDebit_HSM_Step1"));
-        }
-    };
+    let (card, step) = state.resume("iDoDebit_HSM_Step1", |p| match p {
+        Pending::Debit(card, step) => Ok((card, step)),
+        other => Err(Box::new(other)),
+    })?;
     with_card(card, |card| {
         let receipt =
             account::hsm_purchase_step2(card, *step, key.trim()).map_err(|e| match e {
