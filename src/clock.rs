@@ -2,33 +2,32 @@
 
 use sscard_core::data::{BcdDate, DataError};
 
+/// Seconds since 1970-01-01 00:00 in China Standard Time (UTC+8).
+fn seconds_cst() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        + 8 * 3600
+}
+
+/// The date of `secs` seconds since 1970-01-01.
+fn date_of(secs: u64, field: &'static str) -> Result<BcdDate, DataError> {
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX);
+    BcdDate::from_days_since_epoch(days).map_err(|e| e.in_field(field))
+}
+
 /// Today's date (UTC+8, China Standard Time) from the system clock. Fails only when the clock
 /// is outside the years a card date can hold (1900-2199).
 pub fn today() -> Result<BcdDate, DataError> {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = i64::try_from((secs + 8 * 3600) / 86_400).unwrap_or(i64::MAX / 2);
-    let (y, m, d) = civil_from_days(days);
-    let year =
-        u16::try_from(y).map_err(|_| DataError::invalid("today", "system clock out of range"))?;
-    BcdDate::new(year, m as u8, d as u8).map_err(|e| e.in_field("today"))
+    date_of(seconds_cst(), "today")
 }
 
 /// Now (UTC+8, China Standard Time): the date and the time of day (hour, minute, second), from
 /// one reading of the system clock — a terminal's transaction time (part 7 §12.3).
 pub fn now() -> Result<(BcdDate, u8, u8, u8), DataError> {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-        + 8 * 3600;
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let (y, m, d) = civil_from_days(days);
-    let year =
-        u16::try_from(y).map_err(|_| DataError::invalid("now", "system clock out of range"))?;
-    let date = BcdDate::new(year, m as u8, d as u8).map_err(|e| e.in_field("now"))?;
+    let secs = seconds_cst();
+    let date = date_of(secs, "now")?;
     let of_day = secs % 86_400;
     Ok((
         date,
@@ -38,28 +37,25 @@ pub fn now() -> Result<(BcdDate, u8, u8, u8), DataError> {
     ))
 }
 
-/// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::civil_from_days;
+    use super::*;
 
     #[test]
-    fn known_days() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(20_780), (2026, 11, 23));
+    fn dates_and_times_of_the_clock() {
+        assert_eq!(date_of(0, "today").unwrap().to_string(), "19700101");
+        assert_eq!(
+            date_of(11_016 * 86_400 + 86_399, "today")
+                .unwrap()
+                .to_string(),
+            "20000229"
+        );
+        let (date, h, m, s) = now().unwrap();
+        assert!(h < 24 && m < 60 && s < 60, "{date} {h}:{m}:{s}");
+        assert_eq!(
+            date_of(u64::MAX, "today").unwrap_err().field(),
+            Some("today")
+        );
     }
 }

@@ -92,8 +92,9 @@ impl FromStr for Reason {
     }
 }
 
-/// The first day a mark can carry (day 0 of the 15-bit day count).
-const EPOCH: (i64, u32, u32) = (2000, 1, 1);
+/// The first day a mark can carry (day 0 of the 15-bit day count): 2000-01-01, 10957 days
+/// after 1970-01-01.
+const EPOCH: i64 = 10_957;
 /// Days a mark can count: 2000-01-01 to 2089-09-17.
 const DAYS: u32 = 1 << 15;
 
@@ -125,8 +126,7 @@ impl Mark {
     /// between 2000 and 2089, so this is `None` only if the date type refused one.
     pub(crate) fn unpack(packed: u32) -> Option<Mark> {
         let reason = Reason::from_code(packed >> 15);
-        let (y, m, d) = civil_from_days(days_from_civil(EPOCH) + i64::from(packed & (DAYS - 1)));
-        let date = BcdDate::new(u16::try_from(y).ok()?, m as u8, d as u8).ok()?;
+        let date = BcdDate::from_days_since_epoch(EPOCH + i64::from(packed & (DAYS - 1))).ok()?;
         Some(Mark { reason, date })
     }
 }
@@ -138,11 +138,7 @@ impl fmt::Display for Mark {
 }
 
 fn day_of(date: BcdDate) -> Result<u32> {
-    let days = days_from_civil((
-        i64::from(date.year()),
-        u32::from(date.month()),
-        u32::from(date.day()),
-    )) - days_from_civil(EPOCH);
+    let days = date.days_since_epoch() - EPOCH;
     u32::try_from(days)
         .ok()
         .filter(|d| *d < DAYS)
@@ -151,31 +147,6 @@ fn day_of(date: BcdDate) -> Result<u32> {
                 "date {date}: a blocklist date lies between 20000101 and 20890917"
             ))
         })
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub(crate) fn days_from_civil((y, m, d): (i64, u32, u32)) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// A range of card numbers (卡号区段, part 8 §7.1): every card number whose first eight
@@ -489,6 +460,7 @@ mod tests {
         }
         let first = Mark::unpack(0).unwrap();
         assert_eq!(first.date.to_string(), "20000101");
+        assert_eq!(first.date.days_since_epoch(), EPOCH);
         assert_eq!(Mark::unpack(DAYS - 1).unwrap().date.to_string(), "20890917");
         assert!(Mark::new(Reason::Lost, "19991231".parse().unwrap()).is_err());
         assert!(Mark::new(Reason::Lost, "20890918".parse().unwrap()).is_err());

@@ -146,22 +146,13 @@ pub struct VerifyPin {
 impl VerifyPin {
     /// The structure's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![
-            self.timeout,
-            self.timeout,
-            self.format.format_string(),
-            self.format.block_string(),
-            0x00, // bmPINLengthFormat: no length field
-        ];
+        let mut out = structure_head(self.timeout, &self.format);
         out.extend_from_slice(&self.format.extra_digits());
         out.push(VALIDATION_KEY);
         out.push(0x01); // bNumberMessage
         out.extend_from_slice(&LANG_ZH_CN);
         out.push(0x00); // bMsgIndex
-        out.extend_from_slice(&[0, 0, 0]); // bTeoPrologue
-        out.extend_from_slice(&u32::try_from(self.apdu.len()).unwrap_or(0).to_le_bytes());
-        out.extend_from_slice(&self.apdu);
-        out
+        structure_tail(out, &self.apdu)
     }
 }
 
@@ -181,26 +172,36 @@ pub struct ModifyPin {
 impl ModifyPin {
     /// The structure's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![
-            self.timeout,
-            self.timeout,
-            self.format.format_string(),
-            self.format.block_string(),
-            0x00,
-            self.format.offset,
-            self.new_offset,
-        ];
+        let mut out = structure_head(self.timeout, &self.format);
+        out.extend_from_slice(&[self.format.offset, self.new_offset]);
         out.extend_from_slice(&self.format.extra_digits());
         out.push(0x03); // bConfirmPIN: the current PIN, and the new one confirmed
         out.push(VALIDATION_KEY);
         out.push(0x03); // bNumberMessage
         out.extend_from_slice(&LANG_ZH_CN);
         out.extend_from_slice(&[0x00, 0x01, 0x02]); // bMsgIndex1-3
-        out.extend_from_slice(&[0, 0, 0]); // bTeoPrologue
-        out.extend_from_slice(&u32::try_from(self.apdu.len()).unwrap_or(0).to_le_bytes());
-        out.extend_from_slice(&self.apdu);
-        out
+        structure_tail(out, &self.apdu)
     }
+}
+
+/// The fields both structures begin with: `bTimerOut`, `bTimerOut2`, `bmFormatString`,
+/// `bmPINBlockString`, `bmPINLengthFormat` (no length field).
+fn structure_head(timeout: u8, format: &PinFormat) -> Vec<u8> {
+    vec![
+        timeout,
+        timeout,
+        format.format_string(),
+        format.block_string(),
+        0x00,
+    ]
+}
+
+/// The fields both structures end with: `bTeoPrologue`, `ulDataLength` and the APDU.
+fn structure_tail(mut out: Vec<u8>, apdu: &[u8]) -> Vec<u8> {
+    out.extend_from_slice(&[0, 0, 0]);
+    out.extend_from_slice(&u32::try_from(apdu.len()).unwrap_or(0).to_le_bytes());
+    out.extend_from_slice(apdu);
+    out
 }
 
 /// The reader's own answers to a secure PIN entry (part 10 §2.5.2, as readers implement it).

@@ -133,6 +133,36 @@ impl BcdDate {
         let day = self.day.min(days_in_month(year, self.month));
         BcdDate::new(year, self.month, day)
     }
+
+    /// Days since 1970-01-01 (proleptic Gregorian calendar; Howard Hinnant's
+    /// `days_from_civil`).
+    pub fn days_since_epoch(&self) -> i64 {
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The date `days` days after 1970-01-01 (Howard Hinnant's `civil_from_days`); an error
+    /// outside the years a card date holds.
+    pub fn from_days_since_epoch(days: i64) -> Result<BcdDate, DataError> {
+        let z = days.saturating_add(719_468);
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let year = u16::try_from(year)
+            .map_err(|_| DataError::invalid(FIELD, format!("year {year} is out of range")))?;
+        // day 1..=31 and month 1..=12 by construction
+        BcdDate::new(year, month as u8, day as u8)
+    }
 }
 
 impl fmt::Display for BcdDate {
@@ -207,6 +237,31 @@ mod tests {
         assert!(BcdDate::from_bcd(&[0; 4]).is_err());
         assert!(d < BcdDate::parse("20250711").unwrap());
         assert!(BcdDate::parse("20151231").unwrap() < BcdDate::parse("20160101").unwrap());
+    }
+
+    #[test]
+    fn day_counts() {
+        let date = |days| BcdDate::from_days_since_epoch(days).unwrap().to_string();
+        assert_eq!(date(0), "19700101");
+        assert_eq!(date(11_016), "20000229");
+        assert_eq!(date(20_780), "20261123");
+        assert_eq!(date(-1), "19691231");
+        // every day of 1900 to 2199 and back
+        let first = BcdDate::new(1900, 1, 1).unwrap().days_since_epoch();
+        let last = BcdDate::new(2199, 12, 31).unwrap().days_since_epoch();
+        assert_eq!(
+            last - first + 1,
+            300 * 365 + 73,
+            "73 leap days: every fourth year but 1900 and 2100"
+        );
+        for days in first..=last {
+            let d = BcdDate::from_days_since_epoch(days).unwrap();
+            assert_eq!(d.days_since_epoch(), days, "{d}");
+        }
+        assert!(BcdDate::from_days_since_epoch(first - 1).is_err());
+        assert!(BcdDate::from_days_since_epoch(last + 1).is_err());
+        assert!(BcdDate::from_days_since_epoch(i64::MAX).is_err());
+        assert!(BcdDate::from_days_since_epoch(i64::MIN).is_err());
     }
 
     #[test]

@@ -5,7 +5,6 @@
 
 use std::fmt;
 
-use rand::RngCore;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
@@ -316,12 +315,6 @@ fn first_eight(data: &[u8]) -> [u8; 8] {
 impl<F: FnMut(&CardContext, &HsmRequest) -> Result<String, String>> KeyHolder for HsmKeyHolder<F> {
     fn supports(&self, alg: Algorithm) -> bool {
         self.algorithms.contains(&alg)
-    }
-
-    fn random(&mut self) -> Result<[u8; 8], KeyHolderError> {
-        let mut out = [0u8; 8];
-        rand::rng().fill_bytes(&mut out);
-        Ok(out)
     }
 
     fn authenticate(

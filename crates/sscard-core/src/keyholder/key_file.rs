@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use rand::RngCore;
 use zeroize::Zeroizing;
 
 use super::{CardContext, KeyHolder, KeyHolderError, SecureMessage};
@@ -79,12 +78,6 @@ impl KeyFile {
 impl KeyHolder for KeyFile {
     fn supports(&self, alg: Algorithm) -> bool {
         self.roots.supports(alg)
-    }
-
-    fn random(&mut self) -> Result<[u8; 8], KeyHolderError> {
-        let mut out = [0u8; 8];
-        rand::rng().fill_bytes(&mut out);
-        Ok(out)
     }
 
     fn authenticate(

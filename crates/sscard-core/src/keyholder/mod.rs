@@ -76,8 +76,13 @@ pub trait KeyHolder {
     fn supports(&self, alg: Algorithm) -> bool;
 
     /// 8 random bytes: the original data (原始信息) of an authentication, from the terminal
-    /// or the PSAM (part 7 §5.4, §6.4).
-    fn random(&mut self) -> Result<[u8; 8], KeyHolderError>;
+    /// or the PSAM (part 7 §5.4, §6.4). By default the terminal's: the operating system's
+    /// random generator (a PSAM answers GET CHALLENGE instead).
+    fn random(&mut self) -> Result<[u8; 8], KeyHolderError> {
+        let mut out = [0u8; 8];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut out);
+        Ok(out)
+    }
 
     /// Authentication data (part 4 §9.3) with the card key of `role`: the process key from
     /// `process_factor` (part 4 §8.4), over `original`. For EXTERNAL AUTHENTICATION the process
