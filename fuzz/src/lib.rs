@@ -1016,7 +1016,7 @@ pub fn sim_card(card_byte: u8, state_byte: u8) -> Option<SimCard> {
 
 /// The role whose card key id is `id`.
 fn role_of(id: u8) -> Option<KeyRole> {
-    sscard_sim::image::SSSE_ROLES
+    sscard_core::keys::KeyRole::SSSE
         .into_iter()
         .find(|r| *r != KeyRole::Irk && r.card_key_id() == Some(id))
 }

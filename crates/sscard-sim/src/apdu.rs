@@ -52,8 +52,18 @@ pub(crate) mod sw {
     pub(crate) const CLA: u16 = 0x6E00;
     /// Data invalid: GET RESPONSE with nothing to give (part 5 §6.6.4).
     pub(crate) const NO_DATA: u16 = 0x6F00;
+    /// MAC invalid (part 5 §7; part 9 table 31).
+    pub(crate) const MAC_INVALID: u16 = 0x9302;
     /// Application permanently blocked.
     pub(crate) const APP_BLOCKED: u16 = 0x9303;
+    /// Insufficient balance (part 5 §7.2).
+    pub(crate) const INSUFFICIENT: u16 = 0x9401;
+    /// A transaction counter at its maximum.
+    pub(crate) const COUNTER_MAX: u16 = 0x9402;
+    /// Key index not supported.
+    pub(crate) const KEY_INDEX: u16 = 0x9403;
+    /// The MAC asked for is not available (GET TRANSACTION PROOF, part 5 §7.4).
+    pub(crate) const NO_PROOF: u16 = 0x9406;
 
     /// `61xx`: `len` bytes wait for GET RESPONSE (`00` for 256).
     pub(crate) fn more_data(len: usize) -> u16 {
@@ -74,6 +84,26 @@ pub(crate) mod sw {
     pub(crate) fn length_byte(len: usize) -> u8 {
         u8::try_from(len).unwrap_or(0)
     }
+}
+
+/// What READ BINARY answers from a transparent file's `content` at `offset` (part 5 §6.9,
+/// table 30): `le` bytes (absent or 256: what is left, at most 256); an offset at or past the
+/// end `6B00`; an Le past the end `6Cxx` with what is left.
+pub(crate) fn binary_window(
+    content: &[u8],
+    offset: usize,
+    le: Option<usize>,
+) -> Result<&[u8], u16> {
+    let rest = content
+        .get(offset..)
+        .filter(|r| !r.is_empty())
+        .ok_or(sw::OFFSET)?;
+    let take = match le {
+        None | Some(256) => rest.len().min(256),
+        Some(n) if n <= rest.len() => n,
+        Some(_) => return Err(sw::wrong_le(rest.len())),
+    };
+    Ok(rest.get(..take).unwrap_or_default())
 }
 
 /// A command APDU as the chip sees it.

@@ -48,15 +48,6 @@ pub use crate::secret::{HexBytes, SecretBytes};
 pub const CARD_IMAGE_FORMAT: &str = "sscard-card-image";
 /// The `version` of the image layout this simulator reads and writes.
 pub const IMAGE_VERSION: u64 = 2;
-/// The key roles a card holds in SSSE (part 6 table 3, part 9 appendix B, \[design\] D2).
-pub const SSSE_ROLES: [KeyRole; 6] = [
-    KeyRole::Irk,
-    KeyRole::Rkssse,
-    KeyRole::Ukssse,
-    KeyRole::Puk,
-    KeyRole::Stkssse,
-    KeyRole::Bk,
-];
 
 /// The PIN and its try counter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -257,7 +248,7 @@ impl CardImage {
         }
         for (name, key) in &self.keys {
             let role = KeyRole::from_name(name)
-                .filter(|r| SSSE_ROLES.contains(r) && r.name() == name)
+                .filter(|r| KeyRole::SSSE.contains(r) && r.name() == name)
                 .ok_or_else(|| SimError::InvalidImage(format!("unknown card key role {name:?}")))?;
             let len = role.key_len(self.algorithm);
             if key.value.len() != len {

@@ -14,7 +14,6 @@ use sscard_core::keys::KeyRole;
 use sscard_core::profile::Generation;
 use sscard_core::Algorithm;
 
-use crate::image::SSSE_ROLES;
 use crate::psam::{PsamSpec, SimPsam};
 use crate::test_support::{h, keys, region, split, with_lc, Terminal, REGION};
 
@@ -166,7 +165,7 @@ fn raw_cipher_known_answers() {
 fn card_keys_are_three_level_diversifications() {
     for alg in Algorithm::ALL {
         let t = Terminal::new(Generation::V3, alg);
-        for role in SSSE_ROLES {
+        for role in KeyRole::SSSE {
             let stored = t.card.image().key(role).unwrap().value.expose().to_vec();
             assert_eq!(stored, card_key(&t, role), "{alg} {role}");
         }

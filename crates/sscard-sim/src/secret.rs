@@ -79,6 +79,20 @@ impl HexBytes {
     pub fn as_slice(&self) -> &[u8] {
         &self.0
     }
+
+    /// Writes `data` at `offset` of a transparent file's stored content. Bytes past the stored
+    /// ones read as `00`, so trailing `00` bytes are not kept.
+    pub(crate) fn write_at(&mut self, offset: usize, data: &[u8]) {
+        let end = offset + data.len();
+        if self.0.len() < end {
+            self.0.resize(end, 0x00);
+        }
+        if let Some(target) = self.0.get_mut(offset..end) {
+            target.copy_from_slice(data);
+        }
+        let kept = self.0.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        self.0.truncate(kept);
+    }
 }
 
 impl From<Vec<u8>> for HexBytes {

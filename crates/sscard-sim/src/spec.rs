@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use sscard_core::crypto::{CardFactors, Pin};
 use sscard_core::data::RegionCode;
-use sscard_core::keys::RootKeys;
+use sscard_core::keys::{KeyRole, RootKeys};
 use sscard_core::profile::{self, Ef, Generation};
 use sscard_core::tlv;
 use sscard_core::Algorithm;
@@ -17,9 +17,7 @@ use crate::atr::{self, HistoricalBytes, DEFAULT_CHIP_PROVIDER, DEFAULT_COS, DEFA
 use crate::card_key::{diversified_keys, CardKey, DEFAULT_KEY_VERSION};
 use crate::error::SimError;
 use crate::financial::FinancialApp;
-use crate::image::{
-    CardImage, HexBytes, PinRecord, SecretBytes, CARD_IMAGE_FORMAT, IMAGE_VERSION, SSSE_ROLES,
-};
+use crate::image::{CardImage, HexBytes, PinRecord, SecretBytes, CARD_IMAGE_FORMAT, IMAGE_VERSION};
 
 /// The registered identifier of the social security card in the card identification code
 /// (V2.0 notice §8.1.1.1 table 10).
@@ -176,7 +174,14 @@ pub(crate) fn card_keys(
     alg: Algorithm,
     factors: &CardFactors,
 ) -> Result<BTreeMap<String, CardKey>, SimError> {
-    diversified_keys(keys, alg, factors, &SSSE_ROLES, |_| DEFAULT_KEY_VERSION, "")
+    diversified_keys(
+        keys,
+        alg,
+        factors,
+        &KeyRole::SSSE,
+        |_| DEFAULT_KEY_VERSION,
+        "",
+    )
 }
 
 impl CardImage {

@@ -151,6 +151,17 @@ pub enum KeyRole {
 }
 
 impl KeyRole {
+    /// The keys of SSSE itself (part 6 table 3; V2.0 notice §5.2 table 3): the roles of scope
+    /// [`KeyScope::Ssse`], in the order of the key file.
+    pub const SSSE: [KeyRole; 6] = [
+        KeyRole::Irk,
+        KeyRole::Rkssse,
+        KeyRole::Ukssse,
+        KeyRole::Puk,
+        KeyRole::Stkssse,
+        KeyRole::Bk,
+    ];
+
     /// Every role, in the order of the key file.
     pub const ALL: [KeyRole; 62] = [
         KeyRole::Irk,
@@ -524,6 +535,15 @@ impl fmt::Display for KeyRole {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ssse_keys_are_the_roles_of_its_scope() {
+        let of_scope: Vec<KeyRole> = KeyRole::ALL
+            .into_iter()
+            .filter(|r| r.scope() == KeyScope::Ssse)
+            .collect();
+        assert_eq!(of_scope, KeyRole::SSSE);
+    }
 
     #[test]
     fn names_round_trip() {

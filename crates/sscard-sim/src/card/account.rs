@@ -64,17 +64,6 @@ const DF04: u16 = 0xDF04;
 /// The detail file DF04 EF08.
 const EF08: u16 = 0xEF08;
 
-/// `9302`: MAC invalid.
-const MAC_INVALID: u16 = 0x9302;
-/// `9401`: insufficient balance.
-const INSUFFICIENT: u16 = 0x9401;
-/// `9402`: counter at its maximum.
-const COUNTER_MAX: u16 = 0x9402;
-/// `9403`: key index not supported.
-const KEY_INDEX: u16 = 0x9403;
-/// `9406`: the MAC asked for is not available.
-const NO_PROOF: u16 = 0x9406;
-
 /// A credit between INITIALIZE FOR LOAD and CREDIT FOR LOAD.
 pub(crate) struct CreditSession {
     seslk: SecretKey,
@@ -280,14 +269,14 @@ impl SimCard {
         let account = self.account_or_fail()?.clone();
         let alg = self.image.algorithm;
         if a.data[0] != account.key_index {
-            return Err(KEY_INDEX.into());
+            return Err(sw::KEY_INDEX.into());
         }
         let terminal = TerminalNumber(array(&a.data[expected - 6..])?);
         let random: [u8; 4] = array(&self.random(4))?;
         if load {
             let amount = Fen::from_bytes(array(&a.data[1..5])?);
             if account.online_serial == MAX_SERIAL {
-                return Err(COUNTER_MAX.into());
+                return Err(sw::COUNTER_MAX.into());
             }
             let fits = account
                 .balance
@@ -320,10 +309,10 @@ impl SimCard {
         } else {
             let amounts = PurchaseAmounts::from_bytes(&array(&a.data[1..13])?);
             if account.offline_serial == MAX_SERIAL {
-                return Err(COUNTER_MAX.into());
+                return Err(sw::COUNTER_MAX.into());
             }
             if amounts.account.0 > account.balance {
-                return Err(INSUFFICIENT.into());
+                return Err(sw::INSUFFICIENT.into());
             }
             let dpk = key_of(&account, KeyRole::Dpk)?;
             let answer = sscard_core::account::PurchaseInit {
@@ -366,7 +355,7 @@ impl SimCard {
         )
         .map_err(|_| sw::MEMORY_FAILURE)?;
         if !same(&expected, &a.data[7..]) {
-            return Err(MAC_INVALID.into());
+            return Err(sw::MAC_INVALID.into());
         }
         if TransactionTime::from_bcd(host_time).is_none() {
             return Err(sw::CONDITIONS.into());
@@ -447,7 +436,7 @@ impl SimCard {
         )
         .map_err(|_| sw::MEMORY_FAILURE)?;
         if !same(&expected, &a.data[11..]) {
-            return Err(MAC_INVALID.into());
+            return Err(sw::MAC_INVALID.into());
         }
         let time = TransactionTime::from_bcd(time_bytes).ok_or(sw::CONDITIONS)?;
         let account = self.account_or_fail()?.clone();
@@ -458,7 +447,7 @@ impl SimCard {
         let balance = account
             .balance
             .checked_sub(amounts.account.0)
-            .ok_or(INSUFFICIENT)?;
+            .ok_or(sw::INSUFFICIENT)?;
         let mode = account.mode().ok_or(sw::MEMORY_FAILURE)?;
         let (mut spip, mut spfp, mut year) = (
             account.self_pay_total,
@@ -562,7 +551,7 @@ impl SimCard {
         let proof = account
             .proof(a.p2)
             .filter(|p| p.serial == serial)
-            .ok_or(NO_PROOF)?;
+            .ok_or(sw::NO_PROOF)?;
         let mut out = Zeroizing::new(proof.mac.expose().to_vec());
         out.extend_from_slice(proof.tac.expose());
         Ok(Reply::Outgoing(out))

@@ -25,7 +25,7 @@ use sscard_core::tlv;
 
 use super::files::{find, Address, Occurrence};
 use super::{Abort, Change, Df, File, Outcome, Reply, SimCard};
-use crate::apdu::{sw, Apdu};
+use crate::apdu::{binary_window, sw, Apdu};
 use crate::areas::FileContent;
 use crate::card_key::CardKey;
 use crate::error::SimError;
@@ -99,15 +99,7 @@ pub(crate) fn apply(image: &mut CardImage, change: AreaChange) -> Result<(), Abo
             let FileContent::Binary(stored) = content else {
                 return Err(fail());
             };
-            let end = offset + data.len();
-            if stored.0.len() < end {
-                stored.0.resize(end, 0x00);
-            }
-            if let Some(target) = stored.0.get_mut(offset..end) {
-                target.copy_from_slice(&data);
-            }
-            let kept = stored.0.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-            stored.0.truncate(kept);
+            stored.write_at(offset, &data);
         }
     }
     Ok(())
@@ -409,18 +401,8 @@ impl SimCard {
             _ => Vec::new(),
         };
         content.resize(file.record_len().max(content.len()), 0x00);
-        let rest = content
-            .get(offset..)
-            .filter(|r| !r.is_empty())
-            .ok_or(sw::OFFSET)?;
-        let take = match a.le {
-            None | Some(256) => rest.len().min(256),
-            Some(n) if n <= rest.len() => n,
-            Some(_) => return Err(sw::wrong_le(rest.len()).into()),
-        };
-        Ok(Reply::Exact(Zeroizing::new(
-            rest.get(..take).unwrap_or_default().to_vec(),
-        )))
+        let window = binary_window(&content, offset, a.le)?;
+        Ok(Reply::Exact(Zeroizing::new(window.to_vec())))
     }
 
     /// UPDATE BINARY of a transparent area file with its update key. One transaction.

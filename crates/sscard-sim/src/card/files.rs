@@ -8,7 +8,7 @@ use sscard_core::profile::{self, Access, Ef, SSSE_AID};
 use sscard_core::tlv;
 
 use super::{Abort, Change, Df, File, Outcome, Reply, SimCard};
-use crate::apdu::{sw, Apdu};
+use crate::apdu::{binary_window, sw, Apdu};
 use crate::financial::{FinancialApp, PSE_NAME, RECORD_SFI};
 
 /// FID of the MF.
@@ -378,18 +378,8 @@ impl SimCard {
             return Err(sw::SECURITY.into());
         }
         let content = self.image.binary(ef).unwrap_or_default();
-        let rest = content
-            .get(offset..)
-            .filter(|r| !r.is_empty())
-            .ok_or(sw::OFFSET)?;
-        let take = match a.le {
-            None | Some(256) => rest.len().min(256),
-            Some(n) if n <= rest.len() => n,
-            Some(_) => return Err(sw::wrong_le(rest.len()).into()),
-        };
-        Ok(Reply::Exact(Zeroizing::new(
-            rest.get(..take).unwrap_or_default().to_vec(),
-        )))
+        let window = binary_window(&content, offset, a.le)?;
+        Ok(Reply::Exact(Zeroizing::new(window.to_vec())))
     }
 
     /// UPDATE BINARY (part 5 §6.12) of EF07 or EF08 with UKSSSE authenticated. An offset at

@@ -384,15 +384,7 @@ impl SimCard {
                 let Some(stored) = stored else {
                     return Err(sw::MEMORY_FAILURE.into());
                 };
-                let end = offset + data.len();
-                if stored.0.len() < end {
-                    stored.0.resize(end, 0x00);
-                }
-                if let Some(target) = stored.0.get_mut(offset..end) {
-                    target.copy_from_slice(&data);
-                }
-                let kept = stored.0.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-                stored.0.truncate(kept);
+                stored.write_at(offset, &data);
             }
             Change::SsseBlocked => image.ssse_blocked = true,
             Change::CardBlocked => image.card_blocked = true,

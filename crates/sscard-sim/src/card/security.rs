@@ -11,7 +11,7 @@ use sscard_core::Algorithm;
 
 use super::{Abort, Change, Df, Outcome, Reply, SimCard};
 use crate::apdu::{sw, Apdu};
-use crate::image::{is_pin_cn, SecretBytes, SSSE_ROLES};
+use crate::image::{is_pin_cn, SecretBytes};
 
 /// A failed EXTERNAL AUTHENTICATION with a key whose failures do not count (\[design\] D4).
 const NOT_COUNTED: u16 = 0x63CF;
@@ -65,7 +65,7 @@ impl SimCard {
         if self.vol.df != Df::Ssse {
             return Err(sw::NOT_FOUND.into());
         }
-        SSSE_ROLES
+        KeyRole::SSSE
             .into_iter()
             .find(|r| *r != KeyRole::Irk && r.card_key_id() == Some(p2))
             .ok_or_else(|| sw::NOT_FOUND.into())

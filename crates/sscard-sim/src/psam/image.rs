@@ -19,9 +19,7 @@ use sscard_core::keys::{AreaKeyKind, KeyRole, RootKeys, AREA_KEYS};
 use sscard_core::Algorithm;
 
 use crate::error::SimError;
-use crate::image::{
-    check_format, write_atomically, HexBytes, SecretBytes, IMAGE_VERSION, SSSE_ROLES,
-};
+use crate::image::{check_format, write_atomically, HexBytes, SecretBytes, IMAGE_VERSION};
 
 /// The `format` of a PSAM image.
 pub const PSAM_IMAGE_FORMAT: &str = "sscard-psam-image";
@@ -118,7 +116,7 @@ impl PsamSpec {
             terminal_number: terminal_number.to_owned(),
             serial: format!("00000000{terminal_number}"),
             region: None,
-            levels: SSSE_ROLES
+            levels: KeyRole::SSSE
                 .into_iter()
                 .map(|r| (r, KeyLevel::National))
                 .collect(),

@@ -59,7 +59,7 @@ use sscard_core::Algorithm;
 
 pub use image::{key_algorithm_byte, PsamImage, PsamKey, PsamSpec, PSAM_IMAGE_FORMAT};
 
-use crate::apdu::{sw, Apdu};
+use crate::apdu::{binary_window, sw, Apdu};
 use crate::atr;
 use crate::error::SimError;
 use crate::t0;
@@ -74,9 +74,6 @@ const ADF: u16 = 0xDF01;
 const EF_CARD_INFO: u16 = 0x0015;
 const EF_TERMINAL: u16 = 0x0016;
 const EF_SERIAL: u16 = 0x0019;
-
-/// CREDIT SAM FOR PURCHASE's answer to a wrong MAC2 (part 9 table 31).
-const MAC_INVALID: u16 = 0x9302;
 
 /// Key types that encipher and that compute MACs (part 9 §6.3).
 const ENCIPHER_TYPES: [u8; 2] = [0x07, 0x08];
@@ -341,16 +338,7 @@ impl SimPsam {
             (fid, usize::from(u16::from_be_bytes([a.p1, a.p2])))
         };
         let content = self.ef_content(fid);
-        let rest = content
-            .get(offset..)
-            .filter(|r| !r.is_empty())
-            .ok_or(sw::OFFSET)?;
-        let take = match a.le {
-            None | Some(256) => rest.len().min(256),
-            Some(n) if n <= rest.len() => n,
-            Some(_) => return Err(sw::wrong_le(rest.len())),
-        };
-        Ok(rest.get(..take).unwrap_or_default().to_vec())
+        Ok(binary_window(&content, offset, a.le)?.to_vec())
     }
 
     /// GET CHALLENGE (part 9 §9.2): Le `04`/`08`, and `10` on 16-byte-block PSAMs.
@@ -492,7 +480,7 @@ impl SimPsam {
         )
         .map_err(|_| sw::WRONG_DATA)?;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], a.data)) {
-            return Err(MAC_INVALID);
+            return Err(sw::MAC_INVALID);
         }
         Ok(None)
     }

@@ -6,7 +6,6 @@ use sscard_core::keys::KeyRole;
 use sscard_core::profile::Generation;
 use sscard_core::Algorithm;
 
-use crate::image::SSSE_ROLES;
 use crate::test_support::*;
 
 #[test]
@@ -32,7 +31,7 @@ fn every_role_authenticates_on_every_algorithm() {
     for alg in Algorithm::ALL {
         let mut t = Terminal::new(Generation::V3, alg);
         t.select();
-        for role in SSSE_ROLES.into_iter().filter(|r| *r != KeyRole::Irk) {
+        for role in KeyRole::SSSE.into_iter().filter(|r| *r != KeyRole::Irk) {
             assert_eq!(t.authenticate(role), 0x9000, "{alg} {role}");
         }
         assert_eq!(t.card.authenticated_roles().len(), 5);
