@@ -222,26 +222,40 @@ unsafe fn run(
     c_long::from(code)
 }
 
-/// Reads the input strings of a call, then [`run`]s it. `$name` is the function's name.
+/// Runs one interface call: reads its input strings (`(var, pParam, length)`, in the order
+/// given), then [`run`]s `body` with each of them decoded and required under its `var` name (a
+/// NULL, overlong or undecodable string is `-14`, named after its parameter).
 macro_rules! call {
-    ($name:expr, $out:expr, $cap:expr, |$state:ident, $config:ident| $body:expr) => {{
+    ($name:expr, $out:expr, $cap:expr, [$(($var:ident, $arg:ident, $arg_cap:expr)),*],
+        |$state:ident, $config:ident| $body:expr) => {
+        call!(@run false, $name, $out, $cap, [$(($var, $arg, $arg_cap)),*], |$state, $config| $body)
+    };
+    (@run $continues:expr, $name:expr, $out:expr, $cap:expr,
+        [$(($var:ident, $arg:ident, $arg_cap:expr)),*],
+        |$state:ident, $config:ident| $body:expr) => {{
+        $(
+            // SAFETY: by the interface's contract a string parameter is NULL or a NUL-terminated
+            // string of at most its table's length, readable up to its NUL.
+            let $var = unsafe { arg($arg, $arg_cap) };
+        )*
         // SAFETY: pOutInfo is, by the interface's contract (each function's table), NULL or a
         // buffer of $cap bytes.
-        unsafe { run($name, false, $out, $cap, |$state, $config| $body) }
-    }};
-    (continue $name:expr, $out:expr, $cap:expr, |$state:ident, $config:ident| $body:expr) => {{
-        // SAFETY: as above.
-        unsafe { run($name, true, $out, $cap, |$state, $config| $body) }
+        unsafe {
+            run($name, $continues, $out, $cap, |$state, $config| {
+                $(let $var = $var.required(stringify!($arg), $config)?;)*
+                $body
+            })
+        }
     }};
 }
 
-/// Reads an input string parameter.
-macro_rules! input {
-    ($ptr:expr, $cap:expr) => {{
-        // SAFETY: by the interface's contract a string parameter is NULL or a NUL-terminated
-        // string of at most its table's length, readable up to its NUL.
-        unsafe { arg($ptr, $cap) }
-    }};
+/// [`call!`] for step two or three of an HSM function, which goes on with the card the step
+/// before left powered.
+macro_rules! continue_call {
+    ($name:expr, $out:expr, $cap:expr, [$(($var:ident, $arg:ident, $arg_cap:expr)),*],
+        |$state:ident, $config:ident| $body:expr) => {
+        call!(@run true, $name, $out, $cap, [$(($var, $arg, $arg_cap)),*], |$state, $config| $body)
+    };
 }
 
 /// `iReadCardBas` 读基本信息 (§1.1, table 1): internal authentication through the PSAM (and
@@ -253,7 +267,7 @@ macro_rules! input {
 /// `pOutInfo` is NULL or a writable buffer of 1024 bytes.
 #[no_mangle]
 pub unsafe extern "system" fn iReadCardBas(iType: c_int, pOutInfo: *mut c_char) -> c_long {
-    call!("iReadCardBas", pOutInfo, OUT_1024, |state, config| {
+    call!("iReadCardBas", pOutInfo, OUT_1024, [], |state, config| {
         ops::read_card_bas(state, config, iType)
     })
 }
@@ -275,7 +289,8 @@ pub unsafe extern "system" fn iReadCardBas_HSM_Step1(
         "iReadCardBas_HSM_Step1",
         pOutInfo,
         OUT_1024,
-        |state, config| { ops::read_card_bas_step1(state, config, iType) }
+        [],
+        |state, config| ops::read_card_bas_step1(state, config, iType)
     )
 }
 
@@ -292,11 +307,13 @@ pub unsafe extern "system" fn iReadCardBas_HSM_Step2(
     pKey: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let key = input!(pKey, IN_KEY);
-    call!(continue "iReadCardBas_HSM_Step2", pOutInfo, OUT_1024, |state, config| {
-        let key = key.required("pKey", config)?;
-        ops::read_card_bas_step2(state, config, &key)
-    })
+    continue_call!(
+        "iReadCardBas_HSM_Step2",
+        pOutInfo,
+        OUT_1024,
+        [(key, pKey, IN_KEY)],
+        |state, config| ops::read_card_bas_step2(state, config, &key)
+    )
 }
 
 /// `iReadCard` 通用读卡 (§2.1, table 4): `pCardInfo` checked against the card, then the files and
@@ -315,13 +332,13 @@ pub unsafe extern "system" fn iReadCard(
     pFileAddr: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let card_info = input!(pCardInfo, IN_CARD_INFO);
-    let file_addr = input!(pFileAddr, IN_FILE_ADDR);
-    call!("iReadCard", pOutInfo, OUT_20K, |state, config| {
-        let c = card_info.required("pCardInfo", config)?;
-        let f = file_addr.required("pFileAddr", config)?;
-        ops::read_card(state, config, iType, iAuthType, &c, &f)
-    })
+    call!(
+        "iReadCard",
+        pOutInfo,
+        OUT_20K,
+        [(c, pCardInfo, IN_CARD_INFO), (f, pFileAddr, IN_FILE_ADDR)],
+        |state, config| ops::read_card(state, config, iType, iAuthType, &c, &f)
+    )
 }
 
 /// `iReadCard_HSM_Step1` 基于加密机的通用读卡（步骤一） (§2.2, table 5): for the first file of
@@ -338,17 +355,12 @@ pub unsafe extern "system" fn iReadCard_HSM_Step1(
     pFileAddr: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let card_info = input!(pCardInfo, IN_CARD_INFO);
-    let file_addr = input!(pFileAddr, IN_FILE_ADDR);
     call!(
         "iReadCard_HSM_Step1",
         pOutInfo,
         OUT_1024,
-        |state, config| {
-            let c = card_info.required("pCardInfo", config)?;
-            let f = file_addr.required("pFileAddr", config)?;
-            ops::read_card_hsm_step1(state, config, iType, &c, &f)
-        }
+        [(c, pCardInfo, IN_CARD_INFO), (f, pFileAddr, IN_FILE_ADDR)],
+        |state, config| ops::read_card_hsm_step1(state, config, iType, &c, &f)
     )
 }
 
@@ -364,12 +376,16 @@ pub unsafe extern "system" fn iReadCard_HSM_Step2(
     pKey: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let key = input!(pKey, IN_KEY);
-    call!(continue "iReadCard_HSM_Step2", pOutInfo, OUT_20K, |state, config| {
-        let k = key.required("pKey", config)?;
-        crate::text::authentication_key(&k)?;
-        ops::read_card_hsm_step2(state, &k)
-    })
+    continue_call!(
+        "iReadCard_HSM_Step2",
+        pOutInfo,
+        OUT_20K,
+        [(k, pKey, IN_KEY)],
+        |state, config| {
+            crate::text::authentication_key(&k)?;
+            ops::read_card_hsm_step2(state, &k)
+        }
+    )
 }
 
 /// `iWriteCard` 通用写卡 (§3.1, table 7): `pCardInfo` checked against the card, then `pWriteData`
@@ -388,15 +404,17 @@ pub unsafe extern "system" fn iWriteCard(
     pWriteData: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let card_info = input!(pCardInfo, IN_CARD_INFO);
-    let file_addr = input!(pFileAddr, IN_FILE_ADDR);
-    let write_data = input!(pWriteData, IN_WRITE_DATA);
-    call!("iWriteCard", pOutInfo, OUT_1024, |_state, config| {
-        let c = card_info.required("pCardInfo", config)?;
-        let f = file_addr.required("pFileAddr", config)?;
-        let w = write_data.required("pWriteData", config)?;
-        ops::write_card(config, iType, &c, &f, &w)
-    })
+    call!(
+        "iWriteCard",
+        pOutInfo,
+        OUT_1024,
+        [
+            (c, pCardInfo, IN_CARD_INFO),
+            (f, pFileAddr, IN_FILE_ADDR),
+            (w, pWriteData, IN_WRITE_DATA)
+        ],
+        |_state, config| ops::write_card(config, iType, &c, &f, &w)
+    )
 }
 
 /// `iWriteCard_HSM_Step1` 基于加密机的通用写卡（步骤一） (§3.2, table 8): for the first file of
@@ -412,13 +430,13 @@ pub unsafe extern "system" fn iWriteCard_HSM_Step1(
     pFileAddr: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let card_info = input!(pCardInfo, IN_CARD_INFO);
-    let file_addr = input!(pFileAddr, IN_FILE_ADDR);
-    call!("iWriteCard_HSM_Step1", pOutInfo, OUT_1024, |s, config| {
-        let c = card_info.required("pCardInfo", config)?;
-        let f = file_addr.required("pFileAddr", config)?;
-        ops::write_card_hsm_step1(s, config, iType, &c, &f)
-    })
+    call!(
+        "iWriteCard_HSM_Step1",
+        pOutInfo,
+        OUT_1024,
+        [(c, pCardInfo, IN_CARD_INFO), (f, pFileAddr, IN_FILE_ADDR)],
+        |s, config| ops::write_card_hsm_step1(s, config, iType, &c, &f)
+    )
 }
 
 /// `iWriteCard_HSM_Step2` 基于加密机的通用写卡（步骤二） (§3.3, table 9): `pWriteData` checked,
@@ -434,14 +452,16 @@ pub unsafe extern "system" fn iWriteCard_HSM_Step2(
     pWriteData: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let key = input!(pKey, IN_KEY);
-    let write_data = input!(pWriteData, IN_WRITE_DATA);
-    call!(continue "iWriteCard_HSM_Step2", pOutInfo, OUT_1024, |s, config| {
-        let k = key.required("pKey", config)?;
-        let w = write_data.required("pWriteData", config)?;
-        crate::text::authentication_key(&k)?;
-        ops::write_card_hsm_step2(s, &k, &w)
-    })
+    continue_call!(
+        "iWriteCard_HSM_Step2",
+        pOutInfo,
+        OUT_1024,
+        [(k, pKey, IN_KEY), (w, pWriteData, IN_WRITE_DATA)],
+        |s, config| {
+            crate::text::authentication_key(&k)?;
+            ops::write_card_hsm_step2(s, &k, &w)
+        }
+    )
 }
 
 /// `iVerifyPIN` PIN 校验 (§4.1, table 10): the holder's PIN from the PIN pad or the configured
@@ -452,7 +472,7 @@ pub unsafe extern "system" fn iWriteCard_HSM_Step2(
 /// `pOutInfo` is NULL or a writable buffer of 512 bytes.
 #[no_mangle]
 pub unsafe extern "system" fn iVerifyPIN(iType: c_int, pOutInfo: *mut c_char) -> c_long {
-    call!("iVerifyPIN", pOutInfo, OUT_512, |state, config| {
+    call!("iVerifyPIN", pOutInfo, OUT_512, [], |state, config| {
         ops::verify_pin(state, config, iType)
     })
 }
@@ -464,7 +484,7 @@ pub unsafe extern "system" fn iVerifyPIN(iType: c_int, pOutInfo: *mut c_char) ->
 /// `pOutInfo` is NULL or a writable buffer of 512 bytes.
 #[no_mangle]
 pub unsafe extern "system" fn iChangePIN(iType: c_int, pOutInfo: *mut c_char) -> c_long {
-    call!("iChangePIN", pOutInfo, OUT_512, |state, config| {
+    call!("iChangePIN", pOutInfo, OUT_512, [], |state, config| {
         ops::change_pin(state, config, iType)
     })
 }
@@ -482,11 +502,13 @@ pub unsafe extern "system" fn iReloadPIN(
     pCardInfo: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let card_info = input!(pCardInfo, IN_CARD_INFO);
-    call!("iReloadPIN", pOutInfo, OUT_512, |state, config| {
-        let c = card_info.required("pCardInfo", config)?;
-        ops::maintain_pin(state, config, iType, &c, PinMaintenance::Reload)
-    })
+    call!(
+        "iReloadPIN",
+        pOutInfo,
+        OUT_512,
+        [(c, pCardInfo, IN_CARD_INFO)],
+        |state, config| ops::maintain_pin(state, config, iType, &c, PinMaintenance::Reload)
+    )
 }
 
 /// `iReloadPIN_HSM_Step1` (§6.2, table 13): `pOutInfo` = 算法标识|0090|过程因子|原始信息|.
@@ -500,15 +522,12 @@ pub unsafe extern "system" fn iReloadPIN_HSM_Step1(
     pCardInfo: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let card_info = input!(pCardInfo, IN_CARD_INFO);
     call!(
         "iReloadPIN_HSM_Step1",
         pOutInfo,
         OUT_512,
-        |state, config| {
-            let c = card_info.required("pCardInfo", config)?;
-            ops::pin_step1(state, config, iType, &c, PinMaintenance::Reload)
-        }
+        [(c, pCardInfo, IN_CARD_INFO)],
+        |state, config| ops::pin_step1(state, config, iType, &c, PinMaintenance::Reload)
     )
 }
 
@@ -524,11 +543,13 @@ pub unsafe extern "system" fn iReloadPIN_HSM_Step2(
     pKey: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let key = input!(pKey, IN_KEY);
-    call!(continue "iReloadPIN_HSM_Step2", pOutInfo, OUT_1024, |state, config| {
-        let k = key.required("pKey", config)?;
-        ops::pin_step2(state, config, &k, PinMaintenance::Reload)
-    })
+    continue_call!(
+        "iReloadPIN_HSM_Step2",
+        pOutInfo,
+        OUT_1024,
+        [(k, pKey, IN_KEY)],
+        |state, config| ops::pin_step2(state, config, &k, PinMaintenance::Reload)
+    )
 }
 
 /// `iReloadPIN_HSM_Step3` (§6.4, table 15): `pKey` = command header ‖ enciphered PIN ‖ MAC (34
@@ -542,11 +563,13 @@ pub unsafe extern "system" fn iReloadPIN_HSM_Step3(
     pKey: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let key = input!(pKey, IN_KEY);
-    call!(continue "iReloadPIN_HSM_Step3", pOutInfo, OUT_1024, |state, config| {
-        let k = key.required("pKey", config)?;
-        ops::pin_step3(state, &k, PinMaintenance::Reload)
-    })
+    continue_call!(
+        "iReloadPIN_HSM_Step3",
+        pOutInfo,
+        OUT_1024,
+        [(k, pKey, IN_KEY)],
+        |state, config| ops::pin_step3(state, &k, PinMaintenance::Reload)
+    )
 }
 
 /// `iUnblockPIN` PIN 解锁 (§7.1, table 16): the card checked against `pCardInfo`, PIN UNBLOCK
@@ -561,11 +584,13 @@ pub unsafe extern "system" fn iUnblockPIN(
     pCardInfo: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let card_info = input!(pCardInfo, IN_CARD_INFO);
-    call!("iUnblockPIN", pOutInfo, OUT_512, |state, config| {
-        let c = card_info.required("pCardInfo", config)?;
-        ops::maintain_pin(state, config, iType, &c, PinMaintenance::Unblock)
-    })
+    call!(
+        "iUnblockPIN",
+        pOutInfo,
+        OUT_512,
+        [(c, pCardInfo, IN_CARD_INFO)],
+        |state, config| ops::maintain_pin(state, config, iType, &c, PinMaintenance::Unblock)
+    )
 }
 
 /// `iUnblockPIN_HSM_Step1` (§7.2, table 17): `pOutInfo` = 算法标识|0090|过程因子|原始信息|.
@@ -579,15 +604,12 @@ pub unsafe extern "system" fn iUnblockPIN_HSM_Step1(
     pCardInfo: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let card_info = input!(pCardInfo, IN_CARD_INFO);
     call!(
         "iUnblockPIN_HSM_Step1",
         pOutInfo,
         OUT_512,
-        |state, config| {
-            let c = card_info.required("pCardInfo", config)?;
-            ops::pin_step1(state, config, iType, &c, PinMaintenance::Unblock)
-        }
+        [(c, pCardInfo, IN_CARD_INFO)],
+        |state, config| ops::pin_step1(state, config, iType, &c, PinMaintenance::Unblock)
     )
 }
 
@@ -601,11 +623,13 @@ pub unsafe extern "system" fn iUnblockPIN_HSM_Step2(
     pKey: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let key = input!(pKey, IN_KEY);
-    call!(continue "iUnblockPIN_HSM_Step2", pOutInfo, OUT_1024, |state, config| {
-        let k = key.required("pKey", config)?;
-        ops::pin_step2(state, config, &k, PinMaintenance::Unblock)
-    })
+    continue_call!(
+        "iUnblockPIN_HSM_Step2",
+        pOutInfo,
+        OUT_1024,
+        [(k, pKey, IN_KEY)],
+        |state, config| ops::pin_step2(state, config, &k, PinMaintenance::Unblock)
+    )
 }
 
 /// `iUnblockPIN_HSM_Step3` (§7.4, table 19): `pKey` = command header ‖ MAC (18 hex digits).
@@ -618,11 +642,13 @@ pub unsafe extern "system" fn iUnblockPIN_HSM_Step3(
     pKey: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let key = input!(pKey, IN_KEY);
-    call!(continue "iUnblockPIN_HSM_Step3", pOutInfo, OUT_1024, |state, config| {
-        let k = key.required("pKey", config)?;
-        ops::pin_step3(state, &k, PinMaintenance::Unblock)
-    })
+    continue_call!(
+        "iUnblockPIN_HSM_Step3",
+        pOutInfo,
+        OUT_1024,
+        [(k, pKey, IN_KEY)],
+        |state, config| ops::pin_step3(state, &k, PinMaintenance::Unblock)
+    )
 }
 
 /// `iDoDebit` 消费交易 (§8.1, table 20): the holder's PIN, the purchase through the PSAM;
@@ -640,13 +666,13 @@ pub unsafe extern "system" fn iDoDebit(
     pPayInfo: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let card_info = input!(pCardInfo, IN_CARD_INFO);
-    let pay_info = input!(pPayInfo, IN_PAY_INFO);
-    call!("iDoDebit", pOutInfo, OUT_512, |state, config| {
-        let c = card_info.required("pCardInfo", config)?;
-        let p = pay_info.required("pPayInfo", config)?;
-        ops::do_debit(state, config, iType, &c, &p)
-    })
+    call!(
+        "iDoDebit",
+        pOutInfo,
+        OUT_512,
+        [(c, pCardInfo, IN_CARD_INFO), (p, pPayInfo, IN_PAY_INFO)],
+        |state, config| ops::do_debit(state, config, iType, &c, &p)
+    )
 }
 
 /// `iDoDebit_HSM_Step1` (§8.2, table 21): the holder's PIN, INITIALIZE FOR PURCHASE; `pOutInfo`
@@ -663,13 +689,13 @@ pub unsafe extern "system" fn iDoDebit_HSM_Step1(
     pPayInfo: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let card_info = input!(pCardInfo, IN_CARD_INFO);
-    let pay_info = input!(pPayInfo, IN_PAY_INFO);
-    call!("iDoDebit_HSM_Step1", pOutInfo, OUT_512, |state, config| {
-        let c = card_info.required("pCardInfo", config)?;
-        let p = pay_info.required("pPayInfo", config)?;
-        ops::debit_step1(state, config, iType, &c, &p)
-    })
+    call!(
+        "iDoDebit_HSM_Step1",
+        pOutInfo,
+        OUT_512,
+        [(c, pCardInfo, IN_CARD_INFO), (p, pPayInfo, IN_PAY_INFO)],
+        |state, config| ops::debit_step1(state, config, iType, &c, &p)
+    )
 }
 
 /// `iDoDebit_HSM_Step2` (§8.3, table 22): `pKey` = 终端交易序号|交易时间|MAC1| from the HSM;
@@ -684,11 +710,13 @@ pub unsafe extern "system" fn iDoDebit_HSM_Step2(
     pKey: *mut c_char,
     pOutInfo: *mut c_char,
 ) -> c_long {
-    let key = input!(pKey, IN_KEY);
-    call!(continue "iDoDebit_HSM_Step2", pOutInfo, OUT_1024, |state, config| {
-        let k = key.required("pKey", config)?;
-        ops::debit_step2(state, &k)
-    })
+    continue_call!(
+        "iDoDebit_HSM_Step2",
+        pOutInfo,
+        OUT_1024,
+        [(k, pKey, IN_KEY)],
+        |state, config| ops::debit_step2(state, &k)
+    )
 }
 
 /// `iReadDebitRecord` 读消费交易记录 (§9.1, table 23): the holder's PIN, the card's purchase
@@ -699,9 +727,13 @@ pub unsafe extern "system" fn iDoDebit_HSM_Step2(
 /// `pOutInfo` is NULL or a writable buffer of 2048 bytes.
 #[no_mangle]
 pub unsafe extern "system" fn iReadDebitRecord(iType: c_int, pOutInfo: *mut c_char) -> c_long {
-    call!("iReadDebitRecord", pOutInfo, OUT_2048, |state, config| {
-        ops::read_debit_record(state, config, iType)
-    })
+    call!(
+        "iReadDebitRecord",
+        pOutInfo,
+        OUT_2048,
+        [],
+        |state, config| ops::read_debit_record(state, config, iType)
+    )
 }
 
 /// libsscard's one function beyond the interface: registers the callback that supplies PINs

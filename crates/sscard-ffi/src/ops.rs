@@ -142,6 +142,17 @@ fn with_card<R>(
     result
 }
 
+/// Runs `f` with the PSAM, then powers the PSAM down whatever happened.
+fn with_psam<R>(
+    config: &Config,
+    f: impl FnOnce(&mut device::OpenPsam) -> Result<R, Failure>,
+) -> Result<R, Failure> {
+    let mut psam = device::open_psam(config)?;
+    let result = f(&mut psam);
+    device::close_psam(psam);
+    result
+}
+
 /// The card number as the card holds it (EF05 `07`, its first 9 characters, §10.4).
 fn card_number_on(card: &mut OpenCard) -> Result<String, Failure> {
     let spec = profile::element(Generation::V1, profile::tag::CARD_NUMBER).ok_or_else(|| {
@@ -179,10 +190,13 @@ pub fn read_card_bas(state: &mut State, config: &Config, itype: i32) -> Result<S
     let card_type = CardType::from_itype(itype)?;
     let card = device::open_card(config, card_type)?;
     with_card(card, |card| {
-        let mut psam = device::open_psam(config)?;
-        let result = lifecycle::read_verified(card, &mut psam, &ReadOptions::default());
-        device::close_psam(psam);
-        let data = result?;
+        let data = with_psam(config, |psam| {
+            Ok(lifecycle::read_verified(
+                card,
+                psam,
+                &ReadOptions::default(),
+            )?)
+        })?;
         Ok(with_device_number(
             &data.basic_line(),
             &config.device_number,
@@ -304,17 +318,32 @@ fn pinpad_result(answer: &[u8]) -> Result<(), Failure> {
     }
 }
 
-/// The PIN pad's control codes when the configuration lets it serve and the reader has one.
-fn pinpad_features(
+/// The control code of the PIN pad's `feature` (`verify_direct` or `modify_direct`) when the
+/// configuration lets the PIN pad serve and the reader offers it; `None`: the PIN comes from
+/// the configured source. `pin_source = pinpad` without the feature is a configuration error.
+fn pinpad_code(
     config: &Config,
     card: &mut OpenCard,
-) -> Result<Option<pinpad::PinPadFeatures>, Failure> {
+    feature: impl FnOnce(&pinpad::PinPadFeatures) -> Option<u32>,
+) -> Result<Option<u32>, Failure> {
     if !matches!(config.pin_source, PinSource::Auto | PinSource::PinPad) {
         return Ok(None);
     }
     let features =
         pinpad::features(card.raw().transport_mut()).map_err(sscard_core::Error::from)?;
-    Ok(Some(features))
+    match feature(&features) {
+        Some(code) => Ok(Some(code)),
+        None if config.pin_source == PinSource::PinPad => Err(no_pinpad()),
+        None => Ok(None),
+    }
+}
+
+/// Hands `structure` (a PIN_VERIFY or PIN_MODIFY structure) to the PIN pad under control code
+/// `code`; the card's answer as the interface's result.
+fn pinpad_command(card: &mut OpenCard, code: u32, structure: &[u8]) -> Result<(), Failure> {
+    let answer = pinpad::control(card.raw().transport_mut(), code, structure)
+        .map_err(sscard_core::Error::from)?;
+    pinpad_result(&answer)
 }
 
 fn pinpad_format(config: &Config) -> (PinFormat, u8) {
@@ -346,28 +375,7 @@ pub fn verify_pin(state: &mut State, config: &Config, itype: i32) -> Result<Stri
     let callback = state.callback;
     let card = device::open_card(config, card_type)?;
     with_card(card, |card| {
-        card.application()?;
-        if let Some(features) = pinpad_features(config, card)? {
-            if let Some(code) = features.verify_direct {
-                let (format, block) = pinpad_format(config);
-                let mut apdu = vec![CLA_ISO, instruction::VERIFY, 0x00, 0x00, block];
-                apdu.extend(std::iter::repeat_n(0xFF, usize::from(block)));
-                let structure = VerifyPin {
-                    timeout: config.pin_timeout,
-                    format,
-                    apdu,
-                };
-                let answer =
-                    pinpad::control(card.raw().transport_mut(), code, &structure.to_bytes())
-                        .map_err(sscard_core::Error::from)?;
-                return pinpad_result(&answer).map(|()| String::new());
-            }
-            if config.pin_source == PinSource::PinPad {
-                return Err(no_pinpad());
-            }
-        }
-        let pin = pin::ask(config, callback, Prompt::Pin)?;
-        lifecycle::verify_pin(card, &pin)?;
+        verify_holder(config, callback, card)?;
         Ok(String::new())
     })
 }
@@ -380,32 +388,24 @@ pub fn change_pin(state: &mut State, config: &Config, itype: i32) -> Result<Stri
     let card = device::open_card(config, card_type)?;
     with_card(card, |card| {
         card.application()?;
-        if let Some(features) = pinpad_features(config, card)? {
-            if let Some(code) = features.modify_direct {
-                let (format, block) = pinpad_format(config);
-                // part 5 §6.3: 805E 0100 Lc <current PIN> FF <new PIN>
-                let mut apdu = vec![
-                    CLA_PROPRIETARY,
-                    instruction::CHANGE_PIN,
-                    0x01,
-                    0x00,
-                    2 * block + 1,
-                ];
-                apdu.extend(std::iter::repeat_n(0xFF, usize::from(2 * block + 1)));
-                let structure = ModifyPin {
-                    timeout: config.pin_timeout,
-                    format,
-                    new_offset: block + 1,
-                    apdu,
-                };
-                let answer =
-                    pinpad::control(card.raw().transport_mut(), code, &structure.to_bytes())
-                        .map_err(sscard_core::Error::from)?;
-                return pinpad_result(&answer).map(|()| String::new());
-            }
-            if config.pin_source == PinSource::PinPad {
-                return Err(no_pinpad());
-            }
+        if let Some(code) = pinpad_code(config, card, |f| f.modify_direct)? {
+            let (format, block) = pinpad_format(config);
+            // part 5 §6.3: 805E 0100 Lc <current PIN> FF <new PIN>
+            let mut apdu = vec![
+                CLA_PROPRIETARY,
+                instruction::CHANGE_PIN,
+                0x01,
+                0x00,
+                2 * block + 1,
+            ];
+            apdu.extend(std::iter::repeat_n(0xFF, usize::from(2 * block + 1)));
+            let structure = ModifyPin {
+                timeout: config.pin_timeout,
+                format,
+                new_offset: block + 1,
+                apdu,
+            };
+            return pinpad_command(card, code, &structure.to_bytes()).map(|()| String::new());
         }
         let old = pin::ask(config, callback, Prompt::OldPin)?;
         let new = pin::ask_new(config, callback)?;
@@ -428,20 +428,17 @@ pub fn maintain_pin(
     let callback = state.callback;
     let card = device::open_card(config, card_type)?;
     with_card(card, |card| {
-        let mut psam = device::open_psam(config)?;
-        let result = (|| {
+        with_psam(config, |psam| {
             check_card(card, &info)?;
             match kind {
                 PinMaintenance::Reload => {
                     let new = pin::ask_new(config, callback)?;
-                    lifecycle::reload_pin(card, &mut psam, &new)?;
+                    lifecycle::reload_pin(card, psam, &new)?;
                 }
-                PinMaintenance::Unblock => lifecycle::unblock_pin(card, &mut psam)?,
+                PinMaintenance::Unblock => lifecycle::unblock_pin(card, psam)?,
             }
             Ok(String::new())
-        })();
-        device::close_psam(psam);
-        result
+        })
     })
 }
 
@@ -625,14 +622,11 @@ pub fn write_card(
     let card = device::open_card(config, card_type)?;
     with_card(card, |card| {
         check_card(card, &info)?;
-        let mut psam = device::open_psam(config)?;
-        let result = (|| {
-            let mut access = AreaAccess::new().with_key_holder(&mut psam);
+        with_psam(config, |psam| {
+            let mut access = AreaAccess::new().with_key_holder(psam);
             areas::write_address(card, &mut access, &address, &data)?;
             Ok(String::new())
-        })();
-        device::close_psam(psam);
-        result
+        })
     })
 }
 
@@ -810,32 +804,25 @@ fn account_failure(e: sscard_core::Error) -> Failure {
     Failure::new(code, e.to_string())
 }
 
-/// Step (6) of §8.1.3 / §9.1.3 (4): the holder's PIN, on the reader's PIN pad when it has one
-/// (and the configuration lets it), else from the configured source; VERIFY (it holds until
-/// the card is powered down).
+/// `iVerifyPIN` (§4.1) and step (6) of §8.1.3 / §9.1.3 (4): the holder's PIN, on the reader's
+/// PIN pad when it has one (and the configuration lets it), else from the configured source;
+/// VERIFY (it holds until the card is powered down).
 fn verify_holder(
     config: &Config,
     callback: Option<Registered>,
     card: &mut OpenCard,
 ) -> Result<(), Failure> {
     card.application()?;
-    if let Some(features) = pinpad_features(config, card)? {
-        if let Some(code) = features.verify_direct {
-            let (format, block) = pinpad_format(config);
-            let mut apdu = vec![0x00, 0x20, 0x00, 0x00, block];
-            apdu.extend(std::iter::repeat_n(0xFF, usize::from(block)));
-            let structure = VerifyPin {
-                timeout: config.pin_timeout,
-                format,
-                apdu,
-            };
-            let answer = pinpad::control(card.raw().transport_mut(), code, &structure.to_bytes())
-                .map_err(sscard_core::Error::from)?;
-            return pinpad_result(&answer);
-        }
-        if config.pin_source == PinSource::PinPad {
-            return Err(no_pinpad());
-        }
+    if let Some(code) = pinpad_code(config, card, |f| f.verify_direct)? {
+        let (format, block) = pinpad_format(config);
+        let mut apdu = vec![CLA_ISO, instruction::VERIFY, 0x00, 0x00, block];
+        apdu.extend(std::iter::repeat_n(0xFF, usize::from(block)));
+        let structure = VerifyPin {
+            timeout: config.pin_timeout,
+            format,
+            apdu,
+        };
+        return pinpad_command(card, code, &structure.to_bytes());
     }
     let pin = pin::ask(config, callback, Prompt::Pin)?;
     lifecycle::verify_pin(card, &pin)?;
@@ -882,15 +869,12 @@ pub fn do_debit(
     let callback = state.callback;
     let card = device::open_card(config, card_type)?;
     with_card(card, |card| {
-        let mut psam = device::open_psam(config)?;
-        let result = (|| {
+        with_psam(config, |psam| {
             check_card(card, &info)?;
             verify_holder(config, callback, card)?;
-            let receipt = account::purchase(card, &mut psam, &request).map_err(account_failure)?;
+            let receipt = account::purchase(card, psam, &request).map_err(account_failure)?;
             Ok(receipt.ri_debit_line(KEY_GROUP))
-        })();
-        device::close_psam(psam);
-        result
+        })
     })
 }
 
