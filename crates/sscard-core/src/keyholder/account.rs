@@ -21,8 +21,8 @@ use crate::account::{
     Fen, LoadInit, PendingTransaction, PurchaseAmounts, TerminalNumber, TransactionKind,
     TransactionTime,
 };
-use crate::apdu::{commands, StatusWord};
-use crate::crypto::{account as ac, pad_80, reduce_mac, CardFactors, KeyLevel, SecretKey};
+use crate::apdu::StatusWord;
+use crate::crypto::{account as ac, SecretKey};
 use crate::keyholder::hsm::HsmResponseError;
 use crate::keys::KeyRole;
 use crate::transport::Transport;
@@ -367,68 +367,21 @@ impl<T: Transport> PurchaseKeys for PsamKeyHolder<T> {
         card: &CardContext,
         request: &Mac1Request,
     ) -> Result<PurchaseMac1, KeyHolderError> {
-        if card.algorithm != self.algorithm() {
-            return Err(KeyHolderError::AlgorithmNotHeld(card.algorithm));
+        self.check_algorithm(card.algorithm)?;
+        let factors = card.factors()?;
+        let response = self.send_at_key_level(KeyRole::Dpk, &factors, INIT_SAM, |_, path| {
+            init_sam_for_purchase(request, path)
+        })?;
+        match response.data() {
+            [a, b, c, e, m @ ..] if m.len() == 4 => Ok(PurchaseMac1 {
+                terminal_serial: u32::from_be_bytes([*a, *b, *c, *e]),
+                mac1: [m[0], m[1], m[2], m[3]],
+            }),
+            d => Err(KeyHolderError::MalformedResponse {
+                command: INIT_SAM,
+                reason: format!("{} bytes instead of 8", d.len()),
+            }),
         }
-        let factors: CardFactors = card.factors()?;
-        let (channel, levels) = self.selected_channel()?;
-        let first = levels.get(KeyRole::Dpk);
-        let mut last = StatusWord::WrongData;
-        for (i, level) in [
-            first,
-            KeyLevel::National,
-            KeyLevel::Province,
-            KeyLevel::City,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if i > 0 && level == first {
-                continue;
-            }
-            let mut path = factors.path_from(level);
-            path.reverse();
-            let response = channel.send(&init_sam_for_purchase(request, &path))?;
-            match response.sw() {
-                StatusWord::Ok => {
-                    levels.set(KeyRole::Dpk, level);
-                    let d = response.data();
-                    let (serial, mac1) = match d {
-                        [a, b, c, e, m @ ..] if m.len() == 4 => (
-                            u32::from_be_bytes([*a, *b, *c, *e]),
-                            [m[0], m[1], m[2], m[3]],
-                        ),
-                        _ => {
-                            return Err(KeyHolderError::MalformedResponse {
-                                command: INIT_SAM,
-                                reason: format!("{} bytes instead of 8", d.len()),
-                            })
-                        }
-                    };
-                    return Ok(PurchaseMac1 {
-                        terminal_serial: serial,
-                        mac1,
-                    });
-                }
-                StatusWord::WrongData => last = StatusWord::WrongData,
-                StatusWord::ReferenceNotFound => {
-                    return Err(KeyHolderError::UnknownKey {
-                        algorithm: card.algorithm,
-                        role: KeyRole::Dpk,
-                    })
-                }
-                sw => {
-                    return Err(KeyHolderError::Psam {
-                        command: INIT_SAM,
-                        sw,
-                    })
-                }
-            }
-        }
-        Err(KeyHolderError::Psam {
-            command: INIT_SAM,
-            sw: last,
-        })
     }
 
     fn check_purchase_mac2(
@@ -436,8 +389,9 @@ impl<T: Transport> PurchaseKeys for PsamKeyHolder<T> {
         _card: &CardContext,
         mac2: [u8; 4],
     ) -> Result<Mac2Check, KeyHolderError> {
-        let (channel, _) = self.selected_channel()?;
-        let response = channel.send(&credit_sam_for_purchase(mac2))?;
+        let response = self
+            .selected_channel()?
+            .send(&credit_sam_for_purchase(mac2))?;
         match response.sw() {
             StatusWord::Ok => Ok(Mac2Check::Verified),
             sw if mac2_refused(sw) => Ok(Mac2Check::Refused),
@@ -446,33 +400,6 @@ impl<T: Transport> PurchaseKeys for PsamKeyHolder<T> {
             sw => Err(KeyHolderError::Psam {
                 command: CREDIT_SAM,
                 sw,
-            }),
-        }
-    }
-}
-
-impl<T: Transport> PsamKeyHolder<T> {
-    /// The MAC of `message` under `role`'s process key for `process_factor`, computed by the
-    /// PSAM: DELIVERY SESSION KEY, then CIPHER DATA `80FA 05 00` (the first block the initial
-    /// value, \[design\] D8).
-    fn psam_mac(
-        &mut self,
-        factors: &CardFactors,
-        role: KeyRole,
-        process_factor: &[u8],
-        message: &[u8],
-    ) -> Result<[u8; 4], KeyHolderError> {
-        self.deliver_session_key(role, factors, process_factor)?;
-        let block = self.algorithm().block_len();
-        let mut data = vec![0u8; block];
-        data.extend_from_slice(&pad_80(message, block));
-        let out = self.cipher_with_session(commands::CIPHER_MAC_ONLY, &data, 4)?;
-        match out.len() {
-            4 => Ok([out[0], out[1], out[2], out[3]]),
-            n if n == block => Ok(reduce_mac(self.algorithm(), &out)),
-            n => Err(KeyHolderError::MalformedResponse {
-                command: "CIPHER DATA",
-                reason: format!("a MAC of {n} bytes"),
             }),
         }
     }
@@ -490,26 +417,19 @@ impl<T: Transport> CreditKeys for PsamKeyHolder<T> {
         terminal: TerminalNumber,
         host_time: TransactionTime,
     ) -> Result<Option<[u8; 4]>, KeyHolderError> {
-        if card.algorithm != self.algorithm() {
-            return Err(KeyHolderError::AlgorithmNotHeld(card.algorithm));
-        }
+        self.check_algorithm(card.algorithm)?;
         let factors = card.factors()?;
         let mut pf = Zeroizing::new(init.random.to_vec());
         pf.extend_from_slice(&init.serial.to_be_bytes());
         pf.extend_from_slice(&[0x80, 0x00]);
         let mac1_input =
             ac::credit_mac1_input(init.balance, amount, TransactionKind::Credit, terminal);
-        let expected = self.psam_mac(&factors, KeyRole::Dlk, &pf, &mac1_input)?;
+        let expected = self.mac(&factors, KeyRole::Dlk, &pf, &mac1_input)?;
         if !same(&expected, &init.mac1) {
             return Ok(None);
         }
         let mac2_input = ac::credit_mac2_input(amount, terminal, host_time.to_bcd());
-        Ok(Some(self.psam_mac(
-            &factors,
-            KeyRole::Dlk,
-            &pf,
-            &mac2_input,
-        )?))
+        Ok(Some(self.mac(&factors, KeyRole::Dlk, &pf, &mac2_input)?))
     }
 }
 

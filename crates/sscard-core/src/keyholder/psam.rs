@@ -7,7 +7,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use super::{CardContext, KeyHolder, KeyHolderError, SecureMessage};
-use crate::apdu::{commands, StatusWord};
+use crate::apdu::{commands, Command, Response, StatusWord};
 use crate::channel::Channel;
 use crate::crypto::{ld_blocks, pad_80, reduce_mac, CardFactors, KeyLevel, Pin, MAC_LEN};
 use crate::keys::KeyRole;
@@ -140,27 +140,19 @@ impl<T: Transport> PsamKeyHolder<T> {
         Ok(())
     }
 
-    fn check_algorithm(&self, alg: Algorithm) -> Result<(), KeyHolderError> {
-        if alg == self.algorithm {
-            Ok(())
-        } else {
-            Err(KeyHolderError::AlgorithmNotHeld(alg))
-        }
-    }
-
-    /// DELIVERY SESSION KEY: the process key of `role`'s card key for `process_factor` becomes
-    /// the PSAM's temporary key. Tries the remembered level first, then the others (part 9 §8).
-    fn deliver(
+    /// Sends the command `command` builds for a key level and its diversification factors (D6:
+    /// listed from the last level applied to the first), for the level remembered for `role`
+    /// first, then the others while the PSAM answers `6A80` (part 9 §8: a PSAM may hold
+    /// national, province or city keys); the level that worked is remembered. `6A88`: the PSAM
+    /// does not hold the key. `name` names the command in errors.
+    pub(crate) fn send_at_key_level(
         &mut self,
         role: KeyRole,
         factors: &CardFactors,
-        process_factor: &[u8],
-    ) -> Result<(), KeyHolderError> {
+        name: &'static str,
+        mut command: impl FnMut(KeyLevel, &[[u8; 8]]) -> Command,
+    ) -> Result<Response, KeyHolderError> {
         self.ensure_selected()?;
-        let block = self.algorithm.block_len();
-        let mut pf = Zeroizing::new(vec![0u8; block]);
-        let n = process_factor.len().min(block);
-        pf[..n].copy_from_slice(&process_factor[..n]);
         let first = self.levels.get(role);
         let order = [
             first,
@@ -173,16 +165,13 @@ impl<T: Transport> PsamKeyHolder<T> {
             if i > 0 && level == first {
                 continue;
             }
-            // D6: the factors listed from the last level applied to the first
             let mut path = factors.path_from(level);
             path.reverse();
-            let usage = (level.diversifications() << 5) | role.psam_key_type();
-            let command = commands::delivery_session_key(usage, role.psam_key_id(), &path, &pf);
-            let response = self.channel.send(&command)?;
+            let response = self.channel.send(&command(level, &path))?;
             match response.sw() {
                 StatusWord::Ok => {
                     self.levels.set(role, level);
-                    return Ok(());
+                    return Ok(response);
                 }
                 StatusWord::WrongData => last = StatusWord::WrongData,
                 StatusWord::ReferenceNotFound => {
@@ -191,18 +180,32 @@ impl<T: Transport> PsamKeyHolder<T> {
                         role,
                     })
                 }
-                sw => {
-                    return Err(KeyHolderError::Psam {
-                        command: "DELIVERY SESSION KEY",
-                        sw,
-                    })
-                }
+                sw => return Err(KeyHolderError::Psam { command: name, sw }),
             }
         }
         Err(KeyHolderError::Psam {
-            command: "DELIVERY SESSION KEY",
+            command: name,
             sw: last,
         })
+    }
+
+    /// DELIVERY SESSION KEY: the process key of `role`'s card key for `process_factor` becomes
+    /// the PSAM's temporary key, at the key level that works ([`Self::send_at_key_level`]).
+    fn deliver(
+        &mut self,
+        role: KeyRole,
+        factors: &CardFactors,
+        process_factor: &[u8],
+    ) -> Result<(), KeyHolderError> {
+        let block = self.algorithm.block_len();
+        let mut pf = Zeroizing::new(vec![0u8; block]);
+        let n = process_factor.len().min(block);
+        pf[..n].copy_from_slice(&process_factor[..n]);
+        self.send_at_key_level(role, factors, "DELIVERY SESSION KEY", |level, path| {
+            let usage = (level.diversifications() << 5) | role.psam_key_type();
+            commands::delivery_session_key(usage, role.psam_key_id(), path, &pf)
+        })?;
+        Ok(())
     }
 
     /// CIPHER DATA with the temporary key.
@@ -226,36 +229,51 @@ impl<T: Transport> PsamKeyHolder<T> {
 }
 
 // The medical account's PSAM commands (INIT SAM FOR PURCHASE, CREDIT SAM FOR PURCHASE, and a
-// credit's MACs through DELIVERY SESSION KEY) live in `keyholder::account`; these give it the
-// selected channel and the session-key steps.
+// credit's MACs) live in `keyholder::account`; these give it the selected channel, the key
+// levels and the MAC.
 impl<T: Transport> PsamKeyHolder<T> {
-    /// The channel, the social security application selected again after a reset, with the
-    /// key levels learnt so far.
-    pub(crate) fn selected_channel(
-        &mut self,
-    ) -> Result<(&mut Channel<T>, &mut PsamLevels), KeyHolderError> {
+    /// The channel, the social security application selected again after a reset.
+    pub(crate) fn selected_channel(&mut self) -> Result<&mut Channel<T>, KeyHolderError> {
         self.ensure_selected()?;
-        Ok((&mut self.channel, &mut self.levels))
+        Ok(&mut self.channel)
     }
 
-    /// DELIVERY SESSION KEY of `role`'s card key for `process_factor` (level fallback).
-    pub(crate) fn deliver_session_key(
+    /// Refuses a card whose algorithm is not the PSAM's.
+    pub(crate) fn check_algorithm(&self, alg: Algorithm) -> Result<(), KeyHolderError> {
+        if alg == self.algorithm {
+            Ok(())
+        } else {
+            Err(KeyHolderError::AlgorithmNotHeld(alg))
+        }
+    }
+
+    /// The MAC of `message` under `role`'s process key for `process_factor`, computed by the
+    /// PSAM: DELIVERY SESSION KEY, then CIPHER DATA `80FA 05 00` (the first block the initial
+    /// value, \[design\] D8: 4 bytes; a PSAM answering the whole last block is reduced here).
+    pub(crate) fn mac(
         &mut self,
-        role: KeyRole,
         factors: &CardFactors,
+        role: KeyRole,
         process_factor: &[u8],
-    ) -> Result<(), KeyHolderError> {
-        self.deliver(role, factors, process_factor)
-    }
-
-    /// CIPHER DATA with the session key.
-    pub(crate) fn cipher_with_session(
-        &mut self,
-        p1: u8,
-        data: &[u8],
-        le: usize,
-    ) -> Result<Zeroizing<Vec<u8>>, KeyHolderError> {
-        self.cipher(p1, data, le)
+        message: &[u8],
+    ) -> Result<[u8; MAC_LEN], KeyHolderError> {
+        self.deliver(role, factors, process_factor)?;
+        let block = self.algorithm.block_len();
+        let mut data = vec![0u8; block];
+        data.extend_from_slice(&pad_80(message, block));
+        let out = self.cipher(commands::CIPHER_MAC_ONLY, &data, MAC_LEN)?;
+        match out.len() {
+            MAC_LEN => {
+                let mut m = [0u8; MAC_LEN];
+                m.copy_from_slice(&out);
+                Ok(m)
+            }
+            n if n == block => Ok(reduce_mac(self.algorithm, &out)),
+            n => Err(KeyHolderError::MalformedResponse {
+                command: "CIPHER DATA",
+                reason: format!("a MAC of {n} bytes"),
+            }),
+        }
     }
 }
 
@@ -373,7 +391,6 @@ impl<T: Transport> KeyHolder for PsamKeyHolder<T> {
     ) -> Result<SecureMessage, KeyHolderError> {
         self.check_algorithm(card.algorithm)?;
         let factors = card.factors()?;
-        let block = self.algorithm.block_len();
         let enciphered = match new_pin {
             Some(pin) => {
                 self.deliver(role, &factors, challenge)?;
@@ -392,27 +409,9 @@ impl<T: Transport> KeyHolder for PsamKeyHolder<T> {
         };
         // a fresh process key for the MAC (part 9 §9.8.2 keeps it only within one kind of
         // computation)
-        self.deliver(role, &factors, challenge)?;
         let [cla, ins, p1, p2] = header;
         let message = commands::mac_input(cla, ins, p1, p2, &enciphered);
-        let mut data = vec![0u8; block];
-        data.extend_from_slice(&pad_80(&message, block));
-        let out = self.cipher(commands::CIPHER_MAC_ONLY, &data, MAC_LEN)?;
-        // D8: 4 bytes; a PSAM answering the whole last block is reduced here
-        let mac = match out.len() {
-            MAC_LEN => {
-                let mut m = [0u8; MAC_LEN];
-                m.copy_from_slice(&out);
-                m
-            }
-            n if n == block => reduce_mac(self.algorithm, &out),
-            n => {
-                return Err(KeyHolderError::MalformedResponse {
-                    command: "CIPHER DATA",
-                    reason: format!("a MAC of {n} bytes"),
-                })
-            }
-        };
+        let mac = self.mac(&factors, role, challenge, &message)?;
         Ok(SecureMessage { enciphered, mac })
     }
 
