@@ -18,11 +18,10 @@ pub fn block_application<T: Transport>(
 ) -> Result<()> {
     card.operation(|card| {
         card.application()?;
-        card.external_authenticate(&mut *key_holder, KeyRole::Bk)?;
-        card.send_secured(
+        card.maintain(
             "APPLICATION BLOCK",
             &mut *key_holder,
-            KeyRole::Stkssse,
+            KeyRole::Bk,
             [
                 commands::CLA_SECURE,
                 instruction::APPLICATION_BLOCK,
@@ -41,11 +40,10 @@ pub fn block_application<T: Transport>(
 pub fn block_card<T: Transport>(card: &mut Card<T>, key_holder: &mut dyn KeyHolder) -> Result<()> {
     card.operation(|card| {
         card.application()?;
-        card.external_authenticate(&mut *key_holder, KeyRole::Bk)?;
-        card.send_secured(
+        card.maintain(
             "CARD BLOCK",
             &mut *key_holder,
-            KeyRole::Stkssse,
+            KeyRole::Bk,
             [commands::CLA_SECURE, instruction::CARD_BLOCK, 0x00, 0x00],
             None,
         )?;

@@ -507,19 +507,21 @@ impl<T: Transport> Card<T> {
             })
     }
 
-    /// A maintenance command with secure messaging (part 7 §13): GET CHALLENGE, then the
-    /// command with the key holder's MAC (and enciphered PIN) under `role`'s process key.
-    pub(crate) fn send_secured(
+    /// A maintenance command of SSSE (part 7 §13, \[design\] D12): EXTERNAL AUTHENTICATION with
+    /// `authority` (PUK for the PIN, BK to block), GET CHALLENGE, then the command `header`
+    /// with the key holder's MAC (and the enciphered `new_pin`) under STKSSSE's process key.
+    pub(crate) fn maintain(
         &mut self,
         what: &'static str,
         key_holder: &mut dyn KeyHolder,
-        role: KeyRole,
+        authority: KeyRole,
         header: [u8; 4],
         new_pin: Option<&Pin>,
     ) -> Result<()> {
+        self.external_authenticate(key_holder, authority)?;
         let ctx = self.check_key_holder(key_holder)?;
         let challenge = self.challenge()?;
-        let sm = key_holder.secure_message(&ctx, role, &challenge, header, new_pin)?;
+        let sm = key_holder.secure_message(&ctx, KeyRole::Stkssse, &challenge, header, new_pin)?;
         let [cla, ins, p1, p2] = header;
         let mut data = zeroize::Zeroizing::new(sm.enciphered.to_vec());
         data.extend_from_slice(&sm.mac);

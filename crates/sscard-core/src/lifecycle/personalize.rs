@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 
-use crate::apdu::{commands, instruction};
 use crate::crypto::Pin;
 use crate::data::{CardIdentificationCode, CardNumber, Personalization};
 use crate::error::{Error, Result};
@@ -144,19 +143,7 @@ fn personalize_once<T: Transport>(
         clear_first = true;
     }
 
-    card.external_authenticate(key_holder, KeyRole::Puk)?;
-    card.send_secured(
-        "PIN RELOAD",
-        key_holder,
-        KeyRole::Stkssse,
-        [
-            commands::CLA_SECURE,
-            instruction::PIN_CHANGE_UNBLOCK,
-            0x00,
-            commands::PIN_RELOAD_P2,
-        ],
-        Some(&options.initial_pin),
-    )?;
+    super::pin::send_pin_reload(card, key_holder, &options.initial_pin)?;
 
     let mut session = card.authenticate_for_update(key_holder)?;
     if clear_first {

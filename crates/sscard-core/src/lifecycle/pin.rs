@@ -143,20 +143,29 @@ pub fn reload_pin<T: Transport>(
 ) -> Result<()> {
     card.operation(|card| {
         card.application()?;
-        card.external_authenticate(&mut *key_holder, KeyRole::Puk)?;
-        card.send_secured(
-            "PIN RELOAD",
-            &mut *key_holder,
-            KeyRole::Stkssse,
-            [
-                commands::CLA_SECURE,
-                crate::apdu::instruction::PIN_CHANGE_UNBLOCK,
-                0x00,
-                commands::PIN_RELOAD_P2,
-            ],
-            Some(new),
-        )
+        send_pin_reload(card, &mut *key_holder, new)
     })
+}
+
+/// In the selected SSSE: EXTERNAL AUTHENTICATION with PUK, then PIN RELOAD `8424 0001` with
+/// `new` enciphered under STKSSSE (also personalization's initial PIN).
+pub(crate) fn send_pin_reload<T: Transport>(
+    card: &mut Card<T>,
+    key_holder: &mut dyn KeyHolder,
+    new: &Pin,
+) -> Result<()> {
+    card.maintain(
+        "PIN RELOAD",
+        key_holder,
+        KeyRole::Puk,
+        [
+            commands::CLA_SECURE,
+            crate::apdu::instruction::PIN_CHANGE_UNBLOCK,
+            0x00,
+            commands::PIN_RELOAD_P2,
+        ],
+        Some(new),
+    )
 }
 
 /// PIN unblock (解锁, part 5 §6.8 P2 `00`): EXTERNAL AUTHENTICATION with PUK, then
@@ -164,11 +173,10 @@ pub fn reload_pin<T: Transport>(
 pub fn unblock_pin<T: Transport>(card: &mut Card<T>, key_holder: &mut dyn KeyHolder) -> Result<()> {
     card.operation(|card| {
         card.application()?;
-        card.external_authenticate(&mut *key_holder, KeyRole::Puk)?;
-        card.send_secured(
+        card.maintain(
             "PIN UNBLOCK",
             &mut *key_holder,
-            KeyRole::Stkssse,
+            KeyRole::Puk,
             [
                 commands::CLA_SECURE,
                 crate::apdu::instruction::PIN_CHANGE_UNBLOCK,
