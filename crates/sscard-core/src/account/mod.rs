@@ -13,7 +13,6 @@ pub mod commands;
 mod records;
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -177,25 +176,7 @@ impl fmt::Display for TerminalNumber {
     }
 }
 
-impl FromStr for TerminalNumber {
-    type Err = AccountError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TerminalNumber::parse(s)
-    }
-}
-
-impl TryFrom<String> for TerminalNumber {
-    type Error = AccountError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        TerminalNumber::parse(&s)
-    }
-}
-
-impl From<TerminalNumber> for String {
-    fn from(t: TerminalNumber) -> String {
-        t.to_string()
-    }
-}
+crate::data::text_conversions!(TerminalNumber, AccountError, TerminalNumber::parse);
 
 /// A transaction time (交易时间, cn 7: `YYYYMMDDHHMMSS` packed BCD; V2.0 notice §8.5.3.4):
 /// the host's for a credit, the terminal's for a purchase. A real date and time of day.
@@ -261,25 +242,7 @@ impl fmt::Display for TransactionTime {
     }
 }
 
-impl FromStr for TransactionTime {
-    type Err = AccountError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TransactionTime::parse(s)
-    }
-}
-
-impl TryFrom<String> for TransactionTime {
-    type Error = AccountError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        TransactionTime::parse(&s)
-    }
-}
-
-impl From<TransactionTime> for String {
-    fn from(t: TransactionTime) -> String {
-        t.to_string()
-    }
-}
+crate::data::text_conversions!(TransactionTime, AccountError, TransactionTime::parse);
 
 /// The three amounts of a purchase (part 5 table 70; part 7 §12.3): paid from the card's
 /// personal account (个人帐户支付金额), the self-paid part within the pooled fund's scope

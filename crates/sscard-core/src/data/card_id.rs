@@ -92,18 +92,7 @@ impl FromStr for CardIdentificationCode {
     }
 }
 
-impl TryFrom<String> for CardIdentificationCode {
-    type Error = DataError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
-
-impl From<CardIdentificationCode> for String {
-    fn from(c: CardIdentificationCode) -> String {
-        c.to_string()
-    }
-}
+crate::data::text_conversions!(CardIdentificationCode, DataError);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

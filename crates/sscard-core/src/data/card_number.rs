@@ -1,7 +1,6 @@
 //! The card number 卡号: 8 characters and a check character.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -149,25 +148,7 @@ impl fmt::Display for CardNumber {
     }
 }
 
-impl FromStr for CardNumber {
-    type Err = DataError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CardNumber::parse(s)
-    }
-}
-
-impl TryFrom<String> for CardNumber {
-    type Error = DataError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        CardNumber::parse(&s)
-    }
-}
-
-impl From<CardNumber> for String {
-    fn from(c: CardNumber) -> String {
-        c.0
-    }
-}
+crate::data::text_conversions!(CardNumber, DataError, CardNumber::parse);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

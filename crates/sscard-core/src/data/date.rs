@@ -1,7 +1,6 @@
 //! Dates as the card stores them: `YYYYMMDD` in 4 bytes of packed BCD.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -171,25 +170,7 @@ impl fmt::Display for BcdDate {
     }
 }
 
-impl FromStr for BcdDate {
-    type Err = DataError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        BcdDate::parse(s)
-    }
-}
-
-impl TryFrom<String> for BcdDate {
-    type Error = DataError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        BcdDate::parse(&s)
-    }
-}
-
-impl From<BcdDate> for String {
-    fn from(d: BcdDate) -> String {
-        d.to_string()
-    }
-}
+crate::data::text_conversions!(BcdDate, DataError, BcdDate::parse);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

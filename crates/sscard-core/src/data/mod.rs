@@ -8,6 +8,35 @@
 //! The EF level types [`CardIssuingData`] (EF05) and [`HolderData`] (EF06) convert to and from
 //! the card's SIMPLE-TLV records for each [`Generation`](crate::profile::Generation).
 
+/// The `String` conversions of a value type that serde reads and writes as text
+/// (`#[serde(try_from = "String", into = "String")]`): `FromStr` through its parser (unless the
+/// type has its own), `TryFrom<String>` through `FromStr`, `String::from` through `Display`.
+macro_rules! text_conversions {
+    ($t:ident, $err:ty, $parse:path) => {
+        impl ::core::str::FromStr for $t {
+            type Err = $err;
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                $parse(s)
+            }
+        }
+        $crate::data::text_conversions!($t, $err);
+    };
+    ($t:ident, $err:ty) => {
+        impl TryFrom<String> for $t {
+            type Error = $err;
+            fn try_from(s: String) -> ::core::result::Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.to_string()
+            }
+        }
+    };
+}
+pub(crate) use text_conversions;
+
 mod card_id;
 mod card_number;
 mod codes;

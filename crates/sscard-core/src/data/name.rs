@@ -1,7 +1,6 @@
 //! Names 姓名: UTF-8 text that must be representable in GBK, split over tags 09 and 4E.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -145,25 +144,7 @@ impl fmt::Display for Name {
     }
 }
 
-impl FromStr for Name {
-    type Err = DataError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Name::new(s)
-    }
-}
-
-impl TryFrom<String> for Name {
-    type Error = DataError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Name::new(&s)
-    }
-}
-
-impl From<Name> for String {
-    fn from(n: Name) -> String {
-        n.text
-    }
-}
+crate::data::text_conversions!(Name, DataError, Name::new);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

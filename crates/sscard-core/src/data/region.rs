@@ -1,7 +1,6 @@
 //! Administrative region codes (GB/T 2260): 6 digits, stored on the card as 3 bytes BCD.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -96,25 +95,7 @@ impl fmt::Debug for RegionCode {
     }
 }
 
-impl FromStr for RegionCode {
-    type Err = DataError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RegionCode::parse(s)
-    }
-}
-
-impl TryFrom<String> for RegionCode {
-    type Error = DataError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        RegionCode::parse(&s)
-    }
-}
-
-impl From<RegionCode> for String {
-    fn from(r: RegionCode) -> String {
-        r.to_string()
-    }
-}
+crate::data::text_conversions!(RegionCode, DataError, RegionCode::parse);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -1,7 +1,6 @@
 //! The social security number 社会保障号码: the citizen identity number of GB 11643.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -126,25 +125,7 @@ impl fmt::Display for SocialSecurityNumber {
     }
 }
 
-impl FromStr for SocialSecurityNumber {
-    type Err = DataError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        SocialSecurityNumber::parse(s)
-    }
-}
-
-impl TryFrom<String> for SocialSecurityNumber {
-    type Error = DataError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        SocialSecurityNumber::parse(&s)
-    }
-}
-
-impl From<SocialSecurityNumber> for String {
-    fn from(s: SocialSecurityNumber) -> String {
-        s.text
-    }
-}
+crate::data::text_conversions!(SocialSecurityNumber, DataError, SocialSecurityNumber::parse);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
