@@ -13,6 +13,15 @@
 use crate::data::DataError;
 use crate::profile::{ElementSpec, Format};
 
+/// Serializes bytes as upper-case hex: the JSON form of ATRs, MACs and TACs.
+pub(crate) fn serialize_hex<S, B>(bytes: &B, s: S) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+    B: AsRef<[u8]> + ?Sized,
+{
+    s.serialize_str(&hex::encode_upper(bytes))
+}
+
 /// A value before encoding / after decoding, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldValue {

@@ -479,11 +479,9 @@ pub struct Proof {
 
 /// Serde of 4 bytes as 8 hex digits.
 pub(crate) mod hex4 {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer};
 
-    pub fn serialize<S: Serializer>(v: &[u8; 4], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode_upper(v))
-    }
+    pub(crate) use crate::codec::serialize_hex as serialize;
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 4], D::Error> {
         let text = String::deserialize(d)?;

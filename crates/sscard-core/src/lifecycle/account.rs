@@ -108,11 +108,11 @@ pub struct Receipt {
     /// The balance after.
     pub balance_after: Fen,
     /// The TAC (the host checks it with DTK).
-    #[serde(serialize_with = "hex_upper")]
+    #[serde(serialize_with = "crate::codec::serialize_hex")]
     #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub tac: [u8; 4],
     /// MAC2: the card's (purchase) or the host's (credit).
-    #[serde(serialize_with = "hex_upper")]
+    #[serde(serialize_with = "crate::codec::serialize_hex")]
     #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub mac2: [u8; 4],
     /// Whether the key holder checked the card's MAC2 (purchases; credits: `Verified`, the
@@ -154,10 +154,6 @@ impl Receipt {
             self.ri_debit_line(group)
         )
     }
-}
-
-fn hex_upper<S: serde::Serializer>(v: &[u8; 4], s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(v))
 }
 
 /// A purchase the card initialized and the key holder authorized (MAC1), not yet sent to the

@@ -35,7 +35,7 @@ impl Default for ReadOptions {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CardData {
     /// The card's ATR (hex).
-    #[serde(serialize_with = "hex_upper")]
+    #[serde(serialize_with = "crate::codec::serialize_hex")]
     #[cfg_attr(feature = "schemars", schemars(with = "String"))]
     pub atr: Vec<u8>,
     /// The card's algorithm.
@@ -51,10 +51,6 @@ pub struct CardData {
     pub genuine: Option<bool>,
     /// The terminal number of the key holder (a PSAM), if any.
     pub terminal_number: Option<String>,
-}
-
-fn hex_upper<S: serde::Serializer>(bytes: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(bytes))
 }
 
 impl CardData {
