@@ -86,6 +86,27 @@ pub(crate) mod sw {
     }
 }
 
+/// A response: `data` and `9000`.
+pub(crate) fn with_ok(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 2);
+    out.extend_from_slice(data);
+    out.extend_from_slice(&sw::OK.to_be_bytes());
+    out
+}
+
+/// Where READ/UPDATE BINARY points (part 5 tables 29, 41): P1 `100xxxxx` names the file by its
+/// SFI with P2 the offset (`Some(sfi)`), P1 `0xxxxxxx` the current EF with P1 ‖ P2 the offset
+/// (`None`); P1 `1xxxxxxx` with b7 or b6 set is `6A86`.
+pub(crate) fn binary_address(p1: u8, p2: u8) -> Result<(Option<u8>, usize), u16> {
+    if p1 & 0x80 == 0 {
+        return Ok((None, usize::from(u16::from_be_bytes([p1, p2]))));
+    }
+    if p1 & 0x60 != 0 {
+        return Err(sw::P1P2);
+    }
+    Ok((Some(p1 & 0x1F), usize::from(p2)))
+}
+
 /// What READ BINARY answers from a transparent file's `content` at `offset` (part 5 §6.9,
 /// table 30): `le` bytes (absent or 256: what is left, at most 256); an offset at or past the
 /// end `6B00`; an Le past the end `6Cxx` with what is left.

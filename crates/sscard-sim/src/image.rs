@@ -329,11 +329,7 @@ impl CardImage {
     /// Parses and validates an image. A version-1 image (sscard before the specification
     /// protocol) is [`SimError::VersionOne`]: convert it with [`CardImage::convert_v1`].
     pub fn from_json(text: &str) -> Result<CardImage, SimError> {
-        let value: serde_json::Value = serde_json::from_str(text)?;
-        check_format(&value, CARD_IMAGE_FORMAT)?;
-        let image: CardImage = serde_json::from_value(value)?;
-        image.validate()?;
-        Ok(image)
+        parse_image(text, CARD_IMAGE_FORMAT, CardImage::validate)
     }
 
     /// Writes the image to `path` atomically (a temporary sibling file with mode 0600, then a
@@ -373,8 +369,22 @@ pub(crate) fn is_pin_cn(cn: &[u8]) -> bool {
     cn.len() <= 8 && Pin::from_bcd(cn).is_ok()
 }
 
+/// Parses an image file's JSON: its `format` must be `format` version 2 ([`check_format`]), its
+/// content what `validate` accepts.
+pub(crate) fn parse_image<I: serde::de::DeserializeOwned>(
+    text: &str,
+    format: &'static str,
+    validate: impl FnOnce(&I) -> Result<(), SimError>,
+) -> Result<I, SimError> {
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    check_format(&value, format)?;
+    let image: I = serde_json::from_value(value)?;
+    validate(&image)?;
+    Ok(image)
+}
+
 /// Refuses JSON that is not `expected` version 2; recognises the version-1 card images.
-pub(crate) fn check_format(
+fn check_format(
     value: &serde_json::Value,
     expected: &'static str,
 ) -> Result<(), SimError> {

@@ -25,7 +25,7 @@ use sscard_core::tlv;
 
 use super::files::{find, Address, Occurrence};
 use super::{Abort, Change, Df, File, Outcome, Reply, SimCard};
-use crate::apdu::{binary_window, sw, Apdu};
+use crate::apdu::{binary_address, binary_window, sw, Apdu};
 use crate::areas::FileContent;
 use crate::card_key::CardKey;
 use crate::error::SimError;
@@ -65,11 +65,7 @@ pub(crate) fn apply(image: &mut CardImage, change: AreaChange) -> Result<(), Abo
             key.tries_left = tries;
         }
         AreaChange::Record { file, index, tlv } => {
-            let content = image
-                .areas
-                .get_mut(&file.df.name())
-                .and_then(|a| a.file_mut(file.ef))
-                .ok_or_else(fail)?;
+            let content = stored_file(image, file).ok_or_else(fail)?;
             let FileContent::Records(records) = content else {
                 return Err(fail());
             };
@@ -79,11 +75,7 @@ pub(crate) fn apply(image: &mut CardImage, change: AreaChange) -> Result<(), Abo
             }
         }
         AreaChange::Append { file, record } => {
-            let content = image
-                .areas
-                .get_mut(&file.df.name())
-                .and_then(|a| a.file_mut(file.ef))
-                .ok_or_else(fail)?;
+            let content = stored_file(image, file).ok_or_else(fail)?;
             let FileContent::Cyclic { capacity, records } = content else {
                 return Err(fail());
             };
@@ -91,11 +83,7 @@ pub(crate) fn apply(image: &mut CardImage, change: AreaChange) -> Result<(), Abo
             records.truncate(*capacity);
         }
         AreaChange::Binary { file, offset, data } => {
-            let content = image
-                .areas
-                .get_mut(&file.df.name())
-                .and_then(|a| a.file_mut(file.ef))
-                .ok_or_else(fail)?;
+            let content = stored_file(image, file).ok_or_else(fail)?;
             let FileContent::Binary(stored) = content else {
                 return Err(fail());
             };
@@ -103,6 +91,14 @@ pub(crate) fn apply(image: &mut CardImage, change: AreaChange) -> Result<(), Abo
         }
     }
     Ok(())
+}
+
+/// The stored content of an area file.
+fn stored_file(image: &mut CardImage, file: FileId) -> Option<&mut FileContent> {
+    image
+        .areas
+        .get_mut(&file.df.name())
+        .and_then(|a| a.file_mut(file.ef))
 }
 
 /// The records of a record or cyclic file (cyclic: newest first).
@@ -371,16 +367,9 @@ impl SimCard {
 
     /// The transparent area file and offset of READ/UPDATE BINARY (part 5 tables 29, 41).
     fn area_binary_target(&mut self, p1: u8, p2: u8) -> Result<(FileSpec, usize), u16> {
-        let (file, offset) = if p1 & 0x80 != 0 {
-            if p1 & 0x60 != 0 || p1 & 0x1F == 0 {
-                return Err(sw::P1P2);
-            }
-            (self.area_file(p1 & 0x1F)?, usize::from(p2))
-        } else {
-            (
-                self.area_file(0)?,
-                usize::from(u16::from_be_bytes([p1, p2])),
-            )
+        let (file, offset) = match binary_address(p1, p2)? {
+            (Some(0), _) => return Err(sw::P1P2),
+            (sfi, offset) => (self.area_file(sfi.unwrap_or(0))?, offset),
         };
         if file.structure.is_records() {
             return Err(sw::INCOMPATIBLE_FILE);

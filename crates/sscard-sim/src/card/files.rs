@@ -8,7 +8,7 @@ use sscard_core::profile::{self, Access, Ef, SSSE_AID};
 use sscard_core::tlv;
 
 use super::{Abort, Change, Df, File, Outcome, Reply, SimCard};
-use crate::apdu::{binary_window, sw, Apdu};
+use crate::apdu::{binary_address, binary_window, sw, Apdu};
 use crate::financial::{FinancialApp, PSE_NAME, RECORD_SFI};
 
 /// FID of the MF.
@@ -73,10 +73,9 @@ pub(crate) fn find(records: &[Vec<u8>], address: Address, pointer: Option<usize>
 
 /// The SFI READ/UPDATE BINARY names in P1 (`100xxxxx`), 0 for the current EF.
 fn binary_sfi(p1: u8) -> u8 {
-    if p1 & 0xE0 == 0x80 {
-        p1 & 0x1F
-    } else {
-        0
+    match binary_address(p1, 0) {
+        Ok((Some(sfi), _)) => sfi,
+        _ => 0,
     }
 }
 
@@ -350,14 +349,10 @@ impl SimCard {
     /// `100xxxxx` names the file by SFI with P2 the offset, P1 `0xxxxxxx` takes the current EF
     /// with P1 ‖ P2 the offset.
     fn binary_target(&mut self, p1: u8, p2: u8) -> Result<(Ef, usize), u16> {
-        let (file, offset) = if p1 & 0x80 != 0 {
-            if p1 & 0x60 != 0 || p1 & 0x1F == 0 {
-                return Err(sw::P1P2);
-            }
-            (self.addressed_file(p1 & 0x1F)?, usize::from(p2))
-        } else {
-            let file = self.vol.ef.ok_or(sw::NO_CURRENT_EF)?;
-            (file, usize::from(u16::from_be_bytes([p1, p2])))
+        let (file, offset) = match binary_address(p1, p2)? {
+            (Some(0), _) => return Err(sw::P1P2),
+            (Some(sfi), offset) => (self.addressed_file(sfi)?, offset),
+            (None, offset) => (self.vol.ef.ok_or(sw::NO_CURRENT_EF)?, offset),
         };
         match file {
             File::Ssse(ef) if ef.is_transparent() => Ok((ef, offset)),

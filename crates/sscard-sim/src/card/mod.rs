@@ -66,7 +66,7 @@ use sscard_core::keys::{KeyRole, RootKeys};
 use sscard_core::profile::areas::{AreaProfile, DfId};
 use sscard_core::profile::Ef;
 
-use crate::apdu::{sw, Apdu};
+use crate::apdu::{sw, with_ok, Apdu};
 use crate::error::SimError;
 use crate::image::{CardImage, HexBytes, SecretBytes};
 use crate::spec::CardSpec;
@@ -497,11 +497,4 @@ impl VirtualCard for SimCard {
     fn reset(&mut self) {
         SimCard::reset(self)
     }
-}
-
-fn with_ok(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + 2);
-    out.extend_from_slice(data);
-    out.extend_from_slice(&sw::OK.to_be_bytes());
-    out
 }

@@ -311,24 +311,24 @@ impl SimCard {
     /// AUTHENTICATION with BK (\[design\] D12): SSSE is blocked for good; from now on SELECT of
     /// SSSE and every command inside it answer `9303`.
     pub(crate) fn application_block(&mut self, a: &Apdu<'_>) -> Outcome {
-        a.p1p2(0x00, 0x01)?;
-        if a.data.len() != MAC_LEN {
-            return Err(sw::WRONG_LENGTH.into());
-        }
-        self.maintenance(a, KeyRole::Bk)?;
-        self.persist(Change::SsseBlocked)?;
-        Ok(Reply::Done)
+        self.block(a, 0x01, Change::SsseBlocked)
     }
 
     /// CARD BLOCK `8416 0000 04 <MAC>` (part 5 §6.2, part 7 §13.1) after EXTERNAL
     /// AUTHENTICATION with BK (\[design\] D12): every later command answers `6A81`.
     pub(crate) fn card_block(&mut self, a: &Apdu<'_>) -> Outcome {
-        a.p1p2(0x00, 0x00)?;
+        self.block(a, 0x00, Change::CardBlocked)
+    }
+
+    /// A block command: P1 `00`, P2 `p2`, the MAC alone as data, BK authenticated; `change`
+    /// is what the card keeps.
+    fn block(&mut self, a: &Apdu<'_>, p2: u8, change: Change) -> Outcome {
+        a.p1p2(0x00, p2)?;
         if a.data.len() != MAC_LEN {
             return Err(sw::WRONG_LENGTH.into());
         }
         self.maintenance(a, KeyRole::Bk)?;
-        self.persist(Change::CardBlocked)?;
+        self.persist(change)?;
         Ok(Reply::Done)
     }
 }

@@ -19,7 +19,7 @@ use sscard_core::keys::{AreaKeyKind, KeyRole, RootKeys, AREA_KEYS};
 use sscard_core::Algorithm;
 
 use crate::error::SimError;
-use crate::image::{check_format, write_atomically, HexBytes, SecretBytes, IMAGE_VERSION};
+use crate::image::{parse_image, write_atomically, HexBytes, SecretBytes, IMAGE_VERSION};
 
 /// The `format` of a PSAM image.
 pub const PSAM_IMAGE_FORMAT: &str = "sscard-psam-image";
@@ -318,11 +318,7 @@ impl PsamImage {
 
     /// Parses and validates an image.
     pub fn from_json(text: &str) -> Result<PsamImage, SimError> {
-        let value: serde_json::Value = serde_json::from_str(text)?;
-        check_format(&value, PSAM_IMAGE_FORMAT)?;
-        let image: PsamImage = serde_json::from_value(value)?;
-        image.validate()?;
-        Ok(image)
+        parse_image(text, PSAM_IMAGE_FORMAT, PsamImage::validate)
     }
 
     /// Writes the image to `path` atomically with mode 0600.

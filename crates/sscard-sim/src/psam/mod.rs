@@ -59,7 +59,7 @@ use sscard_core::Algorithm;
 
 pub use image::{key_algorithm_byte, PsamImage, PsamKey, PsamSpec, PSAM_IMAGE_FORMAT};
 
-use crate::apdu::{binary_window, sw, Apdu};
+use crate::apdu::{binary_address, binary_window, sw, with_ok, Apdu};
 use crate::atr;
 use crate::error::SimError;
 use crate::t0;
@@ -174,14 +174,20 @@ impl SimPsam {
 
     /// Reset: the MF is current, the session key, challenge and pending data are gone.
     pub fn reset(&mut self) {
+        self.forget_session();
+        self.environment = None;
+        self.pending = None;
         self.df = Dir::Mf;
         self.ef = None;
-        self.challenge = None;
-        self.environment = None;
+    }
+
+    /// What a reset or another DF ends: the session key, its MAC chaining, the purchase in
+    /// progress and the challenge.
+    fn forget_session(&mut self) {
+        self.purchase = None;
         self.session = None;
         self.mac_state = None;
-        self.pending = None;
-        self.purchase = None;
+        self.challenge = None;
     }
 
     /// Processes one command APDU (never panics).
@@ -243,10 +249,7 @@ impl SimPsam {
 
     fn enter(&mut self, df: Dir) {
         if self.df != df {
-            self.purchase = None;
-            self.session = None;
-            self.mac_state = None;
-            self.challenge = None;
+            self.forget_session();
         }
         self.df = df;
         self.ef = None;
@@ -321,21 +324,18 @@ impl SimPsam {
     /// tables 2-4).
     fn read_binary(&mut self, a: &Apdu<'_>) -> Result<Vec<u8>, u16> {
         a.no_data()?;
-        let (fid, offset) = if a.p1 & 0x80 != 0 {
-            if a.p1 & 0x60 != 0 {
-                return Err(sw::P1P2);
+        let (fid, offset) = match binary_address(a.p1, a.p2)? {
+            (Some(sfi), offset) => {
+                let fid = u16::from(sfi);
+                let found =
+                    SimPsam::efs(self.df).contains(&fid) || SimPsam::efs(Dir::Mf).contains(&fid);
+                if !found {
+                    return Err(sw::FILE_NOT_FOUND);
+                }
+                self.ef = Some(fid);
+                (fid, offset)
             }
-            let fid = u16::from(a.p1 & 0x1F);
-            let found =
-                SimPsam::efs(self.df).contains(&fid) || SimPsam::efs(Dir::Mf).contains(&fid);
-            if !found {
-                return Err(sw::FILE_NOT_FOUND);
-            }
-            self.ef = Some(fid);
-            (fid, usize::from(a.p2))
-        } else {
-            let fid = self.ef.ok_or(sw::NO_CURRENT_EF)?;
-            (fid, usize::from(u16::from_be_bytes([a.p1, a.p2])))
+            (None, offset) => (self.ef.ok_or(sw::NO_CURRENT_EF)?, offset),
         };
         let content = self.ef_content(fid);
         Ok(binary_window(&content, offset, a.le)?.to_vec())
@@ -550,13 +550,6 @@ impl VirtualCard for SimPsam {
     fn reset(&mut self) {
         SimPsam::reset(self)
     }
-}
-
-fn with_ok(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + 2);
-    out.extend_from_slice(data);
-    out.extend_from_slice(&sw::OK.to_be_bytes());
-    out
 }
 
 #[cfg(test)]
