@@ -23,7 +23,7 @@ use sscard_core::keyholder::KeyHolder;
 use sscard_core::lifecycle::areas::{
     self, AreaAccess, FileContents, FileReading, ItemValue, PhotoFormat, ReadAuth,
 };
-use sscard_core::lifecycle::{self, Card, PersonalizeOptions};
+use sscard_core::lifecycle::Card;
 use sscard_core::profile::areas::{
     Area, AreaError, AreaProfile, DfSpec, Extensions, FileId, FileSpec, Structure, Value,
 };
@@ -620,29 +620,20 @@ pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()>
         .map_err(|e| CliError::BadInput(e.to_string()))?;
     data.matching(&resolved)
         .map_err(|e| CliError::BadInput(e.to_string()))?;
-    let mut key_holder = require_key_holder(
+    let (report, options, apdus) = crate::commands::personalize_card(
         global,
+        args,
+        &person,
         "personalization (PUK and STKSSSE for the initial PIN, UKSSSE and the areas' UK keys for the data)",
+        |card, key_holder, options| {
+            let mut access = AreaAccess::new()
+                .with_key_holder(key_holder)
+                .with_pin(&options.initial_pin)
+                .prefer(ReadAuth::Key);
+            areas::write_address(card, &mut access, &address, &data).map_err(area_error)?;
+            Ok(())
+        },
     )?;
-    let mut card = open_card(global)?;
-    let options = PersonalizeOptions {
-        overwrite: args.overwrite,
-        read_back: !args.no_verify,
-        ..PersonalizeOptions::default()
-    };
-    let result = (|| -> CliResult<lifecycle::PersonalizeReport> {
-        let report = lifecycle::personalize(&mut card, key_holder.as_mut(), &person, &options)?;
-        let kh: &mut dyn KeyHolder = key_holder.as_mut();
-        let initial = options.initial_pin.clone();
-        let mut access = AreaAccess::new()
-            .with_key_holder(kh)
-            .with_pin(&initial)
-            .prefer(ReadAuth::Key);
-        areas::write_address(&mut card, &mut access, &address, &data).map_err(area_error)?;
-        Ok(report)
-    })();
-    let apdus = card.apdu_count();
-    let report = finish_card(card, result)?;
     let files = data.files().count();
     match global.output_format {
         OutputFormat::Json => print_document(&PersonalizeDocument {

@@ -153,6 +153,12 @@ fn new(global: &GlobalOpts, a: &ListArg) -> CliResult<()> {
     }
     save_working(&IssuerList::new(), &a.list)?;
     let message = format!("empty blocklist {} (never published)", a.list.display());
+    print_done(global, message);
+    Ok(())
+}
+
+/// The result of a change to the working list: `message` as text, or a [`BlocklistDocument`].
+fn print_done(global: &GlobalOpts, message: String) {
     print_result(
         global,
         &message,
@@ -161,7 +167,6 @@ fn new(global: &GlobalOpts, a: &ListArg) -> CliResult<()> {
             message: message.clone(),
         },
     );
-    Ok(())
 }
 
 fn add(global: &GlobalOpts, a: &AddArgs) -> CliResult<()> {
@@ -183,14 +188,7 @@ fn add(global: &GlobalOpts, a: &AddArgs) -> CliResult<()> {
         Some(p) => format!("{entry}: {p} → {mark} (published with the next version)"),
         None => format!("{entry} listed: {mark} (published with the next version)"),
     };
-    print_result(
-        global,
-        &message,
-        BlocklistDocument {
-            result: Outcome::Ok,
-            message: message.clone(),
-        },
-    );
+    print_done(global, message);
     Ok(())
 }
 
@@ -202,14 +200,7 @@ fn remove(global: &GlobalOpts, a: &RemoveArgs) -> CliResult<()> {
         .map_err(|e| CliError::BadInput(e.to_string()))?;
     save_working(&list, &a.list.list)?;
     let message = format!("{entry} ({mark}) taken off the list (published with the next version)");
-    print_result(
-        global,
-        &message,
-        BlocklistDocument {
-            result: Outcome::Ok,
-            message: message.clone(),
-        },
-    );
+    print_done(global, message);
     Ok(())
 }
 

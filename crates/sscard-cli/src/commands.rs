@@ -12,15 +12,15 @@ use sscard_core::apdu::{Command as Apdu, StatusWord};
 use sscard_core::data::{BcdDate, PersonRecord, Personalization};
 use sscard_core::keyholder::KeyHolder;
 use sscard_core::lifecycle::{
-    self, ActivateOptions, CardData, PersonalizeOptions, PinStatus, ReadOptions, ValidityPolicy,
-    Verdict,
+    self, ActivateOptions, Card, CardData, PersonalizeOptions, PersonalizeReport, PinStatus,
+    ReadOptions, ValidityPolicy, Verdict,
 };
 
 use crate::cli::{
     ActivateArgs, ApduArgs, BlockArgs, GlobalOpts, OutputFormat, PersonalizeArgs, PinCommand,
     ReadArgs,
 };
-use crate::context::{self, finish_card, open_card, require_key_holder, today};
+use crate::context::{self, finish_card, open_card, require_key_holder, today, Timed};
 use crate::error::{CliError, CliResult};
 use crate::output::{
     basic_not_supported, pin_status_text, print_document, print_result, verdict_problem,
@@ -210,23 +210,45 @@ pub fn load_person(path: &Path) -> CliResult<Personalization> {
     Ok(person)
 }
 
-/// `sscard personalize`.
-pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()> {
-    basic_not_supported(global, "personalize")?;
-    let person = load_person(&args.person)?;
-    let mut key_holder = require_key_holder(
-        global,
-        "personalization (PUK and STKSSSE for the initial PIN, UKSSSE for the data)",
-    )?;
+/// What `sscard personalize` does on the card, with or without data areas: the key holder
+/// (`needs` says what for, in the error without one), the personalization with the options of
+/// `args`, then `more` (the areas' writes) on the card and key holder the personalization used.
+/// The report, the options and the APDUs sent.
+pub fn personalize_card(
+    global: &GlobalOpts,
+    args: &PersonalizeArgs,
+    person: &Personalization,
+    needs: &str,
+    more: impl FnOnce(&mut Card<Timed>, &mut dyn KeyHolder, &PersonalizeOptions) -> CliResult<()>,
+) -> CliResult<(PersonalizeReport, PersonalizeOptions, u64)> {
+    let mut key_holder = require_key_holder(global, needs)?;
     let mut card = open_card(global)?;
     let options = PersonalizeOptions {
         overwrite: args.overwrite,
         read_back: !args.no_verify,
         ..PersonalizeOptions::default()
     };
-    let result = lifecycle::personalize(&mut card, key_holder.as_mut(), &person, &options);
+    let result = (|| {
+        let report = lifecycle::personalize(&mut card, key_holder.as_mut(), person, &options)?;
+        more(&mut card, key_holder.as_mut(), &options)?;
+        Ok(report)
+    })();
     let apdus = card.apdu_count();
-    let report = finish_card(card, result.map_err(CliError::from))?;
+    let report = finish_card(card, result)?;
+    Ok((report, options, apdus))
+}
+
+/// `sscard personalize`.
+pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()> {
+    basic_not_supported(global, "personalize")?;
+    let person = load_person(&args.person)?;
+    let (report, options, apdus) = personalize_card(
+        global,
+        args,
+        &person,
+        "personalization (PUK and STKSSSE for the initial PIN, UKSSSE for the data)",
+        |_, _, _| Ok(()),
+    )?;
     match global.output_format {
         OutputFormat::Json => print_document(&PersonalizeDocument {
             report: report.clone(),

@@ -325,9 +325,16 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     fileio::write_atomically(path, bytes, Durability::Durable)
 }
 
-/// Creates a new file readable by its owner only; fails when it exists (never overwrites).
-pub fn create_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    fileio::create_private(path, bytes)
+/// Creates a new file readable by its owner only. An existing file is never overwritten: it is
+/// bad input, `kept` saying why it stays (`<path> exists: <kept>`).
+pub fn create_private(path: &Path, bytes: &[u8], kept: &str) -> CliResult<()> {
+    fileio::create_private(path, bytes).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            CliError::BadInput(format!("{} exists: {kept}", path.display()))
+        } else {
+            crate::error::io_err("cannot write", path, e)
+        }
+    })
 }
 
 /// Any card or PSAM the CLI talks to.

@@ -293,16 +293,11 @@ pub fn keys_new(global: &GlobalOpts, args: &KeysNewArgs) -> CliResult<()> {
     let text = Zeroizing::new(keys.to_json());
     // check what we wrote parses back as a key file
     KeyFile::from_json(&text).map_err(|e| CliError::Other(format!("generated key file: {e}")))?;
-    context::create_private(&args.out, text.as_bytes()).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            CliError::BadInput(format!(
-                "{} exists: `sscard keys new` never overwrites a key file (cards made with it would need it)",
-                args.out.display()
-            ))
-        } else {
-            crate::error::io_err("cannot write", &args.out, e)
-        }
-    })?;
+    context::create_private(
+        &args.out,
+        text.as_bytes(),
+        "`sscard keys new` never overwrites a key file (cards made with it would need it)",
+    )?;
     let names: Vec<&str> = algorithms.iter().map(|a| a.name()).collect();
     let roles: Vec<&str> = KeyRole::ALL.iter().map(|r| r.name()).collect();
     let message = format!(
