@@ -5,7 +5,9 @@
 //!   (`O_EXCL`, never following a link planted at its name) with mode `0600` in the target's
 //!   own folder, written, fsynced, renamed over the target, and the folder fsynced. A target
 //!   that is a symbolic link is written through: the link stays, the file it points to is
-//!   replaced. A crash leaves the old file or the new one, never a mix.
+//!   replaced. A crash leaves the old file or the new one, never a mix. A quick write (no
+//!   fsync, [`Durability::Quick`]) exchanges the two names instead of renaming where it can,
+//!   and removes the old file.
 //! - [`create_private`]: a new file (never an existing one), mode `0600`, fsynced.
 //! - [`FileLock`]: an exclusive `flock(2)` lock on a sidecar file (`card.json.lock`), holding
 //!   the pid and the purpose of its holder, so that a process that finds it taken can say who
@@ -83,11 +85,45 @@ pub fn write_atomically(path: &Path, bytes: &[u8], durability: Durability) -> st
     if durability == Durability::Durable {
         tmp.as_file().sync_all()?;
     }
+    if durability == Durability::Quick && exchange(&tmp, &target) {
+        // the old file now bears the temporary name: dropping `tmp` removes it
+        return Ok(());
+    }
     tmp.persist(&target).map_err(|e| e.error)?;
     if durability == Durability::Durable {
         sync_folder(folder_of(&target))?;
     }
     Ok(())
+}
+
+/// Puts the complete file `tmp` in the place of the regular file `target` by an atomic
+/// exchange of the two names (Linux `renameat2(RENAME_EXCHANGE)`); false when there is no
+/// such file or the file system cannot exchange (then a rename does it).
+///
+/// Why not a rename over `target`: ext4 (its default `auto_da_alloc`) writes the data of a
+/// file renamed over another out to the disk at once, in the renaming thread. A
+/// [`Durability::Quick`] writer does not ask for that: the exchange leaves the new data to
+/// the kernel's background writeback, and the old file, removed right after, often never
+/// reaches the disk at all (a card image saved twice within a second). A killed process
+/// still leaves the old file or the new one at `target`, as with the rename.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn exchange(tmp: &tempfile::NamedTempFile, target: &Path) -> bool {
+    use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
+    let regular = std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_file());
+    regular
+        && renameat2(
+            AT_FDCWD,
+            tmp.path(),
+            AT_FDCWD,
+            target,
+            RenameFlags::RENAME_EXCHANGE,
+        )
+        .is_ok()
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn exchange(_tmp: &tempfile::NamedTempFile, _target: &Path) -> bool {
+    false
 }
 
 /// Checks that a file can be written atomically at `path` later: its folder exists and takes a
@@ -256,6 +292,35 @@ mod tests {
         check_writable(&real).unwrap();
         create_private(&dir.path().join("new"), b"x").unwrap();
         assert!(create_private(&link, b"x").is_err());
+    }
+
+    #[test]
+    fn quick_writes_replace_whole_files_and_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        let link = dir.path().join("link.json");
+        // a new file, then a file replaced (by the exchange where the system has it)
+        write_atomically(&real, b"first", Durability::Quick).unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_atomically(&real, b"second, longer", Durability::Quick).unwrap();
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "second, longer");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the new file is private");
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        write_atomically(&link, b"third", Durability::Quick).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "third");
+        // the old files (under the temporary names after an exchange) are gone
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        // a folder in the target's place is never swapped away
+        let folder = dir.path().join("folder");
+        std::fs::create_dir(&folder).unwrap();
+        assert!(write_atomically(&folder, b"x", Durability::Quick).is_err());
+        assert!(folder.is_dir());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
     }
 
     #[test]

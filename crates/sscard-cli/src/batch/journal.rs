@@ -11,7 +11,8 @@
 //! `synchronous=NORMAL`: written to the write-ahead log, no fsync); an entry that must be on
 //! the disk before the card is written (`started`) is then made durable by an fsync of the
 //! write-ahead log that covers every entry committed before it, by whichever worker gets there
-//! first (a group commit: two readers share one fsync when their entries meet). The other
+//! first (a group commit: one fsync at a time; a reader that waited for another's fsync
+//! needs none of its own when that one covered its entry). The other
 //! entries reach the disk with the next such fsync, before a PC/SC worker lets a card go, and
 //! at the end of the run; a power loss can at worst forget that a card was finished, which the
 //! next run treats as an interrupted card (never personalized twice). Checkpoints are the
@@ -25,7 +26,7 @@
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -222,12 +223,20 @@ pub struct WalSync {
     synced: AtomicU64,
     /// fsyncs of the journal's files (ours and the checkpoints').
     syncs: AtomicU64,
+    /// Held for an fsync of the log: one at a time; who waited for it looks again whether
+    /// that fsync covered their entry.
+    syncing: Mutex<()>,
 }
 
 impl WalSync {
     /// Makes every entry up to `seq` durable, with one fsync of the log unless another thread's
     /// fsync covered it already.
     pub fn sync_through(&self, seq: u64) -> CliResult<()> {
+        if self.synced.load(Ordering::SeqCst) >= seq {
+            return Ok(());
+        }
+        let _syncing = self.syncing.lock().unwrap_or_else(PoisonError::into_inner);
+        // the fsync this thread waited for may have covered `seq`
         if self.synced.load(Ordering::SeqCst) >= seq {
             return Ok(());
         }
@@ -411,6 +420,10 @@ impl Journal {
             .map_err(|e| CliError::Other(format!("journal {}: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db)?;
+        // the journal is this process's alone (its lock file above): SQLite takes its file
+        // locks once and keeps them, instead of a dozen fcntl calls a card
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(db)?;
         // an older journal is named as such below, whatever tables it has
         let tables = match older_layout(&conn)?.as_deref() {
             Some(SCHEMA_V1 | SCHEMA_V2) => Some(false),
@@ -520,6 +533,7 @@ impl Journal {
                 committed: AtomicU64::new(0),
                 synced: AtomicU64::new(0),
                 syncs: AtomicU64::new(0),
+                syncing: Mutex::new(()),
             }),
             _lock: lock,
         };
