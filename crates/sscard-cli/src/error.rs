@@ -56,7 +56,7 @@ Exit codes:
 #[non_exhaustive]
 pub enum CliError {
     /// An error of a card operation.
-    #[error("{}", card_message(.0))]
+    #[error("{0}")]
     Card(#[from] CardError),
     /// A transport error outside a card operation.
     #[error(transparent)]
@@ -115,13 +115,6 @@ impl CliError {
             _ => None,
         }
     }
-}
-
-/// The library's message of `e`, with "1 try left" where it would say "1 tries left".
-fn card_message(e: &CardError) -> String {
-    e.to_string()
-        .replace("(1 tries left)", "(1 try left)")
-        .replace(": 1 tries left", ": 1 try left")
 }
 
 /// What to try when no reader has the name given: the readers there are, and `sim:` when the
