@@ -365,6 +365,24 @@ pub(crate) struct File {
     pub(crate) parts: Vec<Part>,
 }
 
+/// [`parse`] of a file that must be of `kind` (`needed` names that kind in the error, "a full
+/// list").
+pub(crate) fn parse_kind(
+    bytes: Vec<u8>,
+    trust: Trust<'_>,
+    kind: Kind,
+    needed: &str,
+) -> Result<File> {
+    let file = parse(bytes, trust)?;
+    if file.header.kind != kind {
+        return Err(Error::WrongKind(format!(
+            "a {} file where {needed} is needed",
+            file.header.kind.name()
+        )));
+    }
+    Ok(file)
+}
+
 /// Parses and checks a whole file. The first card table keeps `bytes` as its storage (no copy
 /// of a large list); the others copy their sections.
 pub(crate) fn parse(bytes: Vec<u8>, trust: Trust<'_>) -> Result<File> {

@@ -326,13 +326,12 @@ impl IssuerList {
 
     /// Reads a working-list file.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<IssuerList> {
-        let file = format::parse(bytes, Trust::Unverified)?;
-        if file.header.kind != Kind::Working {
-            return Err(Error::WrongKind(format!(
-                "a {} file where the issuer's working list is needed",
-                file.header.kind.name()
-            )));
-        }
+        let file = format::parse_kind(
+            bytes,
+            Trust::Unverified,
+            Kind::Working,
+            "the issuer's working list",
+        )?;
         let [list, changed, removed] = <[Part; 3]>::try_from(file.parts)
             .map_err(|_| Error::Malformed("a working list has three parts".into()))?;
         let entries: BTreeMap<Key, u32> = keys_of(&list).collect();

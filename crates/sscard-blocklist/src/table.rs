@@ -345,19 +345,40 @@ pub(crate) fn encode_wide(items: &[(WideKey, u32)]) -> Vec<u8> {
     out
 }
 
+/// The `count` records of `size` bytes of a `what` table section, each decoded by `decode`
+/// (its index and bytes), in strictly increasing order.
+fn parse_records<K: PartialOrd>(
+    section: &[u8],
+    count: u32,
+    size: usize,
+    what: &str,
+    mut decode: impl FnMut(usize, &[u8]) -> Result<(K, u32)>,
+) -> Result<Vec<(K, u32)>> {
+    if section.len() as u64 != u64::from(count) * size as u64 {
+        return Err(Error::Malformed(format!(
+            "{what} table of {count} records: {} bytes",
+            section.len()
+        )));
+    }
+    let mut out: Vec<(K, u32)> = Vec::with_capacity(count as usize);
+    for (i, rec) in section.chunks_exact(size).enumerate() {
+        let (key, mark) = decode(i, rec)?;
+        if out.last().is_some_and(|(k, _)| *k >= key) {
+            return Err(Error::Malformed(format!(
+                "{what} record {i} out of order or repeated"
+            )));
+        }
+        out.push((key, mark));
+    }
+    Ok(out)
+}
+
 pub(crate) fn parse_wide(
     section: &[u8],
     count: u32,
     removals: bool,
 ) -> Result<Vec<(WideKey, u32)>> {
-    if section.len() as u64 != u64::from(count) * WIDE_RECORD as u64 {
-        return Err(Error::Malformed(format!(
-            "wide table of {count} records: {} bytes",
-            section.len()
-        )));
-    }
-    let mut out: Vec<(WideKey, u32)> = Vec::with_capacity(count as usize);
-    for (i, rec) in section.chunks_exact(WIDE_RECORD).enumerate() {
+    parse_records(section, count, WIDE_RECORD, "wide", |i, rec| {
         let mut key = [0u8; 25];
         key.copy_from_slice(&rec[..25]);
         let mark = u32::from_be_bytes([0, rec[25], rec[26], rec[27]]);
@@ -380,14 +401,8 @@ pub(crate) fn parse_wide(
             }
             Some(_) => {}
         }
-        if out.last().is_some_and(|(k, _)| *k >= key) {
-            return Err(Error::Malformed(format!(
-                "wide record {i} out of order or repeated"
-            )));
-        }
-        out.push((key, mark));
-    }
-    Ok(out)
+        Ok((key, mark))
+    })
 }
 
 pub(crate) fn encode_ranges(items: &[(CardRange, u32)]) -> Vec<u8> {
@@ -406,14 +421,7 @@ pub(crate) fn parse_ranges(
     count: u32,
     removals: bool,
 ) -> Result<Vec<(CardRange, u32)>> {
-    if section.len() as u64 != u64::from(count) * RANGE_RECORD as u64 {
-        return Err(Error::Malformed(format!(
-            "range table of {count} records: {} bytes",
-            section.len()
-        )));
-    }
-    let mut out: Vec<(CardRange, u32)> = Vec::with_capacity(count as usize);
-    for (i, rec) in section.chunks_exact(RANGE_RECORD).enumerate() {
+    parse_records(section, count, RANGE_RECORD, "range", |i, rec| {
         let mut a = [0u8; 16];
         a.copy_from_slice(rec);
         let v = u128::from_be_bytes(a);
@@ -428,14 +436,8 @@ pub(crate) fn parse_ranges(
         let range = CardRange::from_values(first, last).ok_or_else(|| {
             Error::Malformed(format!("range record {i}: not a range of card numbers"))
         })?;
-        if out.last().is_some_and(|(r, _)| *r >= range) {
-            return Err(Error::Malformed(format!(
-                "range record {i} out of order or repeated"
-            )));
-        }
-        out.push((range, mark));
-    }
-    Ok(out)
+        Ok((range, mark))
+    })
 }
 
 #[cfg(test)]

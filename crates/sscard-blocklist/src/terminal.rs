@@ -149,13 +149,7 @@ impl TerminalList {
         key: &TrustedKey,
         today: Option<BcdDate>,
     ) -> Result<TerminalList> {
-        let file = format::parse(bytes, Trust::Key(key))?;
-        if file.header.kind != Kind::Full {
-            return Err(Error::WrongKind(format!(
-                "a {} file where a full list is needed",
-                file.header.kind.name()
-            )));
-        }
+        let file = format::parse_kind(bytes, Trust::Key(key), Kind::Full, "a full list")?;
         check_period(&file.header, today)?;
         TerminalList::of_file(file)
     }
@@ -163,13 +157,7 @@ impl TerminalList {
     /// A full list without checking its signature (showing a file without its key; never for
     /// the validity check).
     pub fn from_full_unverified(bytes: Vec<u8>) -> Result<TerminalList> {
-        let file = format::parse(bytes, Trust::Unverified)?;
-        if file.header.kind != Kind::Full {
-            return Err(Error::WrongKind(format!(
-                "a {} file where a full list is needed",
-                file.header.kind.name()
-            )));
-        }
+        let file = format::parse_kind(bytes, Trust::Unverified, Kind::Full, "a full list")?;
         TerminalList::of_file(file)
     }
 
@@ -578,13 +566,7 @@ fn part_entries(part: &Part) -> Vec<(Entry, u32)> {
 
 /// Reads a delta file (showing it, checking it without a list of its base version).
 pub fn read_delta(bytes: Vec<u8>, trust: Trust<'_>) -> Result<Delta> {
-    let file = format::parse(bytes, trust)?;
-    if file.header.kind != Kind::Delta {
-        return Err(Error::WrongKind(format!(
-            "a {} file where a delta is needed",
-            file.header.kind.name()
-        )));
-    }
+    let file = format::parse_kind(bytes, trust, Kind::Delta, "a delta")?;
     let mut parts = file.parts.iter();
     let (Some(add), Some(remove)) = (parts.next(), parts.next()) else {
         return Err(Error::Malformed("a delta without its two parts".into()));
