@@ -269,6 +269,19 @@ fn card_number<T: Transport>(card: &mut Card<T>) -> Result<CardNumber> {
     Ok(CardNumber::from_card(&text)?)
 }
 
+/// How a credit or a purchase starts (part 7 §11.1, §12.1): the card's context and number, read
+/// in SSSE, then DF04 and the holder's PIN.
+fn begin_transaction<T: Transport>(
+    card: &mut Card<T>,
+    pin: Option<&Pin>,
+) -> Result<(CardContext, CardNumber)> {
+    let ctx = card.context()?;
+    let number = card_number(card)?;
+    enter(card)?;
+    verify(card, pin)?;
+    Ok((ctx, number))
+}
+
 // ---------------------------------------------------------------------------------------------
 // reading
 
@@ -512,10 +525,7 @@ pub fn prepare_credit<T: Transport>(
         return Err(AccountError::BadInput("a credit of 0.00 yuan".into()).into());
     }
     card.transaction(|card| {
-        let ctx = card.context()?;
-        let number = card_number(card)?;
-        enter(card)?;
-        verify(card, request.pin)?;
+        let (ctx, number) = begin_transaction(card, request.pin)?;
         let command = cmd::initialize_for_load(request.key_index, request.amount, request.terminal);
         let data = match card.exchange_raw(&command)? {
             (data, StatusWord::Ok) => data,
@@ -722,10 +732,7 @@ fn initialize_purchase<T: Transport>(
         return Err(AccountError::BadInput("a purchase of 0.00 yuan".into()).into());
     }
     card.transaction(|card| {
-        let ctx = card.context()?;
-        let number = card_number(card)?;
-        enter(card)?;
-        verify(card, request.pin)?;
+        let (ctx, number) = begin_transaction(card, request.pin)?;
         let needs_three = !amounts.self_pay.is_zero() || !amounts.pooled.is_zero();
         let mode = if needs_three {
             let mode = mode_of(card)?;
