@@ -118,16 +118,22 @@ pub fn parse_simple(bytes: &[u8]) -> Result<Vec<(u8, &[u8])>, TlvError> {
             },
             Some((&len, tail)) => (usize::from(len), 2, tail),
         };
-        let (value, tail) = after_len.split_at_checked(len).ok_or(TlvError::Truncated {
-            offset,
-            needed: len,
-            available: after_len.len(),
-        })?;
+        let (value, tail) = split_value(after_len, len, offset)?;
         out.push((tag, value));
         rest = tail;
         offset += header + len;
     }
     Ok(out)
+}
+
+/// A TLV's value, the `len` bytes starting `rest`, and what follows it (`offset`: the TLV's, for
+/// the error when `rest` is shorter).
+fn split_value(rest: &[u8], len: usize, offset: usize) -> Result<(&[u8], &[u8]), TlvError> {
+    rest.split_at_checked(len).ok_or(TlvError::Truncated {
+        offset,
+        needed: len,
+        available: rest.len(),
+    })
 }
 
 /// A BER-TLV object with a definite length: short form below 128 bytes, `81 xx` below 256,
@@ -211,11 +217,7 @@ fn parse_ber(data: &[u8]) -> Result<Vec<BerTlv<'_>>, TlvError> {
         }
         let (tag, after_tag) = ber_tag(rest, offset)?;
         let (len, after_len) = ber_length(after_tag, offset + tag.len())?;
-        let (value, next) = after_len.split_at_checked(len).ok_or(TlvError::Truncated {
-            offset,
-            needed: len,
-            available: after_len.len(),
-        })?;
+        let (value, next) = split_value(after_len, len, offset)?;
         out.push((tag, value));
         rest = next;
     }
