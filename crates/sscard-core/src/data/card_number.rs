@@ -77,17 +77,7 @@ impl CardNumber {
                 ))
             }
         };
-        let expected = check_of(body)?;
-        if check != expected {
-            return Err(DataError::invalid(
-                FIELD,
-                format!(
-                    "wrong check character {} (expected {})",
-                    char::from(check),
-                    char::from(expected)
-                ),
-            ));
-        }
+        DataError::check_character(FIELD, check, check_of(body)?)?;
         Ok(CardNumber(String::from_utf8_lossy(&bytes).into_owned()))
     }
 

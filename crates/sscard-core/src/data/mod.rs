@@ -102,6 +102,25 @@ impl DataError {
         }
     }
 
+    /// Refuses a value of `field` whose check character `given` is not the `expected` one.
+    pub(crate) fn check_character(
+        field: &'static str,
+        given: u8,
+        expected: u8,
+    ) -> Result<(), DataError> {
+        if given == expected {
+            return Ok(());
+        }
+        Err(DataError::invalid(
+            field,
+            format!(
+                "wrong check character {} (expected {})",
+                char::from(given),
+                char::from(expected)
+            ),
+        ))
+    }
+
     /// The JSON field name the error is about, if it is about one.
     pub fn field(&self) -> Option<&'static str> {
         match self {

@@ -56,17 +56,7 @@ impl SocialSecurityNumber {
         let birth_date = BcdDate::parse(birth).map_err(|e| {
             DataError::invalid(FIELD, format!("birth date part: {}", reason_of(&e)))
         })?;
-        let expected = check_char(body);
-        if given != expected {
-            return Err(DataError::invalid(
-                FIELD,
-                format!(
-                    "wrong check character {} (expected {})",
-                    char::from(given),
-                    char::from(expected)
-                ),
-            ));
-        }
+        DataError::check_character(FIELD, given, check_char(body))?;
         let mut normalised = body.to_vec();
         normalised.push(given);
         Ok(SocialSecurityNumber {

@@ -269,6 +269,16 @@ impl SimCard {
         }
     }
 
+    /// [`Self::area_file`] when it is a record file (`records`) or a transparent one; the
+    /// other kind is `6981`.
+    fn area_file_of_kind(&mut self, sfi: u8, records: bool) -> Result<FileSpec, u16> {
+        let file = self.area_file(sfi)?;
+        if file.structure.is_records() != records {
+            return Err(sw::INCOMPATIBLE_FILE);
+        }
+        Ok(file)
+    }
+
     fn area_records(&self, file: FileId) -> Vec<Vec<u8>> {
         records_of(self.image.area(file.df).and_then(|a| a.file(file.ef)))
     }
@@ -278,10 +288,7 @@ impl SimCard {
     pub(crate) fn area_read_record(&mut self, a: &Apdu<'_>) -> Outcome {
         a.no_data()?;
         let address = Address::decode(a.p1, a.p2)?;
-        let file = self.area_file(a.p2 >> 3)?;
-        if !file.structure.is_records() {
-            return Err(sw::INCOMPATIBLE_FILE.into());
-        }
+        let file = self.area_file_of_kind(a.p2 >> 3, true)?;
         if !self.read_allowed(&file) {
             return Err(sw::SECURITY.into());
         }
@@ -303,10 +310,7 @@ impl SimCard {
             return Err(sw::WRONG_LENGTH.into());
         }
         let address = Address::decode(a.p1, a.p2).map_err(|_| sw::P1P2)?;
-        let file = self.area_file(a.p2 >> 3)?;
-        if !file.structure.is_records() {
-            return Err(sw::INCOMPATIBLE_FILE.into());
-        }
+        let file = self.area_file_of_kind(a.p2 >> 3, true)?;
         if !self.write_allowed(&file) {
             return Err(sw::SECURITY.into());
         }
@@ -369,11 +373,8 @@ impl SimCard {
     fn area_binary_target(&mut self, p1: u8, p2: u8) -> Result<(FileSpec, usize), u16> {
         let (file, offset) = match binary_address(p1, p2)? {
             (Some(0), _) => return Err(sw::P1P2),
-            (sfi, offset) => (self.area_file(sfi.unwrap_or(0))?, offset),
+            (sfi, offset) => (self.area_file_of_kind(sfi.unwrap_or(0), false)?, offset),
         };
-        if file.structure.is_records() {
-            return Err(sw::INCOMPATIBLE_FILE);
-        }
         Ok((file, offset))
     }
 
