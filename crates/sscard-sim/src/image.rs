@@ -384,10 +384,7 @@ pub(crate) fn parse_image<I: serde::de::DeserializeOwned>(
 }
 
 /// Refuses JSON that is not `expected` version 2; recognises the version-1 card images.
-fn check_format(
-    value: &serde_json::Value,
-    expected: &'static str,
-) -> Result<(), SimError> {
+fn check_format(value: &serde_json::Value, expected: &'static str) -> Result<(), SimError> {
     let obj = value
         .as_object()
         .ok_or_else(|| SimError::InvalidImage("the top level is not an object".into()))?;
