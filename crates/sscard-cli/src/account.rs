@@ -602,60 +602,75 @@ fn reconciled_text(r: &Reconciled) -> String {
     }
 }
 
-/// What a credit or a purchase starts from: its time, the terminal number asked for, the
-/// journal and the key holder; a card on `--blocklist` is refused before anything (`what`
-/// names the transaction).
-fn begin(
-    global: &GlobalOpts,
-    tx: &TransactionArgs,
-    what: &str,
-) -> CliResult<(TransactionTime, Option<TerminalNumber>, Journal, Keys)> {
-    let time = time_of(&tx.time)?;
-    let terminal = terminal_of(&tx.terminal_number)?;
-    blocklist::check_before(global, &tx.blocklist, what)?;
-    let journal = Journal::open(&tx.journal)?;
-    let keys = Keys::open(global, terminal, &journal)?;
-    Ok((time, terminal, journal, keys))
+/// A credit or a purchase about to start: its time, the terminal number asked for, the journal
+/// and the key holder.
+struct Transaction {
+    time: TransactionTime,
+    terminal: Option<TerminalNumber>,
+    journal: Journal,
+    keys: Keys,
 }
 
-/// A credit or a purchase on the card (part 7 §11-12, §14): the holder's PIN, the journal's
-/// unresolved transactions of the card reconciled, then `transact` prepares the transaction,
-/// journals it as pending and sends the writing command (its journal entry and the card's
-/// answer); the outcome, recovered with GET TRANSACTION PROOF when the answer was lost, is
-/// journalled, the key holder's state kept and the receipt shown.
-fn transaction(
-    global: &GlobalOpts,
-    tx: &TransactionArgs,
-    mut journal: Journal,
-    mut keys: Keys,
-    transact: impl FnOnce(
-        &mut Card<Timed>,
-        &mut Keys,
-        &mut Journal,
-        Option<&Pin>,
-    ) -> CliResult<(u64, Result<Receipt, CardError>)>,
-) -> CliResult<()> {
-    let mut card = open_card(global)?;
-    let result = (|| {
-        let pin = holder_pin(&mut card, &tx.pin)?;
-        let reconciled = reconcile(&mut card, &mut journal)?;
-        let (seq, result) = transact(&mut card, &mut keys, &mut journal, pin.as_ref())?;
-        let (receipt, source) = complete(&mut card, &mut journal, seq, result)?;
-        Ok((receipt, source, seq, reconciled))
-    })();
-    let saved = keys.save();
-    let (receipt, source, seq, reconciled) = finish_card(card, result)?;
-    saved?;
-    receipt_output(
-        global,
-        &receipt,
-        source,
-        seq,
-        journal.path(),
-        keys.label(),
-        &reconciled,
-    );
-    Ok(())
+impl Transaction {
+    /// The transaction's time, terminal number, journal and key holder from its options; a card
+    /// on `--blocklist` is refused before anything (`what` names the transaction).
+    fn begin(global: &GlobalOpts, tx: &TransactionArgs, what: &str) -> CliResult<Transaction> {
+        let time = time_of(&tx.time)?;
+        let terminal = terminal_of(&tx.terminal_number)?;
+        blocklist::check_before(global, &tx.blocklist, what)?;
+        let journal = Journal::open(&tx.journal)?;
+        let keys = Keys::open(global, terminal, &journal)?;
+        Ok(Transaction {
+            time,
+            terminal,
+            journal,
+            keys,
+        })
+    }
+
+    /// Runs it on the card (part 7 §11-12, §14): the holder's PIN, the journal's unresolved
+    /// transactions of the card reconciled, then `transact` prepares the transaction, journals
+    /// it as pending and sends the writing command (its journal entry and the card's answer);
+    /// the outcome, recovered with GET TRANSACTION PROOF when the answer was lost, is
+    /// journalled, the key holder's state kept and the receipt shown.
+    fn run(
+        self,
+        global: &GlobalOpts,
+        tx: &TransactionArgs,
+        transact: impl FnOnce(
+            &mut Card<Timed>,
+            &mut Keys,
+            &mut Journal,
+            Option<&Pin>,
+        ) -> CliResult<(u64, Result<Receipt, CardError>)>,
+    ) -> CliResult<()> {
+        let Transaction {
+            mut journal,
+            mut keys,
+            ..
+        } = self;
+        let mut card = open_card(global)?;
+        let result = (|| {
+            let pin = holder_pin(&mut card, &tx.pin)?;
+            let reconciled = reconcile(&mut card, &mut journal)?;
+            let (seq, result) = transact(&mut card, &mut keys, &mut journal, pin.as_ref())?;
+            let (receipt, source) = complete(&mut card, &mut journal, seq, result)?;
+            Ok((receipt, source, seq, reconciled))
+        })();
+        let saved = keys.save();
+        let (receipt, source, seq, reconciled) = finish_card(card, result)?;
+        saved?;
+        receipt_output(
+            global,
+            &receipt,
+            source,
+            seq,
+            journal.path(),
+            keys.label(),
+            &reconciled,
+        );
+        Ok(())
+    }
 }
 
 fn credit(global: &GlobalOpts, args: &CreditArgs) -> CliResult<()> {
@@ -663,8 +678,9 @@ fn credit(global: &GlobalOpts, args: &CreditArgs) -> CliResult<()> {
     if amount.is_zero() {
         return Err(CliError::BadInput("--amount: a credit of 0.00 yuan".into()));
     }
-    let (time, terminal, journal, mut keys) = begin(global, &args.tx, "the credit")?;
-    let terminal = match (&mut keys, terminal) {
+    let mut credit = Transaction::begin(global, &args.tx, "the credit")?;
+    let time = credit.time;
+    let terminal = match (&mut credit.keys, credit.terminal) {
         (_, Some(t)) => t,
         (Keys::Soft(_), None) => TerminalNumber::NONE,
         (k, None) => k
@@ -672,24 +688,18 @@ fn credit(global: &GlobalOpts, args: &CreditArgs) -> CliResult<()> {
             .purchase_terminal()
             .map_err(|e| CliError::KeyHolder(e.to_string()))?,
     };
-    transaction(
-        global,
-        &args.tx,
-        journal,
-        keys,
-        |card, keys, journal, pin| {
-            let request = CreditRequest {
-                amount,
-                host_time: time,
-                terminal,
-                key_index: args.tx.key_index,
-                pin,
-            };
-            let prepared = acct::prepare_credit(card, keys.credit(), &request).map_err(failure)?;
-            let seq = journal.pending(&prepared.pending, time.to_string())?;
-            Ok((seq, acct::complete_credit(card, prepared)))
-        },
-    )
+    credit.run(global, &args.tx, |card, keys, journal, pin| {
+        let request = CreditRequest {
+            amount,
+            host_time: time,
+            terminal,
+            key_index: args.tx.key_index,
+            pin,
+        };
+        let prepared = acct::prepare_credit(card, keys.credit(), &request).map_err(failure)?;
+        let seq = journal.pending(&prepared.pending, time.to_string())?;
+        Ok((seq, acct::complete_credit(card, prepared)))
+    })
 }
 
 fn purchase(global: &GlobalOpts, args: &PurchaseArgs) -> CliResult<()> {
@@ -703,24 +713,18 @@ fn purchase(global: &GlobalOpts, args: &PurchaseArgs) -> CliResult<()> {
             "a purchase of 0.00 yuan: give --account, --self-pay or --pooled".into(),
         ));
     }
-    let (time, _, journal, keys) = begin(global, &args.tx, "the purchase")?;
-    transaction(
-        global,
-        &args.tx,
-        journal,
-        keys,
-        |card, keys, journal, pin| {
-            let mut request = PurchaseRequest::new(amounts, time);
-            request.key_index = args.tx.key_index;
-            request.pin = pin;
-            let prepared =
-                acct::prepare_purchase(card, keys.purchase(), &request).map_err(failure)?;
-            // the PSAM counted its serial: keep it before the card writes
-            keys.save()?;
-            let seq = journal.pending(&prepared.pending, time.to_string())?;
-            Ok((seq, acct::debit(card, keys.purchase(), prepared)))
-        },
-    )
+    let purchase = Transaction::begin(global, &args.tx, "the purchase")?;
+    let time = purchase.time;
+    purchase.run(global, &args.tx, |card, keys, journal, pin| {
+        let mut request = PurchaseRequest::new(amounts, time);
+        request.key_index = args.tx.key_index;
+        request.pin = pin;
+        let prepared = acct::prepare_purchase(card, keys.purchase(), &request).map_err(failure)?;
+        // the PSAM counted its serial: keep it before the card writes
+        keys.save()?;
+        let seq = journal.pending(&prepared.pending, time.to_string())?;
+        Ok((seq, acct::debit(card, keys.purchase(), prepared)))
+    })
 }
 
 fn proof(global: &GlobalOpts, args: &ProofArgs) -> CliResult<()> {
