@@ -9,7 +9,8 @@
 //!   [`tac_key`]: part 7 §15;
 //! - [`encipher_data`] / [`decipher_data`]: part 4 §8.3 (LD, padding only when short);
 //! - [`Pin`]: the cardholder PIN and its `cn` encoding (part 5 §6.3.1);
-//! - [`SecretKey`]: 8- or 16-byte keys, wiped on drop, compared in constant time.
+//! - [`SecretKey`]: 8- or 16-byte keys, wiped on drop, compared in constant time;
+//!   [`ct_equal`]: the same comparison for MACs, TACs and authentication data.
 //!
 //! `docs/card-os.md` §4 says which key, process factor and data each command uses.
 
@@ -35,6 +36,13 @@ pub use key::{SecretKey, KEY_LEN, SINGLE_KEY_LEN};
 pub use mac::{mac, pad_80, reduce_mac, tac_key, MAC_LEN};
 pub use pin::{Pin, PinError};
 pub use session::{auth_data, authenticate, process_key, AUTH_LEN};
+
+/// Whether two cryptograms (MACs, TACs, authentication data) are equal, compared in constant
+/// time (their lengths are not hidden).
+pub fn ct_equal(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
 
 /// Why a cryptographic computation could not be done.
 ///

@@ -12,7 +12,6 @@
 
 use std::fmt;
 
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::{CardContext, KeyFile, KeyHolder, KeyHolderError, PsamKeyHolder};
@@ -22,7 +21,7 @@ use crate::account::{
     TransactionTime,
 };
 use crate::apdu::StatusWord;
-use crate::crypto::{account as ac, SecretKey};
+use crate::crypto::{account as ac, ct_equal, SecretKey};
 use crate::keyholder::hsm::HsmResponseError;
 use crate::keys::KeyRole;
 use crate::transport::Transport;
@@ -131,10 +130,6 @@ impl<K: CreditKeys + ?Sized> CreditKeys for &mut K {
     }
 }
 
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && bool::from(a.ct_eq(b))
-}
-
 // ---------------------------------------------------------------------------------------------
 // a development key file
 
@@ -166,7 +161,7 @@ impl CreditKeys for KeyFile {
         let dlk = self.card_key(card, KeyRole::Dlk)?;
         let seslk = ac::seslk(alg, &dlk, init.random, init.serial)?;
         let expected = ac::credit_mac1(alg, &seslk, init.balance, amount, terminal)?;
-        if !same(&expected, &init.mac1) {
+        if !ct_equal(&expected, &init.mac1) {
             return Ok(None);
         }
         Ok(Some(ac::credit_mac2(
@@ -214,7 +209,7 @@ pub fn check_tac(
             transaction.time,
         )?,
     };
-    Ok(same(&expected, &tac))
+    Ok(ct_equal(&expected, &tac))
 }
 
 /// A terminal without a PSAM that computes the purchase cryptograms from a development key
@@ -310,7 +305,7 @@ impl PurchaseKeys for SoftTerminal {
             return Ok(Mac2Check::NotChecked);
         };
         let expected = ac::purchase_mac2(alg, &sespk, amounts)?;
-        Ok(if same(&expected, &mac2) {
+        Ok(if ct_equal(&expected, &mac2) {
             Mac2Check::Verified
         } else {
             Mac2Check::Refused
@@ -425,7 +420,7 @@ impl<T: Transport> CreditKeys for PsamKeyHolder<T> {
         let mac1_input =
             ac::credit_mac1_input(init.balance, amount, TransactionKind::Credit, terminal);
         let expected = self.mac(&factors, KeyRole::Dlk, &pf, &mac1_input)?;
-        if !same(&expected, &init.mac1) {
+        if !ct_equal(&expected, &init.mac1) {
             return Ok(None);
         }
         let mac2_input = ac::credit_mac2_input(amount, terminal, host_time.to_bcd());

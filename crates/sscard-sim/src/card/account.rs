@@ -41,7 +41,7 @@ use sscard_core::account::{
     to_bcd2, DetailRecord, Fen, ProcessingMode, PurchaseAmounts, TerminalNumber, TransactionKind,
     TransactionTime, DSK_KEY_ID, MAX_SERIAL,
 };
-use sscard_core::crypto::{account as ac, SecretKey};
+use sscard_core::crypto::{account as ac, ct_equal, SecretKey};
 use sscard_core::keys::KeyRole;
 use sscard_core::profile::areas::DfId;
 
@@ -172,11 +172,6 @@ fn array<const N: usize>(bytes: &[u8]) -> Result<[u8; N], Abort> {
     bytes
         .try_into()
         .map_err(|_| Abort::Status(sw::WRONG_LENGTH))
-}
-
-/// Constant-time equality (the length is not hidden).
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
 }
 
 /// `yyyymmdd` of a time.
@@ -354,7 +349,7 @@ impl SimCard {
             host_time,
         )
         .map_err(|_| sw::MEMORY_FAILURE)?;
-        if !same(&expected, &a.data[7..]) {
+        if !ct_equal(&expected, &a.data[7..]) {
             return Err(sw::MAC_INVALID.into());
         }
         if TransactionTime::from_bcd(host_time).is_none() {
@@ -435,7 +430,7 @@ impl SimCard {
             time_bytes,
         )
         .map_err(|_| sw::MEMORY_FAILURE)?;
-        if !same(&expected, &a.data[11..]) {
+        if !ct_equal(&expected, &a.data[11..]) {
             return Err(sw::MAC_INVALID.into());
         }
         let time = TransactionTime::from_bcd(time_bytes).ok_or(sw::CONDITIONS)?;

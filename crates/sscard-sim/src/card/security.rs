@@ -2,10 +2,9 @@
 //! CHANGE/UNBLOCK, APPLICATION BLOCK and CARD BLOCK (part 5 §6.1-§6.8, §6.14; part 4 §8-§9;
 //! part 7 §5.4-§5.8, §6.6, §9, §13).
 
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use sscard_core::crypto::{self, SecretKey, AUTH_LEN, MAC_LEN};
+use sscard_core::crypto::{self, ct_equal, SecretKey, AUTH_LEN, MAC_LEN};
 use sscard_core::keys::KeyRole;
 use sscard_core::Algorithm;
 
@@ -15,11 +14,6 @@ use crate::image::{is_pin_cn, SecretBytes};
 
 /// A failed EXTERNAL AUTHENTICATION with a key whose failures do not count (\[design\] D4).
 const NOT_COUNTED: u16 = 0x63CF;
-
-/// Constant-time equality of two byte strings (the length is not hidden).
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && bool::from(a.ct_eq(b))
-}
 
 impl SimCard {
     /// The card key of `role` (`6A88` when missing).
@@ -121,7 +115,7 @@ impl SimCard {
         }
         let expected = crypto::authenticate(self.alg(), &key, &challenge, original)
             .map_err(|_| Abort::Status(sw::NO_CHALLENGE))?;
-        if !same(&expected, auth) {
+        if !ct_equal(&expected, auth) {
             return Err(if counted {
                 sw::tries_left(tries - 1)
             } else {
@@ -166,7 +160,7 @@ impl SimCard {
             return Err(sw::BLOCKED.into());
         }
         self.persist(Change::PinTries(tries - 1))?;
-        if same(self.image.pin.value.expose(), candidate) {
+        if ct_equal(self.image.pin.value.expose(), candidate) {
             Ok(max)
         } else {
             Err(sw::tries_left(tries - 1).into())
@@ -251,7 +245,7 @@ impl SimCard {
         let mut message = Zeroizing::new(vec![a.cla, a.ins, a.p1, a.p2, lc]);
         message.extend_from_slice(body);
         let expected = crypto::mac(self.alg(), session, &message).map_err(|_| sw::WRONG_MAC)?;
-        if same(&expected, mac) {
+        if ct_equal(&expected, mac) {
             Ok(())
         } else {
             Err(sw::WRONG_MAC.into())
