@@ -223,6 +223,53 @@ fn number(x: f64) -> String {
     }
 }
 
+/// The median of duration samples, in seconds (`NAN` without samples).
+pub fn median_secs(samples: &[Duration]) -> f64 {
+    let mut v: Vec<f64> = samples.iter().map(Duration::as_secs_f64).collect();
+    median(&mut v)
+}
+
+/// The median over interleaved pairs of `a[i] / b[i]` (drift of the machine's load cancels out).
+pub fn paired_ratio(a: &[Duration], b: &[Duration]) -> f64 {
+    let mut r: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x.as_secs_f64() / y.as_secs_f64())
+        .collect();
+    median(&mut r)
+}
+
+/// A figure measured once per round: its median over the rounds and the rounds' min-max, as
+/// "0.98-1.03, 5 rounds" (`values` are left unsorted).
+pub fn over_rounds(values: &[f64]) -> (f64, String) {
+    let mut v = values.to_vec();
+    let m = median(&mut v);
+    let spread = match (v.first(), v.last()) {
+        (Some(lo), Some(hi)) if v.len() > 1 => {
+            format!("{}-{}, {} rounds", number(*lo), number(*hi), v.len())
+        }
+        _ => format!("{} round", v.len()),
+    };
+    (m, spread)
+}
+
+/// A row of a figure measured once per round (a ratio, or a count of reference units): the
+/// median over the rounds, their min-max in the noise column, then `note` (if not empty).
+pub fn rounds_row(name: impl Into<String>, values: &[f64], unit: &'static str, note: &str) -> Row {
+    let (m, spread) = over_rounds(values);
+    let noise = if note.is_empty() {
+        spread
+    } else {
+        format!("{spread}; {note}")
+    };
+    Row::info(name, m, unit).noise(noise)
+}
+
+/// A figure as the table prints it (2 decimals below 10, 1 below 100, none above).
+pub fn figure(x: f64) -> String {
+    number(x)
+}
+
 /// The table header.
 pub const HEADER: &str = "| benchmark | median | unit | APDUs | target | result | noise |\n|---|---:|---|---:|---|---|---|";
 
