@@ -1039,16 +1039,11 @@ fn load_station_key(args: &BatchArgs, journal_is_new: bool) -> CliResult<Station
 pub fn new_station_key(global: &GlobalOpts, args: &crate::cli::StationKeyArgs) -> CliResult<()> {
     crate::output::basic_not_supported(global, "keys new-station")?;
     let key = StationKey::generate();
-    sscard_sim::fileio::create_private(&args.out, key.to_json(false).as_bytes()).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            CliError::BadInput(format!(
-                "{} exists: a station key is never overwritten (its journals need it)",
-                args.out.display()
-            ))
-        } else {
-            crate::error::io_err("cannot write", &args.out, e)
-        }
-    })?;
+    context::create_private(
+        &args.out,
+        key.to_json(false).as_bytes(),
+        "a station key is never overwritten (its journals need it)",
+    )?;
     let message = format!(
             "new station key {} (id {}, mode 0600): give it to `sscard batch --station-key`; keep it, the journals keyed with it are resumed only with it",
             args.out.display(),

@@ -272,6 +272,21 @@ pub struct Journal {
     _lock: FileLock,
 }
 
+/// The entry in the columns `line, ssn, reader, card_id, atr, card_number, detail` of a row,
+/// `line` at column `first`.
+fn entry_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Entry> {
+    let line: i64 = r.get(first)?;
+    Ok(Entry {
+        line: line as u64,
+        ssn: r.get(first + 1)?,
+        reader: r.get(first + 2)?,
+        card_id: r.get(first + 3)?,
+        atr: r.get(first + 4)?,
+        card_number: r.get(first + 5)?,
+        detail: r.get(first + 6)?,
+    })
+}
+
 fn db(e: rusqlite::Error) -> CliError {
     CliError::Other(format!("journal: {e}"))
 }
@@ -568,16 +583,7 @@ impl Journal {
         while let Some(r) = rows.next().map_err(db)? {
             let seq: i64 = r.get(0).map_err(db)?;
             let event: String = r.get(1).map_err(db)?;
-            let line: i64 = r.get(2).map_err(db)?;
-            let e = Entry {
-                line: line as u64,
-                ssn: r.get(3).map_err(db)?,
-                reader: r.get(4).map_err(db)?,
-                card_id: r.get(5).map_err(db)?,
-                atr: r.get(6).map_err(db)?,
-                card_number: r.get(7).map_err(db)?,
-                detail: r.get(8).map_err(db)?,
-            };
+            let e = entry_at(r, 2).map_err(db)?;
             let at: i64 = r.get(9).map_err(db)?;
             let hash: String = r.get(10).map_err(db)?;
             let seq = seq as u64;
@@ -676,16 +682,7 @@ impl Journal {
         let mut out = std::collections::HashMap::new();
         while let Some(r) = rows.next().map_err(db)? {
             let event: String = r.get(0).map_err(db)?;
-            let line: i64 = r.get(1).map_err(db)?;
-            let entry = Entry {
-                line: line as u64,
-                ssn: r.get(2).map_err(db)?,
-                reader: r.get(3).map_err(db)?,
-                card_id: r.get(4).map_err(db)?,
-                atr: r.get(5).map_err(db)?,
-                card_number: r.get(6).map_err(db)?,
-                detail: r.get(7).map_err(db)?,
-            };
+            let entry = entry_at(r, 1).map_err(db)?;
             if let Some(event) = Event::parse(&event) {
                 out.insert(entry.line, State { event, entry });
             }
@@ -700,22 +697,7 @@ impl Journal {
                 "SELECT event, line, ssn, reader, card_id, atr, card_number, detail
                  FROM entries WHERE card_id = ?1 ORDER BY seq DESC LIMIT 1",
                 params![card_id],
-                |r| {
-                    let event: String = r.get(0)?;
-                    let line: i64 = r.get(1)?;
-                    Ok((
-                        event,
-                        Entry {
-                            line: line as u64,
-                            ssn: r.get(2)?,
-                            reader: r.get(3)?,
-                            card_id: r.get(4)?,
-                            atr: r.get(5)?,
-                            card_number: r.get(6)?,
-                            detail: r.get(7)?,
-                        },
-                    ))
-                },
+                |r| Ok((r.get::<_, String>(0)?, entry_at(r, 1)?)),
             )
             .optional()
             .map_err(db)
