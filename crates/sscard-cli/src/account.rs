@@ -42,7 +42,7 @@ use sscard_core::lifecycle::account::{
 use sscard_core::lifecycle::{self, Card, PinStatus};
 use sscard_core::transport::Transport;
 use sscard_core::Error as CardError;
-use sscard_sim::fileio::FileLock;
+use sscard_files::FileLock;
 use sscard_sim::{SimPsam, SimTransport};
 
 use crate::blocklist;

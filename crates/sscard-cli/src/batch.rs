@@ -27,7 +27,7 @@ use sscard_core::keyholder::{KeyFile, KeyHolder};
 use sscard_core::keys::RootKeys;
 use sscard_core::lifecycle::{self, Card, PersonalizeOptions};
 use sscard_core::transport::TransportError;
-use sscard_sim::fileio::Durability;
+use sscard_files::Durability;
 use sscard_sim::SimCard;
 
 use crate::cardstate::{card_state, image_state, CardState};
@@ -602,7 +602,7 @@ fn write_return_file(
         bytes
     };
     // a fresh temporary file of an unpredictable name, mode 0600, fsynced, renamed
-    sscard_sim::fileio::write_atomically(path, &bytes, sscard_sim::fileio::Durability::Durable)
+    sscard_files::write_atomically(path, &bytes, Durability::Durable)
         .map_err(|e| crate::error::io_err("cannot write the return file", path, e))?;
     Ok(counts)
 }
@@ -660,7 +660,7 @@ pub fn run(global: &GlobalOpts, args: &BatchArgs) -> CliResult<()> {
     let specs = context::reader_specs(global);
     check_readers_once(&specs)?;
     check_paths_distinct(args)?;
-    sscard_sim::fileio::check_writable(&args.return_file)
+    sscard_files::check_writable(&args.return_file)
         .map_err(|e| crate::error::io_err("cannot write the return file", &args.return_file, e))?;
     let journal = Journal::open(&args.journal, &input.sha256, |new| {
         load_station_key(args, new)
@@ -1007,7 +1007,7 @@ fn load_station_key(args: &BatchArgs, journal_is_new: bool) -> CliResult<Station
                 .map_err(|e| crate::error::io_err("cannot create", folder, e))?;
         }
         let key = StationKey::generate();
-        match sscard_sim::fileio::create_private(&path, key.to_json(false).as_bytes()) {
+        match sscard_files::create_private(&path, key.to_json(false).as_bytes()) {
             // another batch starting at the same moment made it: use that one
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 // (give its writer the moment it needs to finish the file)

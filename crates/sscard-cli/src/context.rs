@@ -15,8 +15,8 @@ use sscard_core::keys::{KeyRole, RootKeys};
 use sscard_core::lifecycle::Card;
 use sscard_core::transport::{Transport, TransportError};
 use sscard_core::Algorithm;
+use sscard_files::{Durability, FileLock};
 use sscard_pcsc::{OpenOptions, PcscTransport, ReaderSelector, ShareMode};
-use sscard_sim::fileio::{self, Durability, FileLock};
 use sscard_sim::{FileCard, PsamImage, SimCard, SimError, SimPsam, SimTransport};
 
 use crate::cli::GlobalOpts;
@@ -220,7 +220,7 @@ pub const SERVE_PURPOSE: &str = "sim serve";
 /// single command holds it, at most [`IMAGE_LOCK_WAIT`]; an image served by `sim serve` is
 /// refused at once.
 pub fn lock_image(path: &Path, what: &str, purpose: &str) -> CliResult<FileLock> {
-    let lock_path = fileio::lock_file_for(path)
+    let lock_path = sscard_files::lock_file_for(path)
         .map_err(|e| crate::error::io_err(&format!("{what}: cannot lock"), path, e))?;
     let waited = FileLock::lock(&lock_path, purpose, IMAGE_LOCK_WAIT, |h| {
         h.purpose != SERVE_PURPOSE
@@ -308,10 +308,10 @@ impl SimSlot {
     }
 }
 
-/// Writes a card's image with [`fileio::write_atomically`].
+/// Writes a card's image with [`sscard_files::write_atomically`].
 pub(crate) fn save_card(card: &SimCard, path: &Path, durability: Durability) -> Result<(), String> {
     let text = card.save_json().map_err(|e| e.to_string())?;
-    fileio::write_atomically(path, text.as_bytes(), durability).map_err(|e| e.to_string())
+    sscard_files::write_atomically(path, text.as_bytes(), durability).map_err(|e| e.to_string())
 }
 
 /// Atomic (temporary file + rename) but not fsynced: survives a killed process, which is what a
@@ -320,15 +320,15 @@ pub(crate) fn quick_save(card: &SimCard, path: &Path) -> Result<(), String> {
     save_card(card, path, Durability::Quick)
 }
 
-/// Writes a file readable by its owner only, atomically ([`fileio::write_atomically`]).
+/// Writes a file readable by its owner only, atomically ([`sscard_files::write_atomically`]).
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    fileio::write_atomically(path, bytes, Durability::Durable)
+    sscard_files::write_atomically(path, bytes, Durability::Durable)
 }
 
 /// Creates a new file readable by its owner only. An existing file is never overwritten: it is
 /// bad input, `kept` saying why it stays (`<path> exists: <kept>`).
 pub fn create_private(path: &Path, bytes: &[u8], kept: &str) -> CliResult<()> {
-    fileio::create_private(path, bytes).map_err(|e| {
+    sscard_files::create_private(path, bytes).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             CliError::BadInput(format!("{} exists: {kept}", path.display()))
         } else {

@@ -17,7 +17,7 @@ use sscard_core::data::RegionCode;
 use sscard_core::keys::RootKeys;
 use sscard_core::profile::Generation;
 use sscard_core::Algorithm;
-use sscard_sim::fileio::{self, Durability};
+use sscard_files::Durability;
 use sscard_sim::{CardSpec, SimCard};
 
 use crate::cardstate::image_card_id;
@@ -122,7 +122,7 @@ impl Feeder {
         let text = card
             .save_json()
             .map_err(|e| CliError::Other(format!("saving {}: {e}", path.display())))?;
-        fileio::write_atomically(&path, text.as_bytes(), Durability::Quick)
+        sscard_files::write_atomically(&path, text.as_bytes(), Durability::Quick)
             .map_err(|e| io_err("cannot save", &path, e))
     }
 

@@ -60,11 +60,9 @@ impl VirtualCard for ServedCard {
     fn handle(&mut self, apdu: &[u8]) -> Vec<u8> {
         let response = self.card.handle(apdu);
         if self.card.persistent_writes() != self.saved {
-            if let Err(e) = context::save_card(
-                &self.card,
-                &self.path,
-                sscard_sim::fileio::Durability::Durable,
-            ) {
+            if let Err(e) =
+                context::save_card(&self.card, &self.path, sscard_files::Durability::Durable)
+            {
                 eprintln!("warning: saving {}: {e}", self.path.display());
             }
             self.saved = self.card.persistent_writes();
@@ -310,7 +308,7 @@ fn serve_image(
     let writes = match served.stop() {
         Some(c) => {
             if c.card.persistent_writes() != c.saved {
-                context::save_card(&c.card, image, sscard_sim::fileio::Durability::Durable)
+                context::save_card(&c.card, image, sscard_files::Durability::Durable)
                     .map_err(|e| CliError::Other(format!("saving {}: {e}", image.display())))?;
             }
             c.card.persistent_writes()

@@ -415,12 +415,12 @@ pub(crate) fn is_version_one(value: &serde_json::Value) -> bool {
 }
 
 /// Writes `bytes` to `path` atomically and durably, mode 0600, through a symbolic link to its
-/// target ([`crate::fileio::write_atomically`]): a crash leaves either the old or the new file,
+/// target ([`sscard_files::write_atomically`]): a crash leaves either the old or the new file,
 /// never a torn one.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
     if path.file_name().is_none() {
         return Err(SimError::InvalidPath(path.display().to_string()));
     }
-    crate::fileio::write_atomically(path, bytes, crate::fileio::Durability::Durable)?;
+    sscard_files::write_atomically(path, bytes, sscard_files::Durability::Durable)?;
     Ok(())
 }

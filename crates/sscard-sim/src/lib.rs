@@ -29,7 +29,6 @@ pub mod card;
 pub mod card_key;
 mod convert;
 pub mod error;
-pub mod fileio;
 pub mod financial;
 pub mod image;
 pub mod psam;

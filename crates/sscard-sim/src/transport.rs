@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use sscard_core::transport::{Transport, TransportError};
+use sscard_files::Durability;
 
 use crate::card::SimCard;
-use crate::fileio::{self, Durability};
 use crate::image::Guarded;
 
 use crate::virtual_card::VirtualCard;
@@ -121,7 +121,7 @@ impl<C: VirtualCard> Transport for SimTransport<C> {
 ///   purchase, back;
 /// - **explicitly**: [`FileCard::save`] (a feeder's card leaving its reader).
 ///
-/// Each save writes the whole image atomically ([`fileio::write_atomically`]): a process killed
+/// Each save writes the whole image atomically ([`sscard_files::write_atomically`]): a process killed
 /// mid-operation loses the writes of that operation (the file holds the card as it was when
 /// the operation began, or as the last guarded write left it), never half an image.
 #[derive(Debug)]
@@ -199,7 +199,7 @@ impl FileCard {
             .save_json()
             .map_err(|e| e.to_string())
             .and_then(|text| {
-                fileio::write_atomically(&self.path, text.as_bytes(), self.durability)
+                sscard_files::write_atomically(&self.path, text.as_bytes(), self.durability)
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = written {

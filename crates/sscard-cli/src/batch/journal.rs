@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::Sha256;
-use sscard_sim::fileio::FileLock;
+use sscard_files::FileLock;
 use zeroize::Zeroizing;
 
 use crate::error::{CliError, CliResult};
@@ -428,7 +428,7 @@ impl Journal {
             Err(e) => return Err(crate::error::io_err("journal: cannot lock", &lock_path, e)),
         };
         if !path.exists() {
-            sscard_sim::fileio::create_private(path, b"")
+            sscard_files::create_private(path, b"")
                 .map_err(|e| crate::error::io_err("journal: cannot create", path, e))?;
         }
         let conn = Connection::open(path)

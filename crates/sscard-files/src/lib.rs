@@ -1,17 +1,25 @@
-//! Files written by the simulator and by the `sscard` command line: one way to write a file
-//! atomically and privately, and the advisory lock that makes one simulated card image one card.
+//! # sscard-files
 //!
-//! - [`write_atomically`]: a temporary file with an unpredictable name created exclusively
-//!   (`O_EXCL`, never following a link planted at its name) with mode `0600` in the target's
-//!   own folder, written, fsynced, renamed over the target, and the folder fsynced. A target
-//!   that is a symbolic link is written through: the link stays, the file it points to is
-//!   replaced. A crash leaves the old file or the new one, never a mix. A quick write (no
-//!   fsync, [`Durability::Quick`]) exchanges the two names instead of renaming where it can,
-//!   and removes the old file.
+//! The files sscard writes and the secret files it reads, in one place: the simulator's card
+//! images, the command line's outputs, journals and keys, the blocklist's signing key and store,
+//! the facade's development key files.
+//!
+//! - [`write_atomically`] (on [`AtomicFile`]): a temporary file with an unpredictable name
+//!   created exclusively (`O_EXCL`, never following a link planted at its name) with mode `0600`
+//!   in the target's own folder, written, fsynced, renamed over the target, and the folder
+//!   fsynced. A target that is a symbolic link is written through: the link stays, the file it
+//!   points to is replaced. A crash leaves the old file or the new one, never a mix. A quick
+//!   write (no fsync, [`Durability::Quick`]) exchanges the two names instead of renaming where
+//!   it can, and removes the old file. [`AtomicFile`] gives the same steps one by one, for a
+//!   writer that simulates a crash between them, and files without secrets
+//!   ([`Access::Shared`]).
 //! - [`create_private`]: a new file (never an existing one), mode `0600`, fsynced.
+//! - [`check_private`]: refuses a file holding secrets (a key file, a PSAM image, a signing
+//!   key) when group or others have any access to it; each caller says it in its own words.
 //! - [`FileLock`]: an exclusive `flock(2)` lock on a sidecar file (`card.json.lock`), holding
 //!   the pid and the purpose of its holder, so that a process that finds it taken can say who
-//!   holds it. The image file itself cannot carry the lock: every save replaces it by a rename.
+//!   holds it. A file replaced by renames (a card image) cannot carry the lock itself.
+#![forbid(unsafe_code)]
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -31,6 +39,17 @@ pub enum Durability {
     Quick,
 }
 
+/// Who may read a file written by an [`AtomicFile`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Its owner only: mode `0600`, whatever the umask (keys, PINs' tries, card images,
+    /// journals, personal data).
+    Private,
+    /// Mode `0666` less the umask, as a file created the ordinary way: for files without
+    /// secrets that other users may have to read (a signed blocklist).
+    Shared,
+}
+
 /// The file a write to `path` lands in: `path` itself, or, when `path` is a symbolic link,
 /// the file it points to (resolved completely).
 pub fn write_target(path: &Path) -> std::io::Result<PathBuf> {
@@ -47,17 +66,36 @@ fn folder_of(path: &Path) -> &Path {
     }
 }
 
-fn temp_in(target: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+/// The suffix of every temporary file name (see [`temporary_target`]).
+const TEMP_SUFFIX: &str = ".tmp";
+
+fn temp_in(target: &Path, access: Access) -> std::io::Result<tempfile::NamedTempFile> {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let file = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(folder_of(target))?;
-    set_private(file.as_file())?;
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(TEMP_SUFFIX);
+    #[cfg(unix)]
+    if access == Access::Shared {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let file = builder.tempfile_in(folder_of(target))?;
+    if access == Access::Private {
+        set_private(file.as_file())?;
+    }
     Ok(file)
+}
+
+/// The name of the file a temporary file named `name` was to replace, when `name` has the
+/// form of the temporary names [`AtomicFile`] gives (`.<target>.<random>.tmp`); a process
+/// killed while writing leaves one behind, which its owner may remove by this.
+pub fn temporary_target(name: &str) -> Option<&str> {
+    let inner = name.strip_prefix('.')?.strip_suffix(TEMP_SUFFIX)?;
+    let (target, random) = inner.rsplit_once('.')?;
+    (!target.is_empty() && !random.is_empty()).then_some(target)
 }
 
 #[cfg(unix)]
@@ -76,24 +114,74 @@ pub fn sync_folder(folder: &Path) -> std::io::Result<()> {
     File::open(folder)?.sync_all()
 }
 
-/// Writes `bytes` to `path` atomically, readable by its owner only (see the module
+/// Writes `bytes` to `path` atomically, readable by its owner only (see the crate
 /// documentation). A symbolic link at `path` is written through.
 pub fn write_atomically(path: &Path, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
-    let target = write_target(path)?;
-    let mut tmp = temp_in(&target)?;
-    tmp.write_all(bytes)?;
-    if durability == Durability::Durable {
-        tmp.as_file().sync_all()?;
+    let mut file = AtomicFile::create(path, Access::Private)?;
+    file.write_all(bytes)?;
+    file.commit(durability)
+}
+
+/// A file being written atomically: a temporary file beside the file `path` finally names
+/// (see [`write_target`]), put in its place by [`AtomicFile::commit`]. Dropped without a
+/// commit, the temporary file is removed and the target is unchanged.
+#[derive(Debug)]
+pub struct AtomicFile {
+    tmp: tempfile::NamedTempFile,
+    target: PathBuf,
+    synced: bool,
+}
+
+impl AtomicFile {
+    /// Starts writing `path`: creates the temporary file (exclusively, with an unpredictable
+    /// name, in the target's folder) with the given access.
+    pub fn create(path: &Path, access: Access) -> std::io::Result<AtomicFile> {
+        let target = write_target(path)?;
+        let tmp = temp_in(&target, access)?;
+        Ok(AtomicFile {
+            tmp,
+            target,
+            synced: false,
+        })
     }
-    if durability == Durability::Quick && exchange(&tmp, &target) {
-        // the old file now bears the temporary name: dropping `tmp` removes it
-        return Ok(());
+
+    /// Appends `bytes` to the temporary file.
+    pub fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.synced = false;
+        self.tmp.write_all(bytes)
     }
-    tmp.persist(&target).map_err(|e| e.error)?;
-    if durability == Durability::Durable {
-        sync_folder(folder_of(&target))?;
+
+    /// fsyncs the temporary file (a [`Durability::Durable`] commit does it when not done).
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.tmp.as_file().sync_all()?;
+        self.synced = true;
+        Ok(())
     }
-    Ok(())
+
+    /// Puts the temporary file in the target's place: with [`Durability::Durable`], the file
+    /// fsynced, renamed over the target, the folder fsynced; with [`Durability::Quick`], no
+    /// fsync, the names exchanged where the system can (the old file removed), else a rename.
+    pub fn commit(mut self, durability: Durability) -> std::io::Result<()> {
+        if durability == Durability::Durable && !self.synced {
+            self.sync()?;
+        }
+        if durability == Durability::Quick && exchange(&self.tmp, &self.target) {
+            // the old file now bears the temporary name: dropping `tmp` removes it
+            return Ok(());
+        }
+        self.tmp.persist(&self.target).map_err(|e| e.error)?;
+        if durability == Durability::Durable {
+            sync_folder(folder_of(&self.target))?;
+        }
+        Ok(())
+    }
+
+    /// Stops here as a killed process would: the temporary file stays on the disk as it is,
+    /// the target unchanged; returns its path (tests of crash recovery).
+    pub fn abandon(self) -> std::io::Result<PathBuf> {
+        let (_, path) = self.tmp.keep().map_err(|e| e.error)?;
+        Ok(path)
+    }
 }
 
 /// Puts the complete file `tmp` in the place of the regular file `target` by an atomic
@@ -136,7 +224,7 @@ pub fn check_writable(path: &Path) -> std::io::Result<()> {
             "is a folder",
         ));
     }
-    let tmp = temp_in(&target)?;
+    let tmp = temp_in(&target, Access::Private)?;
     tmp.close()
 }
 
@@ -155,6 +243,41 @@ pub fn create_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()?;
     sync_folder(folder_of(path))
+}
+
+/// Why [`check_private`] refuses a file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrivateFileError {
+    /// The file's metadata cannot be read (no such file, no permission …).
+    #[error("{0}")]
+    Unreadable(#[from] std::io::Error),
+    /// Group or others have some access to the file.
+    #[error("accessible by other users (mode {mode:04o})")]
+    Shared {
+        /// Its permission bits (`mode & 0o7777`).
+        mode: u32,
+    },
+}
+
+/// Refuses a file holding secrets (a key file, a PSAM image, a signing key) when group or
+/// others have any access to it (any of the bits `0o077`); links are followed. Off Unix, where
+/// there are no such modes, every file passes.
+#[cfg(unix)]
+pub fn check_private(path: &Path) -> Result<(), PrivateFileError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(PrivateFileError::Shared { mode });
+    }
+    Ok(())
+}
+
+/// Refuses a file holding secrets when group or others have any access to it: off Unix, every
+/// file passes.
+#[cfg(not(unix))]
+pub fn check_private(_path: &Path) -> Result<(), PrivateFileError> {
+    Ok(())
 }
 
 /// Who holds a [`FileLock`], as its holder wrote it into the lock file.
@@ -321,6 +444,69 @@ mod tests {
         assert!(write_atomically(&folder, b"x", Durability::Quick).is_err());
         assert!(folder.is_dir());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn an_abandoned_write_leaves_the_target_and_a_temporary_file_named_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("CURRENT");
+        std::fs::write(&target, "old").unwrap();
+        let mut file = AtomicFile::create(&target, Access::Private).unwrap();
+        file.write_all(b"ne").unwrap();
+        let left = file.abandon().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        assert_eq!(std::fs::read_to_string(&left).unwrap(), "ne");
+        let name = left.file_name().unwrap().to_str().unwrap();
+        assert_eq!(temporary_target(name), Some("CURRENT"));
+        for other in ["CURRENT", "CURRENT.tmp", ".CURRENT.tmp", "..x.tmp", ".x.y"] {
+            assert_eq!(temporary_target(other), None, "{other}");
+        }
+        // a write dropped without a commit leaves nothing
+        let mut dropped = AtomicFile::create(&target, Access::Private).unwrap();
+        dropped.write_all(b"x").unwrap();
+        drop(dropped);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn shared_files_take_the_umask_and_private_ones_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("list.ssbl");
+        let mut file = AtomicFile::create(&shared, Access::Shared).unwrap();
+        file.write_all(b"signed").unwrap();
+        file.sync().unwrap();
+        file.commit(Durability::Durable).unwrap();
+        // what File::create gives under the same umask
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let mode_of = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode_of(&shared), mode_of(&plain));
+        assert_eq!(std::fs::read_to_string(&shared).unwrap(), "signed");
+        write_atomically(&shared, b"again", Durability::Durable).unwrap();
+        assert_eq!(mode_of(&shared), 0o600);
+    }
+
+    #[test]
+    fn secret_files_that_others_may_access_are_refused_with_their_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        create_private(&key, b"secret").unwrap();
+        check_private(&key).unwrap();
+        for mode in [0o640, 0o604, 0o610, 0o601, 0o660] {
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+            match check_private(&key) {
+                Err(PrivateFileError::Shared { mode: m }) => assert_eq!(m, mode),
+                other => panic!("mode {mode:o}: {other:?}"),
+            }
+        }
+        // the owner's own bits are nobody else's business
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o400)).unwrap();
+        check_private(&key).unwrap();
+        let missing = check_private(&dir.path().join("missing")).unwrap_err();
+        assert!(
+            matches!(&missing, PrivateFileError::Unreadable(e) if e.kind() == std::io::ErrorKind::NotFound),
+            "{missing:?}"
+        );
     }
 
     #[test]
