@@ -27,23 +27,13 @@ fn unreadable(path: &Path, e: &std::io::Error) -> KeyFileError {
 }
 
 /// Refuses a file holding secrets (a key file, a PSAM image) when group or others have any
-/// access to it.
-#[cfg(unix)]
+/// access to it ([`sscard_files::check_private`]; no check off Unix).
 pub fn check_private_file(path: &Path) -> Result<(), KeyFileError> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?;
-    let mode = meta.permissions().mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(KeyFileError::NotPrivate {
+    sscard_files::check_private(path).map_err(|e| match e.shared_mode() {
+        Some(mode) => KeyFileError::NotPrivate {
             path: path.to_path_buf(),
             mode,
-        });
-    }
-    Ok(())
-}
-
-/// Refuses a file holding secrets when others may read it (no check off Unix).
-#[cfg(not(unix))]
-pub fn check_private_file(_path: &Path) -> Result<(), KeyFileError> {
-    Ok(())
+        },
+        None => unreadable(path, &e.into()),
+    })
 }

@@ -5,7 +5,6 @@
 //! distinguishing identifier `1234567812345678` (GM/T 0009).
 
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
 
 use rand::RngCore;
@@ -103,20 +102,11 @@ impl IssuerKey {
             .map_err(|e| Error::Key(format!("signing key {}: {e}", path.display())))
     }
 
-    /// Writes the key to a new file with mode 0600 (never overwrites).
+    /// Writes the key to a new file with mode 0600 (never overwrites), fsynced
+    /// ([`sscard_files::create_private`]).
     pub fn save(&self, path: &Path) -> Result<()> {
         let pem = self.to_pem()?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(path).map_err(|e| Error::io(path, e))?;
-        file.write_all(pem.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| Error::io(path, e))
+        sscard_files::create_private(path, pem.as_bytes()).map_err(|e| Error::io(path, e))
     }
 
     /// The public key terminals hold.
@@ -217,25 +207,16 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// Refuses a file holding a secret when group or others may access it.
-#[cfg(unix)]
+/// Refuses a file holding a secret when group or others may access it
+/// ([`sscard_files::check_private`]; no check off Unix).
 pub(crate) fn check_private(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    let mode = meta.permissions().mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(Error::Permissions {
+    sscard_files::check_private(path).map_err(|e| match e.shared_mode() {
+        Some(mode) => Error::Permissions {
             path: path.to_path_buf(),
             mode,
-        });
-    }
-    Ok(())
-}
-
-/// No permission check off Unix.
-#[cfg(not(unix))]
-pub(crate) fn check_private(_path: &Path) -> Result<()> {
-    Ok(())
+        },
+        None => Error::io(path, e.into()),
+    })
 }
 
 #[cfg(test)]

@@ -3,11 +3,15 @@
 //! completely before anything is written; it is then written to a temporary file, flushed to
 //! disk (fsync), renamed into place, and only then does a new `CURRENT` (written the same way)
 //! point to it. A crash at any moment leaves `CURRENT` naming either the old chain or the new
-//! one, each file of which is complete and signed.
+//! one, each file of which is complete and signed. The files are written by
+//! [`sscard_files::AtomicFile`] (unpredictable temporary names, created exclusively); they hold
+//! no secret and keep the ordinary mode (`0666` less the umask), for terminals reading a store
+//! another user updates.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use sscard_files::{Access, AtomicFile, Durability};
 
 use sscard_core::data::BcdDate;
 
@@ -28,28 +32,8 @@ fn crash(at: Option<CrashPoint>, here: CrashPoint) -> Result<()> {
     Ok(())
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io(dir, e))?;
-    }
-    let _ = dir;
-    Ok(())
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".tmp");
-    path.with_file_name(name)
-}
-
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync of the
-/// directory.
+/// directory ([`sscard_files::AtomicFile`], [`Access::Shared`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_crashing(
         path,
@@ -65,24 +49,22 @@ fn write_atomic_crashing(
     at: Option<CrashPoint>,
     (torn, written): (CrashPoint, CrashPoint),
 ) -> Result<()> {
-    let temp = temp_path(path);
-    let mut file = fs::File::create(&temp).map_err(|e| Error::io(&temp, e))?;
+    let io = |e| Error::io(path, e);
+    let mut file = AtomicFile::create(path, Access::Shared).map_err(io)?;
     if at == Some(torn) {
         let half = bytes.get(..bytes.len() / 2).unwrap_or_default();
-        file.write_all(half).map_err(|e| Error::io(&temp, e))?;
+        file.write_all(half).map_err(io)?;
+        file.abandon().map_err(io)?;
         return Err(Error::Crash(torn));
     }
     file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(&temp, e))?;
-    drop(file);
-    crash(at, written)?;
-    fs::rename(&temp, path).map_err(|e| Error::io(path, e))?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    sync_dir(dir)
+        .and_then(|()| file.sync())
+        .map_err(io)?;
+    if at == Some(written) {
+        file.abandon().map_err(io)?;
+        return Err(Error::Crash(written));
+    }
+    file.commit(Durability::Durable).map_err(io)
 }
 
 /// A terminal's blocklist store.
@@ -253,8 +235,11 @@ impl Store {
         };
         for entry in read.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let ours =
-                name.ends_with(".ssbl") || name.ends_with(".ssbl.tmp") || name == "CURRENT.tmp";
+            // a temporary file a crash left (or one of the fixed names of earlier versions)
+            let left = sscard_files::temporary_target(&name)
+                .or_else(|| name.strip_suffix(".tmp"))
+                .is_some_and(|target| target.ends_with(".ssbl") || target == POINTER);
+            let ours = name.ends_with(".ssbl") || left;
             if ours && !self.chain.contains(&name) {
                 let _ = fs::remove_file(entry.path());
             }

@@ -82,6 +82,15 @@ fn updates_survive_a_crash_at_every_point() {
                 "{what} {at:?}: {e}"
             );
             drop(s);
+            // a crash before a rename leaves its temporary file, as a killed process would
+            let before_rename =
+                !matches!(at, CrashPoint::UpdateRenamed | CrashPoint::PointerRenamed);
+            assert_eq!(
+                listing(&path).iter().any(|n| n.ends_with(".tmp")),
+                before_rename,
+                "{what} {at:?}: {:?}",
+                listing(&path)
+            );
             // the process died; the terminal starts again from the disk
             let mut s = Store::open(&path, &public).unwrap();
             let committed = matches!(at, CrashPoint::PointerRenamed);
@@ -115,6 +124,29 @@ fn updates_survive_a_crash_at_every_point() {
             );
         }
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn store_files_hold_no_secret_and_keep_the_ordinary_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let key = IssuerKey::generate();
+    let public = key.public().unwrap();
+    let mut issuer = IssuerList::new();
+    issuer.add(&entry(1), lost());
+    let v1 = publish(&mut issuer, &key);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    Store::create(&path, v1.full.clone(), &public, Some(date(TODAY))).unwrap();
+    // what any file created under this process's umask gets: a terminal run by another user
+    // than the one updating the store can read it
+    let plain = dir.path().join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let mode_of = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for name in listing(&path) {
+        assert_eq!(mode_of(&path.join(&name)), mode_of(&plain), "{name}");
+    }
+    assert_eq!(listing(&path).len(), 2, "the full list and {POINTER}");
 }
 
 #[test]

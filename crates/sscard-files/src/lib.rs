@@ -260,6 +260,29 @@ pub enum PrivateFileError {
     },
 }
 
+impl PrivateFileError {
+    /// The permission bits of a file refused because group or others have access to it;
+    /// `None` when the refusal is of another kind (then the error converts into the
+    /// [`std::io::Error`] it carries).
+    pub fn shared_mode(&self) -> Option<u32> {
+        match self {
+            PrivateFileError::Shared { mode } => Some(*mode),
+            PrivateFileError::Unreadable(_) => None,
+        }
+    }
+}
+
+impl From<PrivateFileError> for std::io::Error {
+    fn from(e: PrivateFileError) -> std::io::Error {
+        match e {
+            PrivateFileError::Unreadable(e) => e,
+            shared @ PrivateFileError::Shared { .. } => {
+                std::io::Error::new(std::io::ErrorKind::PermissionDenied, shared.to_string())
+            }
+        }
+    }
+}
+
 /// Refuses a file holding secrets (a key file, a PSAM image, a signing key) when group or
 /// others have any access to it (any of the bits `0o077`); links are followed. Off Unix, where
 /// there are no such modes, every file passes.
@@ -507,6 +530,17 @@ mod tests {
             matches!(&missing, PrivateFileError::Unreadable(e) if e.kind() == std::io::ErrorKind::NotFound),
             "{missing:?}"
         );
+        assert_eq!(missing.shared_mode(), None);
+        assert_eq!(
+            std::io::Error::from(missing).kind(),
+            std::io::ErrorKind::NotFound
+        );
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let shared = check_private(&key).unwrap_err();
+        assert_eq!(shared.shared_mode(), Some(0o644));
+        let io = std::io::Error::from(shared);
+        assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+        assert_eq!(io.to_string(), "accessible by other users (mode 0644)");
     }
 
     #[test]
