@@ -96,8 +96,13 @@ impl IssuerKey {
 
     /// Reads a signing key file, refusing one that group or others may access.
     pub fn load(path: &Path) -> Result<IssuerKey> {
-        check_private(path)?;
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
+        let text = sscard_files::read_secret(path).map_err(|e| match e.shared_mode() {
+            Some(mode) => Error::Permissions {
+                path: path.to_path_buf(),
+                mode,
+            },
+            None => Error::io(path, e.into()),
+        })?;
         IssuerKey::from_pem(&text)
             .map_err(|e| Error::Key(format!("signing key {}: {e}", path.display())))
     }
@@ -205,18 +210,6 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
             u8::from_str_radix(s, 16).ok()
         })
         .collect()
-}
-
-/// Refuses a file holding a secret when group or others may access it
-/// ([`sscard_files::check_private`]; no check off Unix).
-pub(crate) fn check_private(path: &Path) -> Result<()> {
-    sscard_files::check_private(path).map_err(|e| match e.shared_mode() {
-        Some(mode) => Error::Permissions {
-            path: path.to_path_buf(),
-            mode,
-        },
-        None => Error::io(path, e.into()),
-    })
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@
 //! - [`create_private`]: a new file (never an existing one), mode `0600`, fsynced.
 //! - [`check_private`]: refuses a file holding secrets (a key file, a PSAM image, a signing
 //!   key) when group or others have any access to it; each caller says it in its own words.
+//!   [`read_secret`]: the check, then the text, wiped from memory when dropped: how every key
+//!   file is loaded.
 //! - [`FileLock`]: an exclusive `flock(2)` lock on a sidecar file (`card.json.lock`), holding
 //!   the pid and the purpose of its holder, so that a process that finds it taken can say who
 //!   holds it. A file replaced by renames (a card image) cannot carry the lock itself.
@@ -303,6 +305,14 @@ pub fn check_private(_path: &Path) -> Result<(), PrivateFileError> {
     Ok(())
 }
 
+/// The text of a file holding secrets (a key file), refused by [`check_private`] first; the
+/// text is wiped from memory when dropped. A file that cannot be read, or is not UTF-8, is
+/// [`PrivateFileError::Unreadable`].
+pub fn read_secret(path: &Path) -> Result<zeroize::Zeroizing<String>, PrivateFileError> {
+    check_private(path)?;
+    Ok(zeroize::Zeroizing::new(std::fs::read_to_string(path)?))
+}
+
 /// Who holds a [`FileLock`], as its holder wrote it into the lock file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LockHolder {
@@ -541,6 +551,31 @@ mod tests {
         let io = std::io::Error::from(shared);
         assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
         assert_eq!(io.to_string(), "accessible by other users (mode 0644)");
+    }
+
+    #[test]
+    fn secrets_are_read_only_from_private_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key.json");
+        create_private(&key, b"{\"secret\": 1}").unwrap();
+        assert_eq!(read_secret(&key).unwrap().as_str(), "{\"secret\": 1}");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert_eq!(read_secret(&key).unwrap_err().shared_mode(), Some(0o640));
+        // private but not text
+        let binary = dir.path().join("binary");
+        create_private(&binary, &[0xFF, 0xFE, 0x00]).unwrap();
+        assert!(matches!(
+            read_secret(&binary),
+            Err(PrivateFileError::Unreadable(e)) if e.kind() == std::io::ErrorKind::InvalidData
+        ));
+        // a private folder is no key file
+        let folder = dir.path().join("folder");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(matches!(
+            read_secret(&folder),
+            Err(PrivateFileError::Unreadable(_))
+        ));
     }
 
     #[test]
