@@ -341,9 +341,10 @@ fn main() -> Res<()> {
 
 /// Pins this process and the private pcscd, every thread of both and whatever they start
 /// later, to one CPU: `$SSCARD_BENCH_PCSC_CPU`, by default the last one; `none` leaves them
-/// free. On a virtual machine a round trip that hops between CPUs waits for the hypervisor to
-/// wake a halted virtual CPU, which makes it 20-150 µs at random; on one CPU every hop is a
-/// plain switch and the rounds agree to a few percent. Returns the CPU.
+/// free. Left free on a two-CPU virtual machine, the round trip took 22 µs in one round and
+/// 90 µs in the next (most likely hops between CPUs waiting for the hypervisor to wake a halted
+/// virtual CPU); on one CPU every hop is a plain switch and the rounds agree to a few percent.
+/// Returns the CPU.
 fn pin(pcscd: &PrivatePcscd) -> Res<Option<usize>> {
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let cpu = match std::env::var("SSCARD_BENCH_PCSC_CPU") {
