@@ -426,6 +426,21 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
+    fn mode_of(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    fn is_link(path: &Path) -> bool {
+        std::fs::symlink_metadata(path)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    }
+
+    fn entries(dir: &Path) -> usize {
+        std::fs::read_dir(dir).unwrap().count()
+    }
+
     #[test]
     fn atomic_writes_are_private_and_follow_links() {
         let dir = tempfile::tempdir().unwrap();
@@ -434,15 +449,11 @@ mod tests {
         std::fs::write(&real, "old").unwrap();
         std::os::unix::fs::symlink("real.json", &link).unwrap();
         write_atomically(&link, b"new", Durability::Durable).unwrap();
-        assert!(std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink());
+        assert!(is_link(&link));
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
-        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        assert_eq!(mode_of(&real), 0o600);
         // nothing else is left in the folder
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        assert_eq!(entries(dir.path()), 2);
         assert!(check_writable(&dir.path().join("missing/x")).is_err());
         assert!(check_writable(dir.path()).is_err());
         check_writable(&real).unwrap();
@@ -460,23 +471,19 @@ mod tests {
         std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
         write_atomically(&real, b"second, longer", Durability::Quick).unwrap();
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "second, longer");
-        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "the new file is private");
+        assert_eq!(mode_of(&real), 0o600, "the new file is private");
         std::os::unix::fs::symlink("real.json", &link).unwrap();
         write_atomically(&link, b"third", Durability::Quick).unwrap();
-        assert!(std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink());
+        assert!(is_link(&link));
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "third");
         // the old files (under the temporary names after an exchange) are gone
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        assert_eq!(entries(dir.path()), 2);
         // a folder in the target's place is never swapped away
         let folder = dir.path().join("folder");
         std::fs::create_dir(&folder).unwrap();
         assert!(write_atomically(&folder, b"x", Durability::Quick).is_err());
         assert!(folder.is_dir());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+        assert_eq!(entries(dir.path()), 3);
     }
 
     #[test]
@@ -498,7 +505,7 @@ mod tests {
         let mut dropped = AtomicFile::create(&target, Access::Private).unwrap();
         dropped.write_all(b"x").unwrap();
         drop(dropped);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        assert_eq!(entries(dir.path()), 2);
     }
 
     #[test]
@@ -512,7 +519,6 @@ mod tests {
         // what File::create gives under the same umask
         let plain = dir.path().join("plain");
         std::fs::File::create(&plain).unwrap();
-        let mode_of = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode_of(&shared), mode_of(&plain));
         assert_eq!(std::fs::read_to_string(&shared).unwrap(), "signed");
         write_atomically(&shared, b"again", Durability::Durable).unwrap();
