@@ -15,6 +15,7 @@
 
 pub mod input;
 pub mod journal;
+pub mod wal_sync;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -37,7 +38,8 @@ use crate::error::{CliError, CliResult};
 use crate::feeder::{Feeder, Tray};
 use crate::progress::{self, Progress};
 use input::{InputFile, Row, RowStatus};
-use journal::{Entry, Event, Journal, StationKey, WalSync};
+use journal::{Entry, Event, Journal, StationKey};
+use wal_sync::WalSync;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -123,14 +125,14 @@ impl Shared<'_> {
     }
 
     /// Appends a journal entry and makes it durable before returning (one fsync, shared with
-    /// the other readers' entries committed meanwhile).
+    /// the other readers' entries: [`wal_sync`]).
     fn append_durable(&self, event: Event, entry: &Entry) -> CliResult<()> {
         let seq = {
             let mut journal = lock(&self.journal);
             journal.append(event, entry)?;
             journal.len()
         };
-        self.wal.sync_through(seq)
+        self.wal.sync_in_company(seq)
     }
 
     fn person(&self, line: u64) -> Option<(&Row, &Personalization)> {
@@ -376,6 +378,7 @@ fn next_person(shared: &Shared<'_>) -> Option<usize> {
 }
 
 fn feeder_worker(feeder: Feeder, shared: &Shared<'_>, reader: &str) -> CliResult<()> {
+    let _at_work = shared.wal.at_work();
     let mut kh = shared.keys.for_worker();
     while let Some(index) = next_person(shared) {
         let Some(row) = shared.rows.get(index) else {
@@ -467,6 +470,7 @@ fn pcsc_card(name: &str, shared: &Shared<'_>) -> CliResult<Card<Timed>> {
 }
 
 fn pcsc_worker(name: &str, shared: &Shared<'_>) -> CliResult<()> {
+    let _at_work = shared.wal.at_work();
     let mut kh = shared.keys.for_worker();
     // the card found in the reader at start
     if let Ok(mut card) = pcsc_card(name, shared) {

@@ -11,8 +11,8 @@
 //! `synchronous=NORMAL`: written to the write-ahead log, no fsync); an entry that must be on
 //! the disk before the card is written (`started`) is then made durable by an fsync of the
 //! write-ahead log that covers every entry committed before it, by whichever worker gets there
-//! first (a group commit: one fsync at a time; a reader that waited for another's fsync
-//! needs none of its own when that one covered its entry). The other
+//! first (a group commit with a commit delay, [`super::wal_sync`]: readers at work share an
+//! fsync). The other
 //! entries reach the disk with the next such fsync, before a PC/SC worker lets a card go, and
 //! at the end of the run; a power loss can at worst forget that a card was finished, which the
 //! next run treats as an interrupted card (never personalized twice). Checkpoints are the
@@ -25,8 +25,7 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -34,6 +33,7 @@ use sha2::Sha256;
 use sscard_files::FileLock;
 use zeroize::Zeroizing;
 
+use super::wal_sync::WalSync;
 use crate::error::{CliError, CliResult};
 
 /// Journal layout version. Version 1 (sscard before the specification protocol) knew cards by
@@ -212,54 +212,6 @@ pub struct State {
 /// Entries between two checkpoints of the write-ahead log into the database (SQLite's own
 /// automatic checkpoints are off: each costs two fsyncs, counted in [`WalSync::syncs`]).
 pub const CHECKPOINT_EVERY: u64 = 512;
-
-/// Makes committed journal entries durable: an fsync of the write-ahead log, shared by the
-/// threads that wait for it (see the module documentation). Used outside the journal's lock.
-pub struct WalSync {
-    wal: File,
-    /// Entries committed (written to the log).
-    committed: AtomicU64,
-    /// Entries known to be on the disk.
-    synced: AtomicU64,
-    /// fsyncs of the journal's files (ours and the checkpoints').
-    syncs: AtomicU64,
-    /// Held for an fsync of the log: one at a time; who waited for it looks again whether
-    /// that fsync covered their entry.
-    syncing: Mutex<()>,
-}
-
-impl WalSync {
-    /// Makes every entry up to `seq` durable, with one fsync of the log unless another thread's
-    /// fsync covered it already.
-    pub fn sync_through(&self, seq: u64) -> CliResult<()> {
-        if self.synced.load(Ordering::SeqCst) >= seq {
-            return Ok(());
-        }
-        let _syncing = self.syncing.lock().unwrap_or_else(PoisonError::into_inner);
-        // the fsync this thread waited for may have covered `seq`
-        if self.synced.load(Ordering::SeqCst) >= seq {
-            return Ok(());
-        }
-        // everything committed by now is in the log's page cache: this fsync covers it
-        let upto = self.committed.load(Ordering::SeqCst);
-        self.wal
-            .sync_data()
-            .map_err(|e| CliError::Other(format!("journal: fsync of the write-ahead log: {e}")))?;
-        self.syncs.fetch_add(1, Ordering::SeqCst);
-        self.synced.fetch_max(upto, Ordering::SeqCst);
-        Ok(())
-    }
-
-    /// Makes every committed entry durable.
-    pub fn sync_all(&self) -> CliResult<()> {
-        self.sync_through(self.committed.load(Ordering::SeqCst))
-    }
-
-    /// fsyncs of the journal's files so far in this run.
-    pub fn syncs(&self) -> u64 {
-        self.syncs.load(Ordering::SeqCst)
-    }
-}
 
 /// An open journal (locked for this process).
 pub struct Journal {
@@ -543,17 +495,11 @@ impl Journal {
             head: seed,
             count: 0,
             since_checkpoint: 0,
-            wal: Arc::new(WalSync {
-                wal,
-                committed: AtomicU64::new(0),
-                synced: AtomicU64::new(0),
-                syncs: AtomicU64::new(0),
-                syncing: Mutex::new(()),
-            }),
+            wal: Arc::new(WalSync::new(wal, 0)),
             _lock: lock,
         };
         journal.verify(path)?;
-        journal.wal.committed.store(journal.count, Ordering::SeqCst);
+        journal.wal.committed_through(journal.count);
         // a new journal's tables (and anything an earlier run left in the log) on the disk
         journal.wal.sync_all()?;
         if head_mac(&journal.key, journal.count, &journal.head) != recorded_head {
@@ -644,7 +590,7 @@ impl Journal {
         tx.commit().map_err(db)?;
         self.head = hash;
         self.count = seq;
-        self.wal.committed.store(seq, Ordering::SeqCst);
+        self.wal.committed_through(seq);
         self.since_checkpoint += 1;
         if self.since_checkpoint >= CHECKPOINT_EVERY {
             self.checkpoint()?;
@@ -658,8 +604,7 @@ impl Journal {
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
             .map_err(db)?;
-        self.wal.syncs.fetch_add(2, Ordering::SeqCst);
-        self.wal.synced.fetch_max(self.count, Ordering::SeqCst);
+        self.wal.checkpointed(self.count, 2);
         self.since_checkpoint = 0;
         Ok(())
     }
