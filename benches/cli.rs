@@ -156,6 +156,9 @@ fn batch_with_keys(
         cmd.arg("--reader")
             .arg(format!("feeder:{}", cards.join(format!("f{r}")).display()));
     }
+    // every run starts on a clean page cache: the previous run's images (the baseline writes
+    // ~100 KB a card) are not written back during this one, slowing its fsyncs
+    let _ = Command::new("sync").status();
     let cpu_before = children_cpu();
     let start = std::time::Instant::now();
     let output = cmd.output().unwrap();
