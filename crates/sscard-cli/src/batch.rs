@@ -1029,12 +1029,17 @@ fn load_station_key(args: &BatchArgs, journal_is_new: bool) -> CliResult<Station
         ));
         return Ok(key);
     }
-    sscard::keyfile::check_private_file(&path)
-        .map_err(|e| CliError::KeyHolder(format!("station key: {e}")))?;
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(&path)
-            .map_err(|e| CliError::KeyHolder(format!("station key {}: {e}", path.display())))?,
-    );
+    let text = sscard_files::read_secret(&path).map_err(|e| {
+        CliError::KeyHolder(format!(
+            "station key {}: {e}{}",
+            path.display(),
+            if e.shared_mode().is_some() {
+                " (chmod 600 it: it keys the journals)"
+            } else {
+                ""
+            }
+        ))
+    })?;
     StationKey::from_json(&text)
         .map_err(|e| CliError::KeyHolder(format!("station key {}: {e}", path.display())))
 }

@@ -517,6 +517,20 @@ fn item11_a_rewritten_journal_is_refused_even_with_a_recomputed_chain() {
         .unwrap();
     assert_eq!(out.status.code(), Some(EXIT_BAD_INPUT), "{}", stderr(&out));
     assert!(stderr(&out).contains("station key"), "{}", stderr(&out));
+    // a station key others may read: refused, with what to do
+    std::fs::set_permissions(&other, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let out = sscard(d)
+        .env("SSCARD_STATION_KEY", &other)
+        .args(batch_args(&[]))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("accessible by other users") && stderr(&out).contains("chmod 600"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(feeder_cards(d), 3, "nobody was personalized again");
     // the right key resumes it
     let out = batch(d, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
