@@ -2,7 +2,7 @@
 # Runs every test of sscard, exactly as CI does (.ci/run calls this script).
 #
 # 1. installs what a fresh Debian machine lacks (libpcsclite-dev, pcscd, vsmartcard-vpcd, opensc);
-# 2. checks formatting and clippy;
+# 2. checks formatting, clippy and the API docs' links;
 # 3. starts a PRIVATE pcscd (own socket, own reader ports: a system pcscd is never touched);
 # 4. runs the whole workspace test suite (unit, property, scenario, lifecycle, interop, PC/SC +
 #    vpcd) and replays the fuzz seeds and regression inputs;
@@ -16,6 +16,10 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== rustdoc (no broken links in the API docs; each library apart: two are named sscard)"
+for crate in sscard sscard-core sscard-sim sscard-pcsc sscard-blocklist sscard-files sscard-cli sscard-ffi; do
+    RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --lib -p "$crate"
+done
 echo "== module circles (no two files of a crate import each other)"
 python3 scripts/module-circles.py
 

@@ -5,7 +5,7 @@
 //! code and card number) and a card-number range — and to accept updates only through
 //! authenticated, integrity-protected channels; part 7 §5.4 consults the list during the
 //! validity check. Format and maintenance are left open (part 7 §5.4 note ①), so this crate
-//! defines them ([design] D28, docs/blocklist.md):
+//! defines them (\[design\] D28, docs/blocklist.md):
 //!
 //! - **issuer side** ([`IssuerList`]): add and remove cards and ranges, each with a
 //!   [`Reason`] and a date; publish a signed full list and the delta from the previous version,

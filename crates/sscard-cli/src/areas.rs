@@ -7,7 +7,7 @@
 //! - `write --file-address … --data …` (`iWriteCard`), `write --area AREA --record FILE.json`,
 //!   `write --photo FILE`;
 //! - `personalize --person FILE` whose record carries `"areas"`: the personalization, then the
-//!   area data ([design] D29).
+//!   area data (\[design\] D29).
 //!
 //! Files read with the holder's PIN take `--pin-file`/`--pin-fd` (or a prompt); "PIN or RK"
 //! files are opened with the PIN or, with `--auth key`, with the RK key of the key holder
@@ -608,7 +608,7 @@ pub fn person_has_areas(path: &Path) -> bool {
 
 /// `sscard personalize` of a person record with `"areas"`: the personalization (refused on a
 /// card of another person unless `--overwrite`), then the area data with the areas' UK keys
-/// ([design] D29: a rerun after an interruption finds the personalization done and writes the
+/// (\[design\] D29: a rerun after an interruption finds the personalization done and writes the
 /// areas again; a card is never left with area data but no holder).
 pub fn personalize(global: &GlobalOpts, args: &PersonalizeArgs) -> CliResult<()> {
     basic_not_supported(global, "personalize")?;
@@ -742,7 +742,7 @@ pub fn batch_row_areas(
     Ok(Some((address, data)))
 }
 
-/// Writes a batch row's area data after its personalization ([design] D29), with the areas'
+/// Writes a batch row's area data after its personalization (\[design\] D29), with the areas'
 /// UK keys of `key_holder`.
 pub fn write_row_areas<T: Transport>(
     card: &mut Card<T>,

@@ -116,7 +116,7 @@ pub enum Error {
     #[error("the card is blank (not personalized): {0}")]
     Blank(&'static str),
     /// The card carries part of a personalization: the card number, written last, is missing
-    /// (a torn or interrupted personalization, [design] D15).
+    /// (a torn or interrupted personalization, \[design\] D15).
     #[error("personalization of this card was interrupted (no card number): run personalization again to complete it")]
     PersonalizationIncomplete,
     /// The card is personalized for someone else and overwriting was not asked for.

@@ -58,7 +58,7 @@ pub struct Config {
     pub pin_source: PinSource,
     /// Seconds the PIN pad waits for the holder.
     pub pin_timeout: u8,
-    /// How many digits the holder types on a PIN pad ([design] D25).
+    /// How many digits the holder types on a PIN pad (\[design\] D25).
     pub pinpad_pin_length: u8,
     /// The encoding of every string libsscard writes (and of `pWriteData`).
     pub encoding: TextEncoding,

@@ -774,13 +774,13 @@ fn same_shape(address: &FileAddress, data: &FileData) -> Result<(), Failure> {
 // ---------------------------------------------------------------------------------------------
 // the medical account (§8-9): iDoDebit, iDoDebit_HSM_Step1/2, iReadDebitRecord
 
-/// The key group of the HSM addresses (group 1, [design] D3).
+/// The key group of the HSM addresses (group 1, \[design\] D3).
 const KEY_GROUP: u8 = 1;
 
 /// An account error as appendix A has it: the card's status word negated where there is one
 /// (`9401` insufficient balance, `9402`, `9403` = -37891, `9302` = -37634, `6901`, `6982`,
 /// `6985` 余额上溢, `6A81` no account), a card whose MAC1 is wrong -21, another card -22, input
-/// the card cannot take -23, a lost answer -4 ([design] D27, D36).
+/// the card cannot take -23, a lost answer -4 (\[design\] D27, D36).
 fn account_failure(e: sscard_core::Error) -> Failure {
     use sscard_core::account::AccountError as A;
     let sw = |sw: u16| status_code(StatusWord::from(sw));
@@ -829,7 +829,7 @@ fn verify_holder(
     Ok(())
 }
 
-/// `pPayInfo` as the card's purchase ([design] D36): 本次消费总金额 and 个人账户交易金额和统筹基金
+/// `pPayInfo` as the card's purchase (\[design\] D36): 本次消费总金额 and 个人账户交易金额和统筹基金
 /// 支付金额相加的总金额 become the card's last two amounts (self-pay ‖ pooled), the account
 /// amount 0 — the interface's HSM line and answers carry those two only (§8.2.2 (4)).
 fn purchase_of(pay: &PayInfo) -> Result<PurchaseRequest<'static>, Failure> {
@@ -929,7 +929,7 @@ pub fn debit_step2(state: &mut State, key: &str) -> Result<String, Failure> {
 
 /// `iReadDebitRecord` (§9.1.3): the holder's PIN, the transaction records (DF04 EF08);
 /// `pOutInfo` = per purchase 交易序号^终端机编号^交易时间^本次消费总金额^个人账户交易金额和统筹基金支付
-/// 金额相加的总金额^, records ended by `|` (§9.1.2, newest first, [design] D36).
+/// 金额相加的总金额^, records ended by `|` (§9.1.2, newest first, \[design\] D36).
 pub fn read_debit_record(
     state: &mut State,
     config: &Config,

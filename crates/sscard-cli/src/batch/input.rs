@@ -15,7 +15,7 @@
 //! Columns naming a data area item (`DF01EF05|20`, `DF01EF15|40:2`) or a cyclic file
 //! (`DF02EF07`, one record per cell, fields separated by `^`) carry the data areas the bureau
 //! fills (V2.0 notice §5.3-5.7; cards with data areas, `sim new --data-areas`); an empty cell
-//! writes nothing. They are written after the personalization ([design] D29).
+//! writes nothing. They are written after the personalization (\[design\] D29).
 //!
 //! Every row is validated on its own; a bad row is reported with its line number and field and
 //! skipped. A person (social security number) or card number that appears twice is reported as

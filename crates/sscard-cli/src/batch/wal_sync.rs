@@ -3,7 +3,7 @@
 //!
 //! - One fsync at a time. A reader whose entry is committed while another's fsync is under way
 //!   waits for it and looks again: an fsync covers every entry committed before it began.
-//! - The commit delay ([design] D39, after PostgreSQL's `commit_delay`): with more than one
+//! - The commit delay (\[design\] D39, after PostgreSQL's `commit_delay`): with more than one
 //!   reader at work, a reader about to fsync first waits until every reader at work waits
 //!   too, so that one fsync covers all their `started` entries; it waits at most as long as
 //!   the last fsync took (waiting longer would cost more than the fsync it saves: on a disk

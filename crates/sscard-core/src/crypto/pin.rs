@@ -12,7 +12,7 @@ pub const MIN_DIGITS: usize = 4;
 /// Most digits of a PIN.
 pub const MAX_DIGITS: usize = 16;
 
-/// The initial PIN personalization sets ([design] D15 of `docs/interop-profile.md`).
+/// The initial PIN personalization sets (\[design\] D15 of `docs/interop-profile.md`).
 const INITIAL: &str = "123456";
 
 /// Why a text or a BCD value is not a PIN. Messages never repeat the PIN.

@@ -267,7 +267,7 @@ impl<F> fmt::Debug for HsmKeyHolder<F> {
 }
 
 impl<F: FnMut(&CardContext, &HsmRequest) -> Result<String, String>> HsmKeyHolder<F> {
-    /// An HSM holding keys for DES and SM4 cards, key group 1 ([design] D3).
+    /// An HSM holding keys for DES and SM4 cards, key group 1 (\[design\] D3).
     pub fn new(ask: F) -> Self {
         HsmKeyHolder {
             ask,

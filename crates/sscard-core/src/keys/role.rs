@@ -288,7 +288,7 @@ impl KeyRole {
     /// The key identifier inside the card: the P2 of EXTERNAL AUTHENTICATION (part 5 table 14),
     /// `00` for IRK (the P2 of INTERNAL AUTHENTICATION). Part 9 appendix B: IRK `00`, STK `02`,
     /// UKMF `04`, BK `05`, PUK `06`; RKSSSE `0A` is the value of the field trace
-    /// ([design] D2 of `docs/interop-profile.md`). The account keys are chosen by the key index
+    /// (\[design\] D2 of `docs/interop-profile.md`). The account keys are chosen by the key index
     /// of the INITIALIZE commands instead: `None`.
     pub fn card_key_id(self) -> Option<u8> {
         match self {
@@ -369,7 +369,7 @@ impl KeyRole {
     }
 
     /// Whether a failed EXTERNAL AUTHENTICATION with this key counts against its tries: not
-    /// for BK and STKSSSE (part 7 §13.1-13.2, [design] D4).
+    /// for BK and STKSSSE (part 7 §13.1-13.2, \[design\] D4).
     pub fn failures_count(self) -> bool {
         !matches!(self, KeyRole::Bk | KeyRole::Stkssse)
             && !self
@@ -661,7 +661,7 @@ mod tests {
     }
 
     /// V2.0 notice appendix B table B2: DF06's five keys; the reader interface lists none of
-    /// them, so no HSM address ([design] D38) and sscard's PSAM ids after DF05's `B3`/`B4`.
+    /// them, so no HSM address (\[design\] D38) and sscard's PSAM ids after DF05's `B3`/`B4`.
     #[test]
     fn df06_keys_of_table_b2() {
         let df06: Vec<KeyRole> = AREA_KEYS

@@ -10,7 +10,7 @@ use crate::transport::Transport;
 use super::card::Card;
 
 /// APPLICATION BLOCK of SSSE (`841E 0001`, part 5 §6.1): EXTERNAL AUTHENTICATION with BK, then
-/// the command with its MAC under STKSSSE ([design] D12). Permanent: afterwards SELECT SSSE and
+/// the command with its MAC under STKSSSE (\[design\] D12). Permanent: afterwards SELECT SSSE and
 /// every command in it answer `9303`.
 pub fn block_application<T: Transport>(
     card: &mut Card<T>,

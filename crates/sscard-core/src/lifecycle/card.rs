@@ -387,7 +387,7 @@ impl<T: Transport> Card<T> {
         })
     }
 
-    /// GET CHALLENGE for 8 bytes ([design] D7, as the field trace asks).
+    /// GET CHALLENGE for 8 bytes (\[design\] D7, as the field trace asks).
     pub fn challenge(&mut self) -> Result<[u8; 8]> {
         let data = self.exchange("GET CHALLENGE", &commands::get_challenge(8))?;
         data.as_slice()

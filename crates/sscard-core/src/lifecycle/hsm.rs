@@ -94,7 +94,7 @@ fn an(g: Generation, t: u8, value: &[u8]) -> Result<String> {
 /// Step one of the HSM basic read (`iReadCardBas_HSM_Step1`, §1.2.3): SELECT SSSE; the card
 /// identification code, spec version and card number; SELECT SSSE again; two challenges and
 /// INTERNAL AUTHENTICATION; for a 3.0 card two more challenges for EXTERNAL AUTHENTICATION with
-/// RKSSSE. The card's randoms serve as the terminal's ([design] D17, as the trace does).
+/// RKSSSE. The card's randoms serve as the terminal's (\[design\] D17, as the trace does).
 pub fn read_basic_step1<T: Transport>(card: &mut Card<T>) -> Result<BasicReadStep> {
     card.addressing = Addressing::SelectEf;
     card.forget();

@@ -53,7 +53,7 @@ pub struct PersonalizeReport {
 
 /// The data items of a personalization in write order, each `(item, value)`: the holder data,
 /// then the card issuing data with the card number last. The card identification code is not
-/// written: the card carries it from its initialization ([design] D14).
+/// written: the card carries it from its initialization (\[design\] D14).
 fn items(
     data: &Personalization,
     card_id: CardIdentificationCode,
@@ -75,7 +75,7 @@ fn items(
     Ok(out)
 }
 
-/// Personalizes the card in the reader with `data` ([design] D15):
+/// Personalizes the card in the reader with `data` (\[design\] D15):
 ///
 /// 1. SELECT SSSE; the card identification code (free) must carry the data's region;
 /// 2. a card that already has this card number is complete (the card number is written last):

@@ -134,7 +134,7 @@ fn check_new_pin(new: &Pin, options: &ActivateOptions) -> Result<()> {
 }
 
 /// PIN reload (重置, part 5 §6.8 P2 `01`; reader interface §6): EXTERNAL AUTHENTICATION with
-/// PUK, then `8424 0001` with the new PIN enciphered and the MAC under STKSSSE ([design] D12).
+/// PUK, then `8424 0001` with the new PIN enciphered and the MAC under STKSSSE (\[design\] D12).
 /// The try counter is reset.
 pub fn reload_pin<T: Transport>(
     card: &mut Card<T>,

@@ -143,7 +143,7 @@ impl Terminal {
         self.send(&apdu)
     }
 
-    /// EXTERNAL AUTHENTICATION with DSK (card key id 87, [design] D34).
+    /// EXTERNAL AUTHENTICATION with DSK (card key id 87, \[design\] D34).
     fn authenticate_dsk(&mut self, key: &SecretKey) -> u16 {
         let challenge = self.challenge(8);
         let original = [0x3C; 8];
