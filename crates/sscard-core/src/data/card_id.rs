@@ -16,8 +16,8 @@ const MIDDLE: [u8; 5] = [0xD1, 0x56, 0x00, 0x00, 0x05];
 ///
 /// The serial (卡的流水号) is the one the issuer assigned when it initialized the card; the
 /// authentication code (卡的认证码) is computed by the issuer in a way the specification does
-/// not publish, so sscard treats it as opaque (\[design\] D15). Displayed and serialized as 32
-/// upper-case hex digits.
+/// not publish, so sscard treats it as opaque (design choice D15). Displayed and serialized as
+/// 32 upper-case hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
