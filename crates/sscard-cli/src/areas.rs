@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use sscard_core::data::{PersonRecord, Personalization};
+use sscard_core::data::Personalization;
 use sscard_core::fileaddr::{FileAddress, FileData, Target};
 use sscard_core::keyholder::KeyHolder;
 use sscard_core::lifecycle::areas::{
@@ -592,9 +592,7 @@ pub fn load_person_with_areas(path: &Path) -> CliResult<(Personalization, Option
     let mut json: Json = serde_json::from_str(&text)
         .map_err(|e| CliError::BadInput(format!("person record {}: {e}", path.display())))?;
     let areas = json.as_object_mut().and_then(|o| o.remove("areas"));
-    let person = PersonRecord::from_json(&json.to_string())
-        .and_then(|r| r.validate())
-        .map_err(|e| CliError::BadInput(format!("person record {}: {e}", path.display())))?;
+    let person = crate::commands::person_from_json(path, &json.to_string())?;
     Ok((person, areas))
 }
 

@@ -190,7 +190,13 @@ pub fn read(global: &GlobalOpts, args: &ReadArgs) -> CliResult<()> {
 pub fn load_person(path: &Path) -> CliResult<Personalization> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::BadInput(format!("person record {}: {e}", path.display())))?;
-    let person = PersonRecord::from_json(&text)
+    person_from_json(path, &text)
+}
+
+/// The person record `text` (the JSON of the file `path`, named in errors): parsed, validated,
+/// with no birth or issue date in the future.
+pub fn person_from_json(path: &Path, text: &str) -> CliResult<Personalization> {
+    let person = PersonRecord::from_json(text)
         .and_then(|r| r.validate())
         .map_err(|e| {
             let mut message = format!("person record {}: {e}", path.display());

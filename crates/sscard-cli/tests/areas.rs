@@ -251,6 +251,29 @@ fn a_person_record_with_areas() {
         "marriage": { "marital_status": "2" },
         "DF01EF15": { "degrees:1": { "degree_code": "401", "major": "080901", "school": "清华大学" } }
     });
+    // a record with areas is checked as one without: an issue date in the future is refused
+    // before the card is touched
+    let mut future = person.clone();
+    future["issue_date"] = serde_json::json!("20300101");
+    std::fs::write(dir.path().join("future.json"), future.to_string()).unwrap();
+    let image = std::fs::read(dir.path().join("card.json")).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "--keys",
+            "keys.json",
+            "personalize",
+            "--person",
+            "future.json",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("issue_date: 20300101 is in the future"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(dir.path().join("card.json")).unwrap(), image);
     std::fs::write(dir.path().join("person.json"), person.to_string()).unwrap();
     let out = run(
         dir.path(),
