@@ -183,6 +183,51 @@ fn batch_with_keys(
     }
 }
 
+/// The machine's own ceiling for two readers: two separate `sscard batch` processes side by
+/// side, each with its own journal, feeder and half of the persons (`persons-a.csv`,
+/// `persons-b.csv` in `dir`): nothing shared but the machine. Returns cards/s.
+fn batch_two_processes(bin: &Path, dir: &Path, feeders: &Path, persons: u32) -> f64 {
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let commands: Vec<Command> = ["a", "b"]
+        .iter()
+        .map(|half| {
+            let run = dir.join(format!("apart-{n}-{half}"));
+            let cards = feeders.join(format!("apart-{n}-{half}"));
+            for d in [&run, &cards] {
+                std::fs::create_dir_all(d).unwrap();
+            }
+            let mut cmd = sscard(bin, dir);
+            cmd.args(["--keys", "keys.json", "--output-format", "json"])
+                .args(["batch", "--input", &format!("persons-{half}.csv")])
+                .arg("--journal")
+                .arg(run.join("journal.db"))
+                .arg("--return-file")
+                .arg(run.join("return.csv"))
+                .arg("--reader")
+                .arg(format!("feeder:{}", cards.join("f").display()))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            cmd
+        })
+        .collect();
+    let _ = Command::new("sync").status();
+    let start = std::time::Instant::now();
+    let children: Vec<_> = commands
+        .into_iter()
+        .map(|mut c| c.spawn().unwrap())
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    f64::from(persons) / start.elapsed().as_secs_f64()
+}
+
 fn runs_text(values: &[f64]) -> String {
     values
         .iter()
@@ -205,7 +250,16 @@ fn batch_rows(
     let runs = env_or("SSCARD_BENCH_BATCH_RUNS", 5);
     let dir = scratch(base, "batch");
     let feeders = scratch(feeders_base, "feeders");
-    std::fs::write(dir.join("persons.csv"), batch_csv(persons)).unwrap();
+    let csv = batch_csv(persons);
+    std::fs::write(dir.join("persons.csv"), &csv).unwrap();
+    // the same persons in two halves, for two separate processes
+    let (header, body) = csv.split_once('\n').unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    let (a, b) = lines.split_at(lines.len() / 2);
+    for (half, part) in [("a", a), ("b", b)] {
+        let text = format!("{header}\n{}\n", part.join("\n"));
+        std::fs::write(dir.join(format!("persons-{half}.csv")), text).unwrap();
+    }
     if let Some(old_bin) = baseline {
         // the test keys as the baseline's source tree has them (bin: DIR/target/release/sscard)
         let keys = old_bin
@@ -219,6 +273,7 @@ fn batch_rows(
     }
     batch_once(bin, &dir, &feeders, 1, persons); // warm-up
     let (mut one, mut two, mut old) = (Vec::new(), Vec::new(), Vec::new());
+    let mut apart = Vec::new();
     let (mut cores1, mut cores2) = (Vec::new(), Vec::new());
     let mut fsyncs = Vec::new();
     for _ in 0..runs {
@@ -235,6 +290,7 @@ fn batch_rows(
         two.push(run.rate);
         cores2.push(run.cores);
         fsyncs.extend(run.fsyncs_per_card);
+        apart.push(batch_two_processes(bin, &dir, &feeders, persons));
     }
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&feeders);
@@ -274,6 +330,18 @@ fn batch_rows(
     } else {
         row
     });
+    let mut apart_ratios: Vec<f64> = one.iter().zip(&apart).map(|(a, b)| b / a).collect();
+    let apart_ratio = median(&mut apart_ratios);
+    rows.push(
+        Row::info(
+            format!(
+                "batch, two separate processes (own journal and feeder, half the persons each) / 1 reader, {label} (diagnostic: the machine's ceiling for two readers)"
+            ),
+            apart_ratio,
+            "×",
+        )
+        .noise(format!("runs: {}", runs_text(&apart_ratios))),
+    );
     if !fsyncs.is_empty() && target {
         let worst = fsyncs.iter().copied().fold(0.0, f64::max);
         let noise = format!("worst run {worst:.3}; {} runs", fsyncs.len());
