@@ -120,6 +120,30 @@ struct BatchRun {
     fsyncs_per_card: Option<f64>,
 }
 
+/// `sscard batch` of `input` (in `dir`) with the key file `keys`, its journal and return file in
+/// `run`, on the in-process feeders `feeders`.
+fn batch_command(
+    bin: &Path,
+    dir: &Path,
+    keys: &str,
+    input: &str,
+    run: &Path,
+    feeders: &[PathBuf],
+) -> Command {
+    let mut cmd = sscard(bin, dir);
+    cmd.args(["--keys", keys, "--output-format", "json"])
+        .args(["batch", "--input", input])
+        .arg("--journal")
+        .arg(run.join("journal.db"))
+        .arg("--return-file")
+        .arg(run.join("return.csv"));
+    for feeder in feeders {
+        cmd.arg("--reader")
+            .arg(format!("feeder:{}", feeder.display()));
+    }
+    cmd
+}
+
 /// Personalizes `persons` (in `dir/persons.csv`, journal and return file in `dir`) on `readers`
 /// in-process feeders in `feeders`.
 fn batch_once(bin: &Path, dir: &Path, feeders: &Path, readers: usize, persons: u32) -> BatchRun {
@@ -145,17 +169,8 @@ fn batch_with_keys(
     for d in [&run, &cards] {
         std::fs::create_dir_all(d).unwrap();
     }
-    let mut cmd = sscard(bin, dir);
-    cmd.args(["--keys", keys, "--output-format", "json"])
-        .args(["batch", "--input", "persons.csv"])
-        .arg("--journal")
-        .arg(run.join("journal.db"))
-        .arg("--return-file")
-        .arg(run.join("return.csv"));
-    for r in 0..readers {
-        cmd.arg("--reader")
-            .arg(format!("feeder:{}", cards.join(format!("f{r}")).display()));
-    }
+    let feeders: Vec<PathBuf> = (0..readers).map(|r| cards.join(format!("f{r}"))).collect();
+    let mut cmd = batch_command(bin, dir, keys, "persons.csv", &run, &feeders);
     // every run starts on a clean page cache: the previous run's images (the baseline writes
     // ~100 KB a card) are not written back during this one, slowing its fsyncs
     let _ = Command::new("sync").status();
@@ -197,16 +212,9 @@ fn batch_two_processes(bin: &Path, dir: &Path, feeders: &Path, persons: u32) -> 
             for d in [&run, &cards] {
                 std::fs::create_dir_all(d).unwrap();
             }
-            let mut cmd = sscard(bin, dir);
-            cmd.args(["--keys", "keys.json", "--output-format", "json"])
-                .args(["batch", "--input", &format!("persons-{half}.csv")])
-                .arg("--journal")
-                .arg(run.join("journal.db"))
-                .arg("--return-file")
-                .arg(run.join("return.csv"))
-                .arg("--reader")
-                .arg(format!("feeder:{}", cards.join("f").display()))
-                .stdout(std::process::Stdio::null())
+            let input = format!("persons-{half}.csv");
+            let mut cmd = batch_command(bin, dir, "keys.json", &input, &run, &[cards.join("f")]);
+            cmd.stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped());
             cmd
         })

@@ -495,7 +495,7 @@ impl Journal {
             head: seed,
             count: 0,
             since_checkpoint: 0,
-            wal: Arc::new(WalSync::new(wal, 0)),
+            wal: Arc::new(WalSync::new(wal)),
             _lock: lock,
         };
         journal.verify(path)?;

@@ -100,11 +100,12 @@ fn wait_until(deadline: Option<Instant>, mut done: impl FnMut() -> bool) -> bool
 }
 
 impl WalSync {
-    /// Durability for the log `wal`, whose entries up to `committed` are committed.
-    pub fn new(wal: File, committed: u64) -> WalSync {
+    /// Durability for the log `wal` (its committed entries told by
+    /// [`WalSync::committed_through`]).
+    pub fn new(wal: File) -> WalSync {
         WalSync {
             wal,
-            committed: AtomicU64::new(committed),
+            committed: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
             syncing: AtomicBool::new(false),
@@ -233,7 +234,7 @@ mod tests {
         let file = File::options().read(true).write(true).open(&path).unwrap();
         let sync = WalSync {
             delay,
-            ..WalSync::new(file, 0)
+            ..WalSync::new(file)
         };
         (dir, Arc::new(sync))
     }
