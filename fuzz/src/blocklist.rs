@@ -11,7 +11,7 @@
 //! - an update a terminal refuses leaves its list exactly as it was, and an accepted one moves
 //!   it to the file's version.
 //!
-//! The seeds (`fixtures/fuzz/blocklist/`) are files signed with [`SEED_KEY`]; the test
+//! The seeds (`fixtures/fuzz/blocklist_file/`) are files signed with [`SEED_KEY`]; the test
 //! `blocklist::tests::write_seeds` writes them again when `SSCARD_WRITE_SEEDS=1`.
 
 use sscard_blocklist::format::{self, Trust};
@@ -178,9 +178,9 @@ mod tests {
 
     fn corpus() -> Vec<(String, Vec<u8>)> {
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dir = here.join("../fixtures/fuzz/blocklist");
+        let dir = here.join("../fixtures/fuzz/blocklist_file");
         let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-            .expect("fixtures/fuzz/blocklist")
+            .expect("fixtures/fuzz/blocklist_file")
             .map(|e| {
                 let path = e.expect("entry").path();
                 let name = path
@@ -195,7 +195,7 @@ mod tests {
         files
     }
 
-    /// `SSSCARD_WRITE_SEEDS=1 cargo test --manifest-path fuzz/Cargo.toml write_seeds` writes
+    /// `SSCARD_WRITE_SEEDS=1 cargo test --manifest-path fuzz/Cargo.toml write_seeds` writes
     /// the seeds again (signatures differ by nothing: SM2 signing here is deterministic).
     #[test]
     fn write_seeds() {
@@ -203,7 +203,7 @@ mod tests {
             return;
         }
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dir = here.join("../fixtures/fuzz/blocklist");
+        let dir = here.join("../fixtures/fuzz/blocklist_file");
         std::fs::create_dir_all(&dir).expect("dir");
         for (name, bytes) in seeds() {
             std::fs::write(dir.join(name), bytes).expect("write");
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn every_seed_passes_and_the_signed_ones_are_accepted() {
         let files = corpus();
-        assert!(files.len() >= 5, "seeds in fixtures/fuzz/blocklist");
+        assert!(files.len() >= 5, "seeds in fixtures/fuzz/blocklist_file");
         for (name, bytes) in &files {
             check_blocklist_file(bytes);
             // the seeds are what the seed key signs today
