@@ -20,7 +20,8 @@
 //!   file is loaded.
 //! - [`FileLock`]: an exclusive `flock(2)` lock on a sidecar file (`card.json.lock`), holding
 //!   the pid and the purpose of its holder, so that a process that finds it taken can say who
-//!   holds it. A file replaced by renames (a card image) cannot carry the lock itself.
+//!   holds it. A file replaced by renames (a card image) cannot carry the lock itself. The
+//!   holder removes the lock file before it lets go, so none is left beside the file.
 #![forbid(unsafe_code)]
 
 use std::fs::File;
@@ -365,19 +366,36 @@ impl FileLock {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let file = options.open(lock_path)?;
+        loop {
+            if let Some(taken) = FileLock::take(options.open(lock_path)?, lock_path, purpose)? {
+                return Ok(taken);
+            }
+        }
+    }
+
+    /// Locks `file`, opened on `lock_path`. A holder removes the lock file before it lets go
+    /// (see `Drop`), so a lock got on a file that no longer has this name guards nothing:
+    /// `None`, open the name again.
+    fn take(
+        file: File,
+        lock_path: &Path,
+        purpose: &str,
+    ) -> std::io::Result<Option<Result<FileLock, LockHolder>>> {
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(mut lock) => {
+                if !names_same_file(lock_path, &lock)? {
+                    return Ok(None);
+                }
                 lock.set_len(0)?;
                 lock.rewind()?;
                 writeln!(lock, "{} {purpose}", std::process::id())?;
                 lock.flush()?;
-                Ok(Ok(FileLock {
+                Ok(Some(Ok(FileLock {
                     _lock: lock,
                     path: lock_path.to_path_buf(),
-                }))
+                })))
             }
-            Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(Err(holder(lock_path))),
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(Some(Err(holder(lock_path)))),
             Err((_, e)) => Err(std::io::Error::from(e)),
         }
     }
@@ -403,6 +421,29 @@ impl FileLock {
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Drop for FileLock {
+    /// Removes the lock file while the lock is still held (the lock goes with the file
+    /// descriptor right after), so that no lock file is left beside the file it guarded. A
+    /// process that opened the old file meanwhile finds, once it gets the lock, that the name
+    /// no longer leads to it, and opens the name again ([`FileLock::try_lock`]).
+    fn drop(&mut self) {
+        // Best effort: a lock file left behind (a folder made read-only meanwhile) only stays
+        // as clutter; the next holder takes and removes it.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether `path` still names the file `file` is open on.
+fn names_same_file(path: &Path, file: &File) -> std::io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file.metadata()?;
+    match std::fs::metadata(path) {
+        Ok(named) => Ok(named.dev() == open.dev() && named.ino() == open.ino()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -608,5 +649,75 @@ mod tests {
         assert!(FileLock::try_lock(&lock_path, "pin verify")
             .unwrap()
             .is_ok());
+    }
+
+    #[test]
+    fn no_lock_file_is_left_and_a_stale_one_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock_path = dir.path().join("journal.db.lock");
+        drop(FileLock::try_lock(&lock_path, "batch").unwrap().unwrap());
+        assert!(!lock_path.exists(), "the lock file goes with the lock");
+        // a process killed while it held the lock left its file: the next one takes it
+        std::fs::write(&lock_path, "4242 sscard batch\n").unwrap();
+        let held = FileLock::try_lock(&lock_path, "sscard batch")
+            .unwrap()
+            .unwrap();
+        let text = std::fs::read_to_string(&lock_path).unwrap();
+        assert_eq!(text, format!("{} sscard batch\n", std::process::id()));
+        drop(held);
+        assert_eq!(entries(dir.path()), 0);
+    }
+
+    #[test]
+    fn a_lock_got_on_a_removed_lock_file_is_not_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock_path = dir.path().join("card.json.lock");
+        let first = FileLock::try_lock(&lock_path, "a").unwrap().unwrap();
+        // a second process opens the lock file just before the first lets go of it ...
+        let opened_late = File::options()
+            .read(true)
+            .write(true)
+            .open(&lock_path)
+            .unwrap();
+        drop(first);
+        // ... and a third takes the lock on a new lock file
+        let third = FileLock::try_lock(&lock_path, "c").unwrap().unwrap();
+        // the second's lock on the old, removed file would guard nothing: it opens again
+        assert!(FileLock::take(opened_late, &lock_path, "b")
+            .unwrap()
+            .is_none());
+        let again = FileLock::try_lock(&lock_path, "b").unwrap().unwrap_err();
+        assert_eq!(again.purpose, "c");
+        drop(third);
+    }
+
+    #[test]
+    fn a_lock_file_removed_by_its_holder_still_excludes() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let lock_path = Arc::new(dir.path().join("card.json.lock"));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (lock_path, inside) = (Arc::clone(&lock_path), Arc::clone(&inside));
+                std::thread::spawn(move || {
+                    for _ in 0..150 {
+                        let held =
+                            FileLock::lock(&lock_path, "t", Duration::from_secs(30), |_| true)
+                                .unwrap()
+                                .unwrap();
+                        assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0, "two holders");
+                        std::thread::yield_now();
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        drop(held);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(entries(dir.path()), 0);
     }
 }
