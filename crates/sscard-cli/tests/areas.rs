@@ -257,16 +257,13 @@ fn a_person_record_with_areas() {
     future["issue_date"] = serde_json::json!("20300101");
     std::fs::write(dir.path().join("future.json"), future.to_string()).unwrap();
     let image = std::fs::read(dir.path().join("card.json")).unwrap();
-    let out = run(
-        dir.path(),
-        &[
-            "--keys",
-            "keys.json",
-            "personalize",
-            "--person",
-            "future.json",
-        ],
-    );
+    let personalize = |file: &str| {
+        run(
+            dir.path(),
+            &["--keys", "keys.json", "personalize", "--person", file],
+        )
+    };
+    let out = personalize("future.json");
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("issue_date: 20300101 is in the future"),
@@ -275,16 +272,7 @@ fn a_person_record_with_areas() {
     );
     assert_eq!(std::fs::read(dir.path().join("card.json")).unwrap(), image);
     std::fs::write(dir.path().join("person.json"), person.to_string()).unwrap();
-    let out = run(
-        dir.path(),
-        &[
-            "--keys",
-            "keys.json",
-            "personalize",
-            "--person",
-            "person.json",
-        ],
-    );
+    let out = personalize("person.json");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("with 3 data area file(s)"),

@@ -554,15 +554,7 @@ fn psam_through_pcscd(pcscd: &PrivatePcscd) {
             card_id: CardIdentificationCode::from_bytes(&spec.card_id()).unwrap(),
         };
         let opened = psam.channel().apdu_count();
-        let ssse_roles = [
-            KeyRole::Irk,
-            KeyRole::Rkssse,
-            KeyRole::Ukssse,
-            KeyRole::Puk,
-            KeyRole::Stkssse,
-            KeyRole::Bk,
-        ];
-        for (i, role) in ssse_roles.into_iter().enumerate() {
+        for (i, role) in KeyRole::SSSE.into_iter().enumerate() {
             let factor = [i as u8; 8];
             let original = [0xA5 ^ i as u8; 8];
             let by_psam = psam.authenticate(&card, role, &factor, &original);
